@@ -1,0 +1,17 @@
+import type { EngineErrorCode } from '../protocol/engineMessages';
+
+/** An engine failure the host can classify (src/protocol/engineMessages.ts `error.code`). */
+export class EngineError extends Error {
+  readonly code: EngineErrorCode;
+
+  constructor(code: EngineErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EngineError';
+    this.code = code;
+  }
+}
+
+/** Whether an error is an EngineError with the given code (or any code when none is given). */
+export function isEngineError(error: unknown, code?: EngineErrorCode): error is EngineError {
+  return error instanceof EngineError && (code === undefined || error.code === code);
+}

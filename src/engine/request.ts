@@ -1,0 +1,222 @@
+/**
+ * Validation of a GenerateRequest (issue 2, "Bad input"): everything arriving from the CLI or the host is `unknown`
+ * until validateRequest accepts it. It runs before any model is loaded and reports every problem at once, each
+ * naming the field, what was expected and what arrived.
+ */
+import type { ExecutionProviderSetting, GenerateRequest, RgbImage, RngSource } from '../protocol/engineMessages';
+import { EngineError } from './engineError';
+import type { ModelInfo } from './modelTypes';
+
+export const LIMITS = {
+  sizeMin: 64,
+  sizeMax: 2048,
+  sizeMultiple: 8,
+  stepsMin: 1,
+  stepsMax: 1000,
+  cfgMax: 50,
+  seedMax: 2 ** 32 - 1,
+  promptMaxChars: 10_000,
+  batchMax: 64,
+  threadsMax: 256,
+  initImageSideMax: 16_384,
+} as const;
+
+const RNG_SOURCES: readonly RngSource[] = ['cpu', 'nv'];
+const EXECUTION_PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
+
+/**
+ * Sampler names the engine accepts: ARCHITECTURE.md's short ids, A1111 names and diffusers class names.
+ * Kept here (not imported from schedulers/) so validation stays a pure check; the scheduler module resolves them.
+ */
+const SAMPLER_NAMES: readonly string[] = [
+  'euler', 'euler_a', 'heun', 'lms', 'dpmpp_2m', 'dpmpp_2m_karras', 'ddim', 'plms', 'ddpm', 'lcm', 'unipc',
+  'Euler', 'Euler a', 'Heun', 'LMS', 'DPM++ 2M', 'DPM++ 2M Karras', 'DDIM', 'PLMS', 'DDPM', 'LCM', 'UniPC',
+  'EulerDiscreteScheduler', 'EulerAncestralDiscreteScheduler', 'HeunDiscreteScheduler', 'LMSDiscreteScheduler',
+  'DPMSolverMultistepScheduler', 'DDIMScheduler', 'PNDMScheduler', 'DDPMScheduler', 'LCMScheduler',
+  'UniPCMultistepScheduler',
+];
+
+/** Whether a sampler name is one the engine knows (case-insensitive, as the CLI user types it). */
+export function isKnownSampler(name: string): boolean {
+  const lower = name.toLowerCase();
+  return SAMPLER_NAMES.some((n) => n.toLowerCase() === lower);
+}
+
+/** The accepted sampler names, for messages and `--help`. */
+export function listSamplerNames(): readonly string[] {
+  return SAMPLER_NAMES;
+}
+
+const FIELDS: ReadonlyArray<keyof GenerateRequest> = [
+  'modelDir', 'prompt', 'negativePrompt', 'sampler', 'steps', 'cfgScale', 'seed', 'width', 'height', 'batchSize',
+  'initImage', 'strength', 'previews', 'rng', 'executionProvider', 'threads',
+];
+
+/** A short, safe description of what arrived, for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing (missing)';
+  if (value === null) return 'null';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') {
+    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+    return `${JSON.stringify(shown)}${value.length > 40 ? ` (${value.length} characters)` : ''}`;
+  }
+  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of ${value.byteLength} bytes`;
+  return `a ${typeof value}`;
+}
+
+type Problems = string[];
+
+function checkInteger(problems: Problems, field: string, value: unknown, min: number, max: number, extra = ''): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${field}: expected an integer in ${min}…${max}${extra}, got ${describeValue(value)}`);
+    return min;
+  }
+  return value;
+}
+
+function checkNumber(problems: Problems, field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    problems.push(`${field}: expected a number in ${min}…${max}, got ${describeValue(value)}`);
+    return min;
+  }
+  return value;
+}
+
+function checkString(problems: Problems, field: string, value: unknown, maxChars: number, nonEmpty = false): string {
+  if (typeof value !== 'string') {
+    problems.push(`${field}: expected a string, got ${describeValue(value)}`);
+    return '';
+  }
+  if (value.length > maxChars) {
+    problems.push(`${field}: expected at most ${maxChars} characters, got ${value.length} characters`);
+  } else if (nonEmpty && value.trim() === '') {
+    problems.push(`${field}: expected a non-empty string, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+function checkOneOf<T extends string>(problems: Problems, field: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    problems.push(`${field}: expected one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${describeValue(value)}`);
+    return allowed[0];
+  }
+  return value as T;
+}
+
+function checkSize(problems: Problems, field: string, value: unknown): number {
+  const { sizeMin, sizeMax, sizeMultiple } = LIMITS;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < sizeMin || value > sizeMax
+      || value % sizeMultiple !== 0) {
+    problems.push(`${field}: expected a multiple of ${sizeMultiple} in ${sizeMin}…${sizeMax}, got ${describeValue(value)}`);
+    return sizeMin;
+  }
+  return value;
+}
+
+function checkSampler(problems: Problems, value: unknown): string | null {
+  if (value === null) return null;
+  if (typeof value !== 'string' || !isKnownSampler(value)) {
+    problems.push(`sampler: expected null (the model's own scheduler) or one of ${SAMPLER_NAMES.join(', ')}; `
+      + `got ${describeValue(value)}`);
+    return null;
+  }
+  return value;
+}
+
+function checkInitImage(problems: Problems, value: unknown): RgbImage | null {
+  if (value === null) return null;
+  const expected = 'initImage: expected null or an RGB image {width, height, rgb: Uint8Array of width·height·3 bytes}';
+  if (typeof value !== 'object' || value === undefined) {
+    problems.push(`${expected}, got ${describeValue(value)}`);
+    return null;
+  }
+  const { width, height, rgb } = value as Record<string, unknown>;
+  const max = LIMITS.initImageSideMax;
+  const sideOk = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= max;
+  if (!sideOk(width) || !sideOk(height)) {
+    problems.push(`${expected} with sides in 1…${max}, got width ${describeValue(width)}, height ${describeValue(height)}`);
+    return null;
+  }
+  if (!(rgb instanceof Uint8Array)) {
+    problems.push(`${expected}, got rgb ${describeValue(rgb)}`);
+    return null;
+  }
+  if (rgb.length !== width * height * 3) {
+    problems.push(`${expected}: ${width}×${height} needs ${width * height * 3} bytes, got ${rgb.length}`);
+    return null;
+  }
+  return { width, height, rgb };
+}
+
+/**
+ * Checks a request field by field and returns it typed, or throws EngineError('invalid-request') whose message
+ * lists every problem ("steps: expected an integer in 1…1000, got 0"). Unknown fields are problems too (typos).
+ */
+export function validateRequest(value: unknown): GenerateRequest {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new EngineError('invalid-request', `invalid request: expected an object, got ${describeValue(value)}`);
+  }
+  const r = value as Record<string, unknown>;
+  const problems: Problems = [];
+  for (const key of Object.keys(r)) {
+    if (!(FIELDS as readonly string[]).includes(key)) problems.push(`${key}: unknown field (expected only ${FIELDS.join(', ')})`);
+  }
+  const request: GenerateRequest = {
+    modelDir: checkString(problems, 'modelDir', r.modelDir, 4096, true),
+    prompt: checkString(problems, 'prompt', r.prompt, LIMITS.promptMaxChars),
+    negativePrompt: checkString(problems, 'negativePrompt', r.negativePrompt, LIMITS.promptMaxChars),
+    sampler: checkSampler(problems, r.sampler),
+    steps: checkInteger(problems, 'steps', r.steps, LIMITS.stepsMin, LIMITS.stepsMax),
+    cfgScale: checkNumber(problems, 'cfgScale', r.cfgScale, 0, LIMITS.cfgMax),
+    seed: checkInteger(problems, 'seed', r.seed, 0, LIMITS.seedMax),
+    width: checkSize(problems, 'width', r.width),
+    height: checkSize(problems, 'height', r.height),
+    batchSize: checkInteger(problems, 'batchSize', r.batchSize, 1, LIMITS.batchMax),
+    initImage: checkInitImage(problems, r.initImage),
+    strength: checkNumber(problems, 'strength', r.strength, 0, 1),
+    previews: typeof r.previews === 'boolean' ? r.previews
+      : (problems.push(`previews: expected true or false, got ${describeValue(r.previews)}`), false),
+    rng: checkOneOf(problems, 'rng', r.rng, RNG_SOURCES),
+    executionProvider: checkOneOf(problems, 'executionProvider', r.executionProvider, EXECUTION_PROVIDERS),
+    threads: r.threads === null ? null : checkInteger(problems, 'threads', r.threads, 1, LIMITS.threadsMax, ' or null'),
+  };
+  if (request.batchSize > 1 && request.seed + request.batchSize - 1 > LIMITS.seedMax) {
+    problems.push(`seed: image i of a batch uses seed + i, so seed + batchSize − 1 must be ≤ ${LIMITS.seedMax}; `
+      + `got seed ${request.seed} with batchSize ${request.batchSize}`);
+  }
+  if (problems.length > 0) {
+    const noun = problems.length === 1 ? 'problem' : `${problems.length} problems`;
+    throw new EngineError('invalid-request', `invalid request (${noun}):\n- ${problems.join('\n- ')}`);
+  }
+  return request;
+}
+
+/**
+ * The defaults for a model (issue 2 point 8): its native size (UNet sample_size × VAE factor), its own scheduler,
+ * 20 steps, CFG 7.5, one image, seed 0 (callers pick a random one), txt2img with A1111's denoising strength 0.75,
+ * CPU RNG, automatic execution provider, the engine's thread default. Override fields, then validateRequest.
+ */
+export function defaultRequest(info: ModelInfo): GenerateRequest {
+  const nativeSize = info.sampleSize * info.vaeScaleFactor;
+  return {
+    modelDir: info.dir,
+    prompt: '',
+    negativePrompt: '',
+    sampler: null,
+    steps: 20,
+    cfgScale: 7.5,
+    seed: 0,
+    width: nativeSize,
+    height: nativeSize,
+    batchSize: 1,
+    initImage: null,
+    strength: 0.75,
+    previews: false,
+    rng: 'cpu',
+    executionProvider: 'auto',
+    threads: null,
+  };
+}

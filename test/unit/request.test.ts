@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultRequest, validateRequest } from '../../src/engine/request';
+import { EngineError } from '../../src/engine/engineError';
+import type { GenerateRequest } from '../../src/protocol/engineMessages';
+import type { ModelInfo } from '../../src/engine/modelTypes';
+
+const GOOD: GenerateRequest = {
+  modelDir: '/models/tiny',
+  prompt: 'a red circle on a blue background',
+  negativePrompt: '',
+  sampler: null,
+  steps: 20,
+  cfgScale: 7.5,
+  seed: 42,
+  width: 512,
+  height: 512,
+  batchSize: 1,
+  initImage: null,
+  strength: 0.75,
+  previews: false,
+  rng: 'cpu',
+  executionProvider: 'auto',
+  threads: null,
+};
+
+/** The list of problems validateRequest reports for `patch` applied to a good request. */
+function problemsOf(patch: Record<string, unknown>): string[] {
+  try {
+    validateRequest({ ...GOOD, ...patch });
+  } catch (error) {
+    assert.ok(error instanceof EngineError, `expected an EngineError, got ${String(error)}`);
+    assert.equal(error.code, 'invalid-request');
+    return error.message.split('\n').slice(1).map((line) => line.replace(/^- /, ''));
+  }
+  return [];
+}
+
+test('accepts a good request and returns an equal object', () => {
+  assert.deepEqual(validateRequest({ ...GOOD }), GOOD);
+});
+
+test('accepts edge values: empty prompt, size 64 and 2048, steps 1 and 1000, cfg 0 and 50, seed 2^32-1, strength 0 and 1', () => {
+  const edges: Array<Record<string, unknown>> = [
+    { prompt: '' }, { width: 64, height: 2048 }, { steps: 1 }, { steps: 1000 }, { cfgScale: 0 }, { cfgScale: 50 },
+    { seed: 0 }, { seed: 4294967295 }, { strength: 0 }, { strength: 1 }, { sampler: 'Euler a' }, { sampler: 'dpmpp_2m_karras' },
+    { sampler: 'PNDMScheduler' }, { threads: 4 }, { rng: 'nv' }, { prompt: 'x'.repeat(10_000) },
+    { initImage: { width: 3, height: 2, rgb: new Uint8Array(18) } },
+  ];
+  for (const patch of edges) assert.deepEqual(problemsOf(patch), [], JSON.stringify(patch));
+});
+
+test('names the field, the expected range and what arrived for each bad input of issue 2', () => {
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{ width: 500 }, 'width: expected a multiple of 8 in 64…2048, got 500'],
+    [{ height: 56 }, 'height: expected a multiple of 8 in 64…2048, got 56'],
+    [{ width: 2056 }, 'width: expected a multiple of 8 in 64…2048, got 2056'],
+    [{ steps: 0 }, 'steps: expected an integer in 1…1000, got 0'],
+    [{ steps: 1001 }, 'steps: expected an integer in 1…1000, got 1001'],
+    [{ steps: 2.5 }, 'steps: expected an integer in 1…1000, got 2.5'],
+    [{ cfgScale: -1 }, 'cfgScale: expected a number in 0…50, got -1'],
+    [{ cfgScale: Number.NaN }, 'cfgScale: expected a number in 0…50, got NaN'],
+    [{ cfgScale: 50.5 }, 'cfgScale: expected a number in 0…50, got 50.5'],
+    [{ seed: -1 }, 'seed: expected an integer in 0…4294967295, got -1'],
+    [{ seed: 4294967296 }, 'seed: expected an integer in 0…4294967295, got 4294967296'],
+    [{ seed: 1.5 }, 'seed: expected an integer in 0…4294967295, got 1.5'],
+    [{ seed: '42' }, 'seed: expected an integer in 0…4294967295, got "42"'],
+    [{ prompt: 'a'.repeat(10_001) }, 'prompt: expected at most 10000 characters, got 10001 characters'],
+    [{ strength: 1.5 }, 'strength: expected a number in 0…1, got 1.5'],
+    [{ strength: -0.1 }, 'strength: expected a number in 0…1, got -0.1'],
+    [{ modelDir: '' }, 'modelDir: expected a non-empty string, got ""'],
+    [{ rng: 'gpu' }, 'rng: expected one of "cpu", "nv", got "gpu"'],
+    [{ previews: 'yes' }, 'previews: expected true or false, got "yes"'],
+    [{ batchSize: 0 }, 'batchSize: expected an integer in 1…64, got 0'],
+    [{ threads: 0 }, 'threads: expected an integer in 1…256 or null, got 0'],
+    [{ initImage: { width: 2, height: 2, rgb: new Uint8Array(5) } },
+      'initImage: expected null or an RGB image {width, height, rgb: Uint8Array of width·height·3 bytes}: 2×2 needs 12 bytes, got 5'],
+    [{ initImage: 'photo.png' },
+      'initImage: expected null or an RGB image {width, height, rgb: Uint8Array of width·height·3 bytes}, got "photo.png"'],
+    [{ stepz: 20 }, 'stepz: unknown field (expected only modelDir, prompt, negativePrompt, sampler, steps, cfgScale, seed, '
+      + 'width, height, batchSize, initImage, strength, previews, rng, executionProvider, threads)'],
+  ];
+  for (const [patch, message] of cases) assert.deepEqual(problemsOf(patch), [message]);
+});
+
+test('rejects an unknown sampler and lists the known names', () => {
+  const [problem] = problemsOf({ sampler: 'warp_drive' });
+  assert.match(problem, /^sampler: expected null \(the model's own scheduler\) or one of euler, euler_a, .*; got "warp_drive"$/);
+  assert.ok(problem.includes('DPM++ 2M Karras') && problem.includes('UniPCMultistepScheduler'));
+});
+
+test('reports every problem at once', () => {
+  assert.deepEqual(problemsOf({ width: 7, steps: 0, seed: -3 }), [
+    'steps: expected an integer in 1…1000, got 0',
+    'seed: expected an integer in 0…4294967295, got -3',
+    'width: expected a multiple of 8 in 64…2048, got 7',
+  ]);
+});
+
+test('rejects a batch whose last seed passes 2^32-1', () => {
+  assert.deepEqual(problemsOf({ seed: 4294967295, batchSize: 2 }), [
+    'seed: image i of a batch uses seed + i, so seed + batchSize − 1 must be ≤ 4294967295; got seed 4294967295 with batchSize 2',
+  ]);
+});
+
+test('rejects a missing field and a non-object', () => {
+  const { steps: _steps, ...withoutSteps } = GOOD;
+  assert.throws(() => validateRequest(withoutSteps), /steps: expected an integer in 1…1000, got nothing \(missing\)/);
+  assert.throws(() => validateRequest('generate please'), { name: 'EngineError', message: /expected an object, got "generate please"/ });
+});
+
+test('defaultRequest takes the native size from the model and the documented defaults', () => {
+  const info = { dir: '/m/tiny', sampleSize: 8, vaeScaleFactor: 8 } as ModelInfo;
+  const d = defaultRequest(info);
+  assert.deepEqual(
+    [d.modelDir, d.width, d.height, d.sampler, d.steps, d.cfgScale, d.batchSize, d.initImage, d.rng, d.threads],
+    ['/m/tiny', 64, 64, null, 20, 7.5, 1, null, 'cpu', null],
+  );
+  assert.deepEqual(validateRequest({ ...d, prompt: 'x' }), { ...d, prompt: 'x' });
+});
