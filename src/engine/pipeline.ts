@@ -160,7 +160,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   scheduler.setTimesteps(input.steps);
   const generators = input.seeds.map((seed) => input.createRng(seed));
   let timesteps = scheduler.timesteps.slice();
-  let latents = new Float32Array(batch * imageSize);
+  let latents: Float32Array = new Float32Array(batch * imageSize);
   if (input.initImage === null) {
     const sigma = Math.fround(scheduler.initNoiseSigma);
     for (let i = 0; i < batch; i++) {
