@@ -1,0 +1,216 @@
+/**
+ * Reads and validates a model folder in diffusers / Optimum ONNX layout (REFERENCE.md "Diffusers / Optimum ONNX
+ * layout") into a ModelInfo, without loading ONNX Runtime. Every error is a ModelError naming the file.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ModelError } from './modelError';
+import type { ModelInfo } from './modelTypes';
+
+export { modelHash } from './modelHash';
+
+/** SD 1.x latent→RGB preview factors (REFERENCE.md "Previews"): rows = latent channels, columns = R,G,B. */
+export const SD1_PREVIEW_FACTORS: readonly (readonly number[])[] = [
+  [0.3512, 0.2297, 0.3227],
+  [0.3250, 0.4974, 0.2350],
+  [-0.2829, 0.1762, 0.2721],
+  [-0.2120, -0.2616, -0.7177],
+];
+
+export const DEFAULT_SCALING_FACTOR = 0.18215;
+export const DEFAULT_SAMPLE_SIZE = 64;
+export const DEFAULT_LATENT_CHANNELS = 4;
+
+type Json = Record<string, unknown>;
+
+/** The ONNX files of a model folder, relative to it. */
+export const COMPONENT_FILES = {
+  textEncoder: 'text_encoder/model.onnx',
+  unet: 'unet/model.onnx',
+  vaeDecoder: 'vae_decoder/model.onnx',
+  vaeEncoder: 'vae_encoder/model.onnx',
+} as const;
+
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Reads a JSON object file; undefined when absent and not required. */
+function readJson(file: string, required: boolean): Json | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ModelError('missing-file', file, `Missing ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ModelError('invalid-config', file, `${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ModelError('invalid-config', file, `${file} should hold a JSON object, found ${Array.isArray(value) ? 'an array' : typeof value}`);
+  }
+  return value as Json;
+}
+
+function readNumber(cfg: Json | undefined, key: string, fallback: number, file: string, isValid: (n: number) => boolean): number {
+  const v = cfg?.[key];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'number' || !isValid(v)) {
+    throw new ModelError('invalid-config', file, `${file}: "${key}" should be a valid number, found ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/**
+ * Checks that `file` exists and starts like an ONNX ModelProto (a protobuf field of ModelProto: ir_version,
+ * producer_name/version, domain, model_version, doc_string, graph or opset_import).
+ */
+export function checkOnnxFile(file: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    throw new ModelError('missing-file', file, `Missing ${file}: the model folder needs this ONNX file`, { cause: e });
+  }
+  try {
+    const head = Buffer.alloc(16);
+    const n = fs.readSync(fd, head, 0, 16, 0);
+    if (n === 0) throw new ModelError('invalid-onnx', file, `${file} is empty (0 bytes): expected an ONNX model`);
+    const first = head[0];
+    const looksLikeModelProto = [0x08, 0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72].includes(first);
+    const asText = head.subarray(0, n).toString('latin1');
+    if (!looksLikeModelProto || /^\s*[<{]|^version https:\/\/git-lfs/.test(asText)) {
+      const hint = asText.startsWith('version https://git-lfs')
+        ? ' (it is a Git LFS pointer: the real file was never downloaded)'
+        : /^\s*[<{]/.test(asText) ? ' (it looks like text: HTML or JSON, perhaps an error page)' : '';
+      throw new ModelError('invalid-onnx', file, `${file} is not an ONNX model${hint}`);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function fail(kind: 'not-a-model' | 'unsupported' | 'missing-file', file: string, message: string): never {
+  throw new ModelError(kind, file, message);
+}
+
+/** Rejects folders that are not (yet) supported models, naming what gives them away. */
+function checkSupported(dir: string, index: Json, indexFile: string): void {
+  const cls = typeof index._class_name === 'string' ? index._class_name : '';
+  const xl = isDir(path.join(dir, 'text_encoder_2')) || 'text_encoder_2' in index || /XL/.test(cls);
+  if (xl) {
+    fail('unsupported', isDir(path.join(dir, 'text_encoder_2')) ? path.join(dir, 'text_encoder_2') : indexFile,
+      `${dir} is a Stable Diffusion XL model (${cls || 'text_encoder_2 present'}): SDXL is not supported yet; ` +
+      'use an SD 1.x / 2.x model in diffusers ONNX layout');
+  }
+  if (/Flux|StableDiffusion3|Transformer/.test(cls) || isDir(path.join(dir, 'transformer'))) {
+    fail('unsupported', indexFile, `${dir} is a ${cls || 'transformer-based'} model: only Stable Diffusion 1.x / 2.x UNet models are supported`);
+  }
+}
+
+function readPreview(dir: string, latentChannels: number): ModelInfo['previewFactors'] {
+  const file = path.join(dir, 'preview.json');
+  const cfg = readJson(file, false);
+  if (cfg === undefined) {
+    if (latentChannels === 4) return { factors: SD1_PREVIEW_FACTORS.map((r) => [...r]), bias: [0, 0, 0] };
+    // An unknown latent space: show the first three channels as grey-ish RGB.
+    return { factors: Array.from({ length: latentChannels }, (_, c) => [0, 1, 2].map((k) => (k === c ? 0.5 : 0))), bias: [0, 0, 0] };
+  }
+  const isRow = (r: unknown): r is number[] =>
+    Array.isArray(r) && r.length === 3 && r.every((x) => typeof x === 'number' && Number.isFinite(x));
+  const factors = cfg.latent_rgb_factors;
+  if (!Array.isArray(factors) || factors.length !== latentChannels || !factors.every(isRow)) {
+    throw new ModelError('invalid-config', file,
+      `${file}: "latent_rgb_factors" should be ${latentChannels} rows (one per latent channel) of 3 finite numbers [r, g, b], ` +
+      `found ${JSON.stringify(factors)?.slice(0, 200)}`);
+  }
+  const bias = cfg.latent_rgb_bias ?? [0, 0, 0];
+  if (!isRow(bias)) {
+    throw new ModelError('invalid-config', file, `${file}: "latent_rgb_bias" should be 3 finite numbers [r, g, b], found ${JSON.stringify(bias)}`);
+  }
+  return { factors: factors.map((r) => [...r]), bias: [...bias] };
+}
+
+/** Reads and validates the model folder `dir` (diffusers / Optimum ONNX layout). */
+export async function readModelFolder(dir: string): Promise<ModelInfo> {
+  const abs = path.resolve(dir);
+  if (!isDir(abs)) {
+    fail(fs.existsSync(abs) ? 'not-a-model' : 'missing-file', abs,
+      fs.existsSync(abs) ? `${abs} is a file, not a model folder` : `Model folder ${abs} does not exist`);
+  }
+  const indexFile = path.join(abs, 'model_index.json');
+  if (!isFile(indexFile)) {
+    const hasAny = Object.values(COMPONENT_FILES).some((f) => isFile(path.join(abs, f)));
+    if (hasAny) fail('missing-file', indexFile, `Missing ${indexFile}: the model folder needs it (diffusers layout)`);
+    const hasTorch = ['unet/diffusion_pytorch_model.safetensors', 'unet/diffusion_pytorch_model.bin']
+      .some((f) => isFile(path.join(abs, f)));
+    fail('not-a-model', abs, hasTorch
+      ? `${abs} holds a PyTorch diffusers model, not an ONNX export: expected unet/model.onnx and model_index.json`
+      : `${abs} is not a model folder: expected model_index.json, text_encoder/, unet/, vae_decoder/, tokenizer/ and scheduler/`);
+  }
+  const index = readJson(indexFile, true) as Json;
+  checkSupported(abs, index, indexFile);
+
+  for (const rel of [COMPONENT_FILES.textEncoder, COMPONENT_FILES.unet, COMPONENT_FILES.vaeDecoder]) {
+    checkOnnxFile(path.join(abs, rel));
+  }
+  const vaeEncoderFile = path.join(abs, COMPONENT_FILES.vaeEncoder);
+  const hasVaeEncoder = fs.existsSync(vaeEncoderFile);
+  if (hasVaeEncoder) checkOnnxFile(vaeEncoderFile);
+
+  const tokenizerDir = path.join(abs, 'tokenizer');
+  for (const f of ['vocab.json', 'merges.txt']) {
+    const file = path.join(tokenizerDir, f);
+    if (!isFile(file)) fail('missing-file', file, `Missing ${file}: the CLIP tokenizer needs vocab.json and merges.txt`);
+  }
+  const schedulerFile = path.join(abs, 'scheduler', 'scheduler_config.json');
+  const schedulerConfig = readJson(schedulerFile, true) as Json;
+
+  const unetCfgFile = path.join(abs, 'unet', 'config.json');
+  const unetCfg = readJson(unetCfgFile, false);
+  const positiveInt = (n: number): boolean => Number.isInteger(n) && n > 0;
+  const latentChannels = readNumber(unetCfg, 'in_channels', DEFAULT_LATENT_CHANNELS, unetCfgFile, positiveInt);
+  if (latentChannels === 9) {
+    fail('unsupported', unetCfgFile, `${unetCfgFile}: in_channels 9 is an inpainting UNet: inpainting models are not supported yet`);
+  }
+  const sampleSize = readNumber(unetCfg, 'sample_size', DEFAULT_SAMPLE_SIZE, unetCfgFile, positiveInt);
+
+  // Optimum writes config.json in vae_decoder/ (and vae_encoder/); diffusers' converter may leave only vae/.
+  const vaeCfgFile = [path.join(abs, 'vae_decoder', 'config.json'), path.join(abs, 'vae_encoder', 'config.json'),
+    path.join(abs, 'vae', 'config.json')].find(isFile) ?? path.join(abs, 'vae_decoder', 'config.json');
+  const vaeCfg = readJson(vaeCfgFile, false);
+  const scalingFactor = readNumber(vaeCfg, 'scaling_factor', DEFAULT_SCALING_FACTOR, vaeCfgFile, (n) => Number.isFinite(n) && n > 0);
+  const blocks = vaeCfg?.block_out_channels;
+  const vaeScaleFactor = Array.isArray(blocks) && blocks.length > 0 ? 2 ** (blocks.length - 1) : 8;
+
+  return {
+    dir: abs,
+    name: path.basename(abs),
+    pipelineClass: typeof index._class_name === 'string' ? index._class_name : 'OnnxStableDiffusionPipeline',
+    schedulerConfig,
+    latentChannels,
+    vaeScaleFactor,
+    scalingFactor,
+    sampleSize,
+    tokenizerDir,
+    hasVaeEncoder,
+    previewFactors: readPreview(abs, latentChannels),
+    precision: 'fp32',
+  };
+}

@@ -1,0 +1,211 @@
+/**
+ * The only file that imports onnxruntime-node (loaded lazily, on the first session): sessions created by path
+ * with execution providers tried one by one (ORT does not fall back by itself), their inputs and outputs
+ * described from the session metadata, runs with plain typed-array feeds, and ORT's plain Errors classified
+ * into ModelErrors that name the file (REFERENCE.md "onnxruntime-node 1.30 on these machines").
+ */
+import * as os from 'node:os';
+import type * as Ort from 'onnxruntime-node';
+import type { ExecutionProviderSetting } from '../protocol/engineMessages';
+import { ModelError } from './modelError';
+
+/** The tensor element types the engine feeds and reads. */
+export type TensorType = 'float32' | 'float16' | 'int32' | 'int64' | 'float64' | 'other';
+
+/** A typed-array payload for each feed type (float16 as bit patterns). */
+export type TensorData = Float32Array | Uint16Array | Int32Array | BigInt64Array | Float64Array;
+
+/** A tensor as the engine passes it: data plus dims. */
+export interface TensorValue {
+  readonly type: Exclude<TensorType, 'other'>;
+  readonly data: TensorData;
+  readonly dims: readonly number[];
+}
+
+/** What a session declares for one input or output. `dims` entries are sizes or symbolic names. */
+export interface ValueDescription {
+  readonly name: string;
+  readonly type: TensorType;
+  /** Declared dims; [] for a scalar (or an undeclared shape, which ORT reports the same way). */
+  readonly dims: readonly (number | string)[];
+}
+
+export interface SessionOptions {
+  readonly executionProvider?: ExecutionProviderSetting;
+  /** intra-op threads; default defaultThreadCount(). */
+  readonly threads?: number;
+  readonly log?: (message: string) => void;
+}
+
+export interface OnnxSession {
+  readonly file: string;
+  /** The execution provider that created the session ("cpu", "cuda", …). */
+  readonly executionProvider: string;
+  readonly inputs: readonly ValueDescription[];
+  readonly outputs: readonly ValueDescription[];
+  input(name: string): ValueDescription | undefined;
+  run(feeds: Readonly<Record<string, TensorValue>>): Promise<Record<string, { type: TensorType; data: unknown; dims: readonly number[] }>>;
+  release(): Promise<void>;
+}
+
+type Ep = 'cpu' | 'cuda' | 'dml' | 'coreml';
+
+let ortModule: typeof Ort | undefined;
+/** Providers that failed once in this process, with the reason (not retried for later sessions). */
+const unavailable = new Map<Ep, string>();
+
+function loadOrt(): typeof Ort {
+  if (ortModule === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    ortModule = require('onnxruntime-node') as typeof Ort;
+    // A failed CUDA probe would otherwise print a red native error on every 'auto' start without CUDA.
+    if (ortModule.env.logLevel === undefined || ortModule.env.logLevel === 'warning') ortModule.env.logLevel = 'fatal';
+  }
+  return ortModule;
+}
+
+/** Default intra-op threads: half the logical CPUs (≈ physical cores), at least 1. */
+export function defaultThreadCount(): number {
+  const logical = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.floor(logical / 2));
+}
+
+/** Providers to try, in order, for a setting: 'auto' = the platform's accelerator, then cpu. */
+export function providerOrder(setting: ExecutionProviderSetting, platform: NodeJS.Platform = process.platform): Ep[] {
+  if (setting === 'cpu') return ['cpu'];
+  if (setting !== 'auto') return [setting, 'cpu'];
+  if (platform === 'linux') return ['cuda', 'cpu'];
+  if (platform === 'win32') return ['dml', 'cpu'];
+  if (platform === 'darwin') return ['coreml', 'cpu'];
+  return ['cpu'];
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** True when ORT's message is about the provider itself rather than the model. */
+function isProviderFailure(message: string): boolean {
+  return /backend not found|no available backend|Failed to load shared library|ExecutionProvider|providers_shared|CUDA|cuDNN|DirectML|CoreML|adapter/i.test(message)
+    && !/Protobuf parsing failed|doesn't exist|External data/i.test(message);
+}
+
+/** ORT's plain Error from loading or running `file` → a ModelError saying what is wrong in words. */
+export function classifyOrtError(e: unknown, file: string, phase: 'load' | 'run'): ModelError {
+  if (e instanceof ModelError) return e;
+  const m = messageOf(e);
+  const cause = { cause: e };
+  if (/File doesn't exist|No such file|ENOENT/i.test(m) && !/External data/i.test(m)) {
+    return new ModelError('missing-file', file, `Missing ${file}: ONNX Runtime could not find it`, cause);
+  }
+  if (/External data|external_data|ExternalData/i.test(m)) {
+    const where = /"([^"]+)"/.exec(m)?.[1];
+    return new ModelError('missing-external-data', file,
+      `${file} keeps its weights in a separate file${where !== undefined ? ` (${where})` : ''} that is missing or unreadable: ` +
+      'download it next to model.onnx (symlinks to other folders are refused by ONNX Runtime ≥ 1.24)', cause);
+  }
+  if (/Protobuf parsing failed|ModelProto|Failed to load model|INVALID_PROTOBUF|parse/i.test(m)) {
+    return new ModelError('invalid-onnx', file,
+      `${file} is not a valid ONNX model (it may be truncated by an interrupted download, or not an ONNX file): ${m}`, cause);
+  }
+  if (/bad_alloc|Failed to allocate|out of memory|OOM|Cannot allocate memory/i.test(m)) {
+    return new ModelError('out-of-memory', file,
+      `Out of memory while ${phase === 'load' ? 'loading' : 'running'} ${file}: try a smaller image size or batch, or close other programs. (${m})`, cause);
+  }
+  if (/is missing in 'feeds'|Invalid input name|invalid dimensions|Invalid rank|Unexpected input data type|input.*not found/i.test(m)) {
+    return new ModelError('wrong-input', file,
+      `${file} does not accept the inputs the engine gives it (a model with other input names, types or shapes?): ${m}`, cause);
+  }
+  if (/Unsupported data type|opset|not implemented|NOT_IMPLEMENTED|Could not find an implementation/i.test(m)) {
+    return new ModelError('unsupported', file, `${file} uses something this ONNX Runtime does not support: ${m}`, cause);
+  }
+  return new ModelError('runtime', file, `ONNX Runtime failed while ${phase === 'load' ? 'loading' : 'running'} ${file}: ${m}`, cause);
+}
+
+function describe(meta: readonly Ort.InferenceSession.ValueMetadata[]): ValueDescription[] {
+  return meta.map((m) => {
+    if (!m.isTensor) return { name: m.name, type: 'other', dims: [] };
+    const known: readonly string[] = ['float32', 'float16', 'int32', 'int64', 'float64'];
+    const type = (known.includes(m.type) ? m.type : 'other') as TensorType;
+    return { name: m.name, type, dims: [...m.shape] };
+  });
+}
+
+function createOptions(ep: Ep, threads: number): Ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [ep],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
+}
+
+/** Creates a session for the ONNX file at `file`, trying the setting's providers in order. */
+export async function createSession(file: string, opts: SessionOptions = {}): Promise<OnnxSession> {
+  const ort = loadOrt();
+  const log = opts.log ?? (() => undefined);
+  const threads = opts.threads ?? defaultThreadCount();
+  const order = providerOrder(opts.executionProvider ?? 'auto');
+  const failures: string[] = [];
+  for (const ep of order) {
+    const known = unavailable.get(ep);
+    if (known !== undefined) {
+      failures.push(`${ep}: ${known}`);
+      continue;
+    }
+    let session: Ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(file, createOptions(ep, threads));
+    } catch (e) {
+      const m = messageOf(e);
+      if (ep !== 'cpu' && isProviderFailure(m)) {
+        unavailable.set(ep, m);
+        failures.push(`${ep}: ${m}`);
+        log(`execution provider ${ep} unavailable, trying the next one: ${m}`);
+        continue;
+      }
+      throw classifyOrtError(e, file, 'load');
+    }
+    return wrapSession(ort, session, file, ep);
+  }
+  throw new ModelError('provider-unavailable', file,
+    `No execution provider could load ${file}; tried ${order.join(', ')}: ${failures.join('; ')}`);
+}
+
+function wrapSession(ort: typeof Ort, session: Ort.InferenceSession, file: string, ep: Ep): OnnxSession {
+  const inputs = describe(session.inputMetadata);
+  const outputs = describe(session.outputMetadata);
+  let released = false;
+  return {
+    file,
+    executionProvider: ep,
+    inputs,
+    outputs,
+    input: (name) => inputs.find((i) => i.name === name),
+    async run(feeds) {
+      if (released) throw new ModelError('runtime', file, `${file}: the session was released; load the model again`);
+      const ortFeeds: Record<string, Ort.Tensor> = {};
+      for (const [name, v] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(v.type, v.data, v.dims);
+      let result: Ort.InferenceSession.ReturnType;
+      try {
+        result = await session.run(ortFeeds);
+      } catch (e) {
+        throw classifyOrtError(e, file, 'run');
+      }
+      const out: Record<string, { type: TensorType; data: unknown; dims: readonly number[] }> = {};
+      for (const [name, value] of Object.entries(result)) {
+        const t = value as Ort.Tensor;
+        const known: readonly string[] = ['float32', 'float16', 'int32', 'int64', 'float64'];
+        out[name] = { type: (known.includes(t.type) ? t.type : 'other') as TensorType, data: t.data, dims: t.dims };
+      }
+      return out;
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      await session.release();
+    },
+  };
+}
