@@ -1,0 +1,224 @@
+/**
+ * AUTOMATIC1111's infotext: the PNG `parameters` text (REFERENCE.md "PNG `parameters`").
+ *
+ * Writer: mirrors `create_infotext` in A1111's modules/processing.py and `quote` in modules/infotext_utils.py.
+ * Reader: mirrors `parse_generation_parameters` in modules/infotext_utils.py up to (not including) the step
+ * where A1111 adds its defaults, back-compat flags and styles.
+ */
+
+export type InfotextValue = string | number | null | undefined;
+
+/** Python's `str.isspace()` set, which is what `str.strip()` and `re`'s `\s` use (JS `\s` differs slightly). */
+const PY_SPACE = '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+/** Python `re`'s `\w` on str: letters, digits (all numeric categories) and '_'. */
+const PY_WORD = '\\p{L}\\p{N}_';
+
+/** A1111's re_param: `\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)` (`.` is "not a newline" in Python). */
+const RE_PARAM = new RegExp(
+  `[${PY_SPACE}]*([${PY_WORD}][${PY_WORD} \\-/]+):[${PY_SPACE}]*("(?:\\\\[^\\n]|[^\\\\"])+"|[^,]*)(?:,|$)`,
+  'gu',
+);
+/** A1111's re_imagesize: `^(\d+)x(\d+)$` with Python's Unicode `\d`. */
+const RE_IMAGESIZE = /^(\p{Nd}+)x(\p{Nd}+)$/u;
+const RE_STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, 'gu');
+
+/** Python's `str.strip()` with no argument. */
+function pyStrip(s: string): string {
+  return s.replace(RE_STRIP, '');
+}
+
+/** A1111's `quote`: JSON-encode (non-ASCII kept raw) a value holding ',', '\n' or ':'; otherwise str(value). */
+export function quoteInfotextValue(value: string): string {
+  if (!value.includes(',') && !value.includes('\n') && !value.includes(':')) return value;
+  return JSON.stringify(value);
+}
+
+/** A1111's `unquote`: a value in double quotes is JSON-decoded; left as it is when that fails. */
+export function unquoteInfotextValue(text: string): string {
+  if (text.length === 0 || text[0] !== '"' || text[text.length - 1] !== '"') return text;
+  try {
+    const decoded: unknown = JSON.parse(text);
+    return typeof decoded === 'string' ? decoded : text;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The infotext for one image: `<prompt>[\nNegative prompt: <negative>]\n<k: v, ...>`, stripped.
+ * Params print in the given order; null/undefined are skipped; numbers print as String(n) (pass "7.0" as a string
+ * for a Python float, see formatPythonFloat); a string value equal to its key prints as the bare key.
+ */
+export function formatInfotext(prompt: string, negativePrompt: string, params: Array<[key: string, value: InfotextValue]>): string {
+  const items: string[] = [];
+  for (const [key, value] of params) {
+    if (value === null || value === undefined) continue;
+    if (value === key) {
+      items.push(key);
+      continue;
+    }
+    items.push(`${key}: ${quoteInfotextValue(String(value))}`);
+  }
+  const negativeText = negativePrompt ? `\nNegative prompt: ${negativePrompt}` : '';
+  return pyStrip(`${prompt}${negativeText}\n${items.join(', ')}`);
+}
+
+/** Every `key: value` pair A1111's re_param finds in a params line, raw (values not unquoted). */
+function findParams(line: string): Array<[string, string]> {
+  const found: Array<[string, string]> = [];
+  for (const m of line.matchAll(RE_PARAM)) found.push([m[1], m[2]]);
+  return found;
+}
+
+/**
+ * Parses an infotext as A1111 does, without the defaults it then adds (Clip skip, RNG, Schedule type, …).
+ * The last line is the params line only when it holds at least 3 `key: value` pairs. Quoted values are
+ * JSON-decoded; a `WxH` value becomes `<key>-1` and `<key>-2`; an empty value is dropped (A1111 skips it too).
+ */
+export function parseInfotext(text: string): { prompt: string; negativePrompt: string; params: Record<string, string> } {
+  const lines = pyStrip(text).split('\n');
+  let lastLine = lines.pop() ?? '';
+  if (findParams(lastLine).length < 3) {
+    lines.push(lastLine);
+    lastLine = '';
+  }
+
+  let prompt = '';
+  let negativePrompt = '';
+  let isNegative = false;
+  for (const rawLine of lines) {
+    let line = pyStrip(rawLine);
+    if (line.startsWith('Negative prompt:')) {
+      isNegative = true;
+      line = pyStrip(line.slice(16));
+    }
+    if (isNegative) negativePrompt += (negativePrompt === '' ? '' : '\n') + line;
+    else prompt += (prompt === '' ? '' : '\n') + line;
+  }
+
+  // A Map keeps Python's dict order (first insertion wins the slot) and treats "__proto__" as a plain key.
+  const params = new Map<string, string>();
+  for (const [key, raw] of findParams(lastLine)) {
+    // A1111 indexes v[0] inside a try: an empty value raises and the pair is skipped.
+    if (raw.length === 0) continue;
+    const value = raw[0] === '"' && raw[raw.length - 1] === '"' ? unquoteInfotextValue(raw) : raw;
+    const size = RE_IMAGESIZE.exec(value);
+    if (size) {
+      params.set(`${key}-1`, size[1]);
+      params.set(`${key}-2`, size[2]);
+    } else {
+      params.set(key, value);
+    }
+  }
+  return { prompt, negativePrompt, params: Object.fromEntries(params) };
+}
+
+/**
+ * A number as Python's `str(float)` prints it: shortest round-trip digits, '.0' on integral values,
+ * exponent form below 1e-4 or from 1e16 on ("1e-05", "1e+16"), "inf", "nan".
+ */
+export function formatPythonFloat(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  // toExponential() without digits gives the shortest digits that round-trip, as Python's repr does.
+  const [mantissa, expText] = x.toExponential().split('e');
+  const exp = Number(expText);
+  const sign = mantissa.startsWith('-') ? '-' : '';
+  const digits = mantissa.replace('-', '').replace('.', '');
+  if (exp < -4 || exp >= 16) {
+    const frac = digits.length > 1 ? `.${digits.slice(1)}` : '';
+    const expAbs = String(Math.abs(exp)).padStart(2, '0');
+    return `${sign}${digits[0]}${frac}e${exp < 0 ? '-' : '+'}${expAbs}`;
+  }
+  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+  const intPart = digits.slice(0, exp + 1).padEnd(exp + 1, '0');
+  const fracPart = digits.slice(exp + 1);
+  return `${sign}${intPart}.${fracPart === '' ? '0' : fracPart}`;
+}
+
+/** An integer as Python's `str(int)` prints it (all digits, no exponent). */
+export function formatPythonInt(n: number): string {
+  if (!Number.isInteger(n)) throw new Error(`expected an integer for an int infotext field, got ${n}`);
+  return BigInt(n).toString();
+}
+
+/** The generation settings A1111 writes, typed; see buildInfotextParams for the order and which are floats. */
+export interface InfotextFields {
+  readonly steps: number;
+  readonly sampler: string;
+  readonly scheduleType?: string;
+  /** A float in A1111: 7 prints as "7.0". */
+  readonly cfgScale: number;
+  readonly imageCfgScale?: number;
+  readonly seed: number;
+  readonly faceRestoration?: string;
+  readonly width: number;
+  readonly height: number;
+  /** First 10 hex chars of the model's sha256. */
+  readonly modelHash?: string;
+  readonly model?: string;
+  readonly fp8Weight?: string;
+  readonly vaeHash?: string;
+  readonly vae?: string;
+  /** Written with its strength only when the strength is not 0. */
+  readonly variationSeed?: number;
+  readonly variationSeedStrength?: number;
+  readonly seedResizeFrom?: { readonly width: number; readonly height: number };
+  /** img2img only; a float ("0.75", "1.0"). */
+  readonly denoisingStrength?: number;
+  readonly conditionalMaskWeight?: number;
+  /** Written only when > 1. */
+  readonly clipSkip?: number;
+  /** Written only when not 0. */
+  readonly ensd?: number;
+  readonly tokenMergingRatio?: number;
+  readonly initImageHash?: string;
+  /** "CPU" or "NV"; "GPU" (A1111's default) is not written. */
+  readonly rng?: string;
+  readonly tiling?: boolean;
+  /** A1111's extra_generation_params (Hires upscale, Lora hashes, …), in insertion order. */
+  readonly extra?: ReadonlyArray<readonly [string, InfotextValue]>;
+  readonly version?: string;
+  readonly user?: string;
+}
+
+function optionalFloat(x: number | undefined): string | undefined {
+  return x === undefined ? undefined : formatPythonFloat(x);
+}
+
+/** The params of formatInfotext in A1111 v1.10's key order, numbers printed as Python prints them. */
+export function buildInfotextParams(f: InfotextFields): Array<[string, InfotextValue]> {
+  const hasVariation = f.variationSeedStrength !== undefined && f.variationSeedStrength !== 0;
+  const resize = f.seedResizeFrom;
+  return [
+    ['Steps', formatPythonInt(f.steps)],
+    ['Sampler', f.sampler],
+    ['Schedule type', f.scheduleType],
+    ['CFG scale', formatPythonFloat(f.cfgScale)],
+    ['Image CFG scale', optionalFloat(f.imageCfgScale)],
+    ['Seed', formatPythonInt(f.seed)],
+    ['Face restoration', f.faceRestoration],
+    ['Size', `${formatPythonInt(f.width)}x${formatPythonInt(f.height)}`],
+    ['Model hash', f.modelHash],
+    ['Model', f.model],
+    ['FP8 weight', f.fp8Weight],
+    ['VAE hash', f.vaeHash],
+    ['VAE', f.vae],
+    ['Variation seed', hasVariation && f.variationSeed !== undefined ? formatPythonInt(f.variationSeed) : undefined],
+    ['Variation seed strength', hasVariation ? optionalFloat(f.variationSeedStrength) : undefined],
+    ['Seed resize from', resize && resize.width > 0 && resize.height > 0 ? `${resize.width}x${resize.height}` : undefined],
+    ['Denoising strength', optionalFloat(f.denoisingStrength)],
+    ['Conditional mask weight', optionalFloat(f.conditionalMaskWeight)],
+    ['Clip skip', f.clipSkip !== undefined && f.clipSkip > 1 ? formatPythonInt(f.clipSkip) : undefined],
+    ['ENSD', f.ensd !== undefined && f.ensd !== 0 ? formatPythonInt(f.ensd) : undefined],
+    ['Token merging ratio', f.tokenMergingRatio ? formatPythonFloat(f.tokenMergingRatio) : undefined],
+    ['Init image hash', f.initImageHash],
+    ['RNG', f.rng !== undefined && f.rng !== 'GPU' ? f.rng : undefined],
+    ['Tiling', f.tiling ? 'True' : undefined],
+    ...(f.extra ?? []).map(([k, v]): [string, InfotextValue] => [k, v]),
+    ['Version', f.version],
+    ['User', f.user],
+  ];
+}
