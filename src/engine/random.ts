@@ -2,3 +2,7 @@
 export interface Rng {
   randn(count: number): Float32Array;
 }
+
+export { TorchGenerator } from './random/torch';
+export type { TorchGeneratorOptions, TorchKernel } from './random/torch';
+export { PhiloxGenerator } from './random/philox';
