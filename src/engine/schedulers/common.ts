@@ -457,3 +457,17 @@ export function drawNoise(generator: Rng | readonly Rng[] | undefined, count: nu
 export function checkSameLength(a: Float32Array, b: Float32Array, name: string): void {
   if (a.length !== b.length) throw new Error(`${name} must have the sample's ${a.length} elements; got ${b.length}`);
 }
+
+/**
+ * The DDIM/DDPM `set_timesteps` grid, descending integers (Lin et al. 2023, Table 2):
+ * leading: i·⌊T/n⌋ + stepsOffset; linspace: round(linspace(0, T−1, n)); trailing: round(arange(T, 0, −T/n)) − 1
+ * (numpy rounding, half to even).
+ */
+export function spacedTimesteps(spacing: TimestepSpacing, numTrainTimesteps: number, n: number, stepsOffset: number): number[] {
+  if (spacing === 'linspace') return numpyLinspace(0, numTrainTimesteps - 1, n).map(roundHalfEven).reverse();
+  if (spacing === 'leading') {
+    const stepRatio = Math.floor(numTrainTimesteps / n);
+    return Array.from({ length: n }, (_, i) => (n - 1 - i) * stepRatio + stepsOffset);
+  }
+  return numpyArange(numTrainTimesteps, 0, -numTrainTimesteps / n).map((t) => roundHalfEven(t) - 1);
+}
