@@ -1,0 +1,49 @@
+// Bundles the three rooms: the extension host, the engine process (+ the CLI that runs the engine in-process),
+// and the webview. onnxruntime-node stays external: loading its JS twice in one process aborts it (REFERENCE.md).
+const esbuild = require('esbuild');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** Node bundles: [entry, outfile, extra options]. */
+const nodeEntries = [
+  ['src/extension.ts', 'dist/extension.js', { external: ['vscode', 'onnxruntime-node'] }],
+  ['src/engine/main.ts', 'dist/engine.js', { external: ['onnxruntime-node'] }],
+  ['src/cli.ts', 'dist/cli.js', { external: ['onnxruntime-node'], banner: { js: '#!/usr/bin/env node' } }],
+];
+const webEntries = [['webview/main.ts', 'dist/webview/main.js']];
+
+async function main() {
+  const contexts = [];
+  for (const [entry, outfile, extra] of nodeEntries) {
+    if (!fs.existsSync(entry)) continue; // the extension host lands with its own issue
+    contexts.push(await esbuild.context({
+      entryPoints: [entry], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs',
+      sourcemap: !production, minify: production, logLevel: 'warning', ...extra,
+    }));
+  }
+  for (const [entry, outfile] of webEntries) {
+    if (!fs.existsSync(entry)) continue;
+    contexts.push(await esbuild.context({
+      entryPoints: [entry], outfile, bundle: true, platform: 'browser', target: 'es2022', format: 'iife',
+      sourcemap: !production, minify: production, logLevel: 'warning',
+    }));
+  }
+  if (watch) {
+    await Promise.all(contexts.map((c) => c.watch()));
+    return;
+  }
+  for (const c of contexts) {
+    await c.rebuild();
+    await c.dispose();
+  }
+  const cli = path.join(__dirname, 'dist', 'cli.js');
+  if (fs.existsSync(cli)) fs.chmodSync(cli, 0o755);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,140 @@
+import { parseArgs } from 'node:util';
+
+/** What `inline-diffusion generate` was asked, before model-derived defaults are applied. */
+export interface GenerateArgs {
+  readonly prompt: string;
+  readonly negativePrompt: string;
+  readonly model: string | null;
+  readonly sampler: string | null;
+  readonly steps: number | null;
+  readonly cfgScale: number | null;
+  readonly seed: number | null;
+  readonly width: number | null;
+  readonly height: number | null;
+  readonly batch: number;
+  readonly initImage: string | null;
+  readonly strength: number | null;
+  readonly out: string | null;
+  readonly previews: string | null;
+  readonly threads: number | null;
+  readonly rng: 'cpu' | 'nv';
+  readonly provider: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
+  readonly json: boolean;
+  readonly quiet: boolean;
+}
+
+export type Command = { readonly kind: 'help'; readonly text: string } | { readonly kind: 'generate'; readonly args: GenerateArgs };
+
+/** A usage error: the message says which flag, what was expected and what arrived. */
+export class UsageError extends Error {}
+
+export const USAGE = `Usage: inline-diffusion generate --prompt TEXT [options]
+
+Generates images with Stable Diffusion (ONNX) on this machine and writes PNGs carrying their parameters.
+
+Options:
+  --prompt TEXT            what to draw (required; may be "")
+  --negative-prompt TEXT   what to avoid (default: none)
+  --model DIR              model folder in diffusers/Optimum ONNX layout (default: the embedded model)
+  --sampler NAME           euler, euler_a, heun, lms, dpmpp_2m, dpmpp_2m_karras, ddim, plms, ddpm, lcm, unipc,
+                           an A1111 name ("Euler a") or a diffusers class name (default: the model's own scheduler)
+  --steps N                denoising steps, 1…1000 (default 20)
+  --cfg X                  classifier-free guidance scale, 0…50 (default 7.5; ≤ 1 disables guidance)
+  --seed N                 integer 0…4294967295 (default: random, printed)
+  --width N, --height N    multiples of 8 in 64…2048 (default: the model's native size)
+  --batch N                number of images, seeds seed…seed+N−1 (default 1)
+  --init-image FILE        img2img: start from this PNG or JPEG
+  --strength X             img2img strength 0…1 (default 0.75)
+  --out FILE               output PNG (default <prompt-slug>-<seed>.png here; with --batch, <stem>-<seed>.png each)
+  --previews DIR           write each step's latent preview as a PNG into DIR
+  --threads N              CPU threads for ONNX Runtime
+  --rng cpu|nv             initial-noise source: torch CPU (default) or A1111 "NV" (Philox)
+  --provider NAME          execution provider: auto (default), cpu, cuda, dml, coreml
+  --json                   print one JSON object with files, seeds, settings and timings on stdout
+  --quiet                  no progress bar
+  -h, --help               this text`;
+
+const flagSpec = {
+  prompt: { type: 'string' },
+  'negative-prompt': { type: 'string' },
+  model: { type: 'string' },
+  sampler: { type: 'string' },
+  steps: { type: 'string' },
+  cfg: { type: 'string' },
+  seed: { type: 'string' },
+  width: { type: 'string' },
+  height: { type: 'string' },
+  batch: { type: 'string' },
+  'init-image': { type: 'string' },
+  strength: { type: 'string' },
+  out: { type: 'string' },
+  previews: { type: 'string' },
+  threads: { type: 'string' },
+  rng: { type: 'string' },
+  provider: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function parseCommandLine(argv: readonly string[]): Command {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return { kind: 'help', text: USAGE };
+  const [command, ...rest] = argv;
+  if (command !== 'generate') throw new UsageError(`unknown command '${command}': expected 'generate' (see --help)`);
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: rest, options: flagSpec, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^TypeError.*?: /, ''));
+  }
+  if (values.help) return { kind: 'help', text: USAGE };
+  const str = (k: keyof typeof flagSpec): string | null => (typeof values[k] === 'string' ? (values[k] as string) : null);
+  const prompt = str('prompt');
+  if (prompt === null) throw new UsageError('--prompt is required (use --prompt "" for an unconditional image)');
+  return {
+    kind: 'generate',
+    args: {
+      prompt,
+      negativePrompt: str('negative-prompt') ?? '',
+      model: str('model'),
+      sampler: str('sampler'),
+      steps: parseInteger('--steps', str('steps')),
+      cfgScale: parseFloatFlag('--cfg', str('cfg')),
+      seed: parseInteger('--seed', str('seed')),
+      width: parseInteger('--width', str('width')),
+      height: parseInteger('--height', str('height')),
+      batch: parseInteger('--batch', str('batch')) ?? 1,
+      initImage: str('init-image'),
+      strength: parseFloatFlag('--strength', str('strength')),
+      out: str('out'),
+      previews: str('previews'),
+      threads: parseInteger('--threads', str('threads')),
+      rng: parseChoice('--rng', str('rng'), ['cpu', 'nv'] as const) ?? 'cpu',
+      provider: parseChoice('--provider', str('provider'), ['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const) ?? 'auto',
+      json: values.json === true,
+      quiet: values.quiet === true,
+    },
+  };
+}
+
+function parseInteger(flag: string, raw: string | null): number | null {
+  if (raw === null) return null;
+  if (!/^[+-]?\d+$/.test(raw.trim())) throw new UsageError(`${flag}: expected an integer, got '${raw}'`);
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`${flag}: '${raw}' is out of range`);
+  return n;
+}
+
+function parseFloatFlag(flag: string, raw: string | null): number | null {
+  if (raw === null) return null;
+  const n = raw.trim() === '' ? NaN : Number(raw);
+  if (!Number.isFinite(n)) throw new UsageError(`${flag}: expected a number, got '${raw}'`);
+  return n;
+}
+
+function parseChoice<T extends string>(flag: string, raw: string | null, allowed: readonly T[]): T | null {
+  if (raw === null) return null;
+  const found = allowed.find((a) => a === raw.toLowerCase());
+  if (!found) throw new UsageError(`${flag}: expected one of ${allowed.join(', ')}, got '${raw}'`);
+  return found;
+}

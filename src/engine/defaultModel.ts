@@ -1,0 +1,19 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Folder name of the embedded default model under models/ (trained by models/train/). */
+export const DEFAULT_MODEL_NAME = 'shapes-64';
+
+/**
+ * The embedded model's folder: models/<name> found upwards from this file's folder, which is dist/ in a bundle and
+ * src/engine/ in tests. Returns the first candidate that has a model_index.json, else the dist/-relative guess.
+ */
+export function defaultModelDir(from: string = __dirname): string {
+  let dir = from;
+  for (let i = 0; i < 4; i++) {
+    const candidate = path.join(dir, 'models', DEFAULT_MODEL_NAME);
+    if (fs.existsSync(path.join(candidate, 'model_index.json'))) return candidate;
+    dir = path.dirname(dir);
+  }
+  return path.resolve(from, '..', 'models', DEFAULT_MODEL_NAME);
+}

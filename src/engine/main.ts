@@ -1,0 +1,78 @@
+/**
+ * The engine process: forked by the extension host (src/engineClient.ts) with an IPC channel using
+ * serialization 'advanced'. Runs one generation at a time; `cancel` is honoured between denoising steps.
+ * Exits when the host disconnects.
+ */
+import type { FromEngine, ToEngine } from '../protocol/engineMessages';
+import { Engine, EngineError } from './engine';
+import { describeMessage, isToEngine } from './messages';
+import { validateRequest } from './request';
+
+function send(msg: FromEngine): void {
+  if (process.connected) process.send?.(msg);
+}
+
+function main(): void {
+  if (!process.send) {
+    console.error('inline-diffusion engine: start this through the extension (it needs an IPC channel); use dist/cli.js on a terminal');
+    process.exit(2);
+  }
+  const engine = new Engine({ log: (level, message) => send({ type: 'log', level, message }) });
+  const controllers = new Map<number, AbortController>();
+  let queue: Promise<void> = Promise.resolve();
+
+  const handle = (msg: ToEngine): void => {
+    switch (msg.type) {
+      case 'generate': {
+        const controller = new AbortController();
+        controllers.set(msg.id, controller);
+        queue = queue.then(() => runGenerate(engine, msg.id, msg.request, controller.signal)).finally(() => controllers.delete(msg.id));
+        break;
+      }
+      case 'cancel':
+        controllers.get(msg.id)?.abort();
+        break;
+      case 'unload':
+        queue = queue.then(async () => {
+          await engine.release();
+          send({ type: 'unloaded', id: msg.id });
+        });
+        break;
+      case 'shutdown':
+        for (const c of controllers.values()) c.abort();
+        void queue.finally(() => engine.release()).finally(() => process.exit(0));
+        break;
+      default:
+        assertNever(msg);
+    }
+  };
+
+  process.on('message', (raw: unknown) => {
+    if (!isToEngine(raw)) {
+      send({ type: 'log', level: 'error', message: `engine: ignored a malformed message (${describeMessage(raw)})` });
+      return;
+    }
+    handle(raw);
+  });
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', pid: process.pid });
+}
+
+async function runGenerate(engine: Engine, id: number, request: unknown, signal: AbortSignal): Promise<void> {
+  try {
+    const output = await engine.generate(validateRequest(request), {
+      signal,
+      onProgress: (p) => send({ type: 'progress', id, step: p.step, totalSteps: p.totalSteps, stepMs: p.stepMs, previews: p.previews }),
+    });
+    send({ type: 'result', id, images: output.images, timingsMs: output.timingsMs, executionProvider: output.executionProvider, warnings: output.warnings });
+  } catch (err) {
+    if (err instanceof EngineError) send({ type: 'error', id, code: err.code, message: err.message });
+    else send({ type: 'error', id, code: 'internal', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled message ${JSON.stringify(value)}`);
+}
+
+main();

@@ -1,0 +1,98 @@
+/**
+ * Messages between the extension host (src/engineClient.ts) and the engine process (src/engine/main.ts).
+ * Plain data only: numbers, strings, arrays, typed arrays (IPC uses serialization 'advanced').
+ * Both sides import this file with `import type`; guards (isToEngine / isFromEngine) live beside the handlers.
+ */
+
+export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
+export type RngSource = 'cpu' | 'nv';
+
+/** An RGB image, 3 bytes a pixel, row-major. */
+export interface RgbImage {
+  readonly width: number;
+  readonly height: number;
+  readonly rgb: Uint8Array;
+}
+
+/** Everything one generation needs; validated by src/engine/request.ts before any model is loaded. */
+export interface GenerateRequest {
+  /** Model folder (diffusers / Optimum ONNX layout). */
+  readonly modelDir: string;
+  readonly prompt: string;
+  readonly negativePrompt: string;
+  /** Short id ("euler_a"), A1111 name ("Euler a") or diffusers class name; null = the model's own scheduler. */
+  readonly sampler: string | null;
+  readonly steps: number;
+  readonly cfgScale: number;
+  /** Seed of image 0; image i uses seed + i. */
+  readonly seed: number;
+  readonly width: number;
+  readonly height: number;
+  readonly batchSize: number;
+  /** img2img source image (any size; resized to width×height), or null for txt2img. */
+  readonly initImage: RgbImage | null;
+  /** img2img strength in 0…1. */
+  readonly strength: number;
+  /** Send a latent preview after every step. */
+  readonly previews: boolean;
+  readonly rng: RngSource;
+  readonly executionProvider: ExecutionProviderSetting;
+  /** intra-op threads; null = the engine's default. */
+  readonly threads: number | null;
+}
+
+export interface GeneratedImage {
+  readonly seed: number;
+  readonly width: number;
+  readonly height: number;
+  /** PNG bytes with the A1111 `parameters` chunk. */
+  readonly png: Uint8Array;
+  /** The `parameters` text stored in the PNG. */
+  readonly infotext: string;
+}
+
+export interface TimingsMs {
+  readonly load: number;
+  readonly textEncoder: number;
+  readonly unet: number;
+  readonly unetSteps: readonly number[];
+  readonly vae: number;
+  readonly png: number;
+  readonly total: number;
+}
+
+/** Host → engine. */
+export type ToEngine =
+  /** Start a generation; answered by exactly one `result` or `error` with the same id. */
+  | { readonly type: 'generate'; readonly id: number; readonly request: GenerateRequest }
+  /** Cancel a running generation cooperatively (checked between denoising steps). */
+  | { readonly type: 'cancel'; readonly id: number }
+  /** Release loaded sessions (model switch, idle); answered by `result`-less `unloaded`. */
+  | { readonly type: 'unload'; readonly id: number }
+  /** Exit cleanly. */
+  | { readonly type: 'shutdown' };
+
+/** Engine → host. */
+export type FromEngine =
+  /** The process is up and listening. */
+  | { readonly type: 'ready'; readonly pid: number }
+  /** After each denoising step: 1-based step of totalSteps, its duration, and one preview per image when asked. */
+  | { readonly type: 'progress'; readonly id: number; readonly step: number; readonly totalSteps: number;
+      readonly stepMs: number; readonly previews: readonly RgbImage[] }
+  /** A generation finished. */
+  | { readonly type: 'result'; readonly id: number; readonly images: readonly GeneratedImage[];
+      readonly timingsMs: TimingsMs; readonly executionProvider: string; readonly warnings: readonly string[] }
+  /** A request failed; `code` classifies it (see EngineErrorCode). */
+  | { readonly type: 'error'; readonly id: number; readonly code: EngineErrorCode; readonly message: string }
+  /** Sessions released. */
+  | { readonly type: 'unloaded'; readonly id: number }
+  /** A line for the host's output channel. */
+  | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string };
+
+export type EngineErrorCode =
+  | 'cancelled'
+  | 'invalid-request'
+  | 'model-invalid'
+  | 'model-load-failed'
+  | 'out-of-memory'
+  | 'internal';

@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { EngineClient, EngineClientError } from '../../src/engineClient';
+import type { GenerateRequest } from '../../src/protocol/engineMessages';
+
+const fakeEngine = path.resolve(__dirname, '../fixtures/fakeEngine.js');
+
+function request(prompt: string): GenerateRequest {
+  return {
+    modelDir: '/nowhere', prompt, negativePrompt: '', sampler: null, steps: 2, cfgScale: 7.5, seed: 1, width: 64,
+    height: 64, batchSize: 1, initImage: null, strength: 0.75, previews: true, rng: 'cpu', executionProvider: 'cpu', threads: 1,
+  };
+}
+
+function client(extra: Partial<ConstructorParameters<typeof EngineClient>[0]> = {}): EngineClient {
+  return new EngineClient({ enginePath: fakeEngine, cancelGraceMs: 300, startTimeoutMs: 10_000, ...extra });
+}
+
+async function rejection(p: Promise<unknown>): Promise<EngineClientError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof EngineClientError, `expected an EngineClientError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a rejection');
+}
+
+test('forks the engine on the first request and forwards progress then the result', async () => {
+  const c = client();
+  assert.equal(c.isRunning, false);
+  const steps: number[] = [];
+  const result = await c.generate(request('ok'), { onProgress: (p) => steps.push(p.step) });
+  assert.deepEqual(steps, [1, 2]);
+  assert.equal(result.executionProvider, 'cpu');
+  assert.equal(c.isRunning, true);
+  await c.dispose();
+  assert.equal(c.isRunning, false);
+});
+
+test('typed arrays survive the IPC channel', async () => {
+  const c = client();
+  let preview: Uint8Array | undefined;
+  await c.generate(request('ok'), { onProgress: (p) => { preview ??= p.previews[0]?.rgb; } });
+  assert.ok(preview instanceof Uint8Array);
+  assert.deepEqual([...preview], [1, 2, 3]);
+  await c.dispose();
+});
+
+test('an engine error rejects with its code and message', async () => {
+  const c = client();
+  const err = await rejection(c.generate(request('fail')));
+  assert.equal(err.code, 'model-invalid');
+  assert.match(err.message, /unet\/model\.onnx/);
+  await c.dispose();
+});
+
+test('a cooperative cancel rejects with cancelled and keeps the same engine process', async () => {
+  const c = client();
+  const pid1 = (await c.generate(request('ok'))).warnings[0];
+  const controller = new AbortController();
+  const run = c.generate(request('slow'), { signal: controller.signal, onProgress: (p) => { if (p.step === 3) controller.abort(); } });
+  assert.equal((await rejection(run)).code, 'cancelled');
+  const pid2 = (await c.generate(request('ok'))).warnings[0];
+  assert.equal(pid2, pid1);
+  await c.dispose();
+});
+
+test('a cancel the engine cannot honour kills it, and the next request gets a fresh process', async () => {
+  const c = client();
+  const run = c.generate(request('hang'), { onProgress: () => c.cancel() });
+  const started = Date.now();
+  assert.equal((await rejection(run)).code, 'cancelled');
+  assert.ok(Date.now() - started < 5000);
+  const again = await c.generate(request('ok'));
+  assert.equal(again.type, 'result');
+  await c.dispose();
+});
+
+test('a crash rejects the running request with the stderr tail and the client restarts on the next one', async () => {
+  const crashes: string[] = [];
+  const c = client({ onCrash: (d) => crashes.push(d) });
+  const err = await rejection(c.generate(request('crash')));
+  assert.equal(err.code, 'crashed');
+  assert.match(err.message, /exit code 3/);
+  assert.match(err.message, /something broke/);
+  assert.equal(crashes.length, 1);
+  assert.equal((await c.generate(request('ok'))).type, 'result');
+  await c.dispose();
+});
+
+test('requests run one at a time and a queued one can be cancelled before it starts', async () => {
+  const c = client();
+  const first = c.generate(request('slow'));
+  const controller = new AbortController();
+  const second = c.generate(request('ok'), { signal: controller.signal });
+  await new Promise((r) => setTimeout(r, 100));
+  controller.abort();
+  assert.equal((await rejection(second)).code, 'cancelled');
+  c.cancel();
+  assert.equal((await rejection(first)).code, 'cancelled');
+  await c.dispose();
+});
+
+test('after dispose, generate rejects with disposed', async () => {
+  const c = client();
+  await c.generate(request('ok'));
+  await c.dispose();
+  assert.equal((await rejection(c.generate(request('ok')))).code, 'disposed');
+});
+
+test('an engine that cannot start is reported as start-failed', async () => {
+  const c = client({ enginePath: path.resolve(__dirname, '../fixtures/does-not-exist.js') });
+  const err = await rejection(c.generate(request('ok')));
+  assert.equal(err.code, 'start-failed');
+  await c.dispose();
+});
