@@ -95,10 +95,11 @@ export function classifyOrtError(e: unknown, file: string, phase: 'load' | 'run'
   if (e instanceof ModelError) return e;
   const m = messageOf(e);
   const cause = { cause: e };
-  if (/File doesn't exist|No such file|ENOENT/i.test(m) && !/External data/i.test(m)) {
+  const externalData = /External data path|external data file|external_data|ExternalData|GetExtDataFromTensorProto/i.test(m);
+  if (/File doesn't exist|No such file|ENOENT/i.test(m) && !externalData) {
     return new ModelError('missing-file', file, `Missing ${file}: ONNX Runtime could not find it`, cause);
   }
-  if (/External data|external_data|ExternalData/i.test(m)) {
+  if (externalData) {
     const where = /"([^"]+)"/.exec(m)?.[1];
     return new ModelError('missing-external-data', file,
       `${file} keeps its weights in a separate file${where !== undefined ? ` (${where})` : ''} that is missing or unreadable: ` +
