@@ -2,25 +2,13 @@
  * MT19937, the 32-bit Mersenne Twister (Matsumoto & Nishimura, 1998), seeded as torch's
  * `at::mt19937` is: `manual_seed(seed)` keeps only the low 32 bits of the 64-bit seed.
  */
+import { toUint32Seed } from './seed';
 
 const STATE_SIZE = 624;
 const SHIFT_SIZE = 397;
 const MATRIX_A = 0x9908b0df;
 const UPPER_MASK = 0x80000000;
 const LOWER_MASK = 0x7fffffff;
-
-/** The low 32 bits of a seed given as a number or bigint (negative seeds wrap as int64 would). */
-export function toUint32Seed(seed: number | bigint): number {
-  return Number(BigInt.asUintN(32, toBigIntSeed(seed)));
-}
-
-/** A seed as a bigint in [0, 2^64), as torch's `manual_seed` and numpy's uint64 see it. */
-export function toBigIntSeed(seed: number | bigint): bigint {
-  if (typeof seed === 'number' && !Number.isSafeInteger(seed)) {
-    throw new RangeError(`Expected an integer seed (a safe integer or a bigint), got ${seed}`);
-  }
-  return BigInt.asUintN(64, BigInt(seed));
-}
 
 export class Mt19937 {
   private readonly state = new Uint32Array(STATE_SIZE);
@@ -48,10 +36,14 @@ export class Mt19937 {
 
   private twist(): void {
     const s = this.state;
-    for (let k = 0; k < STATE_SIZE; k++) {
-      const y = (s[k] & UPPER_MASK) | (s[(k + 1) % STATE_SIZE] & LOWER_MASK);
-      s[k] = s[(k + SHIFT_SIZE) % STATE_SIZE] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
-    }
+    const mix = (k: number, next: number, far: number): number => {
+      const y = (s[k] & UPPER_MASK) | (s[next] & LOWER_MASK);
+      return s[far] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    };
+    let k = 0;
+    for (; k < STATE_SIZE - SHIFT_SIZE; k++) s[k] = mix(k, k + 1, k + SHIFT_SIZE);
+    for (; k < STATE_SIZE - 1; k++) s[k] = mix(k, k + 1, k + SHIFT_SIZE - STATE_SIZE);
+    s[k] = mix(k, 0, SHIFT_SIZE - 1);
     this.index = 0;
   }
 }

@@ -5,7 +5,7 @@
  * the first two words, in double, then stored as float32. Each call advances offset by one.
  */
 import type { Rng } from '../random';
-import { toBigIntSeed } from './mt19937';
+import { toBigIntSeed } from './seed';
 
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
