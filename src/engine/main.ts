@@ -3,10 +3,9 @@
  * serialization 'advanced'. Runs one generation at a time; `cancel` is honoured between denoising steps.
  * Exits when the host disconnects.
  */
-import type { FromEngine, ToEngine } from '../protocol/engineMessages';
+import type { FromEngine, GenerateRequest, ToEngine } from '../protocol/engineMessages';
 import { Engine, EngineError } from './engine';
 import { describeMessage, isToEngine } from './messages';
-import { validateRequest } from './request';
 
 function send(msg: FromEngine): void {
   if (process.connected) process.send?.(msg);
@@ -60,7 +59,7 @@ function main(): void {
 
 async function runGenerate(engine: Engine, id: number, request: unknown, signal: AbortSignal): Promise<void> {
   try {
-    const output = await engine.generate(validateRequest(request), {
+    const output = await engine.generate(request as GenerateRequest, { // validated inside generate
       signal,
       onProgress: (p) => send({ type: 'progress', id, step: p.step, totalSteps: p.totalSteps, stepMs: p.stepMs, previews: p.previews }),
     });

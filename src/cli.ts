@@ -1,0 +1,52 @@
+/** The `inline-diffusion` command line; runs the engine in-process. Exit codes: 0 ok, 1 failed, 2 bad input, 130 cancelled. */
+import { EngineError } from './engine/engine';
+import { parseCommandLine, UsageError } from './cli/args';
+import { runGenerate } from './cli/generate';
+
+async function main(argv: string[]): Promise<number> {
+  let command;
+  try {
+    command = parseCommandLine(argv);
+  } catch (err) {
+    return fail(err);
+  }
+  if (command.kind === 'help') {
+    process.stdout.write(`${command.text}\n`);
+    return 0;
+  }
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\ncancelling after the current step… (Ctrl+C again to stop at once)\n');
+    controller.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
+  try {
+    const summary = await runGenerate(command.args, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() }, controller.signal);
+    if (command.args.json) {
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+    } else {
+      process.stderr.write(`seed ${summary.seeds.join(', ')} · ${summary.sampler} · ${summary.steps} steps · CFG ${summary.cfg} · `
+        + `${summary.width}×${summary.height} · ${(summary.timingsMs.total / 1000).toFixed(2)} s\n`);
+      for (const file of summary.files) process.stdout.write(`${file}\n`);
+    }
+    return 0;
+  } catch (err) {
+    return fail(err);
+  }
+}
+
+function fail(err: unknown): number {
+  if (err instanceof UsageError) {
+    process.stderr.write(`inline-diffusion: ${err.message}\n(see inline-diffusion --help)\n`);
+    return 2;
+  }
+  if (err instanceof EngineError) {
+    process.stderr.write(`inline-diffusion: ${err.message}\n`);
+    if (err.code === 'cancelled') return 130;
+    return err.code === 'invalid-request' || err.code === 'model-invalid' ? 2 : 1;
+  }
+  process.stderr.write(`inline-diffusion: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  return 1;
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
