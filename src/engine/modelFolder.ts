@@ -89,8 +89,8 @@ export function checkOnnxFile(file: string): void {
     throw new ModelError('missing-file', file, `Missing ${file}: the model folder needs this ONNX file`, { cause: e });
   }
   try {
-    const head = Buffer.alloc(16);
-    const n = fs.readSync(fd, head, 0, 16, 0);
+    const head = Buffer.alloc(64);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
     if (n === 0) throw new ModelError('invalid-onnx', file, `${file} is empty (0 bytes): expected an ONNX model`);
     const first = head[0];
     const looksLikeModelProto = [0x08, 0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72].includes(first);
@@ -115,8 +115,9 @@ function checkSupported(dir: string, index: Json, indexFile: string): void {
   const cls = typeof index._class_name === 'string' ? index._class_name : '';
   const xl = isDir(path.join(dir, 'text_encoder_2')) || 'text_encoder_2' in index || /XL/.test(cls);
   if (xl) {
-    fail('unsupported', isDir(path.join(dir, 'text_encoder_2')) ? path.join(dir, 'text_encoder_2') : indexFile,
-      `${dir} is a Stable Diffusion XL model (${cls || 'text_encoder_2 present'}): SDXL is not supported yet; ` +
+    const evidence = isDir(path.join(dir, 'text_encoder_2')) ? path.join(dir, 'text_encoder_2') : indexFile;
+    fail('unsupported', evidence,
+      `${dir} is a Stable Diffusion XL model (${evidence} ${cls}): SDXL is not supported yet; ` +
       'use an SD 1.x / 2.x model in diffusers ONNX layout');
   }
   if (/Flux|StableDiffusion3|Transformer/.test(cls) || isDir(path.join(dir, 'transformer'))) {
