@@ -23,37 +23,58 @@ const CONT = '\\x80-\\xbf\\u0152\\u0153\\u0160\\u0161\\u0178\\u017d\\u017e\\u019
 /** Runs of what look like UTF-8 sequences read as Windows-1252: a lead byte's character and its continuations. */
 const RUN_RE = new RegExp(
   `(?<![${CONT}])(?:[\\xc2-\\xdf][${CONT}]|[\\xe0-\\xef][${CONT}]{2}|[\\xf0-\\xf4][${CONT}]{3})+`, 'g');
-/** What a lone 2-byte sequence plausibly stood for: Latin-1 and Latin Extended-A letters and symbols. */
-const PLAUSIBLE_SINGLE_RE = /^[\u00a0-\u017f]$/u;
+/** What a lone 2-byte sequence from "Â" or "Ã" plausibly stood for: Latin-1 letters and symbols. */
+const PLAUSIBLE_SINGLE_RE = /^[\u00a0-\u00ff]$/u;
 /** What longer runs plausibly stood for: letters, marks, numbers, punctuation and symbols, spaces; no private use. */
 const PLAUSIBLE_RE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}]+$/u;
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Re-reads a run's characters as the bytes they came from, as UTF-8; the run itself when that is implausible. */
-function decodeRun(run: string): string {
-  const bytes = new Uint8Array(run.length);
-  for (let i = 0; i < run.length; i++) {
-    const byte = byteOf(run.charCodeAt(i));
-    if (byte === -1) return run;
+/** The bytes characters were decoded from, or undefined when one is in neither encoding. */
+function toBytes(text: string): Uint8Array | undefined {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const byte = byteOf(text.charCodeAt(i));
+    if (byte === -1) return undefined;
     bytes[i] = byte;
   }
-  let decoded: string;
-  try {
-    decoded = STRICT_UTF8.decode(bytes);
-  } catch {
-    return run;
-  }
-  const isPlausible = run.length === 2 ? PLAUSIBLE_SINGLE_RE.test(decoded) : PLAUSIBLE_RE.test(decoded);
-  return isPlausible ? decoded : run;
+  return bytes;
 }
 
-/** Fixes each run of mojibake; repeats, so that mojibake of mojibake comes back too. */
+function decodeStrict(bytes: Uint8Array): string | undefined {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Re-reads a run as UTF-8 when it holds a C1 control (mojibake for sure) or what comes out is plausible:
+ * one 2-byte character must come from "Â" or "Ã" (Latin-1 letters and symbols), one 3-byte character must come from "â" or "ã"
+ * (punctuation, symbols, CJK punctuation, kana), longer runs letters, marks, numbers, punctuation, symbols.
+ */
+function decodeRun(run: string): string {
+  const bytes = toBytes(run);
+  const decoded = bytes === undefined ? undefined : decodeStrict(bytes);
+  if (decoded === undefined) return run;
+  if (/[\x80-\x9f]/.test(run)) return decoded;
+  if (run.length === 2) return /^[\xc2\xc3]/.test(run) && PLAUSIBLE_SINGLE_RE.test(decoded) ? decoded : run;
+  if (run.length === 3 && !/^[\xe2\xe3]/.test(run)) return run;
+  return PLAUSIBLE_RE.test(decoded) ? decoded : run;
+}
+
+/**
+ * Fixes each run of mojibake; repeats, so that mojibake of mojibake comes back too. Text with C1 controls is
+ * mojibake for sure (ftfy's heuristic says so too): if all of it reads as UTF-8, all of it is re-read.
+ */
 export function fixMojibake(text: string): string {
   let current = text;
   for (;;) {
-    if (!/[\xc2-\xf4]/.test(current)) return current;
-    const next = current.replace(RUN_RE, decodeRun);
+    if (!/[\x80-\x9f\xc2-\xf4]/.test(current)) return current;
+    const bytes = /[\x80-\x9f]/.test(current) ? toBytes(current) : undefined;
+    const whole = bytes === undefined ? undefined : decodeStrict(bytes);
+    const next = whole ?? current.replace(RUN_RE, decodeRun);
     if (next === current) return current;
     current = next;
   }
