@@ -6,6 +6,7 @@
  * numpy's double-precision code (`interp`, `numpyLinspace`, `numpyArange`) stay in double.
  */
 import type { Rng } from '../random';
+import type { StepOptions } from './types';
 
 export const f32 = Math.fround;
 
@@ -470,4 +471,20 @@ export function spacedTimesteps(spacing: TimestepSpacing, numTrainTimesteps: num
     return Array.from({ length: n }, (_, i) => (n - 1 - i) * stepRatio + stepsOffset);
   }
   return numpyArange(numTrainTimesteps, 0, -numTrainTimesteps / n).map((t) => roundHalfEven(t) - 1);
+}
+
+/** ᾱ at an integer training timestep; anything else throws. */
+export function alphaAt(alphasCumprod: Float32Array, timestep: number): number {
+  if (!Number.isInteger(timestep) || timestep < 0 || timestep >= alphasCumprod.length) {
+    throw new Error(`timestep must be an integer in [0, ${alphasCumprod.length - 1}]; got ${timestep}`);
+  }
+  return alphasCumprod[timestep];
+}
+
+/** The batch size for per-image work (thresholding): one per generator when an array is given, else 1. */
+export function batchOf(opts: StepOptions, length: number): number {
+  const g = opts.generator;
+  const batch = Array.isArray(g) ? g.length : 1;
+  if (batch < 1 || length % batch !== 0) throw new Error(`A generator array of ${batch} does not divide ${length} elements`);
+  return batch;
 }
