@@ -5,10 +5,12 @@
  */
 import * as path from 'node:path';
 import type { ExecutionProviderSetting } from '../protocol/engineMessages';
-import { float32ToFloat16, toFloat32 } from './fp16';
+import { toFloat32 } from './fp16';
+import { guidanceScaleEmbedding } from './guidanceEmbedding';
 import { ModelError } from './modelError';
 import { COMPONENT_FILES } from './modelFolder';
 import type { LoadedModel, ModelInfo } from './modelTypes';
+import { checkLength, concat, fail, fixedBatch, floatFeed, inChunks, listNames, pickInput, pickOutput, scale, timestepFeed } from './modelFeeds';
 import { createSession, type OnnxSession, type TensorValue, type ValueDescription } from './onnx';
 
 export interface LoadModelOptions {
@@ -20,94 +22,25 @@ export interface LoadModelOptions {
 
 /** Required inputs per component (names as diffusers' converter and Optimum export them). */
 const UNET_INPUTS = ['sample', 'timestep', 'encoder_hidden_states'] as const;
+/** Optional UNet input of LCM models: the guidance-scale embedding (batch × time_cond_proj_dim). */
+const TIMESTEP_COND = 'timestep_cond';
+/** diffusers' LatentConsistencyModelPipeline default guidance_scale. */
+const LCM_DEFAULT_GUIDANCE = 8.5;
 
-function fail(session: OnnxSession, message: string): never {
-  throw new ModelError('wrong-input', session.file, `${session.file}: ${message}`);
+/** Extra per-call options of predictNoise beyond the LoadedModel interface. */
+export interface PredictNoiseOptions {
+  /** For LCM UNets (timestep_cond input): the guidance scale to embed; default 8.5. */
+  readonly guidanceScale?: number;
 }
 
-function listNames(values: readonly ValueDescription[]): string {
-  return values.map((v) => `${v.name} (${v.type}[${v.dims.join(',')}])`).join(', ') || 'none';
+/** LoadedModel plus what only ONNX models have: LCM UNets' guidance-scale embedding. */
+export interface OnnxLoadedModel extends LoadedModel {
+  /** True for LCM UNets that take a guidance-scale embedding (`timestep_cond`): pass opts.guidanceScale. */
+  readonly hasGuidanceEmbedding: boolean;
+  predictNoise(sample: Float32Array, sampleDims: number[], timestep: number,
+    hiddenStates: Float32Array, hiddenDims: number[], opts?: PredictNoiseOptions): Promise<Float32Array>;
 }
 
-/** The input called `name`, or the only input when a single-input model names it otherwise. */
-function pickInput(session: OnnxSession, name: string): ValueDescription {
-  const found = session.input(name) ?? (session.inputs.length === 1 ? session.inputs[0] : undefined);
-  if (found === undefined) fail(session, `expected an input named "${name}", found ${listNames(session.inputs)}`);
-  return found;
-}
-
-/** The output called one of `names`, or the first output. */
-function pickOutput(session: OnnxSession, names: readonly string[]): ValueDescription {
-  const found = session.outputs.find((o) => names.includes(o.name)) ?? session.outputs[0];
-  if (found === undefined) fail(session, 'declares no outputs');
-  return found;
-}
-
-/** A float tensor of the declared type (float16 bits for 'float16'). */
-function floatFeed(desc: ValueDescription, session: OnnxSession, data: Float32Array, dims: readonly number[]): TensorValue {
-  if (desc.type === 'float32') return { type: 'float32', data, dims };
-  if (desc.type === 'float16') return { type: 'float16', data: float32ToFloat16(data), dims };
-  return fail(session, `input "${desc.name}" should be float32 or float16, the model declares ${desc.type}`);
-}
-
-/** The declared first dim when it is a fixed number (a static-batch export), else undefined. */
-function fixedBatch(desc: ValueDescription): number | undefined {
-  const d = desc.dims[0];
-  return typeof d === 'number' && d > 0 ? d : undefined;
-}
-
-/** Splits a batch-major tensor into chunks of at most `chunk` items and concatenates the per-chunk results. */
-async function inChunks(data: Float32Array, dims: readonly number[], chunk: number,
-  run: (part: Float32Array, partDims: number[], first: number) => Promise<Float32Array>): Promise<Float32Array> {
-  const batch = dims[0];
-  if (batch <= chunk) return run(data, [...dims], 0);
-  const item = data.length / batch;
-  const parts: Float32Array[] = [];
-  for (let b = 0; b < batch; b += chunk) {
-    const n = Math.min(chunk, batch - b);
-    parts.push(await run(data.subarray(b * item, (b + n) * item), [n, ...dims.slice(1)], b));
-  }
-  return concat(parts);
-}
-
-function concat(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
-
-function scale(data: Float32Array, factor: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = data[i] * factor;
-  return out;
-}
-
-function checkLength(what: string, data: ArrayLike<number>, dims: readonly number[]): void {
-  const n = dims.reduce((a, b) => a * b, 1);
-  if (data.length !== n) {
-    throw new RangeError(`${what}: dims [${dims.join(', ')}] need ${n} values, got ${data.length}`);
-  }
-}
-
-/** The UNet timestep tensor as the session declares it (rank 0: scalar; rank 1: fixed length or the batch). */
-function timestepFeed(desc: ValueDescription, session: OnnxSession, t: number, batch: number): TensorValue {
-  if (desc.dims.length > 1) fail(session, `input "timestep" should be a scalar or a vector, the model declares [${desc.dims.join(', ')}]`);
-  const dims = desc.dims.length === 0 ? [] : [typeof desc.dims[0] === 'number' ? desc.dims[0] : batch];
-  const n = dims.length === 0 ? 1 : dims[0];
-  switch (desc.type) {
-    // diffusers' ONNX pipeline casts with numpy (np.array([t], dtype=int64)), which truncates.
-    case 'int64': return { type: 'int64', data: new BigInt64Array(n).fill(BigInt(Math.trunc(t))), dims };
-    case 'int32': return { type: 'int32', data: new Int32Array(n).fill(Math.trunc(t)), dims };
-    case 'float32': return { type: 'float32', data: new Float32Array(n).fill(t), dims };
-    case 'float16': return { type: 'float16', data: float32ToFloat16(new Float32Array(n).fill(t)), dims };
-    case 'float64': return { type: 'float64', data: new Float64Array(n).fill(t), dims };
-    default: return fail(session, `input "timestep" has unsupported type ${desc.type}`);
-  }
-}
 
 interface Sessions {
   textEncoder: OnnxSession;
@@ -121,17 +54,21 @@ function checkUnet(unet: OnnxSession): void {
   if (missing.length > 0) {
     fail(unet, `expected UNet inputs ${UNET_INPUTS.join(', ')}; missing ${missing.join(', ')}; found ${listNames(unet.inputs)}`);
   }
-  const extra = unet.inputs.filter((i) => !(UNET_INPUTS as readonly string[]).includes(i.name)).map((i) => i.name);
+  const known: readonly string[] = [...UNET_INPUTS, TIMESTEP_COND];
+  const extra = unet.inputs.filter((i) => !known.includes(i.name)).map((i) => i.name);
   if (extra.length > 0) {
-    const kind = extra.includes('text_embeds') || extra.includes('time_ids') ? ' (an SDXL UNet)'
-      : extra.includes('timestep_cond') ? ' (an LCM UNet with a guidance embedding)' : '';
+    const kind = extra.includes('text_embeds') || extra.includes('time_ids') ? ' (an SDXL UNet)' : '';
     throw new ModelError('unsupported', unet.file,
       `${unet.file} needs inputs this engine does not provide yet: ${extra.join(', ')}${kind}; not supported yet`);
+  }
+  const cond = unet.input(TIMESTEP_COND);
+  if (cond !== undefined && (cond.dims.length !== 2 || typeof cond.dims[1] !== 'number')) {
+    fail(unet, `input "${TIMESTEP_COND}" should be batch × embedding size with a fixed size, the model declares [${cond.dims.join(', ')}]`);
   }
 }
 
 /** Loads the sessions of a model folder read by readModelFolder(). */
-export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): Promise<OnnxLoadedModel> {
   const log = opts.log ?? (() => undefined);
   const sessionOpts = { executionProvider: opts.executionProvider ?? 'auto', threads: opts.threads, log };
   const created: OnnxSession[] = [];
@@ -161,7 +98,7 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
   return new OnnxModel(info, sessions);
 }
 
-class OnnxModel implements LoadedModel {
+class OnnxModel implements OnnxLoadedModel {
   readonly info: ModelInfo;
   readonly executionProvider: string;
   private released = false;
@@ -203,8 +140,12 @@ class OnnxModel implements LoadedModel {
     return { data, dims: [batch, ...dims.slice(1)] };
   }
 
+  get hasGuidanceEmbedding(): boolean {
+    return this.s.unet.input(TIMESTEP_COND) !== undefined;
+  }
+
   async predictNoise(sample: Float32Array, sampleDims: number[], timestep: number,
-    hiddenStates: Float32Array, hiddenDims: number[]): Promise<Float32Array> {
+    hiddenStates: Float32Array, hiddenDims: number[], opts: PredictNoiseOptions = {}): Promise<Float32Array> {
     this.check();
     checkLength('predictNoise sample', sample, sampleDims);
     checkLength('predictNoise encoder_hidden_states', hiddenStates, hiddenDims);
@@ -216,15 +157,24 @@ class OnnxModel implements LoadedModel {
     const tIn = unet.input('timestep') as ValueDescription;
     const hIn = unet.input('encoder_hidden_states') as ValueDescription;
     const output = pickOutput(unet, ['out_sample']);
+    const cIn = unet.input(TIMESTEP_COND);
+    const embedding = cIn === undefined ? undefined
+      : guidanceScaleEmbedding(opts.guidanceScale ?? LCM_DEFAULT_GUIDANCE, cIn.dims[1] as number);
     const hiddenItem = hiddenStates.length / hiddenDims[0];
     return inChunks(sample, sampleDims, fixedBatch(sIn) ?? sampleDims[0], async (part, partDims, first) => {
       const n = partDims[0];
       const hidden = hiddenStates.subarray(first * hiddenItem, (first + n) * hiddenItem);
-      const result = await unet.run({
+      const feeds: Record<string, TensorValue> = {
         [sIn.name]: floatFeed(sIn, unet, part, partDims),
         [tIn.name]: timestepFeed(tIn, unet, timestep, n),
         [hIn.name]: floatFeed(hIn, unet, hidden, [n, ...hiddenDims.slice(1)]),
-      });
+      };
+      if (cIn !== undefined && embedding !== undefined) {
+        const repeated = new Float32Array(n * embedding.length);
+        for (let i = 0; i < n; i++) repeated.set(embedding, i * embedding.length);
+        feeds[cIn.name] = floatFeed(cIn, unet, repeated, [n, embedding.length]);
+      }
+      const result = await unet.run(feeds);
       return toFloat32(result[output.name].data, `${unet.file} output ${output.name}`);
     });
   }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadModel } from '../../src/engine/model';
+import { loadModel, type OnnxLoadedModel } from '../../src/engine/model';
 import { ModelError } from '../../src/engine/modelError';
 import { readModelFolder } from '../../src/engine/modelFolder';
 import type { LoadedModel } from '../../src/engine/modelTypes';
@@ -24,7 +24,7 @@ before(() => { root = fs.mkdtempSync(path.join(os.tmpdir(), 'model-test-')); });
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 let counter = 0;
-async function load(opts: TinyModelOptions): Promise<LoadedModel> {
+async function load(opts: TinyModelOptions): Promise<OnnxLoadedModel> {
   const dir = buildTinyModel(path.join(root, `m${counter++}`), opts);
   return loadModel(await readModelFolder(dir), { executionProvider: 'cpu', threads: 1 });
 }
@@ -270,6 +270,29 @@ test('auto execution provider falls back to cpu and says why', async () => {
     } else {
       assert.equal(model.executionProvider, accelerator);
     }
+  } finally {
+    await model.release();
+  }
+});
+
+test('an LCM UNet gets the guidance-scale embedding as timestep_cond', async () => {
+  const dim = 32;
+  const model = await load({ timestepCond: dim });
+  try {
+    const hidden = new Float32Array(SEQ * D).fill(0.25);
+    const sample = wave(4 * 64, 0.3);
+    assert.equal(model.hasGuidanceEmbedding, true);
+    const got = await model.predictNoise(sample, [1, 4, 8, 8], 499, hidden, [1, SEQ, D], { guidanceScale: 8 });
+    // diffusers' get_guidance_scale_embedding(w = 8 − 1): [sin(1000·w·e_k), cos(1000·w·e_k)], e_k = 10000^(−k/(dim/2 − 1)).
+    let mean = 0;
+    for (let k = 0; k < dim / 2; k++) {
+      const arg = 7000 * Math.exp(-k * Math.log(10000) / (dim / 2 - 1));
+      mean += (Math.sin(arg) + Math.cos(arg)) / dim;
+    }
+    const tc = tinyWeight('tc_vec', 4, {});
+    const base = unetRef(sample, [1, 4, 8, 8], 499, hidden, {});
+    const want = base.map((v, i) => v + mean * tc[Math.floor(i / 64)]);
+    assert.ok(maxAbsDiff(got, want) < 1e-3, `max diff ${maxAbsDiff(got, want)}`);
   } finally {
     await model.release();
   }
