@@ -148,17 +148,36 @@ function readPreview(dir: string, latentChannels: number): ModelInfo['previewFac
   return { factors: factors.map((r) => [...r]), bias: [...bias] };
 }
 
+/** A model folder one or two levels down (an `onnx/` subfolder, a Hugging Face cache's snapshots/<rev>/). */
+function findNestedModel(dir: string): string | undefined {
+  const children = (d: string): string[] => {
+    try {
+      return fs.readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(d, e.name));
+    } catch {
+      return [];
+    }
+  };
+  for (const child of children(dir)) {
+    if (isFile(path.join(child, 'model_index.json'))) return child;
+    for (const grandchild of children(child)) if (isFile(path.join(grandchild, 'model_index.json'))) return grandchild;
+  }
+  return undefined;
+}
+
 /** Reads and validates the model folder `dir` (diffusers / Optimum ONNX layout). */
 export async function readModelFolder(dir: string): Promise<ModelInfo> {
   const abs = path.resolve(dir);
   if (!isDir(abs)) {
-    fail(fs.existsSync(abs) ? 'not-a-model' : 'missing-file', abs,
-      fs.existsSync(abs) ? `${abs} is a file, not a model folder` : `Model folder ${abs} does not exist`);
+    if (!fs.existsSync(abs)) fail('missing-file', abs, `Model folder ${abs} does not exist`);
+    fail('not-a-model', abs, `${abs} is a file, not a model folder: give the folder that holds model_index.json` +
+      (abs.endsWith('.onnx') ? ` (perhaps ${path.dirname(path.dirname(abs))})` : ''));
   }
   const indexFile = path.join(abs, 'model_index.json');
   if (!isFile(indexFile)) {
     const hasAny = Object.values(COMPONENT_FILES).some((f) => isFile(path.join(abs, f)));
     if (hasAny) fail('missing-file', indexFile, `Missing ${indexFile}: the model folder needs it (diffusers layout)`);
+    const nested = findNestedModel(abs);
+    if (nested !== undefined) fail('not-a-model', abs, `${abs} is not a model folder itself, but ${nested} looks like one: use that`);
     const hasTorch = ['unet/diffusion_pytorch_model.safetensors', 'unet/diffusion_pytorch_model.bin']
       .some((f) => isFile(path.join(abs, f)));
     fail('not-a-model', abs, hasTorch

@@ -297,3 +297,34 @@ test('an LCM UNet gets the guidance-scale embedding as timestep_cond', async () 
     await model.release();
   }
 });
+
+/** The embedded default model(s) in models/ (trained here, exported with Optimum names), once they exist. */
+const MODELS_DIR = path.resolve(__dirname, '../../models');
+const embedded = fs.existsSync(MODELS_DIR)
+  ? fs.readdirSync(MODELS_DIR).map((n) => path.join(MODELS_DIR, n)).filter((d) => fs.existsSync(path.join(d, 'model_index.json')))
+  : [];
+for (const dir of embedded) {
+  test(`the embedded model ${path.basename(dir)} loads and runs every component`, async () => {
+    const info = await readModelFolder(dir);
+    const model = await loadModel(info, { executionProvider: 'cpu' });
+    try {
+      const ids = new Int32Array(2 * SEQ).fill(0);
+      const text = await model.encodeText(ids, 2);
+      assert.equal(text.dims.length, 3);
+      assert.deepEqual(text.dims.slice(0, 2), [2, SEQ]);
+      const [c, s] = [info.latentChannels, info.sampleSize];
+      const latents = wave(2 * c * s * s, 0.7);
+      const noise = await model.predictNoise(latents, [2, c, s, s], 500, text.data, text.dims);
+      assert.ok(noise.length === latents.length && noise.every(Number.isFinite));
+      const image = await model.decodeLatents(latents.subarray(0, c * s * s), [1, c, s, s]);
+      const side = s * info.vaeScaleFactor;
+      assert.ok(image.length === 3 * side * side && image.every((v) => v >= -1.5 && v <= 1.5));
+      if (info.hasVaeEncoder) {
+        const back = await model.encodeImage(image, [1, 3, side, side]);
+        assert.equal(back.length, c * s * s);
+      }
+    } finally {
+      await model.release();
+    }
+  });
+}

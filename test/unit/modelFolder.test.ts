@@ -141,3 +141,9 @@ test('modelHash is the first 10 hex chars of sha256(unet/model.onnx), cached by 
   assert.notEqual(changed, want);
   assert.equal(await modelHash(dir, cacheDir), changed);
 });
+
+test('points at a model one level down (an onnx/ subfolder or a Hugging Face snapshot)', async () => {
+  const outer = path.join(root, 'hf-cache');
+  fs.cpSync(base, path.join(outer, 'snapshots', 'abc123'), { recursive: true });
+  await assertModelError(outer, 'not-a-model', outer, new RegExp(`but ${path.join(outer, 'snapshots', 'abc123')} looks like one`));
+});
