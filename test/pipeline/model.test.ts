@@ -318,7 +318,7 @@ for (const dir of embedded) {
       assert.ok(noise.length === latents.length && noise.every(Number.isFinite));
       const image = await model.decodeLatents(latents.subarray(0, c * s * s), [1, c, s, s]);
       const side = s * info.vaeScaleFactor;
-      assert.ok(image.length === 3 * side * side && image.every((v) => v >= -1.5 && v <= 1.5));
+      assert.ok(image.length === 3 * side * side && image.every(Number.isFinite));
       if (info.hasVaeEncoder) {
         const back = await model.encodeImage(image, [1, 3, side, side]);
         assert.equal(back.length, c * s * s);
