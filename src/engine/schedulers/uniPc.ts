@@ -1,0 +1,239 @@
+/**
+ * UniPC (Zhao et al. 2023, "UniPC: A Unified Predictor-Corrector Framework for Fast Sampling of Diffusion Models"),
+ * as diffusers' UniPCMultistepScheduler: each step first corrects the current sample with the new model output
+ * (UniC, Algorithm 2) and then predicts the next one (UniP, Algorithm 1), both of order p in λ.
+ * Symbols: `h` = λₜ − λₛ₀, `rks` rₖ = (λₛₖ − λₛ₀)/h, `D1s` (mₖ − m₀)/rₖ, `hPhi1` e^{±h} − 1, `bH` B(h) (bh1: h,
+ * bh2: e^h − 1), `rhos` the solved ρ coefficients. Scalars are float32 0-dim tensors in diffusers (`f32`).
+ */
+import {
+  batchOf, f32, readBool, readEnum, readNumber, readNumberArray, roundHalfEven, sigmasFromAlphasCumprod, thresholdSample,
+  type RawConfig,
+} from './common';
+import { readMultistepExtras, type MultistepExtras } from './multistepConfig';
+import {
+  alphaSigmaFromSigma, convertSigmas, interpolateSigmas, lambdaOf, logSigmasF32, multistepTimesteps,
+  readSigmaBaseConfig, requireTimesteps, sigmaToT, StepIndex, trainAlphasCumprod, type SigmaBaseConfig,
+} from './sigmas';
+import type { Scheduler, StepOptions, StepResult } from './types';
+
+export interface UniPcConfig extends SigmaBaseConfig, MultistepExtras {
+  readonly predictX0: boolean;
+  readonly solverType: 'bh1' | 'bh2';
+  /** Step indices whose following step skips the corrector. */
+  readonly disableCorrector: readonly number[];
+  readonly sigmaMin: number | null;
+  readonly sigmaMax: number | null;
+}
+
+export function readUniPcConfig(raw: RawConfig): UniPcConfig {
+  const solver = readEnum(raw, 'solver_type', ['bh1', 'bh2', 'midpoint', 'heun', 'logrho'] as const, 'bh2');
+  if (raw.shift_terminal != null) throw new Error('shift_terminal needs use_flow_sigmas, which is not supported; got a value');
+  const nullableNumber = (key: string): number | null => (raw[key] == null ? null : readNumber(raw, key, 0));
+  const extras = readMultistepExtras(raw, 'UniPCMultistepScheduler');
+  const predictX0 = readBool(raw, 'predict_x0', true);
+  if (!predictX0 && extras.finalSigmasType === 'zero') {
+    throw new Error('UniPCMultistepScheduler with predict_x0 false needs final_sigmas_type "sigma_min"; got "zero" (its last step would be 0·∞ = NaN in diffusers)');
+  }
+  return {
+    ...readSigmaBaseConfig(raw, { timestepSpacing: 'linspace' }),
+    ...extras,
+    predictX0,
+    solverType: solver === 'bh1' ? 'bh1' : 'bh2', // diffusers maps DPM-Solver's names to bh2
+    disableCorrector: readNumberArray(raw, 'disable_corrector') ?? [],
+    sigmaMin: nullableNumber('sigma_min'),
+    sigmaMax: nullableNumber('sigma_max'),
+  };
+}
+
+/** α, σ and λ at VE noise level σ. */
+function levelOf(sigma: number): { alpha: number; sigma: number; lambda: number } {
+  const { alphaT, sigmaT } = alphaSigmaFromSigma(sigma);
+  return { alpha: alphaT, sigma: sigmaT, lambda: lambdaOf(alphaT, sigmaT) };
+}
+
+/** Solves A·x = b (small, dense) by Gaussian elimination with partial pivoting; float32 results. */
+function solve(a: number[][], b: number[]): number[] {
+  const n = b.length;
+  const m = a.map((row, i) => [...row.slice(0, n), b[i]]);
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(m[r][col]) > Math.abs(m[pivot][col])) pivot = r;
+    [m[col], m[pivot]] = [m[pivot], m[col]];
+    for (let r = col + 1; r < n; r++) {
+      const l = m[r][col] / m[col][col];
+      for (let k = col; k <= n; k++) m[r][k] -= l * m[col][k];
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = m[r][n];
+    for (let k = r + 1; k < n; k++) s -= m[r][k] * x[k];
+    x[r] = s / m[r][r];
+  }
+  return x.map(f32);
+}
+
+export class UniPCMultistepScheduler implements Scheduler {
+  readonly order = 1;
+  readonly initNoiseSigma = 1;
+  readonly config: UniPcConfig;
+  timesteps: number[] = [];
+  /** σ per timestep plus the final σ (float32). */
+  sigmas = new Float32Array(0);
+  private readonly alphasCumprod: Float32Array;
+  private readonly index = new StepIndex(true);
+  /** The last `solver_order` converted model outputs, newest last. */
+  private modelOutputs: Array<Float32Array | null> = [];
+  private lowerOrderNums = 0;
+  private lastSample: Float32Array | null = null;
+  private thisOrder = 1;
+
+  constructor(config: RawConfig) {
+    this.config = readUniPcConfig(config);
+    this.alphasCumprod = trainAlphasCumprod(this.config);
+  }
+
+  /** The index of the first step, for a loop that starts mid-schedule (diffusers `set_begin_index`). */
+  setBeginIndex(beginIndex: number): void {
+    this.index.begin = beginIndex;
+  }
+
+  setTimesteps(numInferenceSteps: number): void {
+    const c = this.config;
+    const train = sigmasFromAlphasCumprod(this.alphasCumprod);
+    let timesteps = multistepTimesteps(c.timestepSpacing, c.numTrainTimesteps, c.numTrainTimesteps, numInferenceSteps, c.stepsOffset);
+    let sigmas: number[];
+    let sigmaLast: number;
+    if (c.sigmaSchedule === 'interpolated') {
+      sigmas = interpolateSigmas(timesteps, train);
+      sigmaLast = train[0];
+    } else {
+      const logSigmas = logSigmasF32(train);
+      sigmas = convertSigmas(c.sigmaSchedule, Array.from(train).reverse(), numInferenceSteps, c.sigmaMin, c.sigmaMax);
+      // Karras timesteps are rounded, exponential ones truncated by the int64 cast
+      timesteps = sigmas.map((s) => Math.trunc(c.sigmaSchedule === 'karras' ? roundHalfEven(sigmaToT(s, logSigmas)) : sigmaToT(s, logSigmas)));
+      sigmaLast = sigmas[sigmas.length - 1];
+    }
+    this.sigmas = Float32Array.from([...sigmas, c.finalSigmasType === 'sigma_min' ? sigmaLast : 0]);
+    this.timesteps = timesteps;
+    this.modelOutputs = new Array<Float32Array | null>(c.solverOrder).fill(null);
+    this.lowerOrderNums = 0;
+    this.lastSample = null;
+    this.index.reset();
+  }
+
+  scaleModelInput(sample: Float32Array, _timestep: number): Float32Array {
+    return sample;
+  }
+
+  /** Returns x̂₀ as predOriginalSample (diffusers returns none). */
+  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, opts: StepOptions = {}): StepResult {
+    requireTimesteps(this.timesteps, 'UniPCMultistepScheduler');
+    const c = this.config;
+    const i = this.index.at(this.timesteps, timestep);
+    const batch = batchOf(opts, sample.length);
+    const { converted, predOriginalSample } = this.convertModelOutput(modelOutput, sample, this.sigmas[i], batch);
+    // 1. UniC: correct the sample the previous prediction made, using this step's model output
+    let x = sample;
+    if (i > 0 && !c.disableCorrector.includes(i - 1) && this.lastSample !== null) {
+      x = this.update(i, this.thisOrder, this.lastSample, converted);
+    }
+    this.modelOutputs.shift();
+    this.modelOutputs.push(converted);
+    // 2. the order: warm up from 1, and lower it near the end when lower_order_final
+    // (deviation: a step to σ = 0 is always first order; diffusers' higher orders divide by h = ∞ there → NaN)
+    const order = c.lowerOrderFinal ? Math.min(c.solverOrder, this.timesteps.length - i) : c.solverOrder;
+    this.thisOrder = this.sigmas[i + 1] === 0 ? 1 : Math.min(order, this.lowerOrderNums + 1);
+    this.lastSample = x;
+    // 3. UniP: predict the next sample
+    const prevSample = this.update(i + 1, this.thisOrder, x, null);
+    if (this.lowerOrderNums < c.solverOrder) this.lowerOrderNums++;
+    this.index.current = i + 1;
+    return { prevSample, predOriginalSample };
+  }
+
+  /** VP forward process αₜ·x₀ + σₜ·ε at the timestep's σ. */
+  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
+    requireTimesteps(this.timesteps, 'UniPCMultistepScheduler');
+    if (noise.length !== original.length) {
+      throw new Error(`noise must have the sample's ${original.length} elements; got ${noise.length}`);
+    }
+    const { alphaT, sigmaT } = alphaSigmaFromSigma(this.sigmas[this.index.forNoise(this.timesteps, timestep)]);
+    return original.map((v, k) => f32(alphaT * v) + f32(sigmaT * noise[k]));
+  }
+
+  /**
+   * The shared B(h) update from σ[target−1] to σ[target]: the predictor (modelT null) extrapolates from the stored
+   * outputs; the corrector (modelT = the new output at σ[target]) adds its ρ-weighted difference.
+   */
+  private update(target: number, order: number, x: Float32Array, modelT: Float32Array | null): Float32Array {
+    const c = this.config;
+    const outputs = this.modelOutputs as Float32Array[];
+    const t = levelOf(this.sigmas[target]);
+    const s0 = levelOf(this.sigmas[target - 1]);
+    const m0 = outputs[outputs.length - 1];
+    const h = f32(t.lambda - s0.lambda);
+    // 1. rₖ and D1ₖ from the earlier outputs
+    const rks: number[] = [];
+    const d1s: Float32Array[] = [];
+    for (let k = 1; k < order; k++) {
+      const mk = outputs[outputs.length - 1 - k];
+      const rk = f32(f32(levelOf(this.sigmas[target - 1 - k]).lambda - s0.lambda) / h);
+      rks.push(rk);
+      d1s.push(mk.map((v, e) => f32(v - m0[e]) / rk));
+    }
+    rks.push(1);
+    // 2. R = [rₖ^(i−1)], b = [i!·φ_{i+1}(h)·h/B(h)]
+    const hh = c.predictX0 ? -h : h;
+    const hPhi1 = f32(Math.expm1(hh));
+    const bH = c.solverType === 'bh1' ? hh : hPhi1;
+    let hPhiK = f32(f32(hPhi1 / hh) - 1);
+    let factorial = 1;
+    const rMat: number[][] = [];
+    const b: number[] = [];
+    for (let k = 1; k <= order; k++) {
+      rMat.push(rks.map((r) => (k === 1 ? 1 : k === 2 ? r : f32(r * r))));
+      b.push(f32(f32(hPhiK * factorial) / bH));
+      factorial *= k + 1;
+      hPhiK = f32(f32(hPhiK / hh) - f32(1 / factorial));
+    }
+    // 3. ρ: predictor order p uses p−1 of them, the corrector p
+    const isCorrector = modelT !== null;
+    const rhos = isCorrector
+      ? (order === 1 ? [0.5] : solve(rMat, b))
+      : (order === 2 ? [0.5] : order > 2 ? solve(rMat.slice(0, -1).map((row) => row.slice(0, -1)), b.slice(0, -1)) : []);
+    // 4. x_t = (σₜ/σₛ₀)·x − αₜ·(e^{−h}−1)·m₀ − αₜ·B(h)·Σρₖ·D1ₖ (data prediction; the ε form mirrors it)
+    const cx = c.predictX0 ? f32(t.sigma / s0.sigma) : f32(t.alpha / s0.alpha);
+    const cm = c.predictX0 ? f32(t.alpha * hPhi1) : f32(t.sigma * hPhi1);
+    const cb = c.predictX0 ? f32(t.alpha * bH) : f32(t.sigma * bH);
+    const out = new Float32Array(x.length);
+    for (let e = 0; e < out.length; e++) {
+      const base = f32(f32(cx * x[e]) - f32(cm * m0[e]));
+      let res = d1s.length > 0 ? f32(rhos[0] * d1s[0][e]) : 0;
+      for (let k = 1; k < d1s.length; k++) res = f32(res + f32(rhos[k] * d1s[k][e]));
+      if (modelT !== null) res = f32(res + f32(rhos[rhos.length - 1] * f32(modelT[e] - m0[e])));
+      // no B(h) term at all for a first-order prediction (diffusers multiplies B(h) = −∞ by 0 for bh1 at σ = 0)
+      out[e] = d1s.length === 0 && modelT === null ? base : base - f32(cb * res);
+    }
+    return out;
+  }
+
+  private convertModelOutput(
+    modelOutput: Float32Array, sample: Float32Array, sigma: number, batch: number,
+  ): { converted: Float32Array; predOriginalSample: Float32Array } {
+    const c = this.config;
+    const { alphaT, sigmaT } = alphaSigmaFromSigma(sigma);
+    const toX0 = (eps: Float32Array): Float32Array => sample.map((v, k) => f32(v - f32(sigmaT * eps[k])) / alphaT);
+    if (c.predictX0) {
+      let x0 = c.predictionType === 'epsilon' ? toX0(modelOutput)
+        : c.predictionType === 'sample' ? modelOutput.slice()
+          : sample.map((v, k) => f32(alphaT * v) - f32(sigmaT * modelOutput[k]));
+      if (c.thresholding) x0 = thresholdSample(x0, batch, c.dynamicThresholdingRatio, c.sampleMaxValue);
+      return { converted: x0, predOriginalSample: x0.slice() };
+    }
+    const eps = c.predictionType === 'epsilon' ? modelOutput.slice()
+      : c.predictionType === 'sample' ? sample.map((v, k) => f32(v - f32(alphaT * modelOutput[k])) / sigmaT)
+        : modelOutput.map((v, k) => f32(alphaT * v) + f32(sigmaT * sample[k]));
+    return { converted: eps, predOriginalSample: toX0(eps) };
+  }
+}
