@@ -6,6 +6,7 @@
 import type { ExecutionProviderSetting, GenerateRequest, RgbImage, RngSource } from '../protocol/engineMessages';
 import { EngineError } from './engineError';
 import type { ModelInfo } from './modelTypes';
+import { allowedSamplerNames } from './schedulers';
 
 export const LIMITS = {
   sizeMin: 64,
@@ -24,27 +25,10 @@ export const LIMITS = {
 const RNG_SOURCES: readonly RngSource[] = ['cpu', 'nv'];
 const EXECUTION_PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
 
-/**
- * Sampler names the engine accepts: ARCHITECTURE.md's short ids, A1111 names and diffusers class names.
- * Kept here (not imported from schedulers/) so validation stays a pure check; the scheduler module resolves them.
- */
-const SAMPLER_NAMES: readonly string[] = [
-  'euler', 'euler_a', 'heun', 'lms', 'dpmpp_2m', 'dpmpp_2m_karras', 'ddim', 'plms', 'ddpm', 'lcm', 'unipc',
-  'Euler', 'Euler a', 'Heun', 'LMS', 'DPM++ 2M', 'DPM++ 2M Karras', 'DDIM', 'PLMS', 'DDPM', 'LCM', 'UniPC',
-  'EulerDiscreteScheduler', 'EulerAncestralDiscreteScheduler', 'HeunDiscreteScheduler', 'LMSDiscreteScheduler',
-  'DPMSolverMultistepScheduler', 'DDIMScheduler', 'PNDMScheduler', 'DDPMScheduler', 'LCMScheduler',
-  'UniPCMultistepScheduler',
-];
-
-/** Whether a sampler name is one the engine knows (case-insensitive, as the CLI user types it). */
+/** Whether a sampler name is one the schedulers module resolves (trimmed, case-insensitive, as it compares). */
 export function isKnownSampler(name: string): boolean {
-  const lower = name.toLowerCase();
-  return SAMPLER_NAMES.some((n) => n.toLowerCase() === lower);
-}
-
-/** The accepted sampler names, for messages and `--help`. */
-export function listSamplerNames(): readonly string[] {
-  return SAMPLER_NAMES;
+  const key = name.trim().toLowerCase();
+  return allowedSamplerNames().some((n) => n.toLowerCase() === key);
 }
 
 const FIELDS: ReadonlyArray<keyof GenerateRequest> = [
@@ -119,7 +103,7 @@ function checkSize(problems: Problems, field: string, value: unknown): number {
 function checkSampler(problems: Problems, value: unknown): string | null {
   if (value === null) return null;
   if (typeof value !== 'string' || !isKnownSampler(value)) {
-    problems.push(`sampler: expected null (the model's own scheduler) or one of ${SAMPLER_NAMES.join(', ')}; `
+    problems.push(`sampler: expected null (the model's own scheduler) or one of ${allowedSamplerNames().join(', ')}; `
       + `got ${describeValue(value)}`);
     return null;
   }

@@ -1,0 +1,247 @@
+/**
+ * The Engine: one generation from a validated GenerateRequest to PNG bytes (ARCHITECTURE.md, engine steps 1–5).
+ * Reads the model folder and checks everything cheap before loading any session, keeps the loaded model between
+ * calls (same folder, provider and threads), runs the pipeline (pipeline.ts), and writes A1111 infotext into the PNGs.
+ * Used in-process by the CLI and by the engine process (main.ts).
+ */
+import type { GenerateRequest, GeneratedImage, RgbImage, TimingsMs } from '../protocol/engineMessages';
+import { EngineError } from './engineError';
+import { buildInfotextParams, formatInfotext } from './infotext';
+import { loadModel } from './model';
+import { ModelError } from './modelError';
+import { modelHash, readModelFolder } from './modelFolder';
+import type { LoadedModel, ModelInfo } from './modelTypes';
+import { runPipeline, throwIfCancelled } from './pipeline';
+import { encodePng } from './png';
+import { validateRequest } from './request';
+import { ClipTokenizer } from './tokenizer';
+import { decodedToRgbImages, resizeRgb, rgbImagesToTensor } from './imageOps';
+import { latentsToPreviews, type LatentRgbFactors } from './preview';
+import { PhiloxGenerator, TorchGenerator, type Rng } from './random';
+import { createScheduler, resolveSampler } from './schedulers';
+import type { Scheduler } from './schedulers/types';
+import { version as packageVersion } from '../../package.json';
+
+export { EngineError } from './engineError';
+
+export interface GenerateProgress {
+  step: number;
+  totalSteps: number;
+  stepMs: number;
+  previews: RgbImage[];
+}
+
+export interface GenerateOutput {
+  images: GeneratedImage[];
+  timingsMs: TimingsMs;
+  executionProvider: string;
+  warnings: string[];
+}
+
+export type EngineLog = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+/** Written as the infotext's "Version" (A1111's version parser ignores it, so no back-compat flags switch on). */
+export const ENGINE_VERSION = `inline-diffusion ${packageVersion}`;
+
+/** ModelError kinds → the host's error codes. */
+function toEngineError(e: unknown, phase: 'read' | 'load' | 'run'): unknown {
+  if (e instanceof EngineError) return e;
+  if (e instanceof ModelError) {
+    if (e.kind === 'out-of-memory') return new EngineError('out-of-memory', e.message, { cause: e });
+    if (phase === 'read') return new EngineError('model-invalid', e.message, { cause: e });
+    if (phase === 'load') return new EngineError('model-load-failed', e.message, { cause: e });
+    const invalid = e.kind === 'wrong-input' || e.kind === 'unsupported' || e.kind === 'invalid-onnx';
+    return new EngineError(invalid ? 'model-invalid' : 'internal', e.message, { cause: e });
+  }
+  if (phase === 'read') {
+    return new EngineError('model-invalid', e instanceof Error ? e.message : String(e), { cause: e });
+  }
+  return e;
+}
+
+/** The scheduler for a request's sampler (null = the model's own) and the names the infotext writes. */
+function schedulerFor(sampler: string | null, schedulerConfig: Record<string, unknown>):
+    { scheduler: Scheduler; a1111Name: string; scheduleType?: string } {
+  try {
+    const resolved = resolveSampler(sampler, schedulerConfig);
+    return {
+      scheduler: createScheduler(resolved.className, resolved.config),
+      a1111Name: resolved.a1111Name,
+      scheduleType: resolved.scheduleType,
+    };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    // A requested sampler is the request's fault; the model's own unsupported scheduler is the model's.
+    throw new EngineError(sampler === null ? 'model-invalid' : 'invalid-request', `sampler: ${message}`, { cause: e });
+  }
+}
+
+/** TorchGenerator (A1111 "RNG: CPU", diffusers/ComfyUI CPU seeds) or Philox (A1111 "RNG: NV"). */
+function rngFactory(source: 'cpu' | 'nv'): (seed: number) => Rng {
+  return source === 'nv' ? (seed) => new PhiloxGenerator(seed) : (seed) => new TorchGenerator(seed);
+}
+
+/** The init image resized to width×height (A1111's "Just resize", Lanczos) as 1×3×H×W in [-1, 1]. */
+function initImageTensor(image: RgbImage, width: number, height: number): Float32Array {
+  const sized = image.width === width && image.height === height ? image : resizeRgb(image, width, height, 'stretch');
+  return rgbImagesToTensor([sized]).data;
+}
+
+/** Latents B×C×h×w → one preview per image with the model's latent→RGB factors. */
+export function makePreviewer(factors: ModelInfo['previewFactors']): (latents: Float32Array, dims: readonly number[]) => RgbImage[] {
+  const rgb: LatentRgbFactors = {
+    factors: factors.factors.map((row) => [row[0], row[1], row[2]] as const),
+    bias: [factors.bias[0], factors.bias[1], factors.bias[2]],
+  };
+  return (latents, dims) => latentsToPreviews(latents, dims, rgb);
+}
+
+interface CachedModel {
+  readonly key: string;
+  readonly model: LoadedModel;
+}
+
+export class Engine {
+  private readonly log: EngineLog;
+  private cached: CachedModel | null = null;
+  private readonly tokenizers = new Map<string, ClipTokenizer>();
+
+  constructor(opts: { log?: EngineLog } = {}) {
+    this.log = opts.log ?? (() => undefined);
+  }
+
+  /** Generates request.batchSize images; throws EngineError (codes in src/protocol/engineMessages.ts). */
+  async generate(
+    request: GenerateRequest,
+    opts: { signal?: AbortSignal; onProgress?: (p: GenerateProgress) => void } = {},
+  ): Promise<GenerateOutput> {
+    const start = performance.now();
+    const req = validateRequest(request);
+    const { signal } = opts;
+    throwIfCancelled(signal);
+    const warnings: string[] = [];
+
+    // Everything cheap first: folder, sampler, tokenizer, init image. Nothing is loaded if these fail.
+    let loadMs = performance.now();
+    let info: ModelInfo;
+    let tokenizer: ClipTokenizer;
+    try {
+      info = await readModelFolder(req.modelDir);
+      tokenizer = await this.tokenizerFor(info.tokenizerDir);
+    } catch (e) {
+      throw toEngineError(e, 'read');
+    }
+    const sampler = schedulerFor(req.sampler, info.schedulerConfig);
+    if (req.initImage !== null && !info.hasVaeEncoder) {
+      throw new EngineError('model-invalid', `img2img needs ${info.dir}/vae_encoder/model.onnx, which this model does not have`);
+    }
+    const encodeIds = (text: string, what: string): Int32Array => {
+      const encoded = tokenizer.encodeWithInfo(text);
+      if (encoded.truncated) {
+        const kept = tokenizer.maxLength - 2;
+        warnings.push(`${what} truncated: ${encoded.contentTokens} tokens, the model reads ${kept}; `
+          + `the last ${encoded.contentTokens - kept} were dropped`);
+      }
+      const ids = new Int32Array(tokenizer.maxLength).fill(tokenizer.padId);
+      ids.set(encoded.ids);
+      return ids;
+    };
+    const promptIds = encodeIds(req.prompt, 'prompt');
+    const negativeIds = encodeIds(req.negativePrompt, 'negative prompt');
+    const initImage = req.initImage === null ? null : initImageTensor(req.initImage, req.width, req.height);
+    throwIfCancelled(signal);
+
+    const model = await this.modelFor(info, req);
+    let hash: string | undefined;
+    try {
+      hash = await modelHash(info.dir);
+    } catch (e) {
+      this.log('warn', `model hash unavailable: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    loadMs = performance.now() - loadMs;
+    throwIfCancelled(signal);
+    for (const w of warnings) this.log('warn', w);
+
+    const seeds = Array.from({ length: req.batchSize }, (_, i) => req.seed + i);
+    let result;
+    try {
+      result = await runPipeline({
+        model, scheduler: sampler.scheduler, promptIds, negativeIds,
+        steps: req.steps, cfgScale: req.cfgScale, seeds, width: req.width, height: req.height,
+        createRng: rngFactory(req.rng), initImage, strength: req.strength,
+        preview: req.previews ? makePreviewer(model.info.previewFactors) : undefined,
+        signal,
+        onStep: opts.onProgress,
+      });
+    } catch (e) {
+      throw toEngineError(e, 'run');
+    }
+
+    const pngStart = performance.now();
+    const rgbImages = decodedToRgbImages(result.images, result.dims);
+    const images = rgbImages.map((rgb, i): GeneratedImage => {
+      const infotext = formatInfotext(req.prompt, req.negativePrompt, buildInfotextParams({
+        steps: req.steps,
+        sampler: sampler.a1111Name,
+        scheduleType: sampler.scheduleType,
+        cfgScale: req.cfgScale,
+        seed: seeds[i],
+        width: req.width,
+        height: req.height,
+        modelHash: hash,
+        model: info.name,
+        denoisingStrength: req.initImage !== null ? req.strength : undefined,
+        rng: req.rng === 'nv' ? 'NV' : 'CPU',
+        version: ENGINE_VERSION,
+      }));
+      const png = encodePng(rgb.rgb, req.width, req.height, { parameters: infotext });
+      return { seed: seeds[i], width: req.width, height: req.height, png, infotext };
+    });
+    const pngMs = performance.now() - pngStart;
+    const t = result.timingsMs;
+    return {
+      images,
+      timingsMs: {
+        load: loadMs, textEncoder: t.textEncoder, unet: t.unet, unetSteps: t.unetSteps, vae: t.vae, png: pngMs,
+        total: performance.now() - start,
+      },
+      executionProvider: model.executionProvider,
+      warnings,
+    };
+  }
+
+  /** Frees the cached sessions; the next generate loads again. */
+  async release(): Promise<void> {
+    const cached = this.cached;
+    this.cached = null;
+    if (cached !== null) await cached.model.release();
+  }
+
+  private async tokenizerFor(dir: string): Promise<ClipTokenizer> {
+    let tokenizer = this.tokenizers.get(dir);
+    if (tokenizer === undefined) {
+      tokenizer = await ClipTokenizer.fromFolder(dir);
+      this.tokenizers.set(dir, tokenizer);
+    }
+    return tokenizer;
+  }
+
+  /** The loaded model for this folder, provider and threads, loading it (and releasing another) when needed. */
+  private async modelFor(info: ModelInfo, req: GenerateRequest): Promise<LoadedModel> {
+    const key = JSON.stringify([info.dir, req.executionProvider, req.threads]);
+    if (this.cached?.key === key) return this.cached.model;
+    await this.release();
+    this.log('info', `loading ${info.dir} (execution provider ${req.executionProvider}, threads ${req.threads ?? 'default'})`);
+    try {
+      const model = await loadModel(info, {
+        executionProvider: req.executionProvider,
+        threads: req.threads ?? undefined,
+        log: (message) => this.log('info', message),
+      });
+      this.cached = { key, model };
+      return model;
+    } catch (e) {
+      throw toEngineError(e, 'load');
+    }
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The real engine end to end on tiny random-weight ONNX models (test/fixtures/tinyModel.ts): shapes, determinism
+ * per seed, batch = seeds alone, fp16, img2img, previews, cancellation, errors before loading.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { decode } from 'fast-png';
+import { Engine, EngineError, ENGINE_VERSION, type GenerateProgress } from '../../src/engine/engine';
+import { readPngText } from '../../src/engine/png';
+import { modelHash } from '../../src/engine/modelFolder';
+import type { GenerateRequest } from '../../src/protocol/engineMessages';
+import { buildTinyModel } from '../fixtures/tinyModel';
+
+let root: string;
+let fp32Dir: string;
+let fp16Dir: string;
+let noEncoderDir: string;
+const engine = new Engine();
+
+before(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'engine-test-'));
+  fp32Dir = buildTinyModel(path.join(root, 'tiny'), { seed: 7 });
+  fp16Dir = buildTinyModel(path.join(root, 'tiny-fp16'), { seed: 7, fp16: true, timestep: 'float16-batch' });
+  noEncoderDir = buildTinyModel(path.join(root, 'tiny-noenc'), { seed: 7, vaeEncoder: 'none' });
+});
+
+after(async () => {
+  await engine.release();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function request(patch: Partial<GenerateRequest> = {}): GenerateRequest {
+  return {
+    modelDir: fp32Dir, prompt: 'a red circle on a blue background', negativePrompt: 'blurry', sampler: 'euler_a',
+    steps: 4, cfgScale: 7.5, seed: 42, width: 64, height: 64, batchSize: 1, initImage: null, strength: 0.75,
+    previews: false, rng: 'cpu', executionProvider: 'cpu', threads: 1, ...patch,
+  };
+}
+
+/** Decoded RGB bytes of a PNG, checked to be 8-bit RGB. */
+function pixels(png: Uint8Array): { width: number; height: number; data: Uint8Array } {
+  const d = decode(png);
+  assert.equal(d.channels, 3);
+  assert.equal(d.depth, 8);
+  return { width: d.width, height: d.height, data: Uint8Array.from(d.data) };
+}
+
+async function rejectsWith(run: Promise<unknown>, code: string, message: RegExp): Promise<void> {
+  await assert.rejects(run, (e: unknown) => {
+    assert.ok(e instanceof EngineError, `expected an EngineError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    assert.match(e.message, message);
+    return true;
+  });
+}
+
+test('makes a batch of PNGs of the requested size with A1111 infotext, one UNet timing per step', async () => {
+  const out = await engine.generate(request({ batchSize: 2, width: 96, height: 64 }));
+  assert.equal(out.images.length, 2);
+  const hash = await modelHash(fp32Dir);
+  out.images.forEach((img, i) => {
+    const { width, height } = pixels(img.png);
+    assert.deepEqual([img.seed, img.width, img.height, width, height], [42 + i, 96, 64, 96, 64]);
+    assert.equal(img.infotext, 'a red circle on a blue background\nNegative prompt: blurry\n'
+      + `Steps: 4, Sampler: Euler a, CFG scale: 7.5, Seed: ${42 + i}, Size: 96x64, Model hash: ${hash}, Model: tiny, `
+      + `RNG: CPU, Version: ${ENGINE_VERSION}`);
+    assert.deepEqual(readPngText(img.png), { parameters: img.infotext });
+  });
+  assert.equal(out.executionProvider, 'cpu');
+  assert.equal(out.timingsMs.unetSteps.length, 4);
+  const t = out.timingsMs;
+  for (const v of [t.load, t.textEncoder, t.unet, t.vae, t.png, t.total, ...t.unetSteps]) assert.ok(v >= 0 && Number.isFinite(v));
+  assert.ok(t.total >= t.textEncoder + t.unet + t.vae + t.png);
+  assert.deepEqual(out.warnings, []);
+});
+
+test('the same seed gives identical PNG bytes; another seed differs', async () => {
+  const a = await engine.generate(request({ seed: 123 }));
+  const b = await new Engine().generate(request({ seed: 123 }));
+  const c = await engine.generate(request({ seed: 124 }));
+  assert.deepEqual(a.images[0].png, b.images[0].png);
+  assert.notDeepEqual(pixels(a.images[0].png).data, pixels(c.images[0].png).data);
+});
+
+test('image i of a batch has the same pixels as its seed generated alone (stochastic sampler, CFG, NV rng)', async () => {
+  for (const rng of ['cpu', 'nv'] as const) {
+    const batch = await engine.generate(request({ seed: 900, batchSize: 3, rng }));
+    const alone = await engine.generate(request({ seed: 902, rng }));
+    assert.deepEqual(pixels(batch.images[2].png).data, pixels(alone.images[0].png).data);
+    assert.deepEqual(batch.images[2].infotext, alone.images[0].infotext);
+    assert.match(alone.images[0].infotext, rng === 'nv' ? /, RNG: NV,/ : /, RNG: CPU,/);
+  }
+});
+
+test('the fp16 model runs and lands close to the fp32 model with the same weights', async () => {
+  const half = await engine.generate(request({ modelDir: fp16Dir, sampler: 'ddim' }));
+  const full = await engine.generate(request({ sampler: 'ddim' }));
+  const a = pixels(half.images[0].png).data;
+  const b = pixels(full.images[0].png).data;
+  let maxDiff = 0;
+  for (let k = 0; k < a.length; k++) maxDiff = Math.max(maxDiff, Math.abs(a[k] - b[k]));
+  assert.ok(maxDiff <= 8, `fp16 vs fp32 max pixel difference ${maxDiff}`);
+});
+
+test('previews: one event per step, one preview image per batch item', async () => {
+  const events: GenerateProgress[] = [];
+  await engine.generate(request({ batchSize: 2, steps: 3, previews: true }), { onProgress: (p) => events.push(p) });
+  assert.deepEqual(events.map((e) => [e.step, e.totalSteps, e.previews.length]), [[1, 3, 2], [2, 3, 2], [3, 3, 2]]);
+  for (const p of events[2].previews) assert.equal(p.rgb.length, p.width * p.height * 3);
+  const quiet: GenerateProgress[] = [];
+  await engine.generate(request({ steps: 2 }), { onProgress: (p) => quiet.push(p) });
+  assert.deepEqual(quiet.map((e) => e.previews.length), [0, 0]);
+});
+
+test('img2img: runs int(steps·strength) steps from the init image and writes the denoising strength', async () => {
+  const init = await engine.generate(request({ seed: 5 }));
+  const { width, height, data } = pixels(init.images[0].png);
+  const initImage = { width, height, rgb: data };
+  const events: number[] = [];
+  const out = await engine.generate(request({ initImage, strength: 0.5, steps: 10, sampler: 'ddim' }), { onProgress: (p) => events.push(p.totalSteps) });
+  assert.deepEqual(events, Array(5).fill(5));
+  assert.match(out.images[0].infotext, /, Denoising strength: 0\.5, RNG: CPU,/);
+  // A smaller init image is resized to the requested size first.
+  const small = await engine.generate(request({ initImage: { width: 8, height: 8, rgb: new Uint8Array(192).fill(200) }, strength: 0.3 }));
+  assert.deepEqual([pixels(small.images[0].png).width, pixels(small.images[0].png).height], [64, 64]);
+});
+
+test('img2img with strength 0 returns the init image through the VAE, without denoising steps', async () => {
+  const initImage = { width: 64, height: 64, rgb: new Uint8Array(64 * 64 * 3).fill(128) };
+  const events: GenerateProgress[] = [];
+  const a = await engine.generate(request({ initImage, strength: 0, seed: 1 }), { onProgress: (p) => events.push(p) });
+  const b = await engine.generate(request({ initImage, strength: 0, seed: 2 }));
+  assert.equal(events.length, 0);
+  assert.deepEqual(pixels(a.images[0].png).data, pixels(b.images[0].png).data);
+});
+
+test('cancelling mid-run rejects with "cancelled" and the engine still works afterwards', async () => {
+  const controller = new AbortController();
+  const steps: number[] = [];
+  await rejectsWith(engine.generate(request({ steps: 20 }), {
+    signal: controller.signal,
+    onProgress: (p) => { steps.push(p.step); if (p.step === 2) controller.abort(); },
+  }), 'cancelled', /cancelled/);
+  assert.deepEqual(steps, [1, 2]);
+  await rejectsWith(engine.generate(request(), { signal: AbortSignal.abort() }), 'cancelled', /cancelled/);
+  assert.equal((await engine.generate(request({ steps: 1 }))).images.length, 1);
+});
+
+test('a prompt beyond 75 tokens is truncated with a warning saying how many tokens were dropped', async () => {
+  const out = await engine.generate(request({ prompt: Array(80).fill('red').join(' '), steps: 1 }));
+  assert.deepEqual(out.warnings, ['prompt truncated: 80 tokens, the model reads 75; the last 5 were dropped']);
+});
+
+test('bad requests and bad model folders fail with a code and a message before anything is loaded', async () => {
+  const fresh = new Engine();
+  await rejectsWith(fresh.generate(request({ width: 65 })), 'invalid-request', /width: expected a multiple of 8 in 64…2048, got 65/);
+  await rejectsWith(fresh.generate(request({ sampler: 'warp' })), 'invalid-request', /sampler: .*got "warp"/);
+  await rejectsWith(fresh.generate(request({ modelDir: root })), 'model-invalid', /is not a model folder/);
+  await rejectsWith(fresh.generate(request({ modelDir: path.join(root, 'nope') })), 'model-invalid', /does not exist/);
+  await rejectsWith(fresh.generate(request({ modelDir: noEncoderDir, initImage: { width: 1, height: 1, rgb: new Uint8Array(3) } })),
+    'model-invalid', /img2img needs .*vae_encoder\/model\.onnx/);
+  const broken = path.join(root, 'broken');
+  fs.cpSync(fp32Dir, broken, { recursive: true });
+  fs.writeFileSync(path.join(broken, 'unet', 'model.onnx'), 'not an onnx file');
+  await rejectsWith(fresh.generate(request({ modelDir: broken })), 'model-invalid', /unet.model\.onnx/);
+  await fresh.release();
+});
