@@ -1,0 +1,212 @@
+/**
+ * Decodes an init image file (PNG via fast-png, JPEG via jpeg-js) to 8-bit RGB, the way A1111 prepares one
+ * (`images.fix_image` + `flatten`): EXIF orientation applied, transparency composited onto white.
+ */
+import { readFile } from 'node:fs/promises';
+import { decode as decodePngPixels, type DecodedPng } from 'fast-png';
+import { decode as decodeJpegPixels } from 'jpeg-js';
+import type { RgbImage } from '../protocol/engineMessages';
+
+export type ImageFormat = 'png' | 'jpeg' | 'bmp' | 'webp' | 'gif' | 'tiff' | 'heif' | 'unknown';
+
+/** The largest image we decode, in megapixels (jpeg-js' own guard; also applied to PNG). */
+const MAX_MEGAPIXELS = 100;
+/** A1111's img2img_background_color default, "#ffffff". */
+const BACKGROUND = 255;
+
+function startsWith(bytes: Uint8Array, prefix: readonly number[], at = 0): boolean {
+  return prefix.every((b, i) => bytes[at + i] === b);
+}
+
+function ascii(text: string): number[] {
+  return Array.from(text, (c) => c.charCodeAt(0));
+}
+
+/** The container format named by the file's first bytes. */
+export function detectImageFormat(bytes: Uint8Array): ImageFormat {
+  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
+  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'jpeg';
+  if (startsWith(bytes, ascii('BM'))) return 'bmp';
+  if (startsWith(bytes, ascii('RIFF')) && startsWith(bytes, ascii('WEBP'), 8)) return 'webp';
+  if (startsWith(bytes, ascii('GIF8'))) return 'gif';
+  if (startsWith(bytes, ascii('II*\0')) || startsWith(bytes, ascii('MM\0*'))) return 'tiff';
+  if (startsWith(bytes, ascii('ftyp'), 4)) return 'heif';
+  return 'unknown';
+}
+
+const FORMAT_NAMES: Record<Exclude<ImageFormat, 'png' | 'jpeg'>, string> = {
+  bmp: 'a BMP image', webp: 'a WebP image', gif: 'a GIF image', tiff: 'a TIFF image',
+  heif: 'an HEIF/AVIF image', unknown: 'not a PNG or JPEG image',
+};
+
+/**
+ * PNG or JPEG bytes → 8-bit RGB. `source` (a path or a name) prefixes errors.
+ * Other formats are refused with what they are and what to convert to.
+ */
+export function decodeImage(bytes: Uint8Array, source = 'image'): RgbImage {
+  const format = detectImageFormat(bytes);
+  if (format === 'png') return decodePng(bytes, source);
+  if (format === 'jpeg') return decodeJpeg(bytes, source);
+  const first = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  const what = format === 'unknown' ? `not a PNG or JPEG image (first bytes: ${first || 'none, the file is empty'})` : `${FORMAT_NAMES[format]}, an unsupported format`;
+  throw new Error(`${source}: ${what}; use a PNG or JPEG image`);
+}
+
+/** Reads and decodes an image file (see decodeImage). */
+export async function readImageFile(path: string): Promise<RgbImage> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new Error(`cannot read image file ${path}: ${(err as Error).message}`);
+  }
+  return decodeImage(bytes, path);
+}
+
+function checkSize(width: number, height: number, source: string): void {
+  if (width * height > MAX_MEGAPIXELS * 1e6) {
+    throw new Error(`${source}: ${width}×${height} is over the ${MAX_MEGAPIXELS} megapixel limit for init images`);
+  }
+}
+
+// ---- PNG ----------------------------------------------------------------------------------------------------
+
+/** Sample i of a row-packed low-bit-depth image (1, 2 or 4 bits), MSB first, rows padded to whole bytes. */
+function packedSample(data: PngDataView, width: number, depth: number, index: number): number {
+  const x = index % width;
+  const y = (index - x) / width;
+  const rowBytes = Math.ceil((width * depth) / 8);
+  const bit = x * depth;
+  const byte = data[y * rowBytes + (bit >> 3)];
+  return (byte >> (8 - depth - (bit & 7))) & ((1 << depth) - 1);
+}
+
+type PngDataView = DecodedPng['data'];
+
+/** Composites a sample over the white background: round((c·a + 255·(255 − a)) / 255), as PIL's paste with mask. */
+function over(c: number, a: number): number {
+  return Math.round((c * a + BACKGROUND * (255 - a)) / 255);
+}
+
+function decodePng(bytes: Uint8Array, source: string): RgbImage {
+  let png: DecodedPng;
+  try {
+    png = decodePngPixels(bytes, { checkCrc: true });
+  } catch (err) {
+    throw new Error(`${source}: corrupt or unsupported PNG: ${(err as Error).message}`);
+  }
+  const { width, height, depth, channels, data, palette, transparency } = png;
+  checkSize(width, height, source);
+  const pixels = width * height;
+  const out = new Uint8Array(pixels * 3);
+  // 16-bit samples keep their high byte; 1/2/4-bit grey scales to 0..255.
+  const sample = (i: number): number => (depth === 16 ? data[i] >> 8 : depth < 8 ? packedSample(data, width, depth, i) : data[i]);
+
+  if (palette) {
+    for (let p = 0; p < pixels; p++) {
+      const color = palette[sample(p)];
+      if (!color) throw new Error(`${source}: PNG pixel ${p} uses palette index ${sample(p)}, but the palette has ${palette.length} colours`);
+      const a = color.length === 4 ? color[3] : 255;
+      for (let c = 0; c < 3; c++) out[p * 3 + c] = over(color[c], a);
+    }
+    return { width, height, rgb: out };
+  }
+
+  const greyScale = depth < 8 ? 255 / ((1 << depth) - 1) : 1;
+  // tRNS colour key (grey or RGB): pixels equal to it are transparent.
+  const key = transparency && transparency.length > 0 ? transparency : undefined;
+  for (let p = 0; p < pixels; p++) {
+    const at = p * channels;
+    let isKeyed = key !== undefined;
+    if (key) for (let c = 0; c < key.length; c++) isKeyed &&= (depth < 8 ? packedSample(data, width, depth, at + c) : data[at + c]) === key[c];
+    if (channels <= 2) {
+      const grey = Math.round(sample(at) * greyScale);
+      const a = channels === 2 ? sample(at + 1) : isKeyed ? 0 : 255;
+      out[p * 3] = out[p * 3 + 1] = out[p * 3 + 2] = over(grey, a);
+    } else {
+      const a = channels === 4 ? sample(at + 3) : isKeyed ? 0 : 255;
+      for (let c = 0; c < 3; c++) out[p * 3 + c] = over(sample(at + c), a);
+    }
+  }
+  return { width, height, rgb: out };
+}
+
+// ---- JPEG ---------------------------------------------------------------------------------------------------
+
+function decodeJpeg(bytes: Uint8Array, source: string): RgbImage {
+  let decoded: { width: number; height: number; data: Uint8Array };
+  try {
+    decoded = decodeJpegPixels(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: 1024 });
+  } catch (err) {
+    throw new Error(`${source}: corrupt or unsupported JPEG: ${(err as Error).message}`);
+  }
+  const image = { width: decoded.width, height: decoded.height, rgb: decoded.data };
+  return applyExifOrientation(image, readJpegOrientation(bytes));
+}
+
+/** EXIF Orientation (tag 0x0112 of IFD0 in the APP1 "Exif" segment), 1 when absent or unreadable. */
+export function readJpegOrientation(jpeg: Uint8Array): number {
+  const view = new DataView(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength);
+  let at = 2;
+  while (at + 4 <= jpeg.length && jpeg[at] === 0xff) {
+    const marker = jpeg[at + 1];
+    if (marker === 0xda || marker === 0xd9) break; // start of scan / end of image
+    const length = view.getUint16(at + 2);
+    const body = at + 4;
+    if (marker === 0xe1 && startsWith(jpeg, ascii('Exif\0\0'), body)) {
+      return readTiffOrientation(view, body + 6, Math.min(jpeg.length, at + 2 + length));
+    }
+    at += 2 + length;
+  }
+  return 1;
+}
+
+function readTiffOrientation(view: DataView, tiff: number, end: number): number {
+  if (tiff + 8 > end) return 1;
+  const order = view.getUint16(tiff);
+  if (order !== 0x4949 && order !== 0x4d4d) return 1;
+  const isLittle = order === 0x4949;
+  const ifd = tiff + view.getUint32(tiff + 4, isLittle);
+  if (ifd + 2 > end) return 1;
+  const count = view.getUint16(ifd, isLittle);
+  for (let i = 0; i < count; i++) {
+    const entry = ifd + 2 + i * 12;
+    if (entry + 12 > end) return 1;
+    if (view.getUint16(entry, isLittle) === 0x0112) {
+      const value = view.getUint16(entry + 8, isLittle);
+      return value >= 1 && value <= 8 ? value : 1;
+    }
+  }
+  return 1;
+}
+
+/**
+ * Turns an image stored with EXIF orientation 1..8 upright, as PIL's ImageOps.exif_transpose
+ * (2 mirror, 3 rotate 180°, 4 flip, 5 transpose, 6 rotate 90° clockwise, 7 transverse, 8 rotate 90° counter-clockwise).
+ */
+export function applyExifOrientation(image: RgbImage, orientation: number): RgbImage {
+  if (orientation < 2 || orientation > 8) return image;
+  const { width: w, height: h, rgb } = image;
+  const isSwapped = orientation >= 5;
+  const outW = isSwapped ? h : w;
+  const outH = isSwapped ? w : h;
+  const out = new Uint8Array(rgb.length);
+  for (let y = 0; y < outH; y++) {
+    for (let x = 0; x < outW; x++) {
+      let sx: number, sy: number;
+      switch (orientation) {
+        case 2: sx = w - 1 - x; sy = y; break;
+        case 3: sx = w - 1 - x; sy = h - 1 - y; break;
+        case 4: sx = x; sy = h - 1 - y; break;
+        case 5: sx = y; sy = x; break;
+        case 6: sx = y; sy = h - 1 - x; break;
+        case 7: sx = w - 1 - y; sy = h - 1 - x; break;
+        default: sx = w - 1 - y; sy = x; break; // 8
+      }
+      const s = (sy * w + sx) * 3;
+      const d = (y * outW + x) * 3;
+      out[d] = rgb[s]; out[d + 1] = rgb[s + 1]; out[d + 2] = rgb[s + 2];
+    }
+  }
+  return { width: outW, height: outH, rgb: out };
+}
