@@ -102,6 +102,26 @@ test('reads a hand-made A1111 PNG (tEXt parameters) and a fast-png one', () => {
   assert.deepEqual(readPngText(fast), { parameters: INFOTEXT });
 });
 
+/** 1×1 (10, 20, 30) PNGs written by PIL 9.4 with PngInfo.add_text('parameters', …), as A1111 saves. */
+const PIL_LATIN1_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAAbHRFWHRwYXJhbWV0ZXJzAGEgY2F0Ck5lZ2F0aXZlIHByb21wdDogYmx1cnJ5ClN0ZXBzOiAyMCwgU2FtcGxlcjogRXVsZXIgYSwgQ0ZHIHNjYWxlOiA3LjAsIFNlZWQ6IDEsIFNpemU6IDUxMng1MTKX+fSQAAAADElEQVR4nGPgEpEDAABoAD1UCKP3AAAAAElFTkSuQmCC';
+const PIL_UNICODE_TEXT = '一只猫 😀\nSteps: 20, Sampler: Euler a, Seed: 1';
+const PIL_UNICODE_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAAQmlUWHRwYXJhbWV0ZXJzAAAAAADkuIDlj6rnjKsg8J+YgApTdGVwczogMjAsIFNhbXBsZXI6IEV1bGVyIGEsIFNlZWQ6IDEUsJIhAAAADElEQVR4nGPgEpEDAABoAD1UCKP3AAAAAElFTkSuQmCC';
+
+test('reads PNGs written by PIL for A1111 (tEXt and iTXt)', () => {
+  assert.deepEqual(readPngText(Buffer.from(PIL_LATIN1_PNG, 'base64')), { parameters: INFOTEXT });
+  assert.deepEqual(readPngText(Buffer.from(PIL_UNICODE_PNG, 'base64')), { parameters: PIL_UNICODE_TEXT });
+});
+
+test('writes text chunks byte for byte as PIL add_text does', () => {
+  for (const [base64, text] of [[PIL_LATIN1_PNG, INFOTEXT], [PIL_UNICODE_PNG, PIL_UNICODE_TEXT]]) {
+    const textChunks = (png: Uint8Array): Array<[string, number[]]> =>
+      listChunks(png).filter(([type]) => type.endsWith('Xt')).map(([type, data]) => [type, Array.from(data)]);
+    const ours = encodePng(Uint8Array.of(10, 20, 30), 1, 1, { parameters: text });
+    assert.deepEqual(textChunks(ours), textChunks(new Uint8Array(Buffer.from(base64, 'base64'))));
+    assert.deepEqual(Array.from(decodeWithFastPng(ours).data), [10, 20, 30]);
+  }
+});
+
 test('reads zTXt and compressed iTXt', () => {
   const zTXt = chunk('zTXt', Buffer.concat([Buffer.from('Comment\0\0', 'latin1'), zlib.deflateSync(Buffer.from('Ol\u00e9', 'latin1'))]));
   // keyword NUL, compressed 1, method 0, language "ja" NUL, translated keyword (UTF-8) NUL, deflated UTF-8 text.
