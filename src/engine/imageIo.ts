@@ -2,7 +2,7 @@
  * Decodes an init image file (PNG via fast-png, JPEG via jpeg-js) to 8-bit RGB, the way A1111 prepares one
  * (`images.fix_image` + `flatten`): EXIF orientation applied, transparency composited onto white.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { decode as decodePngPixels, type DecodedPng } from 'fast-png';
 import { decode as decodeJpegPixels } from 'jpeg-js';
 import type { RgbImage } from '../protocol/engineMessages';
@@ -52,11 +52,11 @@ export function decodeImage(bytes: Uint8Array, source = 'image'): RgbImage {
   throw new Error(`${source}: ${what}; use a PNG or JPEG image`);
 }
 
-/** Reads and decodes an image file (see decodeImage). */
-export async function readImageFile(path: string): Promise<RgbImage> {
+/** Reads and decodes an image file (see decodeImage); synchronous, as decoding is anyway. */
+export function readImageFile(path: string): RgbImage {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = readFileSync(path);
   } catch (err) {
     throw new Error(`cannot read image file ${path}: ${(err as Error).message}`);
   }

@@ -118,13 +118,13 @@ test('names unsupported formats and broken files', () => {
   assert.throws(() => decodeImage(jpeg.subarray(0, 30), 'cut.jpg'), /cut.jpg: corrupt or unsupported JPEG: /);
 });
 
-test('reads an image file and says which file could not be read', async () => {
+test('reads an image file and says which file could not be read', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imageIo-'));
   try {
     const file = path.join(dir, 'init.png');
     fs.writeFileSync(file, encodePng(Uint8Array.of(1, 2, 3), 1, 1));
-    assert.deepEqual(await readImageFile(file), { width: 1, height: 1, rgb: Uint8Array.of(1, 2, 3) });
-    await assert.rejects(readImageFile(path.join(dir, 'missing.png')), /cannot read image file .*missing.png: ENOENT/);
+    assert.deepEqual(readImageFile(file), { width: 1, height: 1, rgb: Uint8Array.of(1, 2, 3) });
+    assert.throws(() => readImageFile(path.join(dir, 'missing.png')), /cannot read image file .*missing.png: ENOENT/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
