@@ -83,7 +83,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (command !== 'generate') throw new UsageError(`unknown command '${command}': expected 'generate' (see --help)`);
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: rest, options: flagSpec, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: joinNegativeNumbers(rest), options: flagSpec, strict: true, allowPositionals: false }));
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/^TypeError.*?: /, ''));
   }
@@ -115,6 +115,23 @@ export function parseCommandLine(argv: readonly string[]): Command {
       quiet: values.quiet === true,
     },
   };
+}
+
+/** `--cfg -1` → `--cfg=-1`: parseArgs reads a value starting with '-' as a flag; a number is meant as the value. */
+function joinNegativeNumbers(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i].startsWith('--') ? args[i].slice(2) : '';
+    const spec = (flagSpec as Record<string, { type: string }>)[flag];
+    const next = args[i + 1];
+    if (spec?.type === 'string' && next !== undefined && /^-(\d|\.\d|inf|nan)/i.test(next)) {
+      out.push(`${args[i]}=${next}`);
+      i++;
+    } else {
+      out.push(args[i]);
+    }
+  }
+  return out;
 }
 
 function parseInteger(flag: string, raw: string | null): number | null {

@@ -1,0 +1,157 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { readPngText } from '../../src/engine/png';
+import { parseInfotext } from '../../src/engine/infotext';
+import { buildTinyModel } from '../fixtures/tinyModel';
+
+const root = path.resolve(__dirname, '../..');
+const cli = path.join(root, 'dist', 'cli.js');
+let work: string;
+let model: string;
+
+before(() => {
+  assert.ok(fs.existsSync(cli), 'dist/cli.js is missing: run `npm run build` first (npm test does)');
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'inline-diffusion-cli-'));
+  model = buildTinyModel(path.join(work, 'tiny-model'));
+});
+
+after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+function run(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function freshDir(name: string): string {
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir);
+  return dir;
+}
+
+test('--help prints the usage and exits 0', () => {
+  const r = run(['--help'], work);
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /Usage: inline-diffusion generate --prompt TEXT/);
+});
+
+const badInputs: Array<[string, string[], RegExp]> = [
+  ['width not a multiple of 8', ['--width', '100'], /width.*multiple of 8.*100/],
+  ['width below 64', ['--width', '56'], /width.*64…2048.*56/],
+  ['height above 2048', ['--height', '2056'], /height.*2056/],
+  ['steps 0', ['--steps', '0'], /steps.*1…1000.*0/],
+  ['steps 1001', ['--steps', '1001'], /steps.*1001/],
+  ['steps not a number', ['--steps', 'ten'], /--steps: expected an integer, got 'ten'/],
+  ['negative CFG', ['--cfg', '-1'], /cfgScale.*-1/],
+  ['CFG above 50', ['--cfg', '50.5'], /cfgScale.*50.5/],
+  ['CFG NaN', ['--cfg', 'NaN'], /--cfg: expected a number, got 'NaN'/],
+  ['fractional seed', ['--seed', '1.5'], /--seed: expected an integer, got '1.5'/],
+  ['negative seed', ['--seed', '-1'], /seed.*0…4294967295.*-1/],
+  ['seed above 2^32-1', ['--seed', '4294967296'], /seed.*4294967296/],
+  ['unknown sampler', ['--sampler', 'bogus'], /sampler.*bogus/],
+  ['strength without an init image', ['--strength', '0.5'], /--strength only applies with --init-image/],
+  ['unknown flag', ['--colour', 'red'], /colour/],
+  ['batch 0', ['--batch', '0'], /batchSize.*0/],
+];
+
+for (const [what, extra, message] of badInputs) {
+  test(`rejects ${what} before loading anything, exit 2, nothing written`, () => {
+    const dir = freshDir(`bad-${what.replace(/\W+/g, '-')}`);
+    const r = run(['generate', '--prompt', 'a cat', '--model', model, ...extra], dir);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.deepEqual(fs.readdirSync(dir), []);
+  });
+}
+
+test('rejects a prompt over 10,000 characters', () => {
+  const dir = freshDir('bad-long-prompt');
+  const r = run(['generate', '--prompt', 'a'.repeat(10_001), '--model', model], dir);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /prompt.*10000 characters.*10001/);
+  assert.deepEqual(fs.readdirSync(dir), []);
+});
+
+test('rejects an init image that is not an image', () => {
+  const dir = freshDir('bad-init');
+  fs.writeFileSync(path.join(dir, 'notes.txt'), 'hello');
+  const r = run(['generate', '--prompt', 'a cat', '--model', model, '--init-image', 'notes.txt', '--strength', '0.5'], dir);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--init-image: .*notes\.txt/);
+  assert.deepEqual(fs.readdirSync(dir), ['notes.txt']);
+});
+
+test('rejects a strength outside 0…1', () => {
+  const dir = freshDir('bad-strength');
+  const init = run(['generate', '--prompt', 'x', '--model', model, '--seed', '1', '--steps', '1', '--out', 'init.png', '--quiet'], dir);
+  assert.equal(init.status, 0, init.stderr);
+  const r = run(['generate', '--prompt', 'a cat', '--model', model, '--init-image', 'init.png', '--strength', '1.5'], dir);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /strength.*0…1.*1.5/);
+  assert.deepEqual(fs.readdirSync(dir), ['init.png']);
+});
+
+test('rejects a folder that is not a model, naming what is missing', () => {
+  const dir = freshDir('bad-model');
+  const notModel = freshDir('not-a-model');
+  const r = run(['generate', '--prompt', 'a cat', '--model', notModel], dir);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /model_index\.json/);
+  assert.deepEqual(fs.readdirSync(dir), []);
+});
+
+test('generates with --json: one object with files, seeds, settings and timings; the PNG carries its parameters', () => {
+  const dir = freshDir('json');
+  const r = run(['generate', '--prompt', 'A cat, sitting!', '--model', model, '--seed', '5', '--steps', '3', '--cfg', '7', '--json'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(summary).sort(), ['cfg', 'files', 'height', 'model', 'sampler', 'seeds', 'steps', 'timingsMs', 'width']);
+  assert.deepEqual(summary.files, [path.join(dir, 'a-cat-sitting-5.png')]);
+  assert.deepEqual(summary.seeds, [5]);
+  assert.equal(summary.steps, 3);
+  assert.deepEqual(Object.keys(summary.timingsMs).sort(), ['load', 'png', 'textEncoder', 'total', 'unet', 'unetSteps', 'vae']);
+  assert.equal(summary.timingsMs.unetSteps.length, 3);
+  const parsed = parseInfotext(readPngText(fs.readFileSync(summary.files[0])).parameters);
+  assert.equal(parsed.prompt, 'A cat, sitting!');
+  assert.equal(parsed.params.Seed, '5');
+  assert.equal(parsed.params.Steps, '3');
+  assert.equal(parsed.params['CFG scale'], '7.0');
+});
+
+test('a batch writes <stem>-<seed>.png for each seed, and never overwrites', () => {
+  const dir = freshDir('batch');
+  const args = ['generate', '--prompt', 'two', '--model', model, '--seed', '10', '--steps', '2', '--batch', '2', '--out', 'pic.png'];
+  const r = run(args, dir);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n'), [path.join(dir, 'pic-10.png'), path.join(dir, 'pic-11.png')]);
+  const again = run(args, dir);
+  assert.equal(again.status, 0, again.stderr);
+  assert.deepEqual(again.stdout.trim().split('\n'), [path.join(dir, 'pic-10-1.png'), path.join(dir, 'pic-11-1.png')]);
+  assert.deepEqual(fs.readFileSync(path.join(dir, 'pic-10.png')), fs.readFileSync(path.join(dir, 'pic-10-1.png')));
+});
+
+test('image 1 of a batch equals the same seed made alone', () => {
+  const dir = freshDir('batch-vs-single');
+  assert.equal(run(['generate', '--prompt', 'x', '--model', model, '--seed', '20', '--steps', '2', '--batch', '2', '--out', 'b.png'], dir).status, 0);
+  assert.equal(run(['generate', '--prompt', 'x', '--model', model, '--seed', '21', '--steps', '2', '--out', 's.png'], dir).status, 0);
+  assert.deepEqual(fs.readFileSync(path.join(dir, 'b-21.png')), fs.readFileSync(path.join(dir, 's.png')));
+});
+
+test('--previews DIR writes one preview PNG per step', () => {
+  const dir = freshDir('previews');
+  const r = run(['generate', '--prompt', 'x', '--model', model, '--seed', '1', '--steps', '4', '--previews', 'steps', '--quiet'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'steps')).sort(), ['step-001.png', 'step-002.png', 'step-003.png', 'step-004.png']);
+});
+
+test('without --seed a random seed is chosen and printed', () => {
+  const dir = freshDir('random-seed');
+  const r = run(['generate', '--prompt', '', '--model', model, '--steps', '1'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  const seed = Number(/seed (\d+)/.exec(r.stderr)?.[1]);
+  assert.ok(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 32 - 1);
+  assert.deepEqual(fs.readdirSync(dir), [`image-${seed}.png`]);
+});
