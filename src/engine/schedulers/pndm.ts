@@ -35,13 +35,10 @@ export class PNDMScheduler implements Scheduler {
   private curModelOutput: Float32Array | null = null;
 
   constructor(raw: RawConfig = {}) {
+    // PNDM has no x̂₀ step, so no clipping, thresholding or "sample" prediction
+    const predictionType = readEnum(raw, 'prediction_type', ['epsilon', 'v_prediction'] as const, 'epsilon');
     const base = readBaseConfig(raw, { setAlphaToOne: false, clipSample: false });
-    this.config = {
-      ...base,
-      // PNDM has no x̂₀ step, so no clipping, thresholding or "sample" prediction
-      predictionType: readEnum(raw, 'prediction_type', ['epsilon', 'v_prediction'] as const, 'epsilon'),
-      skipPrkSteps: readBool(raw, 'skip_prk_steps', false),
-    };
+    this.config = { ...base, predictionType, skipPrkSteps: readBool(raw, 'skip_prk_steps', false) };
     this.alphasCumprod = alphasCumprodFrom(betasForSchedule(this.config));
     this.finalAlphaCumprod = this.config.setAlphaToOne ? 1 : this.alphasCumprod[0];
   }
