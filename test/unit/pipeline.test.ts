@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { guideNoise, img2imgTimesteps, runPipeline, type PipelineInput } from '../../src/engine/pipeline';
 import { EngineError } from '../../src/engine/engineError';
 import type { LoadedModel, ModelInfo } from '../../src/engine/modelTypes';
-import type { Rng } from '../../src/engine/random';
+import { PhiloxGenerator, TorchGenerator, type Rng } from '../../src/engine/random';
+import { createScheduler } from '../../src/engine/schedulers';
 import type { Scheduler, StepOptions, StepResult } from '../../src/engine/schedulers/types';
 
 const SEQ = 4;
@@ -252,4 +253,100 @@ test('img2img with strength 0 decodes the encoded init image without any denoisi
   assert.deepEqual(model.calls, ['text 2', 'encode 1x3x8x8', 'decode 1x2x1x1']);
   assert.deepEqual(out.timesteps, []);
   assert.equal(out.images[0], Math.fround(Math.tanh(0.25)));
+});
+
+// ---- Real schedulers through the pipeline -------------------------------------------------------------------
+
+const SD15_SCHEDULER = {
+  _class_name: 'PNDMScheduler', beta_end: 0.012, beta_schedule: 'scaled_linear', beta_start: 0.00085, clip_sample: false,
+  num_train_timesteps: 1000, set_alpha_to_one: false, skip_prk_steps: true, steps_offset: 1, trained_betas: null,
+};
+
+/** SD 1.5's ᾱ_t (scaled_linear betas) and log σ_t = log √((1 − ᾱ)/ᾱ), in double. */
+const LOG_SIGMAS = (() => {
+  const out = new Float64Array(1000);
+  let alphaBar = 1;
+  for (let t = 0; t < 1000; t++) {
+    const sqrtBeta = Math.sqrt(0.00085) + (t / 999) * (Math.sqrt(0.012) - Math.sqrt(0.00085));
+    alphaBar *= 1 - sqrtBeta * sqrtBeta;
+    out[t] = 0.5 * Math.log((1 - alphaBar) / alphaBar);
+  }
+  return out;
+})();
+
+/**
+ * The exact denoiser for data that is all zeros: the UNet input is √ᾱ_t·x_t = √(1 − ᾱ_t)·ε (sigma samplers scale
+ * x = σε by 1/√(σ²+1); DDPM-style ones pass x_t as it is), so ε = input / √(1 − ᾱ_t). Fractional timesteps
+ * (Karras) interpolate log σ as diffusers' _sigma_to_t does.
+ */
+class ZeroDataModel extends FakeModel {
+  override async predictNoise(sample: Float32Array, dims: number[], t: number): Promise<Float32Array> {
+    this.calls.push(`unet ${dims.join('x')} t=${t}`);
+    const lo = Math.floor(t);
+    const hi = Math.min(lo + 1, 999);
+    const logSigma = LOG_SIGMAS[lo] + (t - lo) * (LOG_SIGMAS[hi] - LOG_SIGMAS[lo]);
+    const sigma2 = Math.exp(2 * logSigma);
+    const sqrtOneMinusAlphaBar = Math.sqrt(sigma2 / (sigma2 + 1));
+    return sample.map((x) => x / sqrtOneMinusAlphaBar);
+  }
+}
+
+const SAMPLER_IDS = ['euler', 'euler_a', 'heun', 'lms', 'dpmpp_2m', 'dpmpp_2m_karras', 'ddim', 'plms', 'ddpm', 'lcm', 'unipc'];
+
+/** Records every prevSample (and predOriginalSample, where given) a scheduler returns. */
+function recording(inner: Scheduler, log: Float32Array[], predicted: Float32Array[] = []): Scheduler {
+  return {
+    order: inner.order, initNoiseSigma: inner.initNoiseSigma,
+    get timesteps() { return inner.timesteps; },
+    setTimesteps: (n) => inner.setTimesteps(n),
+    scaleModelInput: (x, t) => inner.scaleModelInput(x, t),
+    addNoise: (x, n, t) => inner.addNoise(x, n, t),
+    step: (eps, t, x, opts) => {
+      const r = inner.step(eps, t, x, opts);
+      log.push(r.prevSample.slice());
+      if (r.predOriginalSample) predicted.push(r.predOriginalSample.slice());
+      return r;
+    },
+  };
+}
+
+test('every sampler runs through the pipeline and denoises to the data with an exact denoiser', async () => {
+  const maxAbs = (a: Float32Array): number => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const results: Record<string, string> = {};
+  for (const id of SAMPLER_IDS) {
+    const predicted: Float32Array[] = [];
+    const scheduler = recording(createScheduler(id, SD15_SCHEDULER), [], predicted);
+    let steps = 0;
+    const out = await runPipeline(baseInput(new ZeroDataModel(), scheduler, {
+      steps: 6, seeds: [1, 2], width: 32, height: 16, cfgScale: 1,
+      createRng: (seed) => new TorchGenerator(seed),
+      onStep: () => steps++,
+    }));
+    // x̂₀ of every step is the data (0) up to float32 rounding and, for Karras timesteps rounded to integers, the
+    // σ(t) mismatch; all-zero data decodes to tanh(0) = 0, DDIM/PLMS ending at √(1 − ᾱ_0)·ε ≈ 0.03ε.
+    const worstPredicted = Math.max(0, ...predicted.map(maxAbs));
+    const ok = maxAbs(out.images) < 0.2 && worstPredicted < (id === 'dpmpp_2m_karras' ? 0.01 : 1e-4);
+    results[id] = `${steps} steps, ${ok ? 'denoised' : `NOT denoised (image ${maxAbs(out.images)}, x̂₀ ${worstPredicted})`}`;
+  }
+  // Heun makes 2N − 1 model calls, PLMS N + 1 (diffusers' skip_prk_steps schedule).
+  assert.deepEqual(results, Object.fromEntries(SAMPLER_IDS.map((id) => [id, `${id === 'heun' ? 11 : id === 'plms' ? 7 : 6} steps, denoised`])));
+});
+
+test('image i of a batch equals seed + i alone at every step with the stochastic samplers, TorchGenerator and Philox', async () => {
+  for (const id of ['euler_a', 'ddpm', 'lcm']) {
+    for (const createRng of [(s: number) => new TorchGenerator(s), (s: number) => new PhiloxGenerator(s)]) {
+      const run = async (seeds: number[]): Promise<Float32Array[]> => {
+        const log: Float32Array[] = [];
+        await runPipeline(baseInput(new ZeroDataModel(), recording(createScheduler(id, SD15_SCHEDULER), log), {
+          steps: 5, seeds, width: 16, height: 16, createRng, cfgScale: 1,
+        }));
+        return log;
+      };
+      const batch = await run([77, 78]);
+      const alone = await run([78]);
+      assert.equal(batch.length, 5);
+      assert.deepEqual(batch.map((x) => x.subarray(x.length / 2)), alone, id);
+      assert.notDeepEqual(batch.map((x) => x.subarray(0, x.length / 2)), alone, id);
+    }
+  }
 });
