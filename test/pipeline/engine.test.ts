@@ -168,3 +168,18 @@ test('bad requests and bad model folders fail with a code and a message before a
   await rejectsWith(fresh.generate(request({ modelDir: broken })), 'model-invalid', /unet.model\.onnx/);
   await fresh.release();
 });
+
+test('keeps the loaded model between calls with the same folder, provider and threads; reloads when they change', async () => {
+  const logs: string[] = [];
+  const e = new Engine({ log: (level, message) => { if (message.startsWith('loading ')) logs.push(`${level} ${message}`); } });
+  await e.generate(request({ steps: 1 }));
+  await e.generate(request({ steps: 1, seed: 9 }));
+  assert.equal(logs.length, 1);
+  await e.generate(request({ steps: 1, threads: 2 }));
+  assert.equal(logs.length, 2);
+  await e.release();
+  await e.generate(request({ steps: 1, threads: 2 }));
+  assert.equal(logs.length, 3);
+  assert.match(logs[0], /^info loading .*tiny \(execution provider cpu, threads 1\)$/);
+  await e.release();
+});
