@@ -14,7 +14,7 @@ import { defaultModelDir } from '../src/engine/defaultModel';
 import { EngineClient } from '../src/engineClient';
 import { readModelFolder } from '../src/engine/modelFolder';
 import { defaultThreadCount } from '../src/engine/onnx';
-import { makePreviewer } from '../src/engine/engineAdapters';
+import { makePreviewer } from '../src/engine/engine';
 import { defaultRequest } from '../src/engine/request';
 
 const root = path.resolve(__dirname, '..');
