@@ -174,7 +174,15 @@ export class Engine {
         onStep: opts.onProgress,
       });
     } catch (e) {
-      throw toEngineError(e, 'run');
+      const error = toEngineError(e, 'run');
+      const native = info.sampleSize * info.vaeScaleFactor;
+      if (e instanceof ModelError && (e.kind === 'runtime' || e.kind === 'wrong-input') && error instanceof EngineError
+          && (req.width !== native || req.height !== native)) {
+        // UNets exported at their native size often cannot run latents whose sides their downsampling does not divide.
+        throw new EngineError(error.code, `${error.message}\n(${req.width}x${req.height} is not this model's native `
+          + `${native}x${native}; try the native size or sides that are multiples of 64)`, { cause: e });
+      }
+      throw error;
     }
 
     const pngStart = performance.now();
