@@ -105,15 +105,35 @@ export class Engine {
   private readonly log: EngineLog;
   private cached: CachedModel | null = null;
   private readonly tokenizers = new Map<string, ClipTokenizer>();
+  /** Calls run one at a time (a second generate or a release waits for the one in flight). */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(opts: { log?: EngineLog } = {}) {
     this.log = opts.log ?? (() => undefined);
   }
 
   /** Generates request.batchSize images; throws EngineError (codes in src/protocol/engineMessages.ts). */
-  async generate(
+  generate(
     request: GenerateRequest,
     opts: { signal?: AbortSignal; onProgress?: (p: GenerateProgress) => void } = {},
+  ): Promise<GenerateOutput> {
+    return this.exclusive(() => this.generateNow(request, opts));
+  }
+
+  /** Frees the cached sessions (after the generation in flight); the next generate loads again. */
+  release(): Promise<void> {
+    return this.exclusive(() => this.releaseNow());
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async generateNow(
+    request: GenerateRequest,
+    opts: { signal?: AbortSignal; onProgress?: (p: GenerateProgress) => void },
   ): Promise<GenerateOutput> {
     const start = performance.now();
     const req = validateRequest(request);
@@ -218,8 +238,7 @@ export class Engine {
     };
   }
 
-  /** Frees the cached sessions; the next generate loads again. */
-  async release(): Promise<void> {
+  private async releaseNow(): Promise<void> {
     const cached = this.cached;
     this.cached = null;
     if (cached !== null) await cached.model.release();
@@ -238,7 +257,7 @@ export class Engine {
   private async modelFor(info: ModelInfo, req: GenerateRequest): Promise<LoadedModel> {
     const key = JSON.stringify([info.dir, req.executionProvider, req.threads]);
     if (this.cached?.key === key) return this.cached.model;
-    await this.release();
+    await this.releaseNow();
     this.log('info', `loading ${info.dir} (execution provider ${req.executionProvider}, threads ${req.threads ?? 'default'})`);
     try {
       const model = await loadModel(info, {

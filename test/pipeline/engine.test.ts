@@ -183,3 +183,14 @@ test('keeps the loaded model between calls with the same folder, provider and th
   assert.match(logs[0], /^info loading .*tiny \(execution provider cpu, threads 1\)$/);
   await e.release();
 });
+
+test('overlapping calls run one after the other: a release waits for the generation in flight', async () => {
+  const e = new Engine();
+  const order: string[] = [];
+  const first = e.generate(request({ steps: 3 }), { onProgress: (p) => order.push(`step ${p.step}`) }).then(() => order.push('first done'));
+  const released = e.release().then(() => order.push('released'));
+  const second = e.generate(request({ steps: 1, seed: 3 })).then(() => order.push('second done'));
+  await Promise.all([first, released, second]);
+  assert.deepEqual(order, ['step 1', 'step 2', 'step 3', 'first done', 'released', 'second done']);
+  await e.release();
+});
