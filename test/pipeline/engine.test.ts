@@ -194,3 +194,16 @@ test('overlapping calls run one after the other: a release waits for the generat
   assert.deepEqual(order, ['step 1', 'step 2', 'step 3', 'first done', 'released', 'second done']);
   await e.release();
 });
+
+test('exporter variants (static batch, int64 [1] / scalar timesteps, int64 ids, external data) give batch = seed alone', async () => {
+  const variants = [
+    { staticBatch: true }, { timestep: 'int64-one' as const }, { timestep: 'float32-scalar' as const, inputIds: 'int64' as const },
+    { externalData: true, vaeEncoder: 'latent_sample' as const },
+  ];
+  for (const [i, opts] of variants.entries()) {
+    const dir = buildTinyModel(path.join(root, `variant${i}`), { seed: 7, ...opts });
+    const batch = await engine.generate(request({ modelDir: dir, seed: 30, batchSize: 2 }));
+    const alone = await engine.generate(request({ modelDir: dir, seed: 31 }));
+    assert.deepEqual(pixels(batch.images[1].png).data, pixels(alone.images[0].png).data, JSON.stringify(opts));
+  }
+});
