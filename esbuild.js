@@ -13,7 +13,7 @@ const nodeEntries = [
   ['src/engine/main.ts', 'dist/engine.js', { external: ['onnxruntime-node'] }],
   ['src/cli.ts', 'dist/cli.js', { external: ['onnxruntime-node'], banner: { js: '#!/usr/bin/env node' } }],
 ];
-const webEntries = [['webview/main.ts', 'dist/webview/main.js']];
+const webEntries = [['webview/main.ts', 'dist/webview/main.js'], ['webview/main.css', 'dist/webview/main.css']];
 
 async function main() {
   const contexts = [];

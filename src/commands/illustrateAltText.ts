@@ -1,0 +1,132 @@
+/**
+ * "Illustrate Alt Text": generates from the alt text under the cursor (or the selected text) with the current
+ * settings, shows progress with a cancel button (and the preview in the panel when it is open), saves the image and
+ * points the link at it in one undoable edit. When the document changed meanwhile, the edit is planned on the new
+ * text (the same image re-found) or the user is told why not. Closing the panel does not stop it.
+ */
+import * as vscode from 'vscode';
+import type { Command } from '../util/commandManager';
+import type { Generator } from '../generation/generator';
+import type { FinishedImage, JobOutcome } from '../generation/generationService';
+import { altTextParams } from '../generation/requestBuilder';
+import { formatProgress } from '../generation/progressMeter';
+import { findIllustrateTarget } from '../markdown/altText';
+import { destinationFor } from '../markdown/insertImage';
+import { planLinkEdit, snapshotTarget, type TargetSnapshot } from '../markdown/linkEdit';
+
+interface Illustration {
+  readonly uri: vscode.Uri;
+  readonly version: number;
+  readonly snapshot: TargetSnapshot;
+  readonly prompt: string;
+}
+
+export class IllustrateAltTextCommand implements Command {
+  readonly id = 'inlineDiffusion.illustrateAltText';
+
+  constructor(private readonly generator: Generator) {}
+
+  async execute(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage('Illustrate Alt Text: open a markdown file and put the cursor inside an image\'s alt text, ![like this](), or select some text.');
+      return;
+    }
+    const { document, selection } = editor;
+    const text = document.getText();
+    const target = findIllustrateTarget(text, document.offsetAt(selection.start), document.offsetAt(selection.end));
+    if (!target) {
+      void vscode.window.showInformationMessage('Illustrate Alt Text: put the cursor inside an image\'s alt text, ![like this](), or select the text to illustrate.');
+      return;
+    }
+    const prompt = target.kind === 'image' ? target.image.prompt : target.prompt;
+    if (!prompt) {
+      void vscode.window.showInformationMessage('Illustrate Alt Text: this image has no alt text yet; write what it should show between ![ and ].');
+      return;
+    }
+    await this.illustrate({ uri: document.uri, version: document.version, snapshot: snapshotTarget(text, target), prompt });
+  }
+
+  private async illustrate(job: Illustration): Promise<void> {
+    const outcome = await this.generate(job.prompt);
+    if (outcome === undefined || outcome.status === 'cancelled') return;
+    if (outcome.status === 'failed') {
+      const choice = await vscode.window.showErrorMessage(`Inline Diffusion: could not illustrate “${short(job.prompt)}”: ${outcome.error.message.split('\n')[0]}`, 'Retry');
+      if (choice === 'Retry') await this.illustrate(job);
+      return;
+    }
+    const image = outcome.images[0];
+    if (image) await this.link(job, image);
+  }
+
+  /** Runs the generation under a cancellable progress notification. */
+  private async generate(prompt: string): Promise<JobOutcome | undefined> {
+    const settings = this.generator.settings();
+    const model = this.generator.models()[0];
+    let job;
+    try {
+      const info = await this.generator.modelInfo(model.dir);
+      job = await this.generator.enqueue(altTextParams(prompt, settings, model.id, info.sampleSize * info.vaeScaleFactor), 'altText');
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Inline Diffusion: ${(err as Error).message.split('\n')[0]}`);
+      return undefined;
+    }
+    const queuedJob = job;
+    return vscode.window.withProgress({
+      location: vscode.ProgressLocation.Notification, title: `Illustrating “${short(prompt)}”`, cancellable: true,
+    }, async (progress, token) => {
+      token.onCancellationRequested(() => this.generator.service.cancel(queuedJob.id));
+      if (this.generator.service.runningJobId !== queuedJob.id) progress.report({ message: 'waiting for the generation before it…' });
+      let reported = 0;
+      const subscription = this.generator.service.onProgress((p) => {
+        if (p.jobId !== queuedJob.id) return;
+        const done = ((p.imageIndex * p.totalSteps + p.step) / (p.imageCount * p.totalSteps)) * 100;
+        progress.report({ message: formatProgress(p), increment: done - reported });
+        reported = done;
+      });
+      try {
+        return await queuedJob.done;
+      } finally {
+        subscription.dispose();
+      }
+    });
+  }
+
+  /** Saves the image and points the link at it, on the document as it is now. */
+  private async link(job: Illustration, image: FinishedImage): Promise<void> {
+    let file: string | undefined;
+    try {
+      file = await this.generator.save(image, job.uri);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Inline Diffusion: could not save the image: ${(err as Error).message}`);
+      return;
+    }
+    if (!file) {
+      void vscode.window.showWarningMessage('Inline Diffusion: the image was not saved, so the link was left as it was.');
+      return;
+    }
+    const savedFile = file;
+    let document: vscode.TextDocument;
+    try {
+      document = await vscode.workspace.openTextDocument(job.uri);
+    } catch {
+      void vscode.window.showWarningMessage(`Inline Diffusion: saved ${this.generator.displayPath(savedFile)}, but the document is gone, so no link was written.`);
+      return;
+    }
+    const plan = planLinkEdit(document.getText(), job.snapshot, destinationFor(document.uri, savedFile), document.version !== job.version);
+    if (!plan.ok) {
+      const open = await vscode.window.showWarningMessage(`Inline Diffusion: saved ${this.generator.displayPath(savedFile)}, but did not change the link: ${plan.reason}.`, 'Open Image');
+      if (open) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(savedFile));
+      return;
+    }
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(document.uri, new vscode.Range(document.positionAt(plan.edit.range.start), document.positionAt(plan.edit.range.end)), plan.edit.newText);
+    if (!(await vscode.workspace.applyEdit(edit))) {
+      void vscode.window.showWarningMessage(`Inline Diffusion: saved ${this.generator.displayPath(savedFile)}, but the editor refused the link edit.`);
+    }
+  }
+}
+
+function short(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}

@@ -1,0 +1,165 @@
+/**
+ * The host side of generating, shared by the panel and the commands: settings, models, the engine client (its
+ * process forked on the first generation), the job queue, saving images into the workspace, and the "Retry" error
+ * after an engine crash.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { PanelParams, PanelSetup } from '../protocol/webviewMessages';
+import { EngineClient, EngineClientError } from '../engineClient';
+import { defaultModelDir } from '../engine/defaultModel';
+import { imageFileName } from '../engine/outputFiles';
+import type { ModelInfo } from '../engine/modelTypes';
+import { describeModels, listModels, ModelInfoCache, type ModelEntry } from '../models/modelCatalog';
+import { PANEL_LIMITS } from '../panel/webviewMessageGuards';
+import { Disposable } from '../util/disposable';
+import { Emitter } from '../util/emitter';
+import { GenerationService, type FinishedImage, type Job, type JobSpec } from './generationService';
+import { resolveOutputFolder, saveImageAt, saveImageInto } from './imageFiles';
+import { buildRequests, randomSeed, withConcreteSeed } from './requestBuilder';
+import { samplerChoices } from './samplers';
+import { readSettings, type ExtensionSettings } from './settings';
+
+const SIZE_PRESETS = [256, 384, 512, 640, 768, 1024];
+
+export class Generator extends Disposable {
+  readonly engine: EngineClient;
+  readonly service: GenerationService;
+  private readonly modelCache = new ModelInfoCache();
+  private readonly savedEmitter = this._register(new Emitter<FinishedImage>());
+  private readonly settingsEmitter = this._register(new Emitter<void>());
+  /** An image was saved (by auto-save, Save, Insert or an illustration). */
+  readonly onDidSave = this.savedEmitter.event;
+  /** Settings under `inlineDiffusion` changed. */
+  readonly onDidChangeSettings = this.settingsEmitter.event;
+
+  constructor(private readonly extensionPath: string, private readonly output: vscode.LogOutputChannel) {
+    super();
+    this.engine = new EngineClient({
+      enginePath: path.join(extensionPath, 'dist', 'engine.js'),
+      // the extension host may run inside Electron: its fork must behave as plain Node
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      startTimeoutMs: 60_000,
+      onLog: (level, message) => this.log(level, message),
+      onCrash: (description) => this.output.error(description),
+    });
+    this.service = this._register(new GenerationService(this.engine));
+    this._register({ dispose: () => void this.engine.dispose() });
+    this._register(this.service.onImage((image) => this.autoSave(image)));
+    this._register(this.service.onJobEnded(({ job, outcome }) => {
+      if (outcome.status === 'failed' && job.spec.source === 'panel') void this.showFailure(job, outcome.error);
+    }));
+    this._register(vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration('inlineDiffusion')) return;
+      this.modelCache.forget();
+      this.settingsEmitter.fire();
+    }));
+  }
+
+  settings(): ExtensionSettings {
+    const config = vscode.workspace.getConfiguration('inlineDiffusion');
+    return readSettings((key) => config.get(key));
+  }
+
+  models(): ModelEntry[] {
+    return listModels(this.settings().model, this.workspaceFolderPath(), defaultModelDir(path.join(this.extensionPath, 'dist')));
+  }
+
+  modelInfo(dir: string): Promise<ModelInfo> {
+    return this.modelCache.read(dir);
+  }
+
+  /** Choices, defaults and limits for the panel. */
+  async panelSetup(): Promise<PanelSetup> {
+    const settings = this.settings();
+    const models = await describeModels(this.models(), this.modelCache);
+    const native = models[0]?.nativeSize ?? 512;
+    const defaults: PanelParams = {
+      prompt: '', negativePrompt: '', sampler: settings.sampler, steps: settings.steps, cfgScale: settings.cfgScale,
+      seed: randomSeed(1), randomSeed: true, width: settings.width || native, height: settings.height || native,
+      batchCount: 1, model: models[0]?.id ?? '',
+    };
+    return {
+      samplers: samplerChoices(), models, defaults, limits: PANEL_LIMITS, autoSave: settings.autoSave,
+      previews: settings.previews, sizePresets: [...new Set([native, ...SIZE_PRESETS])].sort((a, b) => a - b),
+    };
+  }
+
+  /** Queues a generation from validated panel parameters; throws EngineError / ModelError with a readable message. */
+  async enqueue(params: PanelParams, source: JobSpec['source']): Promise<Job> {
+    const settings = this.settings();
+    const model = this.models().find((m) => m.id === params.model);
+    if (!model) throw new Error(`the model ${params.model} is no longer offered; pick another one`);
+    const info = await this.modelInfo(model.dir);
+    const concrete = withConcreteSeed(params);
+    return this.service.enqueue({ source, params: concrete, requests: buildRequests(concrete, info.dir, settings) });
+  }
+
+  /**
+   * Saves an image into the output folder of the document's workspace folder (else the first one); without a
+   * workspace, asks where with a save dialog. Returns the path, or undefined when the user cancelled the dialog.
+   */
+  async save(image: FinishedImage, document?: vscode.Uri): Promise<string | undefined> {
+    if (image.savedPath !== null) return image.savedPath;
+    const settings = this.settings();
+    const docUri = document ?? vscode.window.activeTextEditor?.document.uri;
+    const docFolder = docUri ? vscode.workspace.getWorkspaceFolder(docUri) : undefined;
+    const dir = resolveOutputFolder(settings.outputFolder, docFolder?.uri.fsPath, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+    let file: string;
+    const name = imageFileName(image.params.prompt, image.image.seed);
+    if (dir !== undefined) {
+      file = saveImageInto(dir, image.params.prompt, image.image.seed, image.image.png);
+    } else {
+      const near = docUri?.scheme === 'file' ? path.dirname(docUri.fsPath) : undefined;
+      const target = await vscode.window.showSaveDialog({
+        title: 'Save the generated image',
+        defaultUri: near ? vscode.Uri.file(path.join(near, name)) : undefined,
+        filters: { 'PNG image': ['png'] },
+      });
+      if (!target) return undefined;
+      file = saveImageAt(target.fsPath, image.image.png);
+    }
+    image.savedPath = file;
+    this.output.info(`saved ${file}`);
+    this.savedEmitter.fire(image);
+    return file;
+  }
+
+  /** A path for messages: workspace-relative when inside one. */
+  displayPath(file: string): string {
+    return vscode.workspace.asRelativePath(file, vscode.workspace.workspaceFolders !== undefined && vscode.workspace.workspaceFolders.length > 1);
+  }
+
+  private autoSave(image: FinishedImage): void {
+    if (this.service.isDisposed) return;
+    if (image.source !== 'panel' || !this.settings().autoSave) return;
+    if (vscode.workspace.workspaceFolders === undefined) return; // no workspace: the panel's Save asks where
+    this.save(image).catch((err: Error) => {
+      void vscode.window.showErrorMessage(`Inline Diffusion: could not save the image: ${err.message}`);
+    });
+  }
+
+  private async showFailure(job: Job, error: Error): Promise<void> {
+    const crashed = error instanceof EngineClientError && (error.code === 'crashed' || error.code === 'start-failed');
+    const message = crashed ? `Inline Diffusion: the engine stopped: ${firstLine(error.message)}` : `Inline Diffusion: ${firstLine(error.message)}`;
+    const choice = await vscode.window.showErrorMessage(message, 'Retry', 'Show Log');
+    if (choice === 'Retry') this.service.enqueue(job.spec);
+    else if (choice === 'Show Log') this.output.show(true);
+  }
+
+  private workspaceFolderPath(): string | undefined {
+    const doc = vscode.window.activeTextEditor?.document.uri;
+    const folder = doc ? vscode.workspace.getWorkspaceFolder(doc) : undefined;
+    return (folder ?? vscode.workspace.workspaceFolders?.[0])?.uri.fsPath;
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string): void {
+    if (level === 'error') this.output.error(message);
+    else if (level === 'warn') this.output.warn(message);
+    else this.output.info(message);
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0];
+}

@@ -1,0 +1,82 @@
+/**
+ * "Reuse Parameters from Image": a PNG's A1111 `parameters` text (ours or AUTOMATIC1111's) → panel parameters,
+ * with a note for each value that could not be used. No `vscode` import.
+ */
+import type { PanelParams } from '../protocol/webviewMessages';
+import { parseInfotext } from '../engine/infotext';
+import { readPngText } from '../engine/png';
+import { PANEL_LIMITS } from '../panel/webviewMessageGuards';
+import { samplerIdFromA1111 } from './samplers';
+
+export interface ModelRef {
+  readonly id: string;
+  /** The folder name: what the infotext's "Model:" holds. */
+  readonly name: string;
+}
+
+export type ReusedParams =
+  | { readonly ok: true; readonly params: PanelParams; readonly notes: readonly string[] }
+  | { readonly ok: false; readonly reason: string };
+
+function parseIntIn(text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
+  const n = Number(text.trim());
+  return n >= min && n <= max ? n : undefined;
+}
+
+/** Panel parameters from infotext, starting from `current` for whatever the text lacks or has wrong. */
+export function paramsFromInfotext(infotext: string, current: PanelParams, models: readonly ModelRef[]): { params: PanelParams; notes: string[] } {
+  const { prompt, negativePrompt, params: p } = parseInfotext(infotext);
+  const notes: string[] = [];
+  const L = PANEL_LIMITS;
+  const next: { -readonly [K in keyof PanelParams]: PanelParams[K] } = { ...current, prompt, negativePrompt, batchCount: 1 };
+  const steps = parseIntIn(p.Steps, 1, L.stepsMax);
+  if (steps !== undefined) next.steps = steps;
+  else if (p.Steps !== undefined) notes.push(`Steps "${p.Steps}" is not a whole number from 1 to ${L.stepsMax}; kept ${current.steps}`);
+  if (p.Sampler !== undefined) {
+    const id = samplerIdFromA1111(p.Sampler, p['Schedule type']);
+    if (id !== undefined) next.sampler = id;
+    else notes.push(`the sampler "${p.Sampler}${p['Schedule type'] ? ` (${p['Schedule type']})` : ''}" is not one this extension has; kept the current one`);
+  }
+  const cfg = p['CFG scale'] === undefined ? undefined : Number(p['CFG scale']);
+  if (cfg !== undefined && Number.isFinite(cfg) && cfg >= 0 && cfg <= L.cfgMax) next.cfgScale = cfg;
+  else if (p['CFG scale'] !== undefined) notes.push(`CFG scale "${p['CFG scale']}" is not a number from 0 to ${L.cfgMax}; kept ${current.cfgScale}`);
+  const seed = parseIntIn(p.Seed, 0, L.seedMax);
+  if (seed !== undefined) {
+    next.seed = seed;
+    next.randomSeed = false;
+  } else if (p.Seed !== undefined) {
+    notes.push(`Seed "${p.Seed}" is not a whole number from 0 to ${L.seedMax}; kept the current seed`);
+  }
+  const sizeOk = (n: number | undefined): n is number => n !== undefined && n % L.sizeMultiple === 0;
+  const width = parseIntIn(p['Size-1'], L.sizeMin, L.sizeMax);
+  const height = parseIntIn(p['Size-2'], L.sizeMin, L.sizeMax);
+  if (sizeOk(width) && sizeOk(height)) {
+    next.width = width;
+    next.height = height;
+  } else if (p.Size !== undefined || p['Size-1'] !== undefined) {
+    notes.push(`Size "${p.Size ?? `${p['Size-1']}x${p['Size-2']}`}" is not two multiples of ${L.sizeMultiple} from ${L.sizeMin} to ${L.sizeMax}; kept ${current.width}×${current.height}`);
+  }
+  if (p.Model !== undefined) {
+    const model = models.find((m) => m.name === p.Model);
+    if (model) next.model = model.id;
+    else notes.push(`the model "${p.Model}" is not installed; kept the current model`);
+  }
+  if (p['Denoising strength'] !== undefined) notes.push('the image was made from another image (img2img); only its text-to-image parameters were loaded');
+  return { params: next, notes };
+}
+
+/** The same from a PNG file's bytes. */
+export function paramsFromPng(png: Uint8Array, current: PanelParams, models: readonly ModelRef[]): ReusedParams {
+  let text: Record<string, string>;
+  try {
+    text = readPngText(png);
+  } catch (err) {
+    return { ok: false, reason: `it is not a readable PNG (${(err as Error).message})` };
+  }
+  const infotext = text.parameters;
+  if (infotext === undefined) {
+    return { ok: false, reason: 'it has no "parameters" text: it was not made by Inline Diffusion or AUTOMATIC1111, or its metadata was removed' };
+  }
+  return { ok: true, ...paramsFromInfotext(infotext, current, models) };
+}

@@ -1,0 +1,80 @@
+/**
+ * The extension's settings (package.json `contributes.configuration`, prefix `inlineDiffusion.`), read through a
+ * getter so node tests need no `vscode`. Wrong types or out-of-range values fall back to the default.
+ */
+import type { ExecutionProviderSetting } from '../protocol/engineMessages';
+import { LIMITS } from '../engine/request';
+import { isSamplerChoice, MODEL_DEFAULT_SAMPLER } from './samplers';
+
+export interface ExtensionSettings {
+  /** A model folder; "" = the embedded model. */
+  readonly model: string;
+  /** Relative to the workspace folder, or absolute. */
+  readonly outputFolder: string;
+  readonly sampler: string;
+  readonly steps: number;
+  readonly cfgScale: number;
+  /** 0 = the model's native size. */
+  readonly width: number;
+  readonly height: number;
+  readonly executionProvider: ExecutionProviderSetting;
+  /** 0 = the engine's default. */
+  readonly threads: number;
+  readonly previews: boolean;
+  readonly autoSave: boolean;
+}
+
+export const DEFAULT_SETTINGS: ExtensionSettings = {
+  model: '',
+  outputFolder: 'images',
+  sampler: MODEL_DEFAULT_SAMPLER,
+  steps: 20,
+  cfgScale: 7.5,
+  width: 0,
+  height: 0,
+  executionProvider: 'auto',
+  threads: 0,
+  previews: true,
+  autoSave: true,
+};
+
+const PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
+
+function intIn(value: unknown, min: number, max: number, fallback: number): number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : fallback;
+}
+
+function size(value: unknown): number {
+  const n = intIn(value, 0, LIMITS.sizeMax, 0);
+  return n === 0 || (n >= LIMITS.sizeMin && n % LIMITS.sizeMultiple === 0) ? n : 0;
+}
+
+/** Reads every setting; `get(key)` returns the configured value for `inlineDiffusion.<key>` (or undefined). */
+export function readSettings(get: (key: keyof ExtensionSettings) => unknown): ExtensionSettings {
+  const d = DEFAULT_SETTINGS;
+  const str = (key: 'model' | 'outputFolder'): string => {
+    const v = get(key);
+    return typeof v === 'string' ? v.trim() : d[key];
+  };
+  const sampler = get('sampler');
+  const provider = get('executionProvider');
+  const cfg = get('cfgScale');
+  const bool = (key: 'previews' | 'autoSave'): boolean => {
+    const v = get(key);
+    return typeof v === 'boolean' ? v : d[key];
+  };
+  return {
+    model: str('model'),
+    outputFolder: str('outputFolder') || d.outputFolder,
+    sampler: typeof sampler === 'string' && isSamplerChoice(sampler) ? sampler : d.sampler,
+    steps: intIn(get('steps'), LIMITS.stepsMin, LIMITS.stepsMax, d.steps),
+    cfgScale: typeof cfg === 'number' && Number.isFinite(cfg) && cfg >= 0 && cfg <= LIMITS.cfgMax ? cfg : d.cfgScale,
+    width: size(get('width')),
+    height: size(get('height')),
+    executionProvider: typeof provider === 'string' && (PROVIDERS as readonly string[]).includes(provider)
+      ? provider as ExecutionProviderSetting : d.executionProvider,
+    threads: intIn(get('threads'), 0, LIMITS.threadsMax, d.threads),
+    previews: bool('previews'),
+    autoSave: bool('autoSave'),
+  };
+}

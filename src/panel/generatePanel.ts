@@ -1,0 +1,235 @@
+/**
+ * The "Generate Image" webview panel: one at a time, revealed when it exists. Its webview is destroyed when hidden
+ * (retainContextWhenHidden off) and rebuilds itself from getState/setState; after a window reload the
+ * WebviewPanelSerializer hands the panel back. Every message from the webview is validated first; a bad one becomes
+ * an inline notice, never an exception here.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { FromWebview, ImageResult, PanelParams, ToWebview } from '../protocol/webviewMessages';
+import type { Generator } from '../generation/generator';
+import type { FinishedImage } from '../generation/generationService';
+import type { MarkdownEditorTracker } from '../markdown/markdownEditorTracker';
+import { insertImageLink } from '../markdown/insertImage';
+import { assertNever } from '../util/assertNever';
+import { Disposable } from '../util/disposable';
+import { createNonce, renderPanelHtml } from './panelHtml';
+import { parseFromWebview } from './webviewMessageGuards';
+
+export const PANEL_VIEW_TYPE = 'inlineDiffusion.generatePanel';
+export const PANEL_TITLE = 'Generate Image';
+
+export class GeneratePanel extends Disposable {
+  private modelIds: string[] = [];
+  /** Whether the webview has said `ready` since it was (re)loaded; messages before that would be lost. */
+  private webviewReady = false;
+  private pendingLoad: { params: PanelParams; note: string | null } | undefined;
+  /** Counts messages the guard rejected (a test hook: the host survives them). */
+  rejectedMessages = 0;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    private readonly generator: Generator,
+    private readonly markdown: MarkdownEditorTracker,
+  ) {
+    super();
+    this._register(panel);
+    panel.webview.options = GeneratePanel.webviewOptions(extensionUri);
+    this._register(panel.onDidDispose(() => this.dispose()));
+    this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)));
+    this._register(panel.onDidChangeViewState((e) => { if (!e.webviewPanel.visible) this.webviewReady = false; }));
+    const service = generator.service;
+    this._register(service.onDidChangeQueue(() => this.postQueue()));
+    this._register(service.onProgress((p) => this.post({
+      type: 'progress', jobId: p.jobId, imageIndex: p.imageIndex, imageCount: p.imageCount, step: p.step,
+      totalSteps: p.totalSteps, itPerSec: p.itPerSec, etaMs: p.etaMs,
+      previews: p.previews.map((im) => ({ width: im.width, height: im.height, rgb: im.rgb })),
+    })));
+    this._register(service.onImage((image) => this.post({ type: 'image', image: this.toResult(image) })));
+    this._register(service.onJobEnded(({ job, outcome }) => this.post({
+      type: 'jobEnded', jobId: job.id, outcome: outcome.status,
+      message: outcome.status === 'failed' ? outcome.error.message : null,
+    })));
+    this._register(generator.onDidSave((image) => {
+      if (image.savedPath) this.post({ type: 'saved', imageId: image.imageId, savedPath: generator.displayPath(image.savedPath) });
+    }));
+    this._register(generator.onDidChangeSettings(() => void this.postSetup()));
+    void this.render();
+  }
+
+  static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+    return {
+      enableScripts: true,
+      retainContextWhenHidden: false,
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')],
+    };
+  }
+
+  reveal(): void {
+    this.panel.reveal(undefined, false);
+  }
+
+  /** Loads parameters into the form (Reuse Parameters from Image). */
+  loadParams(params: PanelParams, note: string | null): void {
+    if (this.webviewReady) this.post({ type: 'loadParams', params, note });
+    else this.pendingLoad = { params, note };
+  }
+
+  private async render(): Promise<void> {
+    const setup = await this.generator.panelSetup();
+    if (this.isDisposed) return;
+    this.modelIds = setup.models.map((m) => m.id);
+    const webview = this.panel.webview;
+    const asset = (name: string): string => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', name)).toString();
+    webview.html = renderPanelHtml({
+      cspSource: webview.cspSource, nonce: createNonce(), scriptUri: asset('main.js'), styleUri: asset('main.css'),
+      initialJson: JSON.stringify(setup),
+    });
+  }
+
+  private async postSetup(): Promise<void> {
+    const setup = await this.generator.panelSetup();
+    this.modelIds = setup.models.map((m) => m.id);
+    this.post({ type: 'setup', setup });
+  }
+
+  private postQueue(): void {
+    const service = this.generator.service;
+    this.post({ type: 'queue', jobs: service.queue, runningJobId: service.runningJobId });
+  }
+
+  private post(message: ToWebview): void {
+    if (this.isDisposed) return;
+    void this.panel.webview.postMessage(message).then(undefined, () => undefined);
+  }
+
+  private notice(level: 'error' | 'info', message: string, field: keyof PanelParams | null = null): void {
+    this.post({ type: 'notice', level, message, field });
+  }
+
+  private onMessage(raw: unknown): void {
+    const parsed = parseFromWebview(raw, { modelIds: this.modelIds });
+    if (!parsed.ok) {
+      this.rejectedMessages++;
+      this.notice('error', parsed.problem, parsed.field);
+      return;
+    }
+    this.handle(parsed.message).catch((err: unknown) => this.notice('error', err instanceof Error ? err.message : String(err)));
+  }
+
+  private async handle(message: FromWebview): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        this.webviewReady = true;
+        await this.postSetup();
+        this.postQueue();
+        if (this.pendingLoad) this.post({ type: 'loadParams', ...this.pendingLoad });
+        this.pendingLoad = undefined;
+        return;
+      case 'generate':
+        await this.generator.enqueue(message.params, 'panel');
+        return;
+      case 'cancel':
+        this.generator.service.cancel(message.jobId ?? this.generator.service.runningJobId ?? undefined);
+        return;
+      case 'save': {
+        const image = this.image(message.imageId);
+        if (image) await this.generator.save(image);
+        return;
+      }
+      case 'insert':
+        await this.insert(message.imageId);
+        return;
+      case 'open': {
+        const image = this.image(message.imageId);
+        const file = image && (await this.generator.save(image));
+        if (file) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.Active });
+        return;
+      }
+      case 'copySeed':
+        await vscode.env.clipboard.writeText(String(message.seed));
+        this.notice('info', `Copied seed ${message.seed}.`);
+        return;
+      default:
+        assertNever(message, 'webview message');
+    }
+  }
+
+  private image(imageId: string): FinishedImage | undefined {
+    const image = this.generator.service.getImage(imageId);
+    if (!image) {
+      this.notice('error', 'That image is no longer held by the extension (the window was reloaded since); its saved file is still in the output folder.');
+    }
+    return image;
+  }
+
+  private async insert(imageId: string): Promise<void> {
+    const image = this.image(imageId);
+    if (!image) return;
+    const target = this.markdown.lastMarkdown;
+    if (!target) {
+      this.notice('error', 'Open a markdown file first: Insert into Markdown puts the image at its cursor.');
+      return;
+    }
+    const file = await this.generator.save(image, target.uri);
+    if (!file) return;
+    const inserted = await insertImageLink(target.uri, target.selection, file, image.params.prompt);
+    this.notice(inserted ? 'info' : 'error', inserted
+      ? `Inserted ${path.basename(file)} into ${path.basename(target.uri.path)}.`
+      : `Could not edit ${path.basename(target.uri.path)}.`);
+  }
+
+  private toResult(image: FinishedImage): ImageResult {
+    return {
+      imageId: image.imageId, jobId: image.jobId, seed: image.image.seed, width: image.image.width, height: image.image.height,
+      src: `data:image/png;base64,${Buffer.from(image.image.png).toString('base64')}`,
+      infotext: image.image.infotext, params: image.params,
+      savedPath: image.savedPath === null ? null : this.generator.displayPath(image.savedPath),
+    };
+  }
+}
+
+/** Holds the one panel; creates, reveals and restores it. */
+export class GeneratePanelManager extends Disposable implements vscode.WebviewPanelSerializer {
+  private current: GeneratePanel | undefined;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly generator: Generator, private readonly markdown: MarkdownEditorTracker) {
+    super();
+  }
+
+  get panel(): GeneratePanel | undefined {
+    return this.current;
+  }
+
+  /** Opens the panel, or reveals it when open. */
+  show(): GeneratePanel {
+    if (this.current) {
+      this.current.reveal();
+      return this.current;
+    }
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, PANEL_TITLE, vscode.ViewColumn.Beside,
+      GeneratePanel.webviewOptions(this.extensionUri));
+    return this.adopt(panel);
+  }
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {
+    if (this.current) {
+      panel.dispose(); // one panel at a time
+      return;
+    }
+    this.adopt(panel);
+  }
+
+  override dispose(): void {
+    this.current?.dispose();
+    super.dispose();
+  }
+
+  private adopt(webviewPanel: vscode.WebviewPanel): GeneratePanel {
+    const panel = new GeneratePanel(webviewPanel, this.extensionUri, this.generator, this.markdown);
+    this.current = panel;
+    webviewPanel.onDidDispose(() => { if (this.current === panel) this.current = undefined; });
+    return panel;
+  }
+}

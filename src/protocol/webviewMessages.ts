@@ -1,0 +1,131 @@
+/**
+ * Messages between the extension host (src/panel/) and the Generate Image webview (webview/).
+ * Plain data only. Both sides import this file with `import type`; the guards live beside their handlers:
+ * src/panel/webviewMessageGuards.ts (FromWebview, in the host) and webview/messages.ts (ToWebview, in the webview).
+ */
+
+/** The panel's generation parameters, as the form holds them. */
+export interface PanelParams {
+  readonly prompt: string;
+  readonly negativePrompt: string;
+  /** A sampler id from PanelSetup.samplers ("default" = the model's own scheduler). */
+  readonly sampler: string;
+  readonly steps: number;
+  readonly cfgScale: number;
+  /** Used when randomSeed is false. */
+  readonly seed: number;
+  readonly randomSeed: boolean;
+  readonly width: number;
+  readonly height: number;
+  /** Images made one after the other, image i with seed + i. */
+  readonly batchCount: number;
+  /** A model id from PanelSetup.models. */
+  readonly model: string;
+}
+
+export interface SamplerChoice {
+  readonly id: string;
+  readonly label: string;
+}
+
+export interface ModelChoice {
+  readonly id: string;
+  readonly label: string;
+  /** Native image size, or null when the folder could not be read (then `problem` says why). */
+  readonly nativeSize: number | null;
+  readonly problem: string | null;
+}
+
+export interface PanelLimits {
+  readonly stepsMax: number;
+  readonly cfgMax: number;
+  readonly seedMax: number;
+  readonly sizeMin: number;
+  readonly sizeMax: number;
+  readonly sizeMultiple: number;
+  readonly batchCountMax: number;
+  readonly promptMaxChars: number;
+}
+
+/** What the webview needs to draw the form; sent on `ready` and whenever settings change. */
+export interface PanelSetup {
+  readonly samplers: readonly SamplerChoice[];
+  readonly models: readonly ModelChoice[];
+  readonly defaults: PanelParams;
+  readonly limits: PanelLimits;
+  readonly sizePresets: readonly number[];
+  readonly autoSave: boolean;
+  readonly previews: boolean;
+}
+
+export type JobSource = 'panel' | 'altText';
+
+export interface JobSummary {
+  readonly jobId: number;
+  readonly source: JobSource;
+  readonly prompt: string;
+  readonly imageCount: number;
+}
+
+/** A step preview: RGB bytes, 3 a pixel, row-major. */
+export interface PreviewImage {
+  readonly width: number;
+  readonly height: number;
+  readonly rgb: Uint8Array;
+}
+
+export interface ImageResult {
+  /** The host's id for the image (Save, Insert, Open refer to it). */
+  readonly imageId: string;
+  readonly jobId: number;
+  readonly seed: number;
+  readonly width: number;
+  readonly height: number;
+  /** A data: URL of the PNG. */
+  readonly src: string;
+  /** The PNG's `parameters` text. */
+  readonly infotext: string;
+  /** The parameters that made it (seed fixed, randomSeed false): clicking it in the history restores them. */
+  readonly params: PanelParams;
+  /** Workspace-relative (or absolute) path once saved, else null. */
+  readonly savedPath: string | null;
+}
+
+/** Host → webview. */
+export type ToWebview =
+  /** Form choices, defaults and limits. */
+  | { readonly type: 'setup'; readonly setup: PanelSetup }
+  /** Load parameters into the form (Reuse Parameters from Image); `note` says what could not be used. */
+  | { readonly type: 'loadParams'; readonly params: PanelParams; readonly note: string | null }
+  /** The jobs waiting and running, in order (the first may be running). */
+  | { readonly type: 'queue'; readonly jobs: readonly JobSummary[]; readonly runningJobId: number | null }
+  /** After each denoising step of a running job. */
+  | { readonly type: 'progress'; readonly jobId: number; readonly imageIndex: number; readonly imageCount: number;
+      readonly step: number; readonly totalSteps: number; readonly itPerSec: number | null; readonly etaMs: number | null;
+      readonly previews: readonly PreviewImage[] }
+  /** One finished image (a batch count of n sends n of these). */
+  | { readonly type: 'image'; readonly image: ImageResult }
+  /** A job ended: finished, cancelled or failed (`message` says why). */
+  | { readonly type: 'jobEnded'; readonly jobId: number; readonly outcome: 'finished' | 'cancelled' | 'failed';
+      readonly message: string | null }
+  /** An image was saved. */
+  | { readonly type: 'saved'; readonly imageId: string; readonly savedPath: string }
+  /** An inline message: a rejected request (field names the form field) or a note. */
+  | { readonly type: 'notice'; readonly level: 'error' | 'info'; readonly message: string; readonly field: keyof PanelParams | null };
+
+/** Webview → host. */
+export type FromWebview =
+  /** The webview has loaded (again) and wants the setup and queue. */
+  | { readonly type: 'ready' }
+  /** Generate with these parameters (queued when one runs). */
+  | { readonly type: 'generate'; readonly params: PanelParams }
+  /** Cancel a job (null = the running one). */
+  | { readonly type: 'cancel'; readonly jobId: number | null }
+  /** Save an image that is not saved yet. */
+  | { readonly type: 'save'; readonly imageId: string }
+  /** Insert an image into the last active markdown editor (saving it first when needed). */
+  | { readonly type: 'insert'; readonly imageId: string }
+  /** Open the saved file in an editor. */
+  | { readonly type: 'open'; readonly imageId: string }
+  /** Copy a seed to the clipboard. */
+  | { readonly type: 'copySeed'; readonly seed: number };

@@ -1,0 +1,229 @@
+/**
+ * The parameter form: Prompt, Negative prompt, Sampler, Steps, CFG scale, Seed (random toggle, reuse last),
+ * Width/Height (presets), Batch count, Model; Generate (Ctrl+Enter) and Cancel. Checks every field before posting
+ * (the host checks again) and shows problems beside the field.
+ */
+import type { PanelParams, PanelSetup } from '../src/protocol/webviewMessages';
+import { clear, el } from './dom';
+
+/** The toolkit's form controls, as far as this file uses them. */
+interface ValueElement extends HTMLElement {
+  value: string;
+}
+interface CheckElement extends HTMLElement {
+  checked: boolean;
+}
+
+type Field = keyof PanelParams;
+
+const TEXT_FIELDS: ReadonlyArray<{ id: Field; label: string; mode: string }> = [
+  { id: 'steps', label: 'Steps', mode: 'numeric' },
+  { id: 'cfgScale', label: 'CFG scale', mode: 'decimal' },
+  { id: 'seed', label: 'Seed', mode: 'numeric' },
+  { id: 'width', label: 'Width', mode: 'numeric' },
+  { id: 'height', label: 'Height', mode: 'numeric' },
+  { id: 'batchCount', label: 'Batch count', mode: 'numeric' },
+];
+
+export interface FormCallbacks {
+  readonly onGenerate: () => void;
+  readonly onCancel: () => void;
+  readonly onReuseSeed: () => void;
+  readonly onChange: () => void;
+}
+
+export class ParamsForm {
+  readonly root: HTMLElement;
+  private readonly controls = new Map<Field, ValueElement>();
+  private readonly errors = new Map<Field, HTMLElement>();
+  private readonly randomSeed: CheckElement;
+  private readonly sizePreset: ValueElement;
+  readonly generateButton: HTMLElement;
+  readonly cancelButton: HTMLElement;
+  private setup: PanelSetup | undefined;
+
+  constructor(callbacks: FormCallbacks) {
+    const prompt = this.control('prompt', el('vscode-text-area', { rows: '3', resize: 'vertical', 'aria-label': 'Prompt', placeholder: 'a red fox in snow' }, 'Prompt'));
+    const negative = this.control('negativePrompt', el('vscode-text-area', { rows: '2', resize: 'vertical', 'aria-label': 'Negative prompt', placeholder: 'what the image should not show' }, 'Negative prompt'));
+    const sampler = this.control('sampler', el('vscode-dropdown', { 'aria-label': 'Sampler' }));
+    const model = this.control('model', el('vscode-dropdown', { 'aria-label': 'Model' }));
+    const text = new Map<Field, HTMLElement>();
+    for (const f of TEXT_FIELDS) {
+      text.set(f.id, this.control(f.id, el('vscode-text-field', { inputmode: f.mode, 'aria-label': f.label, size: '8' }, f.label)));
+    }
+    this.randomSeed = el('vscode-checkbox', { id: 'randomSeed', 'aria-label': 'Random seed' }, 'Random seed') as CheckElement;
+    this.randomSeed.addEventListener('change', () => { this.syncSeed(); callbacks.onChange(); });
+    const reuse = el('vscode-button', { id: 'reuseSeed', appearance: 'secondary', 'aria-label': 'Reuse last seed' }, 'Reuse last seed');
+    reuse.addEventListener('click', () => callbacks.onReuseSeed());
+    this.sizePreset = el('vscode-dropdown', { id: 'sizePreset', 'aria-label': 'Size preset' }) as ValueElement;
+    this.sizePreset.addEventListener('change', () => {
+      const n = Number(this.sizePreset.value);
+      if (n > 0) {
+        this.controls.get('width')!.value = String(n);
+        this.controls.get('height')!.value = String(n);
+        callbacks.onChange();
+      }
+    });
+    this.generateButton = el('vscode-button', { id: 'generate', 'aria-label': 'Generate', 'aria-keyshortcuts': 'Control+Enter', title: 'Generate (Ctrl+Enter)' }, 'Generate');
+    this.generateButton.addEventListener('click', () => callbacks.onGenerate());
+    this.cancelButton = el('vscode-button', { id: 'cancel', appearance: 'secondary', 'aria-label': 'Cancel', hidden: true }, 'Cancel');
+    this.cancelButton.addEventListener('click', () => callbacks.onCancel());
+    const labelled = (label: string, id: string, control: HTMLElement): HTMLElement =>
+      el('div', { class: 'field' }, el('label', { for: id }, label), control, this.errorFor(id as Field));
+    const withError = (id: Field, control: HTMLElement): HTMLElement => el('div', { class: 'field' }, control, this.errorFor(id));
+    this.root = el('section', { class: 'form', 'aria-label': 'Generation parameters' },
+      withError('prompt', prompt),
+      withError('negativePrompt', negative),
+      el('div', { class: 'row' }, labelled('Sampler', 'sampler', sampler), withError('steps', text.get('steps')!), withError('cfgScale', text.get('cfgScale')!)),
+      el('div', { class: 'row' }, withError('seed', text.get('seed')!), el('div', { class: 'field inline' }, this.randomSeed, reuse)),
+      el('div', { class: 'row' }, withError('width', text.get('width')!), withError('height', text.get('height')!),
+        labelled('Size preset', 'sizePreset', this.sizePreset), withError('batchCount', text.get('batchCount')!)),
+      el('div', { class: 'row' }, labelled('Model', 'model', model)),
+      el('div', { class: 'actions' }, this.generateButton, this.cancelButton),
+    );
+    for (const control of this.controls.values()) {
+      control.addEventListener('input', () => { this.clearError(control.id as Field); callbacks.onChange(); });
+      control.addEventListener('change', () => callbacks.onChange());
+    }
+  }
+
+  /** Fills the dropdowns from the host's setup. */
+  applySetup(setup: PanelSetup): void {
+    this.setup = setup;
+    const keep = this.setupDependentValues();
+    fillOptions(this.controls.get('sampler')!, setup.samplers.map((s) => [s.id, s.label]));
+    fillOptions(this.controls.get('model')!, setup.models.map((m) => [m.id, m.problem ? `${m.label} — ${m.problem}` : m.label]));
+    fillOptions(this.sizePreset, [['', 'Choose…'], ...setup.sizePresets.map((n): [string, string] => [String(n), `${n}×${n}`])]);
+    this.setDropdown('sampler', keep.sampler, setup.defaults.sampler);
+    this.setDropdown('model', keep.model, setup.defaults.model);
+  }
+
+  /** Puts parameters into the form. */
+  setParams(p: PanelParams): void {
+    this.controls.get('prompt')!.value = p.prompt;
+    this.controls.get('negativePrompt')!.value = p.negativePrompt;
+    for (const f of TEXT_FIELDS) this.controls.get(f.id)!.value = String(p[f.id]);
+    this.setDropdown('sampler', p.sampler, this.setup?.defaults.sampler ?? p.sampler);
+    this.setDropdown('model', p.model, this.setup?.defaults.model ?? p.model);
+    this.randomSeed.checked = p.randomSeed;
+    this.syncSeed();
+    for (const f of this.errors.keys()) this.clearError(f);
+  }
+
+  setSeed(seed: number): void {
+    this.controls.get('seed')!.value = String(seed);
+    this.randomSeed.checked = false;
+    this.syncSeed();
+  }
+
+  /** The form's parameters, or the problems per field (also shown beside the fields). */
+  read(): { params: PanelParams } | { problems: Partial<Record<Field, string>> } {
+    const L = this.setup?.limits;
+    const v = (f: Field): string => this.controls.get(f)!.value.trim();
+    const problems: Partial<Record<Field, string>> = {};
+    const int = (f: Field, min: number, max: number, what = `a whole number from ${min} to ${max}`): number => {
+      const n = Number(v(f));
+      if (!/^\d+$/.test(v(f)) || n < min || n > max) problems[f] = `Expected ${what}, got “${v(f)}”.`;
+      return n;
+    };
+    const steps = int('steps', 1, L?.stepsMax ?? 1000);
+    const cfgScale = Number(v('cfgScale'));
+    if (v('cfgScale') === '' || !Number.isFinite(cfgScale) || cfgScale < 0 || cfgScale > (L?.cfgMax ?? 50)) {
+      problems.cfgScale = `Expected a number from 0 to ${L?.cfgMax ?? 50}, got “${v('cfgScale')}”.`;
+    }
+    const randomSeed = this.randomSeed.checked;
+    const seed = randomSeed && !/^\d+$/.test(v('seed')) ? 0 : int('seed', 0, L?.seedMax ?? 4294967295);
+    const sizeWhat = `a multiple of ${L?.sizeMultiple ?? 8} from ${L?.sizeMin ?? 64} to ${L?.sizeMax ?? 2048}`;
+    const width = int('width', L?.sizeMin ?? 64, L?.sizeMax ?? 2048, sizeWhat);
+    const height = int('height', L?.sizeMin ?? 64, L?.sizeMax ?? 2048, sizeWhat);
+    for (const [f, n] of [['width', width], ['height', height]] as const) {
+      if (!problems[f] && n % (L?.sizeMultiple ?? 8) !== 0) problems[f] = `Expected ${sizeWhat}, got “${n}”.`;
+    }
+    const batchCount = int('batchCount', 1, L?.batchCountMax ?? 64);
+    const prompt = this.controls.get('prompt')!.value;
+    if (prompt.length > (L?.promptMaxChars ?? 10000)) problems.prompt = `Expected at most ${L?.promptMaxChars ?? 10000} characters, got ${prompt.length}.`;
+    for (const f of this.errors.keys()) this.clearError(f);
+    if (Object.keys(problems).length) {
+      for (const [f, message] of Object.entries(problems)) this.showError(f as Field, message);
+      return { problems };
+    }
+    return {
+      params: {
+        prompt, negativePrompt: this.controls.get('negativePrompt')!.value, sampler: this.controls.get('sampler')!.value,
+        steps, cfgScale, seed, randomSeed, width, height, batchCount, model: this.controls.get('model')!.value,
+      },
+    };
+  }
+
+  /** The form as it stands, unchecked (for getState/setState); unreadable numbers become 0. */
+  snapshot(): PanelParams {
+    const num = (f: Field): number => {
+      const n = Number(this.controls.get(f)!.value.trim());
+      return Number.isFinite(n) ? n : 0;
+    };
+    return {
+      prompt: this.controls.get('prompt')!.value, negativePrompt: this.controls.get('negativePrompt')!.value,
+      sampler: this.controls.get('sampler')!.value, steps: num('steps'), cfgScale: num('cfgScale'), seed: num('seed'),
+      randomSeed: this.randomSeed.checked, width: num('width'), height: num('height'), batchCount: num('batchCount'),
+      model: this.controls.get('model')!.value,
+    };
+  }
+
+  /** Shows a problem beside a field (from the host or from read()). */
+  showError(field: Field, message: string): void {
+    const error = this.errors.get(field);
+    const control = this.controls.get(field) ?? (field === 'randomSeed' ? this.randomSeed : undefined);
+    if (error) error.textContent = message;
+    control?.setAttribute('aria-invalid', 'true');
+    control?.setAttribute('aria-describedby', `${field}-error`);
+  }
+
+  focus(field: Field): void {
+    (this.controls.get(field) ?? this.randomSeed).focus();
+  }
+
+  setRunning(running: boolean): void {
+    this.cancelButton.hidden = !running;
+    this.generateButton.textContent = running ? 'Generate (queue)' : 'Generate';
+    this.generateButton.setAttribute('aria-label', running ? 'Generate (queue another)' : 'Generate');
+  }
+
+  private clearError(field: Field): void {
+    const error = this.errors.get(field);
+    if (error) error.textContent = '';
+    this.controls.get(field)?.removeAttribute('aria-invalid');
+  }
+
+  private syncSeed(): void {
+    const seed = this.controls.get('seed')!;
+    if (this.randomSeed.checked) seed.setAttribute('disabled', '');
+    else seed.removeAttribute('disabled');
+  }
+
+  private control(field: Field, element: HTMLElement): HTMLElement {
+    element.id = field;
+    this.controls.set(field, element as ValueElement);
+    return element;
+  }
+
+  private errorFor(field: Field): HTMLElement {
+    const error = el('div', { class: 'field-error', id: `${field}-error`, role: 'alert' });
+    this.errors.set(field, error);
+    return error;
+  }
+
+  private setupDependentValues(): { sampler: string; model: string } {
+    return { sampler: this.controls.get('sampler')!.value, model: this.controls.get('model')!.value };
+  }
+
+  private setDropdown(field: 'sampler' | 'model', wanted: string, fallback: string): void {
+    const control = this.controls.get(field)!;
+    const has = (value: string): boolean => Array.from(control.children).some((o) => (o as ValueElement).value === value);
+    control.value = has(wanted) ? wanted : fallback;
+  }
+}
+
+function fillOptions(dropdown: HTMLElement, options: ReadonlyArray<readonly [string, string]>): void {
+  clear(dropdown);
+  for (const [value, label] of options) dropdown.append(el('vscode-option', { value }, label));
+}

@@ -1,0 +1,55 @@
+/** The history strip: this session's images as thumbnails; clicking one restores its parameters. */
+import type { ImageResult, PanelParams } from '../src/protocol/webviewMessages';
+import { clear, el } from './dom';
+import type { HistoryEntry } from './vscodeApi';
+
+const MAX_ENTRIES = 60;
+const THUMB_SIDE = 96;
+
+export class HistoryView {
+  readonly root: HTMLElement;
+  private readonly strip: HTMLElement;
+  private entries: HistoryEntry[] = [];
+
+  constructor(private readonly onPick: (params: PanelParams) => void, private readonly onChange: () => void) {
+    this.strip = el('div', { class: 'history-strip', role: 'list' });
+    this.root = el('section', { class: 'history', id: 'history', 'aria-label': 'History', hidden: true }, el('h2', {}, 'History'), this.strip);
+  }
+
+  get all(): readonly HistoryEntry[] {
+    return this.entries;
+  }
+
+  restore(entries: readonly HistoryEntry[]): void {
+    this.entries = entries.slice(-MAX_ENTRIES);
+    this.render();
+  }
+
+  /** Adds an image; its thumbnail is drawn once the image has loaded. */
+  add(result: ImageResult): void {
+    const img = new Image();
+    img.onload = () => {
+      const scale = Math.min(1, THUMB_SIDE / Math.max(img.width, img.height));
+      const canvas = document.createElement('canvas');
+      canvas.width = Math.max(1, Math.round(img.width * scale));
+      canvas.height = Math.max(1, Math.round(img.height * scale));
+      canvas.getContext('2d')?.drawImage(img, 0, 0, canvas.width, canvas.height);
+      this.entries = [...this.entries, { imageId: result.imageId, thumb: canvas.toDataURL('image/png'), seed: result.seed, params: result.params }].slice(-MAX_ENTRIES);
+      this.render();
+      this.onChange();
+    };
+    img.src = result.src;
+  }
+
+  private render(): void {
+    clear(this.strip);
+    this.root.hidden = this.entries.length === 0;
+    for (const entry of [...this.entries].reverse()) {
+      const label = `Restore the parameters of “${entry.params.prompt || 'image'}”, seed ${entry.seed}`;
+      const button = el('button', { class: 'history-item', type: 'button', role: 'listitem', 'aria-label': label, title: label },
+        el('img', { src: entry.thumb, alt: '' }));
+      button.addEventListener('click', () => this.onPick(entry.params));
+      this.strip.append(button);
+    }
+  }
+}

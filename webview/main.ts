@@ -1,0 +1,162 @@
+/**
+ * The Generate Image panel's webview: builds the UI from its pieces, talks to the host through typed messages and
+ * keeps what must survive hiding and reloading in getState/setState.
+ */
+import {
+  provideVSCodeDesignSystem, vsCodeButton, vsCodeCheckbox, vsCodeDropdown, vsCodeOption, vsCodeProgressRing,
+  vsCodeTextArea, vsCodeTextField,
+} from '@vscode/webview-ui-toolkit';
+import type { ImageResult, PanelSetup, ToWebview } from '../src/protocol/webviewMessages';
+import { el } from './dom';
+import { ParamsForm } from './form';
+import { HistoryView } from './history';
+import { isToWebview } from './messages';
+import { PreviewView } from './preview';
+import { QueueView } from './queue';
+import { ResultsView } from './results';
+import { loadState, post, postRaw, saveState } from './vscodeApi';
+
+provideVSCodeDesignSystem().register(
+  vsCodeButton(), vsCodeCheckbox(), vsCodeDropdown(), vsCodeOption(), vsCodeProgressRing(), vsCodeTextArea(), vsCodeTextField(),
+);
+
+const KEPT_RESULTS = 8;
+
+function readInitialSetup(app: HTMLElement): PanelSetup | null {
+  try {
+    const value: unknown = JSON.parse(app.dataset.initial ?? 'null');
+    return typeof value === 'object' && value !== null && 'defaults' in value ? value as PanelSetup : null;
+  } catch {
+    return null;
+  }
+}
+
+function main(): void {
+  const app = document.getElementById('app');
+  if (!app) return;
+  const saved = loadState();
+  let setup = readInitialSetup(app) ?? saved.setup;
+  let lastSeed = saved.lastSeed;
+  let runningJobId: number | null = null;
+
+  const notice = el('div', { id: 'notice', class: 'notice', role: 'status', 'aria-live': 'polite' });
+  const showNotice = (level: 'error' | 'info', message: string): void => {
+    notice.textContent = message;
+    notice.className = `notice ${level}`;
+    notice.setAttribute('role', level === 'error' ? 'alert' : 'status');
+  };
+  const persist = (): void => saveState({
+    params: form.snapshot(), setup, lastSeed, results: results.images.slice(-KEPT_RESULTS), history: history.all,
+  });
+  const generate = (): void => {
+    const read = form.read();
+    if ('problems' in read) {
+      showNotice('error', 'Fix the marked fields first.');
+      const first = Object.keys(read.problems)[0] as keyof typeof read.problems | undefined;
+      if (first) form.focus(first);
+      return;
+    }
+    showNotice('info', runningJobId === null ? '' : 'Queued after the running generation.');
+    post({ type: 'generate', params: read.params });
+    persist();
+  };
+  const form = new ParamsForm({
+    onGenerate: generate,
+    onCancel: () => post({ type: 'cancel', jobId: runningJobId }),
+    onReuseSeed: () => {
+      if (lastSeed === null) showNotice('info', 'No image yet: generate one first, then its seed can be reused.');
+      else { form.setSeed(lastSeed); persist(); }
+    },
+    onChange: () => persist(),
+  });
+  const preview = new PreviewView();
+  const results = new ResultsView((message) => post(message));
+  const queue = new QueueView((message) => post(message));
+  const history = new HistoryView((params) => { form.setParams(params); persist(); showNotice('info', `Restored the parameters of seed ${params.seed}.`); }, () => persist());
+
+  app.replaceChildren(form.root, notice, queue.root, preview.root, results.root, history.root);
+  app.setAttribute('aria-busy', 'false');
+  if (setup) {
+    form.applySetup(setup);
+    results.setAutoSave(setup.autoSave);
+  }
+  const initialParams = saved.params ?? setup?.defaults;
+  if (initialParams) form.setParams(initialParams);
+  results.reset(saved.results);
+  history.restore(saved.history);
+
+  const handle = (message: ToWebview): void => {
+    switch (message.type) {
+      case 'setup':
+        setup = message.setup;
+        form.applySetup(message.setup);
+        results.setAutoSave(message.setup.autoSave);
+        persist();
+        break;
+      case 'loadParams':
+        form.setParams(message.params);
+        if (message.note) showNotice('info', message.note);
+        persist();
+        break;
+      case 'queue': {
+        if (message.runningJobId !== null && message.runningJobId !== runningJobId) {
+          const job = message.jobs.find((j) => j.jobId === message.runningJobId);
+          results.reset();
+          preview.start(`Starting “${job?.prompt ?? ''}”…`);
+        }
+        runningJobId = message.runningJobId;
+        form.setRunning(runningJobId !== null);
+        queue.show(message.jobs, runningJobId);
+        break;
+      }
+      case 'progress':
+        preview.update(message, message.previews[0]);
+        break;
+      case 'image':
+        addImage(message.image);
+        break;
+      case 'jobEnded':
+        preview.finish(message.outcome === 'finished' ? 'Done.' : message.outcome === 'cancelled' ? 'Cancelled.' : 'Failed.');
+        if (message.outcome === 'failed' && message.message) showNotice('error', message.message);
+        break;
+      case 'saved':
+        results.markSaved(message.imageId, message.savedPath);
+        persist();
+        break;
+      case 'notice':
+        showNotice(message.level, message.message);
+        if (message.field) {
+          form.showError(message.field, message.message);
+          form.focus(message.field);
+        }
+        break;
+      default:
+        assertNever(message);
+    }
+  };
+  const addImage = (image: ImageResult): void => {
+    results.add(image);
+    history.add(image);
+    lastSeed = image.seed;
+    persist();
+  };
+
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (isToWebview(event.data)) handle(event.data);
+  });
+  document.addEventListener('keydown', (event) => {
+    if ((event.ctrlKey || event.metaKey) && event.key === 'Enter') {
+      event.preventDefault();
+      generate();
+    }
+  });
+  // a test hook: end-to-end tests post malformed messages through it
+  (window as unknown as { inlineDiffusionTest: unknown }).inlineDiffusionTest = { postRaw };
+  post({ type: 'ready' });
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled host message ${JSON.stringify(value)}`);
+}
+
+main();

@@ -1,0 +1,22 @@
+import type { ToWebview } from '../src/protocol/webviewMessages';
+
+const TYPES = new Set(['setup', 'loadParams', 'queue', 'progress', 'image', 'jobEnded', 'saved', 'notice']);
+
+/** Accepts what the host posts as a ToWebview message (the host is trusted; this catches version skew). */
+export function isToWebview(value: unknown): value is ToWebview {
+  if (typeof value !== 'object' || value === null) return false;
+  const type = (value as { type?: unknown }).type;
+  return typeof type === 'string' && TYPES.has(type);
+}
+
+/** RGB bytes as they arrive: a Uint8Array (VS Code transfers typed arrays) or, from older hosts, a plain array or object. */
+export function toBytes(value: unknown): Uint8Array | undefined {
+  if (value instanceof Uint8Array) return value;
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (Array.isArray(value)) return Uint8Array.from(value as number[]);
+  if (typeof value === 'object' && value !== null) {
+    const values = Object.values(value as Record<string, unknown>);
+    if (values.every((v) => typeof v === 'number')) return Uint8Array.from(values as number[]);
+  }
+  return undefined;
+}

@@ -1,0 +1,71 @@
+/**
+ * The live preview: the engine's RGB preview of the predicted image after every denoising step, drawn into a canvas
+ * through ImageData, with "step k/N · it/s · ETA" beneath. The canvas keeps the last draw's cost in
+ * `data-render-ms` (and the largest in `data-render-max-ms`) and counts draws in `data-draws`.
+ */
+import { el } from './dom';
+import { toBytes } from './messages';
+import { formatProgress, type ProgressText } from './progressText';
+
+export class PreviewView {
+  readonly root: HTMLElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly status: HTMLElement;
+  private readonly bar: HTMLElement;
+  private draws = 0;
+  private maxMs = 0;
+
+  constructor() {
+    this.canvas = el('canvas', { id: 'preview-canvas', width: '64', height: '64', role: 'img', 'aria-label': 'Preview of the image being generated' }) as HTMLCanvasElement;
+    this.status = el('div', { id: 'preview-status', class: 'status', role: 'status', 'aria-live': 'polite' });
+    this.bar = el('vscode-progress-ring', { id: 'preview-busy', 'aria-label': 'Generating', hidden: true });
+    this.root = el('section', { class: 'preview', id: 'preview', 'aria-label': 'Preview', hidden: true }, this.canvas, el('div', { class: 'status-line' }, this.bar, this.status));
+  }
+
+  /** Shows a job starting or waiting for the engine. */
+  start(text: string): void {
+    this.root.hidden = false;
+    this.bar.hidden = false;
+    this.status.textContent = text;
+  }
+
+  /** Draws one preview (RGB, 3 bytes a pixel) and the progress line. */
+  update(progress: ProgressText, preview: { width: number; height: number; rgb: unknown } | undefined): void {
+    this.root.hidden = false;
+    this.bar.hidden = false;
+    this.status.textContent = formatProgress(progress);
+    if (!preview) return;
+    const t0 = performance.now();
+    const rgb = toBytes(preview.rgb);
+    const { width, height } = preview;
+    if (!rgb || rgb.length !== width * height * 3 || width < 1 || height < 1) return;
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+    }
+    const context = this.canvas.getContext('2d');
+    if (!context) return;
+    const image = context.createImageData(width, height);
+    const rgba = image.data;
+    for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+      rgba[j] = rgb[i];
+      rgba[j + 1] = rgb[i + 1];
+      rgba[j + 2] = rgb[i + 2];
+      rgba[j + 3] = 255;
+    }
+    context.putImageData(image, 0, 0);
+    const ms = performance.now() - t0;
+    this.draws++;
+    this.maxMs = Math.max(this.maxMs, ms);
+    this.canvas.dataset.renderMs = ms.toFixed(3);
+    this.canvas.dataset.renderMaxMs = this.maxMs.toFixed(3);
+    this.canvas.dataset.draws = String(this.draws);
+    this.canvas.dataset.step = String(progress.step);
+  }
+
+  /** The job ended: keep the last preview, say how. */
+  finish(text: string): void {
+    this.bar.hidden = true;
+    this.status.textContent = text;
+  }
+}
