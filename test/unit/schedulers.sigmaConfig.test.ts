@@ -120,4 +120,14 @@ describe('σ scheduler pieces', () => {
     assert.deepEqual(Array.from(out), new Array(4).fill(Math.fround(1 + dt)));
     assert.equal(s.isFirstStage, false);
   });
+
+  test('setBeginIndex fixes the start (diffusers set_begin_index): addNoise and the first step use that σ', () => {
+    const s = new EulerDiscreteScheduler(SD15);
+    s.setTimesteps(10);
+    s.setBeginIndex(3);
+    const noised = s.addNoise(new Float32Array([0.5]), new Float32Array([1]), 12345); // timestep ignored once begin is set
+    const out = s.step(new Float32Array([0]), s.timesteps[0], new Float32Array([1])).prevSample; // ε = 0: x stays
+    assert.deepEqual([noised[0], out[0]], [Math.fround(0.5 + s.sigmas[3]), 1]);
+    assert.equal(s.addNoise(new Float32Array([0]), new Float32Array([1]), 0)[0], s.sigmas[4]); // the advanced index
+  });
 });
