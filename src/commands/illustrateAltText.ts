@@ -10,15 +10,17 @@ import type { Generator } from '../generation/generator';
 import type { FinishedImage, JobOutcome } from '../generation/generationService';
 import { altTextParams } from '../generation/requestBuilder';
 import { formatProgress } from '../generation/progressMeter';
-import { findIllustrateTarget } from '../markdown/altText';
+import { findIllustrateTarget, type TextRange } from '../markdown/altText';
 import { destinationFor } from '../markdown/insertImage';
-import { planLinkEdit, snapshotTarget, type TargetSnapshot } from '../markdown/linkEdit';
+import { mapRange, planLinkEdit, snapshotTarget, type TargetSnapshot } from '../markdown/linkEdit';
 
 interface Illustration {
   readonly uri: vscode.Uri;
   readonly version: number;
   readonly snapshot: TargetSnapshot;
   readonly prompt: string;
+  /** The target's range moved through every edit made since (undefined once an edit touched it). */
+  tracked: TextRange | undefined;
 }
 
 export class IllustrateAltTextCommand implements Command {
@@ -44,7 +46,21 @@ export class IllustrateAltTextCommand implements Command {
       void vscode.window.showInformationMessage('Illustrate Alt Text: this image has no alt text yet; write what it should show between ![ and ].');
       return;
     }
-    await this.illustrate({ uri: document.uri, version: document.version, snapshot: snapshotTarget(text, target), prompt });
+    const job: Illustration = {
+      uri: document.uri, version: document.version, snapshot: snapshotTarget(text, target), prompt,
+      tracked: target.kind === 'image' ? target.image.range : target.range,
+    };
+    // follow the document's edits while the image is made, so the link lands on the same image
+    const uriText = document.uri.toString();
+    const follow = vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document.uri.toString() !== uriText || job.tracked === undefined || e.contentChanges.length === 0) return;
+      job.tracked = mapRange(job.tracked, e.contentChanges);
+    });
+    try {
+      await this.illustrate(job);
+    } finally {
+      follow.dispose();
+    }
   }
 
   private async illustrate(job: Illustration): Promise<void> {
@@ -113,7 +129,7 @@ export class IllustrateAltTextCommand implements Command {
       void vscode.window.showWarningMessage(`Inline Diffusion: saved ${this.generator.displayPath(savedFile)}, but the document is gone, so no link was written.`);
       return;
     }
-    const plan = planLinkEdit(document.getText(), job.snapshot, destinationFor(document.uri, savedFile), document.version !== job.version);
+    const plan = planLinkEdit(document.getText(), job.snapshot, destinationFor(document.uri, savedFile), document.version !== job.version, job.tracked);
     if (!plan.ok) {
       const open = await vscode.window.showWarningMessage(`Inline Diffusion: saved ${this.generator.displayPath(savedFile)}, but did not change the link: ${plan.reason}.`, 'Open Image');
       if (open) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(savedFile));

@@ -41,5 +41,6 @@ export function samplerIdFromA1111(sampler: string, scheduleType?: string): stri
     if (name === base && schedule === ownSchedule) return s.id;
     if (name === base && ownSchedule === '' && (schedule === '' || schedule === 'automatic')) return s.id;
   }
+  if (schedule !== '' && schedule !== 'automatic') return undefined;
   return all.find((s) => s.id === name || s.className.toLowerCase() === name)?.id;
 }

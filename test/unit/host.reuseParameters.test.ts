@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { PanelParams } from '../../src/protocol/webviewMessages';
+import { paramsFromInfotext, paramsFromPng } from '../../src/generation/reuseParameters';
+import { samplerChoices, samplerIdFromA1111 } from '../../src/generation/samplers';
+import { encodePng } from '../../src/engine/png';
+
+const reference = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../shared/data/reference/a1111_infotext.json'), 'utf8')) as {
+  examples: Array<{ name: string; infotext: string }>;
+};
+
+const current: PanelParams = {
+  prompt: 'old', negativePrompt: 'old neg', sampler: 'default', steps: 30, cfgScale: 5, seed: 1, randomSeed: true,
+  width: 64, height: 64, batchCount: 3, model: '/m/shapes-64',
+};
+const models = [{ id: '/m/shapes-64', name: 'shapes-64' }, { id: '/m/sd15', name: 'sd15' }];
+
+/** 1×1 PNG written by PIL 9.4 with PngInfo.add_text('parameters', …), as A1111 saves (from png.test.ts's recordings). */
+const PIL_LATIN1_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAAbHRFWHRwYXJhbWV0ZXJzAGEgY2F0Ck5lZ2F0aXZlIHByb21wdDogYmx1cnJ5ClN0ZXBzOiAyMCwgU2FtcGxlcjogRXVsZXIgYSwgQ0ZHIHNjYWxlOiA3LjAsIFNlZWQ6IDEsIFNpemU6IDUxMng1MTKX+fSQAAAADElEQVR4nGPgEpEDAABoAD1UCKP3AAAAAElFTkSuQmCC';
+
+test('loads the parameters of a PNG saved by AUTOMATIC1111 (PIL tEXt chunk)', () => {
+  assert.deepEqual(paramsFromPng(Buffer.from(PIL_LATIN1_PNG, 'base64'), current, models), {
+    ok: true,
+    params: { ...current, prompt: 'a cat', negativePrompt: 'blurry', sampler: 'euler_a', steps: 20, cfgScale: 7, seed: 1, randomSeed: false, width: 512, height: 512, batchCount: 1 },
+    notes: [],
+  });
+});
+
+test('loads the A1111 docstring example from the reference data', () => {
+  const example = reference.examples.find((e) => e.name === 'a1111_docstring_example');
+  assert.ok(example);
+  const { params, notes } = paramsFromInfotext(example.infotext, current, models);
+  assert.deepEqual({ sampler: params.sampler, steps: params.steps, cfg: params.cfgScale, seed: params.seed, w: params.width, h: params.height, notes },
+    { sampler: 'euler_a', steps: 20, cfg: 7, seed: 965400086, w: 512, h: 512, notes: [] });
+  assert.ok(params.prompt.startsWith('girl with an artist'));
+  assert.ok(params.negativePrompt.startsWith('ugly, fat'));
+});
+
+test('maps A1111 sampler names (old and new Karras spellings) back to our ids', () => {
+  const cases: Array<[string, string | undefined, string | undefined]> = [
+    ['Euler a', undefined, 'euler_a'], ['Euler', undefined, 'euler'], ['DPM++ 2M', undefined, 'dpmpp_2m'],
+    ['DPM++ 2M', 'Automatic', 'dpmpp_2m'], ['DPM++ 2M', 'Karras', 'dpmpp_2m_karras'], ['DPM++ 2M Karras', undefined, 'dpmpp_2m_karras'],
+    ['DDIM', undefined, 'ddim'], ['PLMS', undefined, 'plms'], ['UniPC', undefined, 'unipc'], ['LCM', undefined, 'lcm'],
+    ['Heun', undefined, 'heun'], ['LMS', undefined, 'lms'], ['DDPM', undefined, 'ddpm'],
+    ['DPM++ SDE', undefined, undefined], ['Euler', 'Karras', undefined],
+  ];
+  assert.deepEqual(cases.map(([s, t]) => samplerIdFromA1111(s, t)), cases.map(([, , id]) => id));
+});
+
+test('each sampler choice of the panel maps back from its own A1111 label', () => {
+  for (const choice of samplerChoices().slice(1)) assert.equal(samplerIdFromA1111(choice.label), choice.id);
+});
+
+test('values it cannot use are kept from the form, each with a note', () => {
+  const text = 'a fox\nSteps: 5000, Sampler: DPM++ SDE, CFG scale: 99, Seed: -3, Size: 500x512, Model: sd-xl, Denoising strength: 0.5';
+  assert.deepEqual(paramsFromInfotext(text, current, models), {
+    params: { ...current, prompt: 'a fox', negativePrompt: '', batchCount: 1 },
+    notes: [
+      'Steps "5000" is not a whole number from 1 to 1000; kept 30',
+      'the sampler "DPM++ SDE" is not one this extension has; kept the current one',
+      'CFG scale "99" is not a number from 0 to 50; kept 5',
+      'Seed "-3" is not a whole number from 0 to 4294967295; kept the current seed',
+      'Size "500x512" is not two multiples of 8 from 64 to 2048; kept 64×64',
+      'the model "sd-xl" is not installed; kept the current model',
+      'the image was made from another image (img2img); only its text-to-image parameters were loaded',
+    ],
+  });
+});
+
+test('selects the installed model the infotext names', () => {
+  assert.equal(paramsFromInfotext('x\nSteps: 20, Sampler: Euler, Seed: 3, Model: sd15', current, models).params.model, '/m/sd15');
+});
+
+test('a PNG without parameters, or not a PNG, is refused with the reason', () => {
+  assert.deepEqual(paramsFromPng(encodePng(new Uint8Array(3), 1, 1), current, models), {
+    ok: false, reason: 'it has no "parameters" text: it was not made by Inline Diffusion or AUTOMATIC1111, or its metadata was removed',
+  });
+  const notPng = paramsFromPng(Buffer.from('GIF89a'), current, models);
+  assert.equal(notPng.ok, false);
+  assert.match((notPng as { reason: string }).reason, /^it is not a readable PNG \(/);
+});

@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_SETTINGS, readSettings, type ExtensionSettings } from '../../src/generation/settings';
+import { altTextParams, buildRequests, randomSeed, withConcreteSeed } from '../../src/generation/requestBuilder';
+import { listModels, resolveModelSetting } from '../../src/models/modelCatalog';
+import { samplerChoices } from '../../src/generation/samplers';
+import { isKnownSampler } from '../../src/engine/request';
+import type { PanelParams } from '../../src/protocol/webviewMessages';
+
+const manifest = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as {
+  contributes: { configuration: { properties: Record<string, { default: unknown; enum?: string[] }> }; commands: Array<{ command: string }> };
+};
+
+function settingsFrom(values: Record<string, unknown>): ExtensionSettings {
+  return readSettings((key) => values[key]);
+}
+
+test('the defaults match package.json\'s declared defaults', () => {
+  const declared = Object.fromEntries(Object.entries(manifest.contributes.configuration.properties)
+    .map(([key, p]) => [key.replace('inlineDiffusion.', ''), p.default]));
+  assert.deepEqual(declared, { ...DEFAULT_SETTINGS });
+  assert.deepEqual(settingsFrom({}), DEFAULT_SETTINGS);
+});
+
+test('the sampler setting\'s enum is the panel\'s sampler list, every one a name the engine accepts', () => {
+  const ids = samplerChoices().map((c) => c.id);
+  assert.deepEqual(manifest.contributes.configuration.properties['inlineDiffusion.sampler'].enum, ids);
+  assert.deepEqual(ids.slice(1).filter((id) => !isKnownSampler(id)), []);
+});
+
+test('wrong types and out-of-range values fall back to the defaults', () => {
+  assert.deepEqual(settingsFrom({
+    model: 3, outputFolder: '', sampler: 'k_lms', steps: 0, cfgScale: 'high', width: 500, height: -8,
+    executionProvider: 'tpu', threads: 1.5, previews: 'yes', autoSave: null,
+  }), DEFAULT_SETTINGS);
+  assert.deepEqual(settingsFrom({ model: ' ~/m ', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false }),
+    { model: '~/m', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false });
+});
+
+const params: PanelParams = {
+  prompt: 'a fox', negativePrompt: 'blur', sampler: 'default', steps: 8, cfgScale: 3, seed: 10, randomSeed: false,
+  width: 128, height: 64, batchCount: 3, model: '/m',
+};
+
+test('a batch count of n makes n requests with seeds seed … seed+n−1, settings passed through', () => {
+  const requests = buildRequests(params, '/m', { ...DEFAULT_SETTINGS, threads: 4, executionProvider: 'cpu', previews: false });
+  assert.deepEqual(requests.map((r) => r.seed), [10, 11, 12]);
+  assert.deepEqual({ ...requests[0], seed: 0 }, {
+    modelDir: '/m', prompt: 'a fox', negativePrompt: 'blur', sampler: null, steps: 8, cfgScale: 3, seed: 0, width: 128, height: 64,
+    batchSize: 1, initImage: null, strength: 0.75, previews: false, rng: 'cpu', executionProvider: 'cpu', threads: 4,
+  });
+  assert.equal(buildRequests({ ...params, sampler: 'euler_a', batchCount: 1 }, '/m', DEFAULT_SETTINGS)[0].threads, null);
+  assert.equal(buildRequests({ ...params, sampler: 'euler_a', batchCount: 1 }, '/m', DEFAULT_SETTINGS)[0].sampler, 'euler_a');
+});
+
+test('a random seed is drawn so that the whole batch fits under 2^32', () => {
+  assert.equal(randomSeed(3, (max) => max - 1), 2 ** 32 - 3);
+  assert.equal(withConcreteSeed({ ...params, randomSeed: true }, () => 99).seed, 99);
+  assert.equal(withConcreteSeed(params, () => 99).seed, 10);
+});
+
+test('alt-text parameters use the settings, the model\'s native size when the size setting is 0', () => {
+  const p = altTextParams('a fox', { ...DEFAULT_SETTINGS, sampler: 'ddim', steps: 12, width: 0, height: 256 }, '/m', 64);
+  assert.deepEqual({ ...p, seed: 0 }, { prompt: 'a fox', negativePrompt: '', sampler: 'ddim', steps: 12, cfgScale: 7.5, seed: 0, randomSeed: false, width: 64, height: 256, batchCount: 1, model: '/m' });
+});
+
+test('the model setting: empty = the embedded model; ~, absolute and workspace-relative folders', () => {
+  assert.equal(resolveModelSetting('', '/ws'), undefined);
+  assert.equal(resolveModelSetting('~/models/sd', '/ws', '/home/me'), path.join('/home/me', 'models/sd'));
+  assert.equal(resolveModelSetting('models/sd', '/ws'), path.join('/ws', 'models/sd'));
+  assert.equal(resolveModelSetting('models/sd', undefined), undefined);
+  assert.deepEqual(listModels('', '/ws', '/ext/models/shapes-64').map((m) => [m.id, m.label]), [['/ext/models/shapes-64', 'shapes-64 (embedded)']]);
+  assert.deepEqual(listModels('/m/sd15', '/ws', '/ext/models/shapes-64').map((m) => [m.id, m.label]),
+    [['/m/sd15', 'sd15 (setting)'], ['/ext/models/shapes-64', 'shapes-64 (embedded)']]);
+});
