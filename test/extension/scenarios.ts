@@ -1,0 +1,163 @@
+/**
+ * The end-to-end scenarios, written once for any VS Code window (code-server here, VS Code's Electron build through
+ * @vscode/test-electron elsewhere): a person's actions in the workbench, then checks on the files in the workspace.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isNamedFor, listPngs, readSavedPng } from './files';
+import { sendRawMessages, MALFORMED_MESSAGE_COUNT } from './malformed';
+import {
+  button, COMMAND_PREFIX, field, fieldValue, openPanel, panelFrame, panelText, readObserved, startObserving, typeInto,
+  type PanelSample,
+} from './panel';
+import type { Session } from './session';
+import { activeEditorText, goToLineColumn, openFile, runCommand, waitFor } from './workbench';
+
+/** Enough steps to watch the preview change and take a screenshot meanwhile (the embedded model: ~5 ms a step). */
+const PANEL_STEPS = Number(process.env.E2E_STEPS ?? 400);
+const IMAGES = 'images';
+
+async function shoot(s: Session, name: string): Promise<string> {
+  const file = path.join(s.outputDir, `${name}.png`);
+  await s.page.screenshot({ path: file });
+  s.log('screenshot', file);
+  return file;
+}
+
+async function waitForNewPng(s: Session, before: readonly string[], timeoutMs: number): Promise<string> {
+  const dir = path.join(s.workspaceDir, IMAGES);
+  return waitFor(`a new PNG in ${dir}`, () => listPngs(dir).find((f) => !before.includes(f)), timeoutMs, 50);
+}
+
+/** Generate Image → type a prompt → Generate; the preview changes during the steps; the PNG lands in images/. */
+export async function generateFromPanel(s: Session): Promise<void> {
+  const prompt = 'a red circle on a blue background';
+  const frame = await openPanel(s.page);
+  await shoot(s, 'panel-1-before');
+  await typeInto(s.page, frame, 'Prompt', prompt);
+  await typeInto(s.page, frame, 'Steps', String(PANEL_STEPS));
+  assert.equal(await fieldValue(frame, 'Prompt'), prompt, 'the Prompt field holds what was typed');
+  const before = listPngs(path.join(s.workspaceDir, IMAGES));
+  await startObserving(frame);
+  const clickedAt = Date.now();
+  await button(frame, 'Generate').click();
+  s.log('Generate clicked');
+
+  // Screenshot "during" as soon as the panel shows step k/N with k < N.
+  let duringShot: string | null = null;
+  const saved = await waitFor('the generated PNG', async () => {
+    const found = listPngs(path.join(s.workspaceDir, IMAGES)).find((f) => !before.includes(f));
+    if (!duringShot && !found) {
+      const samples = await readObserved(frame);
+      const last = samples[samples.length - 1];
+      if (last && last.step !== null && last.totalSteps !== null && last.step < last.totalSteps) {
+        duringShot = await shoot(s, 'panel-2-during');
+      }
+    }
+    return found;
+  }, 120_000, 20);
+  s.log(`PNG ${saved} after ${Date.now() - clickedAt} ms`);
+  await frame.locator('img').first().waitFor({ state: 'visible', timeout: 15_000 }).catch(() => undefined);
+  const samples = await readObserved(frame, true);
+  await shoot(s, 'panel-3-after');
+  fs.writeFileSync(path.join(s.outputDir, 'panel-samples.json'), JSON.stringify(samples, null, 1));
+
+  const midRun = samples.filter((x: PanelSample) => x.step !== null && x.totalSteps !== null && x.step < x.totalSteps);
+  const steps = new Set(midRun.map((x) => x.step));
+  const previews = new Set(midRun.map((x) => x.previewHash));
+  s.log(`observed ${samples.length} panel states; mid-run: ${steps.size} step values, ${previews.size} distinct previews`);
+  assert.ok(steps.size >= 2, `expected the progress text to show at least 2 steps 'k/N' with k < N; samples: ${JSON.stringify(samples.slice(0, 20))}`);
+  assert.ok(previews.size >= 2, `expected the preview to change during the steps; ${previews.size} distinct preview(s) over ${midRun.length} mid-run states`);
+  assert.ok(duringShot, 'expected a screenshot while a step k/N < N was shown');
+
+  const png = readSavedPng(path.join(s.workspaceDir, IMAGES, saved));
+  assert.ok(png.parameters.startsWith(`${prompt}\n`), `expected the parameters to start with the prompt; got: ${png.parameters}`);
+  assert.match(png.parameters, new RegExp(`(^|, )Steps: ${PANEL_STEPS}(,|$)`, 'm'));
+  assert.ok(isNamedFor(path.basename(saved), prompt, png.seed), `expected a file named from prompt and seed ${png.seed}; got ${saved}`);
+  assert.equal(path.dirname(saved), '.', `expected the PNG directly in ${IMAGES}/; got ${saved}`);
+}
+
+/** A markdown file, the cursor inside an alt text, Illustrate Alt Text: the link now points at a new PNG. */
+export async function illustrateAltText(s: Session): Promise<void> {
+  const alt = 'a green triangle on a white background';
+  const docRel = 'docs/notes.md';
+  const docPath = path.join(s.workspaceDir, docRel);
+  const lines = ['# Notes', '', 'Some text before.', '', `![${alt}](placeholder.png)`, '', 'Some text after.', ''];
+  fs.mkdirSync(path.dirname(docPath), { recursive: true });
+  fs.writeFileSync(docPath, lines.join('\n'));
+  const before = listPngs(path.join(s.workspaceDir, IMAGES));
+
+  await openFile(s.page, docRel);
+  await goToLineColumn(s.page, 5, 8); // inside "a green triangle…"
+  await runCommand(s.page, `${COMMAND_PREFIX}Illustrate Alt Text`);
+  s.log('Illustrate Alt Text issued');
+  const linkPattern = new RegExp(`!\\[${alt}\\]\\(([^)]+\\.png)\\)`);
+  const target = await waitFor('the alt text link rewritten to a PNG in the editor', async () => {
+    const m = linkPattern.exec(await activeEditorText(s.page));
+    return m && m[1] !== 'placeholder.png' ? m[1].replace(/\n/g, '') : undefined; // wrapped lines, if any
+  }, 120_000, 200);
+  s.log('link target in the editor:', target);
+  await shoot(s, 'alt-text-rewritten');
+  const savedText = (): string | undefined => {
+    const text = fs.readFileSync(docPath, 'utf8');
+    return text.includes(`](${target})`) ? text : undefined;
+  };
+  await s.page.keyboard.press('Control+S');
+  const onDisk = await waitFor('the markdown saved with Ctrl+S', savedText, 5_000).catch(async () => {
+    await runCommand(s.page, 'File: Save', 20_000);
+    return waitFor('the markdown saved with File: Save', savedText, 20_000);
+  });
+  const expected = [...lines];
+  expected[4] = `![${alt}](${target})`;
+  assert.equal(onDisk, expected.join('\n'), 'only the image link changed');
+  assert.ok(!path.isAbsolute(decodeURI(target)), `expected a path relative to the document; got ${target}`);
+  const pngFile = path.resolve(path.dirname(docPath), decodeURI(target));
+  assert.ok(fs.existsSync(pngFile), `expected the linked PNG ${pngFile} to exist`);
+  assert.equal(path.dirname(pngFile), path.join(s.workspaceDir, IMAGES), 'saved in the workspace images folder');
+  assert.ok(!before.includes(path.relative(path.join(s.workspaceDir, IMAGES), pngFile)), 'a new PNG, not an old one');
+  const png = readSavedPng(pngFile);
+  assert.ok(png.parameters.startsWith(`${alt}\n`), `expected the parameters to start with the alt text; got: ${png.parameters}`);
+}
+
+/** Garbage through the webview's message channel; the host survives and a later Generate still works. */
+export async function malformedMessages(s: Session): Promise<void> {
+  let frame = panelFrame(s.page);
+  if (!(await field(frame, 'Prompt').isVisible().catch(() => false))) frame = await openPanel(s.page);
+  const hostLogBefore = s.readExtensionHostLog();
+  const before = listPngs(path.join(s.workspaceDir, IMAGES));
+  const sent = await sendRawMessages(s.page);
+  assert.equal(sent, MALFORMED_MESSAGE_COUNT, 'every malformed message was posted');
+  s.log(`posted ${sent} malformed messages through the webview channel`);
+  await s.page.waitForTimeout(2_000);
+  await shoot(s, 'malformed-after');
+  s.log('panel text after the malformed messages:', JSON.stringify((await panelText(frame)).slice(0, 400)));
+  assert.deepEqual(listPngs(path.join(s.workspaceDir, IMAGES)), before, 'no malformed request produced an image');
+
+  const prompt = 'a blue square';
+  await typeInto(s.page, frame, 'Prompt', prompt);
+  await typeInto(s.page, frame, 'Steps', '10');
+  await button(frame, 'Generate').click();
+  const saved = await waitForNewPng(s, before, 90_000);
+  const png = readSavedPng(path.join(s.workspaceDir, IMAGES, saved));
+  assert.ok(png.parameters.startsWith(`${prompt}\n`), `expected the later Generate to use its own prompt; got: ${png.parameters}`);
+
+  const hostLog = s.readExtensionHostLog();
+  if (hostLog !== '') {
+    const starts = hostLog.match(/Extension host with pid \d+ started/g) ?? [];
+    assert.ok(starts.length <= 1, `expected one extension host for the whole run; the log shows ${starts.length} starts`);
+    const errors = extensionErrors(hostLog).filter((e) => !extensionErrors(hostLogBefore).includes(e));
+    assert.deepEqual(errors, [], 'expected no error from the extension in the extension host log');
+  }
+}
+
+/** Log entries at level error that mention the extension (its id or its files). */
+function extensionErrors(log: string): string[] {
+  return log.split(/\n(?=\d{4}-\d\d-\d\d )/).filter((e) => /\[error\]/.test(e) && /inline-diffusion\.inline-diffusion|dist[\\/]extension\.js/.test(e));
+}
+
+export const SCENARIOS: ReadonlyArray<readonly [string, (s: Session) => Promise<void>]> = [
+  ['Generate Image: prompt → Generate → live preview → PNG with parameters in images/', generateFromPanel],
+  ['Illustrate Alt Text: the cursor in an alt text → the link rewritten to a new PNG', illustrateAltText],
+  ['malformed webview messages: the host survives and a later Generate works', malformedMessages],
+];
