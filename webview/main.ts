@@ -135,6 +135,7 @@ function main(): void {
     }
   };
   const addImage = (image: ImageResult): void => {
+    preview.hideCanvas();
     results.add(image);
     history.add(image);
     lastSeed = image.seed;

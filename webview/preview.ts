@@ -32,6 +32,7 @@ export class PreviewView {
   /** Draws one preview (RGB, 3 bytes a pixel) and the progress line. */
   update(progress: ProgressText, preview: { width: number; height: number; rgb: unknown } | undefined): void {
     this.root.hidden = false;
+    this.canvas.hidden = false;
     this.bar.hidden = false;
     this.status.textContent = formatProgress(progress);
     if (!preview) return;
@@ -61,6 +62,11 @@ export class PreviewView {
     this.canvas.dataset.renderMaxMs = this.maxMs.toFixed(3);
     this.canvas.dataset.draws = String(this.draws);
     this.canvas.dataset.step = String(progress.step);
+  }
+
+  /** A final image arrived: it replaces the preview until the next image's steps. */
+  hideCanvas(): void {
+    this.canvas.hidden = true;
   }
 
   /** The job ended: keep the last preview, say how. */

@@ -4,7 +4,7 @@ import { contentSecurityPolicy, createNonce, escapeHtml, renderPanelHtml } from 
 
 test('the CSP allows nothing by default, scripts only by nonce, images from the webview and data: URLs', () => {
   assert.equal(contentSecurityPolicy('https://x.vscode-cdn.net', 'N0nce'),
-    "default-src 'none'; img-src https://x.vscode-cdn.net data:; style-src https://x.vscode-cdn.net; font-src https://x.vscode-cdn.net; script-src 'nonce-N0nce'");
+    "default-src 'none'; img-src https://x.vscode-cdn.net data:; style-src https://x.vscode-cdn.net 'nonce-N0nce'; font-src https://x.vscode-cdn.net; script-src 'nonce-N0nce'");
 });
 
 test('nonces are 24 base64 characters from crypto and differ each time', () => {
@@ -21,5 +21,6 @@ test('initial data is escaped into a data- attribute; one script, carrying the n
   assert.ok(html.includes(`data-initial="${escapeHtml('{"prompt":"\\"><script>alert(1)</script>"}')}"`));
   assert.deepEqual(html.match(/<script[^>]*>/g), ['<script nonce="abc123" src="vscode-webview://abc/main.js">']);
   assert.equal(/<style|style="/.test(html), false);
+  assert.ok(html.includes('<meta property="csp-nonce" content="abc123">'));
   assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;');
 });
