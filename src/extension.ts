@@ -3,6 +3,7 @@
  * generation, in a forked child).
  */
 import * as vscode from 'vscode';
+import { registerBenchHooks } from './commands/benchHooks';
 import { CancelCommand } from './commands/cancel';
 import { GenerateImageCommand } from './commands/generateImage';
 import { IllustrateAltTextCommand } from './commands/illustrateAltText';
@@ -20,6 +21,7 @@ export interface InlineDiffusionApi {
 }
 
 export function activate(context: vscode.ExtensionContext): InlineDiffusionApi {
+  context.subscriptions.push(registerBenchHooks()); // a no-op unless INLINE_DIFFUSION_BENCH_OUT is set (bench)
   const output = vscode.window.createOutputChannel('Inline Diffusion', { log: true });
   const generator = new Generator(context.extensionUri.fsPath, output);
   const markdown = new MarkdownEditorTracker();

@@ -1,0 +1,49 @@
+/**
+ * Benchmark hook (npm run bench:extension, bench/extension.ts): when INLINE_DIFFUSION_BENCH_OUT names a file, the
+ * extension host's event-loop lag is sampled from activation on. Without the variable this is a no-op.
+ * No `vscode` import: only Node's timers, perf_hooks and small appends (so the probe barely disturbs what it measures).
+ *
+ * Lag sample: a timer asks to run every `intervalMs`; how late it actually ran is the time the loop was busy with
+ * something else (the quantity perf_hooks.monitorEventLoopDelay measures; its histogram is written alongside).
+ * Files: <out> gets a line "epochMs lagMs" per tick (appended about twice a second); <out>.histogram.json gets
+ * { pid, intervalMs, min, max, mean, p99, count } of monitorEventLoopDelay, in ms, at the same times.
+ */
+import * as fs from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { toDisposable, type IDisposable } from '../util/disposable';
+
+export const BENCH_OUT_ENV = 'INLINE_DIFFUSION_BENCH_OUT';
+
+export function registerBenchHooks(env: NodeJS.ProcessEnv = process.env, intervalMs = 10): IDisposable {
+  const out = env[BENCH_OUT_ENV];
+  if (!out) return toDisposable(() => undefined);
+  fs.writeFileSync(out, '');
+  let pending: string[] = [];
+  const histogram = monitorEventLoopDelay({ resolution: intervalMs });
+  histogram.enable();
+  let expected = performance.now() + intervalMs;
+  let timer: NodeJS.Timeout;
+  const tick = (): void => {
+    const now = performance.now();
+    pending.push(`${Date.now()} ${Math.max(0, now - expected).toFixed(3)}\n`);
+    expected = now + intervalMs;
+    timer = setTimeout(tick, intervalMs);
+  };
+  timer = setTimeout(tick, intervalMs);
+  const flush = (): void => {
+    if (pending.length) fs.appendFileSync(out, pending.join(''));
+    pending = [];
+    const ms = (ns: number): number => ns / 1e6;
+    fs.writeFileSync(`${out}.histogram.json`, JSON.stringify({
+      pid: process.pid, intervalMs, min: ms(histogram.min), max: ms(histogram.max), mean: ms(histogram.mean),
+      p99: ms(histogram.percentile(99)), count: histogram.count,
+    }));
+  };
+  const writer = setInterval(flush, 500);
+  return toDisposable(() => {
+    clearTimeout(timer);
+    clearInterval(writer);
+    histogram.disable();
+    flush();
+  });
+}
