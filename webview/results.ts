@@ -54,9 +54,9 @@ export class ResultsView {
       this.list.append(el('figure', { class: 'result', 'data-image-id': r.imageId },
         el('img', { src: r.src, width: String(r.width), height: String(r.height), alt: description, title: r.infotext }),
         el('figcaption', {},
-          el('span', { class: 'saved-path' }, r.savedPath ? `Saved: ${r.savedPath}` : 'Not saved yet'),
+          el('span', { class: 'saved-path' }, r.savedPath ? `Saved: ${r.savedPath}` : this.autoSave ? 'Not saved yet' : 'Not saved (auto-save is off)'),
           el('div', { class: 'buttons' },
-            !this.autoSave && r.savedPath === null ? button('Save', `Save image (seed ${r.seed})`, { type: 'save', imageId: r.imageId }) : null,
+            r.savedPath === null ? button('Save', `Save image (seed ${r.seed})`, { type: 'save', imageId: r.imageId }) : null,
             button('Insert into Markdown', `Insert image (seed ${r.seed}) into Markdown`, { type: 'insert', imageId: r.imageId }),
             button('Copy seed', `Copy seed ${r.seed}`, { type: 'copySeed', seed: r.seed }),
             button('Open file', `Open image file (seed ${r.seed})`, { type: 'open', imageId: r.imageId })))));

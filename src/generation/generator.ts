@@ -26,6 +26,8 @@ export class Generator extends Disposable {
   readonly engine: EngineClient;
   readonly service: GenerationService;
   private readonly modelCache = new ModelInfoCache();
+  /** The last text document the user was in (the panel takes focus, so "the active document" is this one). */
+  private lastDocument: vscode.Uri | undefined = vscode.window.activeTextEditor?.document.uri;
   private readonly savedEmitter = this._register(new Emitter<FinishedImage>());
   private readonly settingsEmitter = this._register(new Emitter<void>());
   /** An image was saved (by auto-save, Save, Insert or an illustration). */
@@ -48,6 +50,9 @@ export class Generator extends Disposable {
     this._register(this.service.onImage((image) => this.autoSave(image)));
     this._register(this.service.onJobEnded(({ job, outcome }) => {
       if (outcome.status === 'failed' && job.spec.source === 'panel') void this.showFailure(job, outcome.error);
+    }));
+    this._register(vscode.window.onDidChangeActiveTextEditor((editor) => {
+      if (editor) this.lastDocument = editor.document.uri;
     }));
     this._register(vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration('inlineDiffusion')) return;
@@ -102,7 +107,7 @@ export class Generator extends Disposable {
   async save(image: FinishedImage, document?: vscode.Uri): Promise<string | undefined> {
     if (image.savedPath !== null) return image.savedPath;
     const settings = this.settings();
-    const docUri = document ?? vscode.window.activeTextEditor?.document.uri;
+    const docUri = document ?? vscode.window.activeTextEditor?.document.uri ?? this.lastDocument;
     const docFolder = docUri ? vscode.workspace.getWorkspaceFolder(docUri) : undefined;
     const dir = resolveOutputFolder(settings.outputFolder, docFolder?.uri.fsPath, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
     let file: string;
@@ -148,7 +153,7 @@ export class Generator extends Disposable {
   }
 
   private workspaceFolderPath(): string | undefined {
-    const doc = vscode.window.activeTextEditor?.document.uri;
+    const doc = vscode.window.activeTextEditor?.document.uri ?? this.lastDocument;
     const folder = doc ? vscode.workspace.getWorkspaceFolder(doc) : undefined;
     return (folder ?? vscode.workspace.workspaceFolders?.[0])?.uri.fsPath;
   }
