@@ -13,8 +13,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export async function runCommand(page: Page, title: string, timeoutMs = 90_000): Promise<number> {
   const end = Date.now() + timeoutMs;
   for (let tries = 1; Date.now() < end; tries++) {
-    await page.keyboard.press('F1');
-    await page.locator('.quick-input-widget').waitFor({ state: 'visible', timeout: 10_000 });
+    await openQuickInput(page);
     await page.keyboard.type(title);
     const rows = page.locator('.quick-input-widget .monaco-list-row', { hasText: title });
     try {
@@ -33,10 +32,28 @@ export async function runCommand(page: Page, title: string, timeoutMs = 90_000):
   throw new Error(`expected the command '${title}' in the command palette; it never appeared in ${timeoutMs} ms`);
 }
 
+/**
+ * F1 opens the command palette; where the focus sits somewhere that swallows F1 (some editors do), try
+ * Ctrl+Shift+P, then focus the active editor group and try again.
+ */
+async function openQuickInput(page: Page): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  for (const key of ['F1', 'Control+Shift+P', 'F1']) {
+    await page.keyboard.press(key);
+    try {
+      await widget.waitFor({ state: 'visible', timeout: 3_000 });
+      return;
+    } catch {
+      await page.keyboard.press('Escape');
+      if (key !== 'F1') await page.locator('.editor-group-container.active').first().click({ timeout: 5_000 }).catch(() => undefined);
+    }
+  }
+  throw new Error('expected the command palette to open (F1, Ctrl+Shift+P); it stayed hidden');
+}
+
 /** Quick open (the palette without '>'): type a workspace-relative path, Enter. */
 export async function openFile(page: Page, relativePath: string): Promise<void> {
-  await page.keyboard.press('F1');
-  await page.locator('.quick-input-widget').waitFor({ state: 'visible', timeout: 10_000 });
+  await openQuickInput(page);
   await page.keyboard.press('Backspace'); // drop the '>' prefix: file mode
   await page.keyboard.type(relativePath);
   const name = relativePath.split('/').pop() ?? relativePath;
@@ -48,8 +65,7 @@ export async function openFile(page: Page, relativePath: string): Promise<void> 
 
 /** Put the cursor at a 1-based line and column of the active editor (quick input ':line:column'). */
 export async function goToLineColumn(page: Page, line: number, column: number): Promise<void> {
-  await page.keyboard.press('F1');
-  await page.locator('.quick-input-widget').waitFor({ state: 'visible', timeout: 10_000 });
+  await openQuickInput(page);
   await page.keyboard.press('Backspace');
   await page.keyboard.type(`:${line}:${column}`);
   await sleep(300);
