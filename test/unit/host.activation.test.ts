@@ -156,3 +156,32 @@ test('an engine crash shows an error with Retry, and the retried generation work
   assert.notEqual(api.generator.engine.pid, firstPid);
   await until(() => fs.existsSync(path.join(workspace, 'images', 'crash-test-11.png')), 'the retried image');
 });
+
+test('Cancel Image Generation stops the running generation', async () => {
+  const setup = posted('setup')[0].setup as { defaults: PanelParams };
+  const ends = posted('jobEnded').length;
+  const cancelOnce = api.generator.service.onProgress((p) => {
+    if (p.step < 5) return;
+    cancelOnce.dispose();
+    void stub.vscode.commands.executeCommand('inlineDiffusion.cancel');
+  });
+  panel().receive.fire({ type: 'generate', params: { ...setup.defaults, prompt: 'long one', steps: 1000, randomSeed: false, seed: 3 } });
+  await until(() => posted('jobEnded').length === ends + 1, 'the cancelled job');
+  assert.equal(posted('jobEnded')[ends].outcome, 'cancelled');
+  assert.ok(posted('progress').filter((p) => (p.totalSteps as number) === 1000).length < 1000);
+  assert.equal(fs.existsSync(path.join(workspace, 'images', 'long-one-3.png')), false);
+});
+
+test('Reuse Parameters from Image loads an A1111 PNG\'s parameters into the panel', async () => {
+  // written by PIL 9.4 with PngInfo.add_text('parameters', …), as A1111 saves (from png.test.ts's recordings)
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAAbHRFWHRwYXJhbWV0ZXJzAGEgY2F0Ck5lZ2F0aXZlIHByb21wdDogYmx1cnJ5ClN0ZXBzOiAyMCwgU2FtcGxlcjogRXVsZXIgYSwgQ0ZHIHNjYWxlOiA3LjAsIFNlZWQ6IDEsIFNpemU6IDUxMng1MTKX+fSQAAAADElEQVR4nGPgEpEDAABoAD1UCKP3AAAAAElFTkSuQmCC', 'base64');
+  const file = path.join(workspace, 'a1111.png');
+  fs.writeFileSync(file, png);
+  await stub.vscode.commands.executeCommand('inlineDiffusion.reuseParameters', stub.vscode.Uri.file(file));
+  const loaded = posted('loadParams').at(-1) as { params: PanelParams; note: string };
+  assert.deepEqual({ ...loaded.params, model: '' }, {
+    prompt: 'a cat', negativePrompt: 'blurry', sampler: 'euler_a', steps: 20, cfgScale: 7, seed: 1, randomSeed: false,
+    width: 512, height: 512, batchCount: 1, model: '',
+  });
+  assert.equal(loaded.note, 'Loaded from a1111.png.');
+});
