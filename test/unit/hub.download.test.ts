@@ -195,3 +195,11 @@ test('the disk-space check counts only what is still missing', async () => {
   const again = await downloadModel(options(dest, { freeSpace: async () => 0 }));
   assert.equal(again.alreadyInstalled, true);
 });
+
+test('free space comes from fs.statfs of the nearest existing folder', async () => {
+  const { statfsFreeBytes } = await import('../../src/hub/install');
+  const free = await statfsFreeBytes(os.tmpdir());
+  assert.ok(free > 0 && Number.isFinite(free));
+  const deeper = await statfsFreeBytes(path.join(os.tmpdir(), 'no-such-folder', 'below'));
+  assert.ok(Math.abs(deeper - free) < 1e9, `${deeper} vs ${free}`);
+});
