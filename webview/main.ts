@@ -20,7 +20,8 @@ provideVSCodeDesignSystem().register(
   vsCodeButton(), vsCodeCheckbox(), vsCodeDropdown(), vsCodeOption(), vsCodeProgressRing(), vsCodeTextArea(), vsCodeTextField(),
 );
 
-const KEPT_RESULTS = 8;
+/** Results kept in the webview state (data: URLs; the files themselves are saved by the host). */
+const KEPT_RESULTS = 4;
 
 function readInitialSetup(app: HTMLElement): PanelSetup | null {
   try {

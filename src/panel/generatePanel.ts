@@ -13,7 +13,7 @@ import type { MarkdownEditorTracker } from '../markdown/markdownEditorTracker';
 import { insertImageLink } from '../markdown/insertImage';
 import { assertNever } from '../util/assertNever';
 import { Disposable } from '../util/disposable';
-import { createNonce, renderPanelHtml } from './panelHtml';
+import { createNonce, escapeHtml, renderPanelHtml } from './panelHtml';
 import { parseFromWebview } from './webviewMessageGuards';
 
 export const PANEL_VIEW_TYPE = 'inlineDiffusion.generatePanel';
@@ -55,7 +55,10 @@ export class GeneratePanel extends Disposable {
       if (image.savedPath) this.post({ type: 'saved', imageId: image.imageId, savedPath: generator.displayPath(image.savedPath) });
     }));
     this._register(generator.onDidChangeSettings(() => void this.postSetup()));
-    void this.render();
+    this.render().catch((err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      if (!this.isDisposed) this.panel.webview.html = `<!DOCTYPE html><html><body><p>Inline Diffusion could not open the panel: ${escapeHtml(message)}</p></body></html>`;
+    });
   }
 
   static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
