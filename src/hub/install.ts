@@ -2,19 +2,18 @@
  * Downloads a diffusers ONNX pipeline from the Hub and installs it atomically, in one of two layouts:
  * - 'global': `<root>/<owner>--<name>/` (the extension's global storage) with a manifest.json; files grow in
  *   `<root>/<owner>--<name>.partial/` and the folder is renamed into place only when every file is verified.
- * - 'hf-cache': the Hugging Face cache (`models--owner--name/blobs|snapshots|refs`) so Python tools reuse it;
- *   blobs grow as `blobs/<id>.incomplete` (huggingface_hub's own name) and the snapshot's symlinks are made in
- *   a staging folder renamed to `snapshots/<commit>` at the end.
+ * - 'hf-cache': the Hugging Face cache (`models--owner--name/blobs|snapshots|refs`) so Python tools reuse it
+ *   (installHfCache.ts).
  * Free disk space is checked first; a checksum mismatch deletes the file and downloads it once more.
  */
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { fetchFile, partPathOf } from './fetchFile';
 import { selectPipelineFiles } from './fileSelection';
 import { HubClient, type HubClientOptions, type RepoFile, type RepoInfo, parseRepoId } from './hubClient';
-import { HubError, formatBytes } from './hubError';
-import { repoFolderName } from './hfCache';
+import { HubError } from './hubError';
+import { installHfCache } from './installHfCache';
+import { checkFreeSpace, fetchAll, manifestFiles, planFiles } from './plan';
 import { type ProgressListener, ProgressTracker } from './progress';
 
 export type InstallLayout = 'global' | 'hf-cache';
@@ -85,13 +84,6 @@ export function globalModelDir(root: string, repoId: string): string {
   return path.join(root, repoId.split('/').join('--'));
 }
 
-export async function statfsFreeBytes(dir: string): Promise<number> {
-  let d = path.resolve(dir);
-  while (!fs.existsSync(d) && path.dirname(d) !== d) d = path.dirname(d);
-  const s = await fsp.statfs(d);
-  return Number(s.bavail) * Number(s.bsize);
-}
-
 /** Picks the files to fetch: the catalog's pinned list (checked against the Hub), or the pipeline found in the listing. */
 function chooseFiles(info: RepoInfo, opts: DownloadModelOptions): { prefix: string; files: RepoFile[] } {
   if (opts.files === undefined || opts.files === 'auto') {
@@ -111,65 +103,6 @@ function chooseFiles(info: RepoInfo, opts: DownloadModelOptions): { prefix: stri
   return { prefix, files };
 }
 
-/** Where each file goes and whether it is already complete (its verified copy exists). */
-interface Plan {
-  readonly file: RepoFile;
-  readonly target: string;
-  readonly complete: boolean;
-  readonly partialBytes: number;
-}
-
-function sizeIf(p: string): number {
-  try {
-    return fs.statSync(p).size;
-  } catch {
-    return -1;
-  }
-}
-
-function planFiles(files: readonly RepoFile[], targetOf: (f: RepoFile) => string): Plan[] {
-  return files.map((file) => {
-    const target = targetOf(file);
-    const complete = sizeIf(target) === file.size;
-    return { file, target, complete, partialBytes: complete ? 0 : Math.max(0, sizeIf(partPathOf(target))) };
-  });
-}
-
-async function checkFreeSpace(plans: readonly Plan[], dir: string, opts: DownloadModelOptions): Promise<void> {
-  const needed = plans.reduce((s, p) => s + (p.complete ? 0 : Math.max(0, p.file.size - p.partialBytes)), 0);
-  if (needed === 0) return;
-  const free = await (opts.freeSpace ?? statfsFreeBytes)(dir);
-  if (needed > free) {
-    throw new HubError('disk-space',
-      `Not enough disk space for ${opts.repoId}: it needs ${formatBytes(needed)} more, ${formatBytes(free)} are free on the disk of ${dir}`);
-  }
-}
-
-/** Fetches every planned file (each retried once after a checksum mismatch). */
-async function fetchAll(plans: readonly Plan[], client: HubClient, info: RepoInfo, tracker: ProgressTracker, signal?: AbortSignal): Promise<void> {
-  for (let i = 0; i < plans.length; i++) {
-    const { file, target, complete } = plans[i];
-    tracker.update({ phase: 'downloading', file: file.path, fileIndex: i, fileBytesTotal: file.size, fileBytesDone: complete ? file.size : Math.max(0, sizeIf(partPathOf(target))) });
-    if (complete) continue;
-    const url = client.resolveUrl(info.repoId, info.commit, file.path);
-    const once = (): Promise<void> => fetchFile({ client, repoId: info.repoId, url, file, finalPath: target, tracker, signal });
-    try {
-      await once();
-    } catch (e) {
-      if (!(e instanceof HubError) || e.kind !== 'integrity') throw e;
-      tracker.update({ fileBytesDone: 0 });
-      try {
-        await once();
-      } catch (again) {
-        if (again instanceof HubError && again.kind === 'integrity') {
-          throw new HubError('integrity', `${again.message}. It failed the check twice, so nothing was installed; try again later or report it to the repo's owner`);
-        }
-        throw again;
-      }
-    }
-  }
-}
-
 /** Downloads `opts.repoId` at `opts.revision` and installs it; returns where the model folder is. */
 export async function downloadModel(opts: DownloadModelOptions): Promise<InstalledModel> {
   const repoId = parseRepoId(opts.repoId);
@@ -181,13 +114,6 @@ export async function downloadModel(opts: DownloadModelOptions): Promise<Install
   return opts.layout === 'global'
     ? installGlobal(opts, client, info, prefix, files, tracker)
     : installHfCache(opts, client, info, prefix, files, tracker);
-}
-
-function manifestFiles(files: readonly RepoFile[], prefix: string): ManifestFile[] {
-  return files.map((f) => ({
-    path: f.path.slice(prefix.length), repoPath: f.path, size: f.size,
-    ...(f.sha256 ? { sha256: f.sha256 } : {}), ...(f.gitOid ? { gitOid: f.gitOid } : {}),
-  }));
 }
 
 export function readManifest(dir: string): Manifest | undefined {
@@ -241,68 +167,4 @@ async function installGlobal(opts: DownloadModelOptions, client: HubClient, info
   return result(false);
 }
 
-/** A snapshot link: relative, as huggingface_hub makes it; a hard link or a copy where symlinks are not allowed. */
-async function linkBlob(linkPath: string, blob: string): Promise<void> {
-  await fsp.mkdir(path.dirname(linkPath), { recursive: true });
-  await fsp.rm(linkPath, { force: true });
-  try {
-    await fsp.symlink(path.relative(path.dirname(linkPath), blob), linkPath);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
-    await fsp.link(blob, linkPath).catch(() => fsp.copyFile(blob, linkPath));
-  }
-}
-
-async function installHfCache(opts: DownloadModelOptions, client: HubClient, info: RepoInfo, prefix: string,
-  files: RepoFile[], tracker: ProgressTracker): Promise<InstalledModel> {
-  const repoDir = path.join(opts.root, repoFolderName(info.repoId));
-  const blobName = (f: RepoFile): string => {
-    const id = f.sha256 ?? f.gitOid;
-    if (id === undefined) throw new HubError('bad-response', `${info.repoId}/${f.path}: the Hub lists no checksum for it, which the Hugging Face cache layout names blobs by`);
-    return id;
-  };
-  const snapshot = path.join(repoDir, 'snapshots', info.commit);
-  const linkOf = (f: RepoFile): string => path.join(snapshot, ...f.path.split('/'));
-  const result = (alreadyInstalled: boolean): InstalledModel => ({
-    dir: path.join(snapshot, ...prefix.split('/').filter(Boolean)), repoId: info.repoId, revision: info.revision, commit: info.commit,
-    layout: 'hf-cache', files: manifestFiles(files, ''), alreadyInstalled,
-  });
-  const plans = planFiles(files, (f) => path.join(repoDir, 'blobs', blobName(f)));
-  const linked = files.every((f) => sizeIf(linkOf(f)) === f.size);
-  if (linked) {
-    await writeRef(repoDir, info);
-    tracker.update({ phase: 'done', bytesDone: tracker.snapshot().bytesTotal, file: null });
-    return result(true);
-  }
-  tracker.update({ bytesDone: plans.reduce((s, p) => s + (p.complete ? p.file.size : p.partialBytes), 0) });
-  await fsp.mkdir(path.join(repoDir, 'blobs'), { recursive: true });
-  await checkFreeSpace(plans, opts.root, opts);
-  await fetchAll(plans, client, info, tracker, opts.signal);
-
-  tracker.update({ phase: 'installing', file: null });
-  if (fs.existsSync(snapshot)) {
-    // huggingface_hub (or an earlier run) made this snapshot: add the missing links in place.
-    for (const p of plans) await linkBlob(linkOf(p.file), p.target);
-  } else {
-    // Staged at the same depth as snapshots/<commit>, so the relative links stay right after the rename.
-    const staging = path.join(repoDir, '.incomplete-snapshots', info.commit);
-    await fsp.rm(staging, { recursive: true, force: true });
-    for (const p of plans) await linkBlob(path.join(staging, ...p.file.path.split('/')), p.target);
-    await fsp.mkdir(path.dirname(snapshot), { recursive: true });
-    await fsp.rename(staging, snapshot);
-    await fsp.rm(path.dirname(staging), { recursive: true, force: true });
-  }
-  await writeRef(repoDir, info);
-  tracker.update({ phase: 'done' });
-  return result(false);
-}
-
-/** refs/<revision> ← commit, when the revision is a branch or tag (as huggingface_hub does). */
-async function writeRef(repoDir: string, info: RepoInfo): Promise<void> {
-  if (info.revision === info.commit) return;
-  const ref = path.join(repoDir, 'refs', ...info.revision.split('/'));
-  await fsp.mkdir(path.dirname(ref), { recursive: true });
-  const tmp = `${ref}.tmp-${process.pid}`;
-  await fsp.writeFile(tmp, info.commit);
-  await fsp.rename(tmp, ref);
-}
+export { statfsFreeBytes } from './plan';
