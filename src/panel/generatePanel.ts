@@ -18,12 +18,15 @@ import { parseFromWebview } from './webviewMessageGuards';
 
 export const PANEL_VIEW_TYPE = 'inlineDiffusion.generatePanel';
 export const PANEL_TITLE = 'Generate Image';
+const MISSED_IMAGES_KEPT = 16;
 
 export class GeneratePanel extends Disposable {
   private modelIds: string[] = [];
   /** Whether the webview has said `ready` since it was (re)loaded; messages before that would be lost. */
   private webviewReady = false;
   private pendingLoad: { params: PanelParams; note: string | null } | undefined;
+  /** Images finished while the webview was hidden (destroyed), handed over when it is back. */
+  private missed: FinishedImage[] = [];
   /** Counts messages the guard rejected (a test hook: the host survives them). */
   rejectedMessages = 0;
 
@@ -46,7 +49,10 @@ export class GeneratePanel extends Disposable {
       totalSteps: p.totalSteps, itPerSec: p.itPerSec, etaMs: p.etaMs,
       previews: p.previews.map((im) => ({ width: im.width, height: im.height, rgb: im.rgb })),
     })));
-    this._register(service.onImage((image) => this.post({ type: 'image', image: this.toResult(image) })));
+    this._register(service.onImage((image) => {
+      if (this.webviewReady) this.post({ type: 'image', image: this.toResult(image) });
+      else this.missed = [...this.missed, image].slice(-MISSED_IMAGES_KEPT);
+    }));
     this._register(service.onJobEnded(({ job, outcome }) => this.post({
       type: 'jobEnded', jobId: job.id, outcome: outcome.status,
       message: outcome.status === 'failed' ? outcome.error.message : null,
@@ -57,7 +63,7 @@ export class GeneratePanel extends Disposable {
     this._register(generator.onDidChangeSettings(() => void this.postSetup()));
     this.render().catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
-      if (!this.isDisposed) this.panel.webview.html = `<!DOCTYPE html><html><body><p>Inline Diffusion could not open the panel: ${escapeHtml(message)}</p></body></html>`;
+      if (!this.isDisposed) this.panel.webview.html = `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none'"></head><body><p>Inline Diffusion could not open the panel: ${escapeHtml(message)}</p></body></html>`;
     });
   }
 
@@ -129,6 +135,8 @@ export class GeneratePanel extends Disposable {
         this.postQueue();
         if (this.pendingLoad) this.post({ type: 'loadParams', ...this.pendingLoad });
         this.pendingLoad = undefined;
+        for (const image of this.missed) this.post({ type: 'image', image: this.toResult(image) });
+        this.missed = [];
         return;
       case 'generate':
         await this.generator.enqueue(message.params, 'panel');
