@@ -86,6 +86,13 @@ function isAbort(e: unknown, signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true || (e instanceof Error && e.name === 'AbortError');
 }
 
+/** A fetch that failed before any answer, with the origin it went to (the Hub or its CDN). */
+class NetworkFailure extends Error {
+  constructor(readonly origin: string, readonly error: unknown) {
+    super(describeNetworkError(error));
+  }
+}
+
 export class HubClient {
   readonly endpoint: string;
   private readonly token: string | undefined;
@@ -142,15 +149,17 @@ export class HubClient {
       try {
         res = await this.followRedirects(url, opts.headers ?? {}, opts.signal);
       } catch (e) {
-        if (isAbort(e, opts.signal)) throw cancelled();
+        if (isAbort(e, opts.signal) || isAbort((e as NetworkFailure).error, opts.signal)) throw cancelled();
         if (e instanceof HubError) throw e;
-        const reason = describeNetworkError(e);
+        const origin = e instanceof NetworkFailure ? e.origin : this.endpoint;
+        const reason = describeNetworkError(e instanceof NetworkFailure ? e.error : e);
         if (attempt < this.retryDelaysMs.length) {
           this.log(`${opts.what}: ${reason}; retrying in ${this.retryDelaysMs[attempt]} ms`);
           await sleep(this.retryDelaysMs[attempt], opts.signal);
           continue;
         }
-        throw new HubError('network', this.redact(`Could not reach ${this.endpoint} for ${opts.what} after ${attempt + 1} attempts: ${reason}`), undefined, { cause: redactError(e, this.token) });
+        throw new HubError('network', this.redact(`Could not reach ${origin} for ${opts.what} after ${attempt + 1} attempts: ${reason}`), undefined,
+          { cause: redactError(e instanceof NetworkFailure ? e.error : e, this.token) });
       }
       if (res.ok || res.status === 416) return res;
       const retryable = res.status === 429 || res.status >= 500;
@@ -172,7 +181,12 @@ export class HubClient {
       const sameOrigin = new URL(current).origin === hubOrigin;
       const h: Record<string, string> = { 'user-agent': this.userAgent, 'accept-encoding': 'identity', ...headers };
       if (this.token !== undefined && sameOrigin) h.authorization = `Bearer ${this.token}`;
-      const res = await fetch(current, { headers: h, redirect: 'manual', signal });
+      let res: Response;
+      try {
+        res = await fetch(current, { headers: h, redirect: 'manual', signal });
+      } catch (e) {
+        throw new NetworkFailure(new URL(current).origin, e);
+      }
       if (res.status < 300 || res.status >= 400 || res.status === 304) return res;
       const location = res.headers.get('location');
       await res.body?.cancel().catch(() => undefined);

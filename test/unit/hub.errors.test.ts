@@ -135,6 +135,13 @@ test('a connection that cannot be made is a network error after the retries', as
   assert.match(e.message, /^Could not reach http:\/\/127\.0\.0\.1:1 for test-org\/tiny-sd-onnx@main after 2 attempts: fetch failed/);
 });
 
+test('a CDN that cannot be reached is named in the error, not the Hub', async () => {
+  hub.faults.statuses.push({ match: /resolve\/.*\/model_index\.json$/, status: 302, headers: { location: 'http://127.0.0.1:1/blob' } });
+  const e = await failure(downloadModel(options()));
+  assert.equal(e.kind, 'network');
+  assert.match(e.message, /^Could not reach http:\/\/127\.0\.0\.1:1 for test-org\/tiny-sd-onnx\/model_index\.json after 4 attempts: fetch failed/);
+});
+
 test('a repo without an ONNX pipeline says what it holds instead', async () => {
   const e = await failure(downloadModel(options({ repoId: 'someone/torch-only' })));
   assert.equal(e.kind, 'not-a-pipeline');

@@ -130,3 +130,36 @@ test('the cache folder: HF_HUB_CACHE, else HF_HOME/hub, else XDG_CACHE_HOME or ~
   assert.equal(repoIdFromFolder('models--a--b'), 'a/b');
   assert.equal(repoIdFromFolder('datasets--a--b'), undefined);
 });
+
+test('in the cache layout a cancelled blob stays as blobs/<sha256>.incomplete and is resumed; a corrupt one leaves no snapshot', async () => {
+  const cache = path.join(root, 'cache6');
+  const ctrl = new AbortController();
+  hub.faults.throttleBytesPerSec = 2_000_000;
+  const sha = hub.file(REPO, 'text_encoder/model.onnx').sha256;
+  try {
+    await assert.rejects(downloadModel(options(cache, {
+      signal: ctrl.signal, progressIntervalMs: 0,
+      onProgress: (p) => { if (p.file === 'text_encoder/model.onnx' && p.fileBytesDone > 200_000) ctrl.abort(); },
+    })), /cancelled/);
+  } finally {
+    hub.faults.throttleBytesPerSec = 0;
+  }
+  const repoDir = path.join(cache, repoFolderName(REPO));
+  const kept = fs.statSync(path.join(repoDir, 'blobs', `${sha}.incomplete`)).size;
+  assert.ok(kept > 200_000);
+  assert.equal(fs.existsSync(path.join(repoDir, 'snapshots')), false, 'no snapshot before every file is there');
+  hub.requests.length = 0;
+  const model = await downloadModel(options(cache));
+  assert.deepEqual(hub.fileRequests('text_encoder/model.onnx').filter((r) => r.server === 'cdn').map((r) => r.range), [`bytes=${kept}-`]);
+  assert.equal(createHash('sha256').update(fs.readFileSync(path.join(model.dir, 'text_encoder', 'model.onnx'))).digest('hex'), sha);
+
+  const cache2 = path.join(root, 'cache7');
+  hub.faults.corrupt.push({ match: /unet\/model\.onnx$/ });
+  try {
+    await assert.rejects(downloadModel(options(cache2)), /unet\/model\.onnx is corrupt .*nothing was installed/);
+  } finally {
+    hub.faults.corrupt.length = 0;
+  }
+  assert.deepEqual(fs.readdirSync(path.join(cache2, repoFolderName(REPO))).sort(), ['blobs']);
+  assert.deepEqual(listHfCacheModels(cache2), []);
+});
