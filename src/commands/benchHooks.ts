@@ -5,8 +5,9 @@
  *
  * Lag sample: a timer asks to run every `intervalMs`; how late it actually ran is the time the loop was busy with
  * something else (the quantity perf_hooks.monitorEventLoopDelay measures; its histogram is written alongside).
- * Files: <out> gets a line "epochMs lagMs" per tick (appended about twice a second); <out>.histogram.json gets
- * { pid, intervalMs, min, max, mean, p99, count } of monitorEventLoopDelay, in ms, at the same times.
+ * Files: <out> gets a line "epochMs lagMs cpuMs" per tick, appended about twice a second (cpuMs: the host process's
+ * CPU time since the previous tick, which tells its own work from a machine too busy to run it);
+ * <out>.histogram.json gets { pid, intervalMs, min, max, mean, p99, count } of monitorEventLoopDelay, in ms.
  */
 import * as fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -22,10 +23,13 @@ export function registerBenchHooks(env: NodeJS.ProcessEnv = process.env, interva
   const histogram = monitorEventLoopDelay({ resolution: intervalMs });
   histogram.enable();
   let expected = performance.now() + intervalMs;
+  let cpu = process.cpuUsage();
   let timer: NodeJS.Timeout;
   const tick = (): void => {
     const now = performance.now();
-    pending.push(`${Date.now()} ${Math.max(0, now - expected).toFixed(3)}\n`);
+    const used = process.cpuUsage(cpu);
+    cpu = process.cpuUsage();
+    pending.push(`${Date.now()} ${Math.max(0, now - expected).toFixed(3)} ${((used.user + used.system) / 1000).toFixed(3)}\n`);
     expected = now + intervalMs;
     timer = setTimeout(tick, intervalMs);
   };
