@@ -157,7 +157,8 @@ export class Engine {
     }
     const encodeIds = (text: string, what: string): Int32Array => {
       const encoded = tokenizer.encodeWithInfo(text);
-      if (encoded.truncated) {
+      // The negative prompt is only read with guidance (cfg > 1), as in diffusers.
+      if (encoded.truncated && (what === 'prompt' || req.cfgScale > 1)) {
         const kept = tokenizer.maxLength - 2;
         warnings.push(`${what} truncated: ${encoded.contentTokens} tokens, the model reads ${kept}; `
           + `the last ${encoded.contentTokens - kept} were dropped`);

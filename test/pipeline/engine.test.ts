@@ -152,6 +152,10 @@ test('cancelling mid-run rejects with "cancelled" and the engine still works aft
 test('a prompt beyond 75 tokens is truncated with a warning saying how many tokens were dropped', async () => {
   const out = await engine.generate(request({ prompt: Array(80).fill('red').join(' '), steps: 1 }));
   assert.deepEqual(out.warnings, ['prompt truncated: 80 tokens, the model reads 75; the last 5 were dropped']);
+  const negative = Array(77).fill('blue').join(' ');
+  assert.deepEqual((await engine.generate(request({ negativePrompt: negative, steps: 1 }))).warnings,
+    ['negative prompt truncated: 77 tokens, the model reads 75; the last 2 were dropped']);
+  assert.deepEqual((await engine.generate(request({ negativePrompt: negative, steps: 1, cfgScale: 1 }))).warnings, []);
 });
 
 test('bad requests and bad model folders fail with a code and a message before anything is loaded', async () => {
