@@ -18,7 +18,9 @@ export async function insertImageLink(document: vscode.Uri, selection: vscode.Se
   const applied = await vscode.workspace.applyEdit(edit);
   if (applied) {
     const doc = await vscode.workspace.openTextDocument(document);
-    const editor = await vscode.window.showTextDocument(doc, { preserveFocus: false, preview: false });
+    // back to the editor group that shows it (the panel has the focus and its own group)
+    const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === document.toString());
+    const editor = await vscode.window.showTextDocument(doc, { viewColumn: visible?.viewColumn, preserveFocus: false, preview: false });
     const end = selection.start.translate(0, text.length);
     editor.selection = new vscode.Selection(end, end);
   }
