@@ -184,8 +184,8 @@ export class ParamsForm {
 
   setRunning(running: boolean): void {
     this.cancelButton.hidden = !running;
-    this.generateButton.textContent = running ? 'Generate (queue)' : 'Generate';
-    this.generateButton.setAttribute('aria-label', running ? 'Generate (queue another)' : 'Generate');
+    // the label stays "Generate" (tests and muscle memory rely on it); the title says it queues
+    this.generateButton.title = running ? 'Generate (Ctrl+Enter): queued after the running generation' : 'Generate (Ctrl+Enter)';
   }
 
   private clearError(field: Field): void {
