@@ -126,12 +126,15 @@ export async function malformedMessages(s: Session): Promise<void> {
   if (!(await field(frame, 'Prompt').isVisible().catch(() => false))) frame = await openPanel(s.page);
   const hostLogBefore = s.readExtensionHostLog();
   const before = listPngs(path.join(s.workspaceDir, IMAGES));
+  const textBefore = await panelText(frame);
   const sent = await sendRawMessages(s.page);
   assert.equal(sent, MALFORMED_MESSAGE_COUNT, 'every malformed message was posted');
   s.log(`posted ${sent} malformed messages through the webview channel`);
   await s.page.waitForTimeout(2_000);
   await shoot(s, 'malformed-after');
-  s.log('panel text after the malformed messages:', JSON.stringify((await panelText(frame)).slice(0, 400)));
+  const textAfter = await panelText(frame);
+  s.log('panel text after the malformed messages:', JSON.stringify(textAfter.slice(0, 400)));
+  assert.notEqual(textAfter, textBefore, 'expected the panel to show a message about the rejected requests');
   assert.deepEqual(listPngs(path.join(s.workspaceDir, IMAGES)), before, 'no malformed request produced an image');
 
   const prompt = 'a blue square';
@@ -151,6 +154,33 @@ export async function malformedMessages(s: Session): Promise<void> {
   }
 }
 
+/** Generate a long run, press Cancel after a few steps: the steps stop, no PNG is saved, Generate works again. */
+export async function cancelGeneration(s: Session): Promise<void> {
+  let frame = panelFrame(s.page);
+  if (!(await field(frame, 'Prompt').isVisible().catch(() => false))) frame = await openPanel(s.page);
+  const before = listPngs(path.join(s.workspaceDir, IMAGES));
+  await typeInto(s.page, frame, 'Prompt', 'a yellow star that is never finished');
+  await typeInto(s.page, frame, 'Steps', '500');
+  await startObserving(frame);
+  await button(frame, 'Generate').click();
+  await waitFor('step 3 or later of the long run', async () => {
+    const last = (await readObserved(frame)).at(-1);
+    return last && last.step !== null && last.step >= 3 ? true : undefined;
+  }, 60_000, 50);
+  await button(frame, 'Cancel').click();
+  const stepAtCancel = Math.max(...(await readObserved(frame)).map((x) => x.step ?? 0));
+  await s.page.waitForTimeout(3_000);
+  const samples = await readObserved(frame, true);
+  await shoot(s, 'cancelled');
+  const lastStep = Math.max(...samples.map((x) => x.step ?? 0));
+  s.log(`Cancel pressed at step ${stepAtCancel}; the last step shown: ${lastStep}`);
+  assert.ok(lastStep <= stepAtCancel + 25, `expected the steps to stop after Cancel (step ${stepAtCancel}); they reached ${lastStep}`);
+  assert.deepEqual(listPngs(path.join(s.workspaceDir, IMAGES)), before, 'a cancelled run saves no image');
+  await typeInto(s.page, frame, 'Steps', '10');
+  await button(frame, 'Generate').click();
+  await waitForNewPng(s, before, 90_000);
+}
+
 /** Log entries at level error that mention the extension (its id or its files). */
 function extensionErrors(log: string): string[] {
   return log.split(/\n(?=\d{4}-\d\d-\d\d )/).filter((e) => /\[error\]/.test(e) && /inline-diffusion\.inline-diffusion|dist[\\/]extension\.js/.test(e));
@@ -160,4 +190,5 @@ export const SCENARIOS: ReadonlyArray<readonly [string, (s: Session) => Promise<
   ['Generate Image: prompt → Generate → live preview → PNG with parameters in images/', generateFromPanel],
   ['Illustrate Alt Text: the cursor in an alt text → the link rewritten to a new PNG', illustrateAltText],
   ['malformed webview messages: the host survives and a later Generate works', malformedMessages],
+  ['Cancel during a run: the steps stop, nothing is saved, the next Generate works', cancelGeneration],
 ];
