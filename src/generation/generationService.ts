@@ -141,7 +141,9 @@ export class GenerationService extends Disposable {
     if (!job) return;
     this.running = job;
     this.queueEmitter.fire();
-    void this.run(job).then((outcome) => {
+    void this.run(job).catch((err: unknown): JobOutcome => ({
+      status: 'failed', images: [], error: err instanceof Error ? err : new Error(String(err)),
+    })).then((outcome) => {
       this.running = undefined;
       this.jobs.splice(this.jobs.indexOf(job), 1);
       this.end(job, outcome);

@@ -12,8 +12,15 @@ export class Emitter<T> implements IDisposable {
     return { dispose: () => { this.listeners = this.listeners.filter((l) => l !== listener); } };
   };
 
+  /** Calls every listener; one that throws is reported and does not stop the others (nor reach the caller). */
   fire(value: T): void {
-    for (const listener of [...this.listeners]) listener(value);
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(value);
+      } catch (err) {
+        console.error('inline-diffusion: an event listener failed:', err);
+      }
+    }
   }
 
   dispose(): void {

@@ -132,3 +132,19 @@ test('with the real EngineClient: a crash fails the job as "crashed", and the ne
     await client.dispose();
   }
 });
+
+test('a listener that throws does not break the job or the other listeners', async () => {
+  const service = new GenerationService(new FakeEngine());
+  const steps: number[] = [];
+  const originalError = console.error;
+  console.error = () => undefined;
+  try {
+    service.onProgress(() => { throw new Error('a broken listener'); });
+    service.onProgress((p) => steps.push(p.step));
+    const outcome = await service.enqueue({ source: 'panel', params, requests: [request('ok', 1)] }).done;
+    assert.deepEqual([outcome.status, steps], ['finished', [1, 2]]);
+  } finally {
+    console.error = originalError;
+    service.dispose();
+  }
+});
