@@ -173,6 +173,9 @@ export class Engine {
     throwIfCancelled(signal);
 
     const model = await this.modelFor(info, req);
+    if (model.hasGuidanceEmbedding === true && req.negativePrompt.trim() !== '') {
+      warnings.push('this LCM model embeds the guidance scale and reads no negative prompt (as diffusers\' LCM pipeline); it was ignored');
+    }
     let hash: string | undefined;
     try {
       hash = await modelHash(info.dir);

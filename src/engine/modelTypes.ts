@@ -50,9 +50,17 @@ export interface LoadedModel {
   readonly executionProvider: string;
   /** Token ids (B×77, as the tokenizer gives them) → last_hidden_state B×77×D; returns data and D. */
   encodeText(ids: Int32Array, batch: number): Promise<{ data: Float32Array; dims: number[] }>;
-  /** One UNet call: sample B×C×h×w, the scheduler's timestep, encoder_hidden_states B×77×D → noise prediction B×C×h×w. */
+  /**
+   * LCM UNets (a `timestep_cond` input): the guidance scale is embedded in the UNet call, so the pipeline runs one
+   * pass per step on the prompt alone (no CFG batch) and passes cfgScale as opts.guidanceScale. Absent = false.
+   */
+  readonly hasGuidanceEmbedding?: boolean;
+  /**
+   * One UNet call: sample B×C×h×w, the scheduler's timestep, encoder_hidden_states B×77×D → noise prediction B×C×h×w.
+   * opts.guidanceScale: for models with hasGuidanceEmbedding, the guidance scale w to embed (w − 1 as diffusers' LCM pipeline).
+   */
   predictNoise(sample: Float32Array, sampleDims: number[], timestep: number,
-               hiddenStates: Float32Array, hiddenDims: number[]): Promise<Float32Array>;
+               hiddenStates: Float32Array, hiddenDims: number[], opts?: { readonly guidanceScale?: number }): Promise<Float32Array>;
   /** Scaled latents B×C×h×w (divided by scaling_factor inside) → image B×3×H×W in [-1, 1]. */
   decodeLatents(latents: Float32Array, latentDims: number[]): Promise<Float32Array>;
   /** Image B×3×H×W in [-1, 1] → latents B×C×h×w (the distribution's mean, × scaling_factor inside). */

@@ -3,7 +3,8 @@
  * (ARCHITECTURE.md, engine steps 2–5). Pure TypeScript: the model, the scheduler, the noise sources and the
  * preview are injected, so tests run it on fakes.
  *
- * 1. Text encoder once on [negative; prompt] (only the prompt when cfg ≤ 1), repeated to the UNet batch
+ * 1. Text encoder once on [negative; prompt] (only the prompt when cfg ≤ 1 or the UNet embeds the guidance scale,
+ *    as LCM UNets do: then the scale goes to predictNoise and there is no CFG batch), repeated to the UNet batch
  *    [uncond × B; cond × B].
  * 2. Initial latents, image by image: txt2img x_T = randn(seed + i) · σ_init; img2img x_t = addNoise(E(image),
  *    randn(seed + i), t_start) where t_start follows diffusers' get_timesteps.
@@ -134,7 +135,11 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   }
   const imageSize = channels * h * w;
   const latentDims = [batch, channels, h, w];
-  const doGuidance = cfgScale > 1; // diffusers: do_classifier_free_guidance = guidance_scale > 1
+  // diffusers: do_classifier_free_guidance = guidance_scale > 1; LCM UNets embed the guidance scale instead
+  // (LatentConsistencyModelPipeline: no CFG batch, no negative prompt, timestep_cond = embedding of cfg − 1).
+  const embeddedGuidance = model.hasGuidanceEmbedding === true;
+  const doGuidance = !embeddedGuidance && cfgScale > 1;
+  const unetOpts = embeddedGuidance ? { guidanceScale: cfgScale } : undefined;
   const timings: PipelineTimingsMs = { textEncoder: 0, unet: 0, unetSteps: [], vae: 0, preview: 0 };
   throwIfCancelled(signal);
 
@@ -203,7 +208,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
       sample = unetInput;
     }
     const unetStart = now();
-    const noisePred = await model.predictNoise(sample, unetDims, t, hiddenStates, hiddenDims);
+    const noisePred = await model.predictNoise(sample, unetDims, t, hiddenStates, hiddenDims, unetOpts);
     const unetMs = now() - unetStart;
     timings.unet += unetMs;
     timings.unetSteps.push(unetMs);
