@@ -11,7 +11,9 @@ import { loadModel } from './model';
 import { ModelError } from './modelError';
 import { modelHash, readModelFolder } from './modelFolder';
 import type { LoadedModel, ModelInfo } from './modelTypes';
+import { providerOrder, unavailableProviders } from './onnx';
 import { runPipeline, throwIfCancelled } from './pipeline';
+import { formatProviderFallback } from './providerFallback';
 import { encodePng } from './png';
 import { validateRequest } from './request';
 import { ClipTokenizer } from './tokenizer';
@@ -173,6 +175,11 @@ export class Engine {
     throwIfCancelled(signal);
 
     const model = await this.modelFor(info, req);
+    const wanted = providerOrder(req.executionProvider)[0];
+    if (wanted !== model.executionProvider) {
+      const reason = unavailableProviders().get(wanted) ?? 'unavailable';
+      warnings.push(formatProviderFallback({ provider: wanted, ranOn: model.executionProvider, reason }));
+    }
     if (model.hasGuidanceEmbedding === true && req.negativePrompt.trim() !== '') {
       warnings.push('this LCM model embeds the guidance scale and reads no negative prompt (as diffusers\' LCM pipeline); it was ignored');
     }

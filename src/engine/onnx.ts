@@ -54,10 +54,42 @@ let ortModule: typeof Ort | undefined;
 /** Providers that failed once in this process, with the reason (not retried for later sessions). */
 const unavailable = new Map<Ep, string>();
 
+/**
+ * INLINE_DIFFUSION_ORT_NODE: the folder of another copy of the onnxruntime-node package (the extension's GPU
+ * support copy, whose binding folder also holds the CUDA provider libraries that ORT looks for beside
+ * libonnxruntime). When it cannot be loaded, the bundled package is used and the reason logged.
+ */
+export const ORT_OVERRIDE_ENV = 'INLINE_DIFFUSION_ORT_NODE';
+let ortOverrideError: string | undefined;
+let ortOverrideLogged = false;
+
+/** Why the INLINE_DIFFUSION_ORT_NODE copy could not be loaded (undefined when it loaded or none was given). */
+export function ortOverrideProblem(): string | undefined {
+  return ortOverrideError;
+}
+
+function requireOrt(): typeof Ort {
+  const override = process.env[ORT_OVERRIDE_ENV];
+  if (override !== undefined && override !== '') {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(override) as typeof Ort;
+    } catch (e) {
+      ortOverrideError = `could not load onnxruntime-node from ${override} (${messageOf(e)}); using the bundled one`;
+    }
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('onnxruntime-node') as typeof Ort;
+}
+
+/** Providers that could not start in this process, with ONNX Runtime's reason. */
+export function unavailableProviders(): ReadonlyMap<string, string> {
+  return unavailable;
+}
+
 function loadOrt(): typeof Ort {
   if (ortModule === undefined) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    ortModule = require('onnxruntime-node') as typeof Ort;
+    ortModule = requireOrt();
     // A failed CUDA probe would otherwise print a red native error on every 'auto' start without CUDA.
     if (ortModule.env.logLevel === undefined || ortModule.env.logLevel === 'warning') ortModule.env.logLevel = 'fatal';
   }
@@ -147,6 +179,10 @@ function createOptions(ep: Ep, threads: number): Ort.InferenceSession.SessionOpt
 export async function createSession(file: string, opts: SessionOptions = {}): Promise<OnnxSession> {
   const ort = loadOrt();
   const log = opts.log ?? (() => undefined);
+  if (ortOverrideError !== undefined && !ortOverrideLogged) {
+    ortOverrideLogged = true;
+    log(ortOverrideError);
+  }
   const threads = opts.threads ?? defaultThreadCount();
   const order = providerOrder(opts.executionProvider ?? 'auto');
   const failures: string[] = [];
