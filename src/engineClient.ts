@@ -24,7 +24,8 @@ export interface EngineClientOptions {
   /** The bundled engine entry (dist/engine.js). */
   readonly enginePath: string;
   readonly execArgv?: string[];
-  readonly env?: NodeJS.ProcessEnv;
+  /** The child's environment; a function is asked again at each (re)start (e.g. after GPU support is installed). */
+  readonly env?: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv);
   /** Engine log messages and the child's stdout/stderr lines. */
   readonly onLog?: (level: LogLevel, message: string) => void;
   /** Called when the child exits unexpectedly (not after kill/dispose). */
@@ -173,7 +174,7 @@ export class EngineClient {
       serialization: 'advanced',
       silent: true,
       execArgv: this.options.execArgv ?? [],
-      env: this.options.env ?? process.env,
+      env: (typeof this.options.env === 'function' ? this.options.env() : this.options.env) ?? process.env,
     });
     this.child = child;
     this.pipeLines(child, 'stdout', 'info');

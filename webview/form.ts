@@ -41,6 +41,11 @@ export class ParamsForm {
   readonly generateButton: HTMLElement;
   readonly cancelButton: HTMLElement;
   private setup: PanelSetup | undefined;
+  /** The picked model's family defaults, with a button that applies them. */
+  private readonly modelHint: HTMLElement;
+  private readonly modelHintText: HTMLElement;
+  /** True while the form sets dropdowns itself (their change events are not the user's). */
+  private settingValues = false;
 
   constructor(callbacks: FormCallbacks) {
     const prompt = this.control('prompt', el('vscode-text-area', { rows: '3', resize: 'vertical', 'aria-label': 'Prompt', placeholder: 'a red fox in snow' }, 'Prompt'));
@@ -68,6 +73,15 @@ export class ParamsForm {
     this.generateButton.addEventListener('click', () => callbacks.onGenerate());
     this.cancelButton = el('vscode-button', { id: 'cancel', appearance: 'secondary', 'aria-label': 'Cancel', hidden: true }, 'Cancel');
     this.cancelButton.addEventListener('click', () => callbacks.onCancel());
+    this.modelHintText = el('span', { id: 'modelHintText' });
+    const applyRecommended = el('vscode-button', { id: 'applyRecommended', appearance: 'secondary', 'aria-label': 'Use recommended settings' }, 'Use recommended settings');
+    applyRecommended.addEventListener('click', () => { this.applyRecommended(); callbacks.onChange(); });
+    this.modelHint = el('div', { class: 'model-hint', id: 'modelHint', 'aria-live': 'polite', hidden: true }, this.modelHintText, applyRecommended);
+    model.addEventListener('change', () => {
+      if (this.settingValues) return;
+      this.applyRecommended(); // a model picked by the user: its family's defaults (SD-Turbo 1 step without CFG, LCM, …)
+      callbacks.onChange();
+    });
     const labelled = (label: string, id: string, control: HTMLElement): HTMLElement =>
       el('div', { class: 'field' }, el('label', { for: id }, label), control, this.errorFor(id as Field));
     const withError = (id: Field, control: HTMLElement): HTMLElement => el('div', { class: 'field' }, control, this.errorFor(id));
@@ -79,6 +93,7 @@ export class ParamsForm {
       el('div', { class: 'row' }, withError('width', text.get('width')!), withError('height', text.get('height')!),
         labelled('Size preset', 'sizePreset', this.sizePreset), withError('batchCount', text.get('batchCount')!)),
       el('div', { class: 'row' }, labelled('Model', 'model', model)),
+      this.modelHint,
       el('div', { class: 'actions' }, this.generateButton, this.cancelButton),
     );
     for (const control of this.controls.values()) {
@@ -96,6 +111,31 @@ export class ParamsForm {
     fillOptions(this.sizePreset, [['', 'Choose…'], ...setup.sizePresets.map((n): [string, string] => [String(n), `${n}×${n}`])]);
     this.setDropdown('sampler', keep.sampler, setup.defaults.sampler);
     this.setDropdown('model', keep.model, setup.defaults.model);
+    this.showModelHint();
+  }
+
+  /** Puts the picked model's recommended sampler, steps, CFG and size into the form. */
+  applyRecommended(): void {
+    const r = this.recommended();
+    this.showModelHint();
+    if (!r) return;
+    this.setDropdown('sampler', r.sampler, this.controls.get('sampler')!.value);
+    this.controls.get('steps')!.value = String(r.steps);
+    this.controls.get('cfgScale')!.value = String(r.cfgScale);
+    this.controls.get('width')!.value = String(r.width);
+    this.controls.get('height')!.value = String(r.height);
+    for (const f of ['sampler', 'steps', 'cfgScale', 'width', 'height'] as const) this.clearError(f);
+  }
+
+  private recommended(): NonNullable<PanelSetup['models'][number]['recommended']> | undefined {
+    const id = this.controls.get('model')!.value;
+    return this.setup?.models.find((m) => m.id === id)?.recommended ?? undefined;
+  }
+
+  private showModelHint(): void {
+    const r = this.recommended();
+    this.modelHint.hidden = r === undefined;
+    this.modelHintText.textContent = r === undefined ? '' : `${r.note} `;
   }
 
   /** Puts parameters into the form. */
@@ -105,6 +145,7 @@ export class ParamsForm {
     for (const f of TEXT_FIELDS) this.controls.get(f.id)!.value = String(p[f.id]);
     this.setDropdown('sampler', p.sampler, this.setup?.defaults.sampler ?? p.sampler);
     this.setDropdown('model', p.model, this.setup?.defaults.model ?? p.model);
+    this.showModelHint();
     this.randomSeed.checked = p.randomSeed;
     this.syncSeed();
     for (const f of this.errors.keys()) this.clearError(f);
@@ -219,7 +260,12 @@ export class ParamsForm {
   private setDropdown(field: 'sampler' | 'model', wanted: string, fallback: string): void {
     const control = this.controls.get(field)!;
     const has = (value: string): boolean => Array.from(control.children).some((o) => (o as ValueElement).value === value);
-    control.value = has(wanted) ? wanted : fallback;
+    this.settingValues = true;
+    try {
+      control.value = has(wanted) ? wanted : fallback;
+    } finally {
+      this.settingValues = false;
+    }
   }
 }
 

@@ -11,6 +11,7 @@ import { defaultModelDir } from '../engine/defaultModel';
 import { imageFileName } from '../engine/outputFiles';
 import type { ModelInfo } from '../engine/modelTypes';
 import { describeModels, listModels, ModelInfoCache, type ModelEntry } from '../models/modelCatalog';
+import type { ModelLibrary } from '../models/modelLibrary';
 import { PANEL_LIMITS } from '../panel/webviewMessageGuards';
 import { Disposable } from '../util/disposable';
 import { Emitter } from '../util/emitter';
@@ -22,6 +23,14 @@ import { readSettings, type ExtensionSettings } from './settings';
 
 const SIZE_PRESETS = [256, 384, 512, 640, 768, 1024];
 
+export interface EngineResultInfo {
+  /** The request's executionProvider setting. */
+  readonly requested: string;
+  /** The provider that ran the UNet ("cpu", "cuda", …). */
+  readonly executionProvider: string;
+  readonly warnings: readonly string[];
+}
+
 export class Generator extends Disposable {
   readonly engine: EngineClient;
   readonly service: GenerationService;
@@ -32,20 +41,41 @@ export class Generator extends Disposable {
   private readonly settingsEmitter = this._register(new Emitter<void>());
   /** An image was saved (by auto-save, Save, Insert or an illustration). */
   readonly onDidSave = this.savedEmitter.event;
-  /** Settings under `inlineDiffusion` changed. */
+  /** Settings under `inlineDiffusion` changed, or the list of models did. */
   readonly onDidChangeSettings = this.settingsEmitter.event;
+  private readonly resultEmitter = this._register(new Emitter<EngineResultInfo>());
+  /** Every engine result: which execution provider ran it and its warnings. */
+  readonly onEngineResult = this.resultEmitter.event;
+  /** Extra environment for the engine process (e.g. the GPU support copy of onnxruntime-node). */
+  private engineEnv: Record<string, string> = {};
+  private restartWhenIdle = false;
 
-  constructor(private readonly extensionPath: string, private readonly output: vscode.LogOutputChannel) {
+  constructor(private readonly extensionPath: string, private readonly output: vscode.LogOutputChannel, private readonly library?: ModelLibrary) {
     super();
     this.engine = new EngineClient({
       enginePath: path.join(extensionPath, 'dist', 'engine.js'),
       // the extension host may run inside Electron: its fork must behave as plain Node
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      env: () => ({ ...process.env, ELECTRON_RUN_AS_NODE: '1', ...this.engineEnv }),
       startTimeoutMs: 60_000,
       onLog: (level, message) => this.log(level, message),
       onCrash: (description) => this.output.error(description),
     });
-    this.service = this._register(new GenerationService(this.engine));
+    this.service = this._register(new GenerationService({
+      generate: async (request, opts) => {
+        const result = await this.engine.generate(request, opts);
+        this.resultEmitter.fire({ requested: request.executionProvider, executionProvider: result.executionProvider, warnings: result.warnings });
+        return result;
+      },
+    }));
+    this._register(this.service.onDidChangeQueue(() => {
+      if (this.restartWhenIdle && this.service.queue.length === 0) this.restartEngine();
+    }));
+    if (library) {
+      this._register(library.onDidChange(() => {
+        this.modelCache.forget();
+        this.settingsEmitter.fire();
+      }));
+    }
     this._register({ dispose: () => void this.engine.dispose() });
     this._register(this.service.onImage((image) => this.autoSave(image)));
     this._register(this.service.onJobEnded(({ job, outcome }) => {
@@ -67,7 +97,26 @@ export class Generator extends Disposable {
   }
 
   models(): ModelEntry[] {
-    return listModels(this.settings().model, this.workspaceFolderPath(), defaultModelDir(path.join(this.extensionPath, 'dist')));
+    const embedded = defaultModelDir(path.join(this.extensionPath, 'dist'));
+    return this.library
+      ? this.library.entries(this.settings().model, this.workspaceFolderPath(), embedded)
+      : listModels(this.settings().model, this.workspaceFolderPath(), embedded);
+  }
+
+  /**
+   * Sets extra environment variables for the engine process; a running engine is restarted (now when idle, else
+   * after the queue empties) so the next generation sees them.
+   */
+  setEngineEnv(extra: Record<string, string>): void {
+    this.engineEnv = { ...extra };
+    if (!this.engine.isRunning) return;
+    if (this.service.queue.length === 0) this.restartEngine();
+    else this.restartWhenIdle = true;
+  }
+
+  private restartEngine(): void {
+    this.restartWhenIdle = false;
+    if (this.engine.isRunning) this.engine.kill('cancelled', 'the engine restarts with new settings');
   }
 
   modelInfo(dir: string): Promise<ModelInfo> {

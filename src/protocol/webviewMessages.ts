@@ -28,12 +28,28 @@ export interface SamplerChoice {
   readonly label: string;
 }
 
+/** A family's defaults the panel offers when its model is picked (src/engine/modelFamily.ts recommendedSettings). */
+export interface RecommendedParams {
+  /** A sampler id from PanelSetup.samplers. */
+  readonly sampler: string;
+  readonly steps: number;
+  readonly cfgScale: number;
+  readonly width: number;
+  readonly height: number;
+  /** One line for the panel, e.g. "SD-Turbo: 1–4 steps without CFG, trailing timesteps, 512×512". */
+  readonly note: string;
+}
+
 export interface ModelChoice {
   readonly id: string;
   readonly label: string;
   /** Native image size, or null when the folder could not be read (then `problem` says why). */
   readonly nativeSize: number | null;
   readonly problem: string | null;
+  /** "sd1", "sd2", "sd-turbo", "lcm" or "sdxl"; absent or null when unknown. */
+  readonly family?: string | null;
+  /** Defaults for this model's family; absent or null when the folder could not be read. */
+  readonly recommended?: RecommendedParams | null;
 }
 
 export interface PanelLimits {

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildTinyModel } from '../fixtures/tinyModel';
-import { createVscodeStub, installVscodeStub, type StubPanel } from '../fixtures/vscodeStub';
+import { createContextParts, createVscodeStub, installVscodeStub, type StubPanel } from '../fixtures/vscodeStub';
 import { readPngText } from '../../src/engine/png';
 import type { PanelParams } from '../../src/protocol/webviewMessages';
 import type { InlineDiffusionApi } from '../../src/extension';
@@ -35,7 +35,7 @@ before(async () => {
   uninstall = installVscodeStub(stub.vscode);
   const t0 = performance.now();
   const extension = require(path.join(extensionDir, 'dist/extension.js')) as { activate(context: unknown): unknown };
-  const context = { subscriptions, extensionUri: stub.vscode.Uri.file(extensionDir) };
+  const context = { subscriptions, extensionUri: stub.vscode.Uri.file(extensionDir), ...createContextParts(path.join(root, 'storage')) };
   api = extension.activate(context) as InlineDiffusionApi;
   activationMs = performance.now() - t0;
   subscriptions = context.subscriptions;

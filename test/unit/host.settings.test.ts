@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_SETTINGS, readSettings, type ExtensionSettings } from '../../src/generation/settings';
+import { DEFAULT_MODEL_SETTINGS } from '../../src/models/modelSettings';
 import { altTextParams, buildRequests, randomSeed, withConcreteSeed } from '../../src/generation/requestBuilder';
 import { listModels, resolveModelSetting } from '../../src/models/modelCatalog';
 import { samplerChoices } from '../../src/generation/samplers';
@@ -20,7 +21,7 @@ function settingsFrom(values: Record<string, unknown>): ExtensionSettings {
 test('the defaults match package.json\'s declared defaults', () => {
   const declared = Object.fromEntries(Object.entries(manifest.contributes.configuration.properties)
     .map(([key, p]) => [key.replace('inlineDiffusion.', ''), p.default]));
-  assert.deepEqual(declared, { ...DEFAULT_SETTINGS });
+  assert.deepEqual(declared, { ...DEFAULT_SETTINGS, ...DEFAULT_MODEL_SETTINGS });
   assert.deepEqual(settingsFrom({}), DEFAULT_SETTINGS);
 });
 

@@ -1,0 +1,156 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Command } from '../util/commandManager';
+import { catalogDownload, readCatalog, type CatalogEntry } from '../hub/catalog';
+import { HubError, formatBytes } from '../hub/hubError';
+import { downloadModel, type DownloadModelOptions, type InstalledModel } from '../hub/install';
+import { parseRepoId } from '../hub/hubClient';
+import { formatDownloadProgress, percentOf } from '../models/downloadProgress';
+import { readHfToken } from '../models/hfToken';
+import { familyName } from '../models/modelCatalog';
+import { describeInspection, inspectModelFolder } from '../models/modelInspect';
+import type { ModelLibrary } from '../models/modelLibrary';
+import { readModelSettings } from '../models/modelSettings';
+import { offerModelUse } from './modelUse';
+
+type Pick = vscode.QuickPickItem & { readonly entry?: CatalogEntry; readonly anyRepo?: true };
+
+/**
+ * "Download Model…": a catalog model (size, family, licence) or any Hugging Face repo id, fetched with a
+ * cancellable progress notification (bytes, speed, ETA) into the extension's global storage or the Hugging Face
+ * cache layout (setting `inlineDiffusion.downloadLocation`). The model appears only when every file is verified.
+ */
+export class DownloadModelCommand implements Command {
+  readonly id = 'inlineDiffusion.downloadModel';
+
+  constructor(
+    private readonly library: ModelLibrary,
+    private readonly secrets: vscode.SecretStorage,
+    private readonly catalogFile: string,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** Arg (tests, links): a catalog id or a repo id; else a quick pick. Returns the installed folder. */
+  async execute(arg?: unknown): Promise<string | undefined> {
+    let entries: CatalogEntry[] = [];
+    try {
+      entries = readCatalog(this.catalogFile).models.filter((m) => m.role === 'pipeline');
+    } catch (err) {
+      this.log.error((err as Error).message);
+    }
+    let target: { repoId: string; label: string; options: Partial<DownloadModelOptions> } | undefined;
+    if (typeof arg === 'string') {
+      const entry = entries.find((e) => e.id === arg);
+      target = entry ? this.fromEntry(entry) : this.fromRepo(arg);
+    } else {
+      target = await this.pick(entries);
+    }
+    if (!target) return undefined;
+    return this.download(target.repoId, target.label, target.options);
+  }
+
+  private fromEntry(e: CatalogEntry): { repoId: string; label: string; options: Partial<DownloadModelOptions> } {
+    return { repoId: e.repo, label: e.label, options: catalogDownload(e) };
+  }
+
+  private fromRepo(input: string): { repoId: string; label: string; options: Partial<DownloadModelOptions> } | undefined {
+    try {
+      const repoId = parseRepoId(input);
+      return { repoId, label: repoId, options: { repoId } };
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Inline Diffusion: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private async pick(entries: CatalogEntry[]): Promise<{ repoId: string; label: string; options: Partial<DownloadModelOptions> } | undefined> {
+    const items: Pick[] = [
+      ...entries.map((e): Pick => ({
+        label: e.label,
+        description: `${familyName(e.family)} · ${e.precision} · ~${formatBytes(e.approxBytes)}`,
+        detail: `${e.repo} · licence: ${e.license}${e.gated ? ' · gated: needs a Hugging Face token' : ''}${e.verified ? '' : ' · layout not verified'}`,
+        entry: e,
+      })),
+      { label: '$(search) Any Hugging Face repo id…', description: 'a repo with a diffusers ONNX pipeline (model_index.json, unet/model.onnx, …)', anyRepo: true },
+    ];
+    const choice = await vscode.window.showQuickPick(items, { title: 'Download a model', matchOnDescription: true, matchOnDetail: true });
+    if (!choice) return undefined;
+    if (choice.entry) return this.fromEntry(choice.entry);
+    const input = await vscode.window.showInputBox({
+      title: 'Hugging Face repo id', prompt: 'owner/name, or the repo\'s URL', placeHolder: 'onnx-community/stable-diffusion-v1-5-ONNX',
+      ignoreFocusOut: true,
+      validateInput: (v) => {
+        try {
+          parseRepoId(v);
+          return undefined;
+        } catch (err) {
+          return (err as Error).message;
+        }
+      },
+    });
+    return input === undefined ? undefined : this.fromRepo(input);
+  }
+
+  private async download(repoId: string, label: string, options: Partial<DownloadModelOptions>): Promise<string | undefined> {
+    const settings = readModelSettings((key) => vscode.workspace.getConfiguration('inlineDiffusion').get(key));
+    const hfCache = settings.downloadLocation === 'huggingFaceCache';
+    const token = await readHfToken(this.secrets);
+    let installed: InstalledModel;
+    try {
+      installed = await vscode.window.withProgress({
+        location: vscode.ProgressLocation.Notification, title: `Downloading ${label}`, cancellable: true,
+      }, async (progress, cancelToken) => {
+        const controller = new AbortController();
+        cancelToken.onCancellationRequested(() => controller.abort());
+        let lastPercent = 0;
+        return downloadModel({
+          ...options, repoId,
+          layout: hfCache ? 'hf-cache' : 'global',
+          root: hfCache ? this.library.hfCache : this.library.downloadRoot,
+          client: { token, log: (m) => this.log.info(m) }, // the client redacts the token from its messages
+          signal: controller.signal,
+          log: (m) => this.log.info(m),
+          onProgress: (p) => {
+            const percent = percentOf(p);
+            progress.report({ message: formatDownloadProgress(p), increment: Math.max(0, percent - lastPercent) });
+            lastPercent = Math.max(lastPercent, percent);
+          },
+        });
+      });
+    } catch (err) {
+      await this.explainFailure(label, err);
+      return undefined;
+    }
+    this.log.info(`installed ${installed.repoId}@${installed.commit} in ${installed.dir}${installed.alreadyInstalled ? ' (already there)' : ''}`);
+    this.library.changed();
+    let summary = path.basename(installed.dir);
+    try {
+      const inspection = await inspectModelFolder(installed.dir);
+      if (inspection.unsupported !== null) {
+        void vscode.window.showWarningMessage(`Inline Diffusion: downloaded ${label}, but ${inspection.unsupported}`);
+        return installed.dir;
+      }
+      summary = describeInspection(inspection);
+    } catch (err) {
+      void vscode.window.showWarningMessage(`Inline Diffusion: downloaded ${label}, but it does not read as a model: ${(err as Error).message}`);
+      return installed.dir;
+    }
+    void offerModelUse(installed.dir, `${installed.alreadyInstalled ? 'Already installed' : 'Downloaded'} ${label} (${summary}).`);
+    return installed.dir;
+  }
+
+  private async explainFailure(label: string, err: unknown): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    this.log.error(`download of ${label} failed: ${message}`);
+    if (err instanceof HubError && err.kind === 'cancelled') {
+      void vscode.window.showInformationMessage(`Inline Diffusion: ${message}`);
+      return;
+    }
+    if (err instanceof HubError && err.kind === 'needs-token') {
+      const choice = await vscode.window.showErrorMessage(`Inline Diffusion: ${message}`, 'Set Hugging Face Token');
+      if (choice === 'Set Hugging Face Token') await vscode.commands.executeCommand('inlineDiffusion.setHuggingFaceToken');
+      return;
+    }
+    void vscode.window.showErrorMessage(`Inline Diffusion: could not download ${label}: ${message}`);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The status bar item saying which execution provider runs the model (from each engine result), and — once per
+ * provider and reason — a warning when the requested GPU provider could not start: what is missing (onnxruntime's
+ * CUDA provider libraries, or CUDA 12 / cuDNN 9), that the generation went on on the CPU, and what to do.
+ */
+import * as vscode from 'vscode';
+import type { EngineResultInfo, Generator } from '../generation/generator';
+import { parseProviderFallback } from '../engine/providerFallback';
+import { Disposable } from '../util/disposable';
+import { diagnoseProviderFailure, libraryDirs } from './gpuDiagnosis';
+
+const NAMES: Readonly<Record<string, string>> = { cpu: 'CPU', cuda: 'CUDA', dml: 'DirectML', coreml: 'CoreML', webgpu: 'WebGPU' };
+export const INSTALL_GPU_COMMAND = 'inlineDiffusion.installGpuSupport';
+
+export function providerLabel(provider: string): string {
+  return NAMES[provider] ?? provider;
+}
+
+export class ProviderStatus extends Disposable {
+  private readonly item: vscode.StatusBarItem;
+  private readonly warned = new Set<string>();
+
+  constructor(
+    generator: Generator,
+    /** The binding folder the engine loads now (where CUDA provider libraries must be). */
+    private readonly bindingDir: () => string,
+  ) {
+    super();
+    this.item = this._register(vscode.window.createStatusBarItem('inlineDiffusion.executionProvider', vscode.StatusBarAlignment.Right, 100));
+    this.item.name = 'Inline Diffusion: execution provider';
+    this._register(generator.onEngineResult((r) => this.update(r)));
+  }
+
+  /** The item's text ("$(chip) CUDA") after the last result. */
+  get text(): string {
+    return this.item.text;
+  }
+
+  private update(r: EngineResultInfo): void {
+    if (this.isDisposed) return;
+    const label = providerLabel(r.executionProvider);
+    this.item.text = `$(chip) ${label}`;
+    this.item.tooltip = `Inline Diffusion runs on ${label} (setting: ${r.requested})`;
+    this.item.command = { command: 'workbench.action.openSettings', title: 'Execution provider', arguments: ['inlineDiffusion.executionProvider'] };
+    this.item.show();
+    for (const w of r.warnings) {
+      const fallback = parseProviderFallback(w);
+      if (fallback === undefined) continue;
+      const key = `${fallback.provider}\n${fallback.reason}`;
+      if (this.warned.has(key)) continue;
+      this.warned.add(key);
+      void this.explain(fallback.provider, fallback.ranOn, fallback.reason);
+    }
+  }
+
+  private async explain(provider: string, ranOn: string, reason: string): Promise<void> {
+    const d = diagnoseProviderFailure({ provider, reason, bindingDir: this.bindingDir(), libDirs: libraryDirs() });
+    const buttons = [...(d.offerInstall ? ['Install GPU Support (CUDA)'] : []), 'Use CPU Only'];
+    const choice = await vscode.window.showWarningMessage(
+      `Inline Diffusion: ${d.message} The image was generated on the ${providerLabel(ranOn)} instead.`, ...buttons);
+    if (choice === 'Install GPU Support (CUDA)') await vscode.commands.executeCommand(INSTALL_GPU_COMMAND);
+    else if (choice === 'Use CPU Only') {
+      await vscode.workspace.getConfiguration('inlineDiffusion').update('executionProvider', 'cpu', vscode.ConfigurationTarget.Global);
+    }
+  }
+}
