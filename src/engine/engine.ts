@@ -14,6 +14,7 @@ import type { LoadedModel, ModelInfo } from './modelTypes';
 import { providerOrder, unavailableProviders } from './onnx';
 import { runPipeline, throwIfCancelled } from './pipeline';
 import { formatProviderFallback } from './providerFallback';
+import { findPreviewDecoder, PreviewDecoder } from './previewDecoder';
 import { encodePng } from './png';
 import { validateRequest } from './request';
 import { ClipTokenizer } from './tokenizer';
@@ -106,6 +107,8 @@ interface CachedModel {
 export class Engine {
   private readonly log: EngineLog;
   private cached: CachedModel | null = null;
+  /** The TAESD preview decoder loaded for the cached model (null: none found, or it failed and previews stay linear). */
+  private previewDecoder: { readonly key: string; readonly decoder: PreviewDecoder | null } | null = null;
   private readonly tokenizers = new Map<string, ClipTokenizer>();
   /** Calls run one at a time (a second generate or a release waits for the one in flight). */
   private tail: Promise<unknown> = Promise.resolve();
@@ -200,7 +203,7 @@ export class Engine {
         model, scheduler: sampler.scheduler, promptIds, negativeIds,
         steps: req.steps, cfgScale: req.cfgScale, seeds, width: req.width, height: req.height,
         createRng: rngFactory(req.rng), initImage, strength: req.strength,
-        preview: req.previews ? makePreviewer(model.info.previewFactors) : undefined,
+        preview: req.previews ? await this.previewerFor(model, req) : undefined,
         signal,
         onStep: opts.onProgress,
       });
@@ -251,8 +254,41 @@ export class Engine {
 
   private async releaseNow(): Promise<void> {
     const cached = this.cached;
+    const preview = this.previewDecoder;
     this.cached = null;
+    this.previewDecoder = null;
     if (cached !== null) await cached.model.release();
+    if (preview?.decoder) await preview.decoder.release();
+  }
+
+  /** TAESD previews when the model folder (or INLINE_DIFFUSION_PREVIEW_DECODER) has a decoder, else the linear ones. */
+  private async previewerFor(model: LoadedModel, req: GenerateRequest): Promise<(latents: Float32Array, dims: readonly number[]) => RgbImage[] | Promise<RgbImage[]>> {
+    const linear = makePreviewer(model.info.previewFactors);
+    const file = model.info.latentChannels === 4 ? findPreviewDecoder(model.info.dir) : undefined;
+    const key = JSON.stringify([file, req.executionProvider, req.threads]);
+    if (this.previewDecoder?.key !== key) {
+      if (this.previewDecoder?.decoder) await this.previewDecoder.decoder.release();
+      let decoder: PreviewDecoder | null = null;
+      if (file !== undefined) {
+        try {
+          decoder = await PreviewDecoder.load(file, { executionProvider: req.executionProvider, threads: req.threads ?? undefined });
+          this.log('info', `step previews through the TAESD decoder ${file}`);
+        } catch (e) {
+          this.log('warn', `preview decoder ${file} could not be loaded, previews stay linear: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+      this.previewDecoder = { key, decoder };
+    }
+    const decoder = this.previewDecoder.decoder;
+    if (decoder === null) return linear;
+    return async (latents, dims) => {
+      try {
+        return await decoder.decode(latents, dims);
+      } catch (e) {
+        this.log('warn', `preview decoder failed, this preview is linear: ${e instanceof Error ? e.message : String(e)}`);
+        return linear(latents, dims);
+      }
+    };
   }
 
   private async tokenizerFor(dir: string): Promise<ClipTokenizer> {

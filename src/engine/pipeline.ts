@@ -47,8 +47,8 @@ export interface PipelineInput {
   readonly initImage: Float32Array | null;
   /** img2img strength in 0…1 (ignored for txt2img). */
   readonly strength: number;
-  /** Latents B×C×h×w → one preview per image; called after each step when given. */
-  readonly preview?: (latents: Float32Array, dims: readonly number[]) => RgbImage[];
+  /** Latents B×C×h×w → one preview per image (linear, or a TAESD session); called after each step when given. */
+  readonly preview?: (latents: Float32Array, dims: readonly number[]) => RgbImage[] | Promise<RgbImage[]>;
   readonly signal?: AbortSignal;
   readonly onStep?: (step: PipelineStep) => void;
   /** Monotonic clock in ms (performance.now by default). */
@@ -219,7 +219,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
     let previews: RgbImage[] = [];
     if (input.preview) {
       const previewStart = now();
-      previews = input.preview(result.predOriginalSample ?? latents, latentDims);
+      previews = await input.preview(result.predOriginalSample ?? latents, latentDims);
       timings.preview += now() - previewStart;
     }
     input.onStep?.({ step: s + 1, totalSteps: timesteps.length, stepMs, previews });
