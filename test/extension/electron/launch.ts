@@ -48,8 +48,10 @@ export async function launchElectron(workspaceDir: string, outputDir: string, op
   const app = await _electron.launch({
     executablePath: executable, timeout: 120_000,
     env: { ...(process.env as Record<string, string>), ...options.env },
-    args: [...dirs, ...extensionArgs, '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes',
-      '--disable-telemetry', '--disable-updates', '--no-sandbox', '--disable-gpu', '--new-window', workspaceDir],
+    // As VS Code's own smoke tests launch it (test/automation/src/electron.ts), plus a throwaway secret store.
+    args: [workspaceDir, ...dirs, ...extensionArgs, '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes',
+      '--disable-telemetry', '--disable-experiments', '--disable-updates', '--no-cached-data', '--use-inmemory-secretstorage',
+      '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
   });
   let closed = false;
   const close = async (): Promise<void> => {
