@@ -15,6 +15,14 @@ import { offerModelUse } from './modelUse';
 
 type Pick = vscode.QuickPickItem & { readonly entry?: CatalogEntry; readonly anyRepo?: true };
 
+interface Target {
+  readonly repoId: string;
+  readonly label: string;
+  readonly options: Partial<DownloadModelOptions>;
+  /** For a TAESD download: the decoder's path inside the repo. */
+  readonly previewDecoder?: string;
+}
+
 /**
  * "Download Model…": a catalog model (size, family, licence) or any Hugging Face repo id, fetched with a
  * cancellable progress notification (bytes, speed, ETA) into the extension's global storage or the Hugging Face
@@ -34,11 +42,11 @@ export class DownloadModelCommand implements Command {
   async execute(arg?: unknown): Promise<string | undefined> {
     let entries: CatalogEntry[] = [];
     try {
-      entries = readCatalog(this.catalogFile).models.filter((m) => m.role === 'pipeline');
+      entries = readCatalog(this.catalogFile).models;
     } catch (err) {
       this.log.error((err as Error).message);
     }
-    let target: { repoId: string; label: string; options: Partial<DownloadModelOptions> } | undefined;
+    let target: Target | undefined;
     if (typeof arg === 'string') {
       const entry = entries.find((e) => e.id === arg);
       target = entry ? this.fromEntry(entry) : this.fromRepo(arg);
@@ -46,14 +54,15 @@ export class DownloadModelCommand implements Command {
       target = await this.pick(entries);
     }
     if (!target) return undefined;
-    return this.download(target.repoId, target.label, target.options);
+    return this.download(target);
   }
 
-  private fromEntry(e: CatalogEntry): { repoId: string; label: string; options: Partial<DownloadModelOptions> } {
-    return { repoId: e.repo, label: e.label, options: catalogDownload(e) };
+  private fromEntry(e: CatalogEntry): Target {
+    const decoder = e.role === 'preview-decoder' && Array.isArray(e.files) ? e.files[0].path : undefined;
+    return { repoId: e.repo, label: e.label, options: catalogDownload(e), previewDecoder: decoder };
   }
 
-  private fromRepo(input: string): { repoId: string; label: string; options: Partial<DownloadModelOptions> } | undefined {
+  private fromRepo(input: string): Target | undefined {
     try {
       const repoId = parseRepoId(input);
       return { repoId, label: repoId, options: { repoId } };
@@ -63,11 +72,13 @@ export class DownloadModelCommand implements Command {
     }
   }
 
-  private async pick(entries: CatalogEntry[]): Promise<{ repoId: string; label: string; options: Partial<DownloadModelOptions> } | undefined> {
+  private async pick(entries: CatalogEntry[]): Promise<Target | undefined> {
     const items: Pick[] = [
       ...entries.map((e): Pick => ({
         label: e.label,
-        description: `${familyName(e.family)} · ${e.precision} · ~${formatBytes(e.approxBytes)}`,
+        description: e.role === 'preview-decoder'
+          ? `step previews for SD 1.x/2.x models · ~${formatBytes(e.approxBytes)}`
+          : `${familyName(e.family)} · ${e.precision} · ~${formatBytes(e.approxBytes)}`,
         detail: `${e.repo} · licence: ${e.license}${e.gated ? ' · gated: needs a Hugging Face token' : ''}${e.verified ? '' : ' · layout not verified'}`,
         entry: e,
       })),
@@ -91,7 +102,8 @@ export class DownloadModelCommand implements Command {
     return input === undefined ? undefined : this.fromRepo(input);
   }
 
-  private async download(repoId: string, label: string, options: Partial<DownloadModelOptions>): Promise<string | undefined> {
+  private async download(target: Target): Promise<string | undefined> {
+    const { repoId, label, options } = target;
     const settings = readModelSettings((key) => vscode.workspace.getConfiguration('inlineDiffusion').get(key));
     const hfCache = settings.downloadLocation === 'huggingFaceCache';
     const token = await readHfToken(this.secrets);
@@ -122,6 +134,13 @@ export class DownloadModelCommand implements Command {
       return undefined;
     }
     this.log.info(`installed ${installed.repoId}@${installed.commit} in ${installed.dir}${installed.alreadyInstalled ? ' (already there)' : ''}`);
+    if (target.previewDecoder !== undefined) {
+      const file = path.join(installed.dir, ...target.previewDecoder.split('/'));
+      await this.library.setPreviewDecoder(file);
+      this.library.changed();
+      void vscode.window.showInformationMessage(`Inline Diffusion: ${label} is installed; step previews of SD 1.x/2.x models now go through it.`);
+      return file;
+    }
     this.library.changed();
     let summary = path.basename(installed.dir);
     try {

@@ -12,6 +12,7 @@ import { imageFileName } from '../engine/outputFiles';
 import type { ModelInfo } from '../engine/modelTypes';
 import { describeModels, listModels, ModelInfoCache, type ModelEntry } from '../models/modelCatalog';
 import type { ModelLibrary } from '../models/modelLibrary';
+import { PREVIEW_DECODER_ENV } from '../engine/previewDecoder';
 import { PANEL_LIMITS } from '../panel/webviewMessageGuards';
 import { Disposable } from '../util/disposable';
 import { Emitter } from '../util/emitter';
@@ -47,7 +48,7 @@ export class Generator extends Disposable {
   /** Every engine result: which execution provider ran it and its warnings. */
   readonly onEngineResult = this.resultEmitter.event;
   /** Extra environment for the engine process (e.g. the GPU support copy of onnxruntime-node). */
-  private engineEnv: Record<string, string> = {};
+  private engineEnv: Record<string, string | undefined> = {};
   private restartWhenIdle = false;
 
   constructor(private readonly extensionPath: string, private readonly output: vscode.LogOutputChannel, private readonly library?: ModelLibrary) {
@@ -71,8 +72,10 @@ export class Generator extends Disposable {
       if (this.restartWhenIdle && this.service.queue.length === 0) this.restartEngine();
     }));
     if (library) {
+      this.engineEnv = previewEnv(library);
       this._register(library.onDidChange(() => {
         this.modelCache.forget();
+        this.setEngineEnv(previewEnv(library));
         this.settingsEmitter.fire();
       }));
     }
@@ -104,11 +107,17 @@ export class Generator extends Disposable {
   }
 
   /**
-   * Sets extra environment variables for the engine process; a running engine is restarted (now when idle, else
+   * Sets (or, with undefined, removes) environment variables of the engine process; a running engine is restarted (now when idle, else
    * after the queue empties) so the next generation sees them.
    */
-  setEngineEnv(extra: Record<string, string>): void {
-    this.engineEnv = { ...extra };
+  setEngineEnv(extra: Record<string, string | undefined>): void {
+    const env = { ...this.engineEnv };
+    for (const [key, value] of Object.entries(extra)) {
+      if (value === undefined) delete env[key];
+      else env[key] = value;
+    }
+    if (JSON.stringify(env) === JSON.stringify(this.engineEnv)) return;
+    this.engineEnv = env;
     if (!this.engine.isRunning) return;
     if (this.service.queue.length === 0) this.restartEngine();
     else this.restartWhenIdle = true;
@@ -212,6 +221,12 @@ export class Generator extends Disposable {
     else if (level === 'warn') this.output.warn(message);
     else this.output.info(message);
   }
+}
+
+/** The downloaded TAESD decoder for the engine's step previews (a model's own taesd/ folder wins there). */
+function previewEnv(library: ModelLibrary): Record<string, string | undefined> {
+  const file = library.previewDecoder();
+  return { [PREVIEW_DECODER_ENV]: file };
 }
 
 function firstLine(text: string): string {

@@ -82,6 +82,11 @@ export function diagnoseProviderFailure(o: DiagnoseOptions): GpuDiagnosis {
   return { problem: 'other', offerInstall: false, message: `${what} could not start: ${o.reason}` };
 }
 
+/** Whether an NVIDIA driver is loaded (Linux): without one, 'auto' not getting CUDA is no news. */
+export function hasNvidiaDriver(): boolean {
+  return exists('/proc/driver/nvidia/version') || exists('/dev/nvidiactl');
+}
+
 /** LD_LIBRARY_PATH's folders, then the usual system ones. */
 export function libraryDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   const fromEnv = (env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d !== '');

@@ -3,6 +3,7 @@
  * (kept in globalState), downloads in the extension's global storage (<globalStorage>/models), and the Hugging Face
  * cache. Fires onDidChange when a model is added or downloaded so the panel lists it.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
 import { hfCacheDir } from '../hub/hfCache';
@@ -13,6 +14,7 @@ import { listAllModels } from './modelList';
 import type { ModelSettings } from './modelSettings';
 
 const ADDED_KEY = 'inlineDiffusion.addedModels';
+const PREVIEW_KEY = 'inlineDiffusion.previewDecoder';
 
 export class ModelLibrary extends Disposable {
   private readonly changeEmitter = this._register(new Emitter<void>());
@@ -52,6 +54,16 @@ export class ModelLibrary extends Disposable {
   async remove(dir: string): Promise<void> {
     await this.state.update(ADDED_KEY, this.added().filter((d) => path.resolve(d) !== path.resolve(dir)));
     this.changeEmitter.fire();
+  }
+
+  /** The downloaded TAESD preview decoder (an .onnx file), if it is still there. */
+  previewDecoder(): string | undefined {
+    const v = this.state.get<unknown>(PREVIEW_KEY);
+    return typeof v === 'string' && fs.existsSync(v) ? v : undefined;
+  }
+
+  async setPreviewDecoder(file: string | undefined): Promise<void> {
+    await this.state.update(PREVIEW_KEY, file);
   }
 
   /** Tells listeners a download landed (the folder lists itself). */

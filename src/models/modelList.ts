@@ -36,7 +36,7 @@ export function listDownloadedModels(root: string): Array<{ dir: string; repoId:
   for (const name of names.sort()) {
     if (name.startsWith('.') || name.endsWith('.partial') || name.includes('.old-')) continue;
     const dir = path.join(root, name);
-    if (!fs.existsSync(path.join(dir, MANIFEST_FILE))) continue;
+    if (!fs.existsSync(path.join(dir, MANIFEST_FILE)) || !fs.existsSync(path.join(dir, 'model_index.json'))) continue; // not a pipeline (a TAESD decoder)
     const manifest = readManifest(dir);
     if (manifest === undefined) continue;
     out.push({ dir, repoId: manifest.repo, commit: manifest.commit });

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { EngineResultInfo, Generator } from '../generation/generator';
 import { parseProviderFallback } from '../engine/providerFallback';
 import { Disposable } from '../util/disposable';
-import { diagnoseProviderFailure, libraryDirs } from './gpuDiagnosis';
+import { diagnoseProviderFailure, hasNvidiaDriver, libraryDirs } from './gpuDiagnosis';
 
 const NAMES: Readonly<Record<string, string>> = { cpu: 'CPU', cuda: 'CUDA', dml: 'DirectML', coreml: 'CoreML', webgpu: 'WebGPU' };
 export const INSTALL_GPU_COMMAND = 'inlineDiffusion.installGpuSupport';
@@ -46,6 +46,10 @@ export class ProviderStatus extends Disposable {
     for (const w of r.warnings) {
       const fallback = parseProviderFallback(w);
       if (fallback === undefined) continue;
+      if (r.requested === 'auto' && fallback.provider === 'cuda' && !hasNvidiaDriver()) {
+        this.item.tooltip = `${this.item.tooltip} — no NVIDIA driver found, so CUDA is not used`;
+        continue; // 'auto' on a machine without an NVIDIA GPU: the CPU is the expected outcome, no warning
+      }
       const key = `${fallback.provider}\n${fallback.reason}`;
       if (this.warned.has(key)) continue;
       this.warned.add(key);

@@ -46,12 +46,22 @@ function familyModel(dir: string, family: 'lcm' | 'sd-turbo' | 'sdxl'): string {
   return dir;
 }
 
+/** A TAESD repo as deinferno/taesd-onnx lays it out; the tiny model's VAE decoder stands in for the decoder. */
+function taesdRepo(modelDir: string): string {
+  const dir = path.join(root, 'taesd-repo');
+  fs.mkdirSync(path.join(dir, 'vae_decoder'), { recursive: true });
+  fs.copyFileSync(path.join(modelDir, 'vae_decoder', 'model.onnx'), path.join(dir, 'vae_decoder', 'model.onnx'));
+  fs.writeFileSync(path.join(dir, 'README.md'), '# taesd\n');
+  return dir;
+}
+
 before(async () => {
   const repoDir = buildTinyModel(path.join(root, 'repo'), { seed: 5 });
   hub = await FakeHub.start([
     { repoId: 'test-org/tiny-sd', dir: repoDir },
     { repoId: 'gated/tiny-sd', dir: repoDir, requiredToken: TOKEN },
     { repoId: 'test-org/tiny-cached', dir: repoDir },
+    { repoId: 'deinferno/taesd-onnx', dir: taesdRepo(repoDir) },
   ]);
   process.env.HF_ENDPOINT = hub.endpoint;
   process.env.HF_HUB_CACHE = hfCache;
@@ -121,7 +131,7 @@ test('a gated repo asks for a token; the token goes to SecretStorage, the retry 
   assert.ok(!shown.includes('SECRETtoken'), 'the token must never be shown');
 });
 
-test('a cancelled download installs nothing; the next one resumes and installs', async () => {
+test('a cancelled download installs nothing and says it was cancelled', async () => {
   hub.faults.throttleBytesPerSec = 200_000;
   stub.progressControl.cancelAfterReports = 2;
   assert.equal(await stub.vscode.commands.executeCommand('inlineDiffusion.downloadModel', 'test-org/tiny-cached'), undefined);
@@ -182,4 +192,23 @@ test('a generation asked for CUDA on a machine without it runs on the CPU; the s
   assert.ok(warning, JSON.stringify(stub.messages));
   assert.match(warning[1], /CUDA provider libraries are missing|CUDA 12 and cuDNN 9/);
   assert.match(warning[1], /generated on the CPU instead/);
+});
+
+test('the TAESD catalog entry installs a preview decoder: the next generation previews at full size through it', async () => {
+  const file = await stub.vscode.commands.executeCommand('inlineDiffusion.downloadModel', 'taesd') as string;
+  assert.equal(file, path.join(storage, 'models', 'deinferno--taesd-onnx', 'vae_decoder', 'model.onnx'));
+  assert.match(lastMessage()?.[1] ?? '', /step previews .* now go through it/);
+  assert.ok(!(await api.generator.panelSetup()).models.some((m) => m.label.includes('taesd')), 'a decoder is no model');
+  const setup = await api.generator.panelSetup();
+  const embedded = setup.models.find((m) => m.label.includes('(embedded)'));
+  const sizes: string[] = [];
+  const sub = api.generator.service.onProgress((p) => sizes.push(...p.previews.map((im) => `${im.width}x${im.height}`)));
+  try {
+    const job = await api.generator.enqueue({ ...setup.defaults, model: embedded?.id ?? '', prompt: 'a blue square', steps: 2, randomSeed: false, seed: 2 }, 'altText');
+    const outcome = await job.done;
+    assert.equal(outcome.status, 'finished', outcome.status === 'failed' ? outcome.error.message : '');
+  } finally {
+    sub.dispose();
+  }
+  assert.deepEqual(sizes, ['64x64', '64x64']); // linear previews of this model would be 8x8
 });
