@@ -68,17 +68,19 @@ test('precision from the UNet size: SD 1.5 fp16 1.72 GB, fp32 3.44 GB; tiny or S
     ['fp16', 'fp32', 'unknown', 'unknown']);
 });
 
-test('listing: downloads with a manifest only (not .partial), each folder once, setting first', () => {
+test('listing: downloads with a manifest and a pipeline only (not .partial, not a TAESD decoder), each folder once, setting first', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'model-list-'));
-  const mk = (name: string, manifest: boolean): string => {
+  const mk = (name: string, manifest: boolean, pipeline = true): string => {
     const d = path.join(root, 'models', name);
     fs.mkdirSync(d, { recursive: true });
     if (manifest) fs.writeFileSync(path.join(d, 'manifest.json'), JSON.stringify({ repo: name.replace('--', '/'), commit: 'c'.repeat(40) }));
+    if (pipeline) fs.writeFileSync(path.join(d, 'model_index.json'), '{}');
     return d;
   };
   const a = mk('org--a', true);
   mk('org--b.partial', true);
   mk('org--c', false);
+  mk('deinferno--taesd-onnx', true, false); // a preview decoder, no pipeline
   assert.deepEqual(listDownloadedModels(path.join(root, 'models')).map((m) => m.repoId), ['org/a']);
   const entries = listAllModels({ setting: a, workspaceFolder: undefined, embeddedDir: '/ext/models/shapes-64', added: [a, '/m/x'], downloadRoot: path.join(root, 'models') });
   assert.deepEqual(entries.map((e) => [e.label, e.source]), [['org--a (setting)', 'setting'], ['shapes-64 (embedded)', 'embedded'], ['x (added)', 'added']]);
