@@ -3,22 +3,15 @@
  * Models" (k-diffusion `sample_euler`), as diffusers' EulerDiscreteScheduler. Symbols: `sigma` σᵢ, `sigmaHat` σ̂
  * (σ raised by the churn γ), `derivative` d, `dt` σᵢ₊₁ − σ̂.
  */
-import { drawNoise, f32, readEnum, readNumber, torchLinspaceF32, type RawConfig } from './common';
+import { drawNoise, f32, readEnum, readNumber, type RawConfig } from './common';
+import { DiscreteSigmaScheduler } from './discreteSigmaScheduler';
 import {
-  addNoiseWithSigma, convertSigmas, denoise, discreteTimesteps, initNoiseSigmaFor, interpolateSigmas,
-  logSigmasF32, readSigmaBaseConfig, readSigmaSchedule, requireTimesteps, scaleBySigma, sigmaToT, StepIndex,
-  trainSigmas, type SigmaBaseConfig, type SigmaSchedule,
+  denoise, discreteSigmaSchedule, readSigmaBaseConfig, readSigmaSchedule, type DiscreteSigmaGrid, type SigmaBaseConfig,
 } from './sigmas';
-import type { Scheduler, StepOptions, StepResult } from './types';
+import type { StepOptions, StepResult } from './types';
 
-export interface EulerConfig extends SigmaBaseConfig {
-  readonly interpolationType: 'linear' | 'log_linear';
-  readonly sigmaSchedule: SigmaSchedule;
-  /** Ends of the Karras/exponential grid (null: the interpolated σs' ends). */
-  readonly sigmaMin: number | null;
-  readonly sigmaMax: number | null;
+export interface EulerConfig extends SigmaBaseConfig, Required<DiscreteSigmaGrid> {
   readonly timestepType: 'discrete' | 'continuous';
-  readonly finalSigmasType: 'zero' | 'sigma_min';
 }
 
 /** Karras' stochastic churn (diffusers' `step` arguments): γ = min(s_churn/N, √2−1) where s_tmin ≤ σ ≤ s_tmax. */
@@ -42,62 +35,25 @@ export function readEulerConfig(raw: RawConfig): EulerConfig {
   };
 }
 
-export class EulerDiscreteScheduler implements Scheduler {
+export class EulerDiscreteScheduler extends DiscreteSigmaScheduler<EulerConfig> {
   readonly order = 1;
-  readonly config: EulerConfig;
-  timesteps: number[] = [];
-  /** σ per timestep plus the final σ (float32). */
-  sigmas: Float32Array;
-  private readonly trainSigmas: Float32Array;
-  private readonly index = new StepIndex();
 
   constructor(config: RawConfig) {
-    this.config = readEulerConfig(config);
-    this.trainSigmas = trainSigmas(this.config);
-    this.sigmas = Float32Array.from([...this.trainSigmas].reverse().concat(0));
-  }
-
-  get initNoiseSigma(): number {
-    return initNoiseSigmaFor(this.sigmas, this.config.timestepSpacing);
-  }
-
-  /** The index of the first step, for a loop that starts mid-schedule (diffusers `set_begin_index`). */
-  setBeginIndex(beginIndex: number): void {
-    this.index.begin = beginIndex;
+    super('EulerDiscreteScheduler', readEulerConfig(config));
   }
 
   setTimesteps(numInferenceSteps: number): void {
     const c = this.config;
-    let timesteps = discreteTimesteps(c.timestepSpacing, c.numTrainTimesteps, numInferenceSteps, c.stepsOffset);
-    const logSigmas = logSigmasF32(this.trainSigmas);
-    let sigmas: ArrayLike<number>;
-    if (c.interpolationType === 'linear') sigmas = interpolateSigmas(timesteps, this.trainSigmas);
-    else {
-      // diffusers: torch.linspace(log σ_min, log σ_max, n + 1).exp() — n + 1 σs, then the final σ appended
-      const lo = f32(Math.log(this.trainSigmas[this.trainSigmas.length - 1]));
-      const hi = f32(Math.log(this.trainSigmas[0]));
-      sigmas = torchLinspaceF32(lo, hi, numInferenceSteps + 1).map((v) => Math.exp(v));
-    }
-    if (c.sigmaSchedule !== 'interpolated') {
-      sigmas = convertSigmas(c.sigmaSchedule, sigmas, numInferenceSteps, c.sigmaMin, c.sigmaMax);
-      timesteps = Array.from(sigmas, (s) => sigmaToT(s, logSigmas));
-    }
-    const sigmaLast = c.finalSigmasType === 'sigma_min' ? this.trainSigmas[0] : 0;
-    this.sigmas = Float32Array.from([...Array.from(sigmas), sigmaLast]);
+    const { sigmas, timesteps } = discreteSigmaSchedule(c, this.trainSigmas, numInferenceSteps);
+    this.sigmas = sigmas;
     this.timesteps = c.timestepType === 'continuous' && c.predictionType === 'v_prediction'
-      ? Array.from(this.sigmas.subarray(0, this.sigmas.length - 1), (s) => f32(0.25 * f32(Math.log(s))))
-      : timesteps.map(f32);
+      ? Array.from(sigmas.subarray(0, sigmas.length - 1), (s) => f32(0.25 * f32(Math.log(s))))
+      : timesteps;
     this.index.reset();
   }
 
-  scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
-    requireTimesteps(this.timesteps, 'EulerDiscreteScheduler');
-    return scaleBySigma(sample, this.sigmas[this.index.at(this.timesteps, timestep)]);
-  }
-
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, opts: EulerStepOptions = {}): StepResult {
-    requireTimesteps(this.timesteps, 'EulerDiscreteScheduler');
-    const i = this.index.at(this.timesteps, timestep);
+    const i = this.stepIndexOf(timestep);
     const { sChurn = 0, sTmin = 0, sTmax = Infinity, sNoise = 1 } = opts;
     const sigma = this.sigmas[i];
     // 1. churn: raise σ to σ̂ = σ(1 + γ) by adding fresh noise of variance σ̂² − σ²
@@ -116,10 +72,5 @@ export class EulerDiscreteScheduler implements Scheduler {
     const prevSample = x.map((v, k) => v + f32(f32(f32(v - predOriginalSample[k]) / sigmaHat) * dt));
     this.index.current = i + 1;
     return { prevSample, predOriginalSample };
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
-    requireTimesteps(this.timesteps, 'EulerDiscreteScheduler');
-    return addNoiseWithSigma(original, noise, this.sigmas[this.index.forNoise(this.timesteps, timestep)]);
   }
 }

@@ -4,11 +4,9 @@
  * noise added), `sigmaDown` σ↓ (the deterministic target), `derivative` d.
  */
 import { drawNoise, f32, getAncestralStep, type RawConfig } from './common';
-import {
-  addNoiseWithSigma, denoise, discreteTimesteps, initNoiseSigmaFor, interpolateSigmas, readSigmaBaseConfig,
-  requireTimesteps, scaleBySigma, StepIndex, trainSigmas, type SigmaBaseConfig,
-} from './sigmas';
-import type { Scheduler, StepOptions, StepResult } from './types';
+import { DiscreteSigmaScheduler } from './discreteSigmaScheduler';
+import { denoise, discreteSigmaSchedule, readSigmaBaseConfig, type SigmaBaseConfig } from './sigmas';
+import type { StepOptions, StepResult } from './types';
 
 export type EulerAncestralConfig = SigmaBaseConfig;
 
@@ -20,47 +18,21 @@ export function readEulerAncestralConfig(raw: RawConfig): EulerAncestralConfig {
   return config;
 }
 
-export class EulerAncestralDiscreteScheduler implements Scheduler {
+export class EulerAncestralDiscreteScheduler extends DiscreteSigmaScheduler<EulerAncestralConfig> {
   readonly order = 1;
-  readonly config: EulerAncestralConfig;
-  timesteps: number[] = [];
-  /** σ per timestep plus the final 0 (float32). */
-  sigmas: Float32Array;
-  private readonly trainSigmas: Float32Array;
-  private readonly index = new StepIndex();
 
   constructor(config: RawConfig) {
-    this.config = readEulerAncestralConfig(config);
-    this.trainSigmas = trainSigmas(this.config);
-    this.sigmas = Float32Array.from([...this.trainSigmas].reverse().concat(0));
-  }
-
-  get initNoiseSigma(): number {
-    return initNoiseSigmaFor(this.sigmas, this.config.timestepSpacing);
-  }
-
-  /** The index of the first step, for a loop that starts mid-schedule (diffusers `set_begin_index`). */
-  setBeginIndex(beginIndex: number): void {
-    this.index.begin = beginIndex;
+    super('EulerAncestralDiscreteScheduler', readEulerAncestralConfig(config));
   }
 
   setTimesteps(numInferenceSteps: number): void {
-    const c = this.config;
-    const timesteps = discreteTimesteps(c.timestepSpacing, c.numTrainTimesteps, numInferenceSteps, c.stepsOffset);
-    this.sigmas = Float32Array.from([...interpolateSigmas(timesteps, this.trainSigmas), 0]);
-    this.timesteps = timesteps;
+    ({ sigmas: this.sigmas, timesteps: this.timesteps } = discreteSigmaSchedule(this.config, this.trainSigmas, numInferenceSteps));
     this.index.reset();
-  }
-
-  scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
-    requireTimesteps(this.timesteps, 'EulerAncestralDiscreteScheduler');
-    return scaleBySigma(sample, this.sigmas[this.index.at(this.timesteps, timestep)]);
   }
 
   /** Needs `opts.generator`: every step adds fresh noise. */
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, opts: StepOptions = {}): StepResult {
-    requireTimesteps(this.timesteps, 'EulerAncestralDiscreteScheduler');
-    const i = this.index.at(this.timesteps, timestep);
+    const i = this.stepIndexOf(timestep);
     const sigma = this.sigmas[i];
     // 1. x̂₀ from the model output
     const predOriginalSample = denoise(this.config.predictionType, modelOutput, sample, sigma);
@@ -75,10 +47,5 @@ export class EulerAncestralDiscreteScheduler implements Scheduler {
     });
     this.index.current = i + 1;
     return { prevSample, predOriginalSample };
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
-    requireTimesteps(this.timesteps, 'EulerAncestralDiscreteScheduler');
-    return addNoiseWithSigma(original, noise, this.sigmas[this.index.forNoise(this.timesteps, timestep)]);
   }
 }

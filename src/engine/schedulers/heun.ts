@@ -4,12 +4,11 @@
  * Symbols: `derivative` d, `prevDerivative` d of the first (Euler) stage, `dt` σᵢ₊₁ − σᵢ.
  */
 import { clampInto, f32, readBool, readNumber, type RawConfig } from './common';
+import { DiscreteSigmaScheduler } from './discreteSigmaScheduler';
 import {
-  addNoiseWithSigma, convertSigmas, denoise, discreteTimesteps, initNoiseSigmaFor, interpolateSigmas, logSigmasF32,
-  readSigmaBaseConfig, readSigmaSchedule, requireTimesteps, scaleBySigma, sigmaToT, StepIndex, trainSigmas,
-  type SigmaBaseConfig, type SigmaSchedule,
+  denoise, discreteSigmaSchedule, readSigmaBaseConfig, readSigmaSchedule, type SigmaBaseConfig, type SigmaSchedule,
 } from './sigmas';
-import type { Scheduler, StepOptions, StepResult } from './types';
+import type { StepOptions, StepResult } from './types';
 
 export interface HeunConfig extends SigmaBaseConfig {
   readonly sigmaSchedule: SigmaSchedule;
@@ -35,25 +34,16 @@ interface FirstStage {
   readonly sample: Float32Array;
 }
 
-export class HeunDiscreteScheduler implements Scheduler {
+export class HeunDiscreteScheduler extends DiscreteSigmaScheduler<HeunConfig> {
   readonly order = 2;
-  readonly config: HeunConfig;
   /** [t₀, t₁, t₁, t₂, t₂, …] after setTimesteps. */
-  timesteps: number[] = [];
+  declare timesteps: number[];
   /** [σ₀, σ₁, σ₁, σ₂, σ₂, …, 0] (float32). */
-  sigmas: Float32Array;
-  private readonly trainSigmas: Float32Array;
-  private readonly index = new StepIndex();
+  declare sigmas: Float32Array;
   private firstStage: FirstStage | null = null;
 
   constructor(config: RawConfig) {
-    this.config = readHeunConfig(config);
-    this.trainSigmas = trainSigmas(this.config);
-    this.sigmas = Float32Array.from([...this.trainSigmas].reverse().concat(0));
-  }
-
-  get initNoiseSigma(): number {
-    return initNoiseSigmaFor(this.sigmas, this.config.timestepSpacing);
+    super('HeunDiscreteScheduler', readHeunConfig(config));
   }
 
   /** True when the next step is an interval's first (Euler) stage. */
@@ -61,37 +51,17 @@ export class HeunDiscreteScheduler implements Scheduler {
     return this.firstStage === null;
   }
 
-  /** The index of the first step, for a loop that starts mid-schedule (diffusers `set_begin_index`). */
-  setBeginIndex(beginIndex: number): void {
-    this.index.begin = beginIndex;
-  }
-
   setTimesteps(numInferenceSteps: number): void {
-    const c = this.config;
-    let timesteps = discreteTimesteps(c.timestepSpacing, c.numTrainTimesteps, numInferenceSteps, c.stepsOffset);
-    let sigmas: number[] = interpolateSigmas(timesteps, this.trainSigmas);
-    if (c.sigmaSchedule !== 'interpolated') {
-      const logSigmas = logSigmasF32(this.trainSigmas);
-      sigmas = convertSigmas(c.sigmaSchedule, sigmas, numInferenceSteps);
-      timesteps = sigmas.map((s) => sigmaToT(s, logSigmas));
-    }
-    const s = Float32Array.from([...sigmas, 0]);
+    const { sigmas, timesteps } = discreteSigmaSchedule(this.config, this.trainSigmas, numInferenceSteps);
     // 1. double every σ but the first and the last, every timestep but the first
-    this.sigmas = Float32Array.from([s[0], ...Array.from(s.subarray(1, s.length - 1)).flatMap((v) => [v, v]), 0]);
-    const t = timesteps.map(f32);
-    this.timesteps = [t[0], ...t.slice(1).flatMap((v) => [v, v])];
+    this.sigmas = Float32Array.from([sigmas[0], ...Array.from(sigmas.subarray(1, sigmas.length - 1)).flatMap((v) => [v, v]), 0]);
+    this.timesteps = [timesteps[0], ...timesteps.slice(1).flatMap((v) => [v, v])];
     this.firstStage = null;
     this.index.reset();
   }
 
-  scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
-    requireTimesteps(this.timesteps, 'HeunDiscreteScheduler');
-    return scaleBySigma(sample, this.sigmas[this.index.at(this.timesteps, timestep)]);
-  }
-
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _opts?: StepOptions): StepResult {
-    requireTimesteps(this.timesteps, 'HeunDiscreteScheduler');
-    const i = this.index.at(this.timesteps, timestep);
+    const i = this.stepIndexOf(timestep);
     const first = this.firstStage;
     const sigma = first === null ? this.sigmas[i] : this.sigmas[i - 1];
     const sigmaNext = first === null ? this.sigmas[i + 1] : this.sigmas[i];
@@ -115,10 +85,5 @@ export class HeunDiscreteScheduler implements Scheduler {
     }
     this.index.current = i + 1;
     return { prevSample, predOriginalSample };
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
-    requireTimesteps(this.timesteps, 'HeunDiscreteScheduler');
-    return addNoiseWithSigma(original, noise, this.sigmas[this.index.forNoise(this.timesteps, timestep)]);
   }
 }

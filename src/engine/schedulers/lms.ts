@@ -5,12 +5,11 @@
  * is a polynomial of degree < 4, so Gauss–Legendre with 4 nodes is exact.
  */
 import { f32, type RawConfig } from './common';
+import { DiscreteSigmaScheduler } from './discreteSigmaScheduler';
 import {
-  addNoiseWithSigma, convertSigmas, denoise, discreteTimesteps, initNoiseSigmaFor, interpolateSigmas, logSigmasF32,
-  readSigmaBaseConfig, readSigmaSchedule, requireTimesteps, scaleBySigma, sigmaToT, StepIndex, trainSigmas,
-  type SigmaBaseConfig, type SigmaSchedule,
+  denoise, discreteSigmaSchedule, readSigmaBaseConfig, readSigmaSchedule, type SigmaBaseConfig, type SigmaSchedule,
 } from './sigmas';
-import type { Scheduler, StepOptions, StepResult } from './types';
+import type { StepOptions, StepResult } from './types';
 
 export interface LmsConfig extends SigmaBaseConfig {
   readonly sigmaSchedule: SigmaSchedule;
@@ -48,55 +47,23 @@ export function lmsCoefficient(sigmas: Float32Array, order: number, t: number, j
   return sum * half;
 }
 
-export class LMSDiscreteScheduler implements Scheduler {
+export class LMSDiscreteScheduler extends DiscreteSigmaScheduler<LmsConfig> {
   readonly order = 1;
-  readonly config: LmsConfig;
-  timesteps: number[] = [];
-  /** σ per timestep plus the final 0 (float32). */
-  sigmas: Float32Array;
-  private readonly trainSigmas: Float32Array;
-  private readonly index = new StepIndex();
   /** The last ≤ 4 derivatives, oldest first. */
   private derivatives: Float32Array[] = [];
 
   constructor(config: RawConfig) {
-    this.config = readLmsConfig(config);
-    this.trainSigmas = trainSigmas(this.config);
-    this.sigmas = Float32Array.from([...this.trainSigmas].reverse().concat(0));
-  }
-
-  get initNoiseSigma(): number {
-    return initNoiseSigmaFor(this.sigmas, this.config.timestepSpacing);
-  }
-
-  /** The index of the first step, for a loop that starts mid-schedule (diffusers `set_begin_index`). */
-  setBeginIndex(beginIndex: number): void {
-    this.index.begin = beginIndex;
+    super('LMSDiscreteScheduler', readLmsConfig(config));
   }
 
   setTimesteps(numInferenceSteps: number): void {
-    const c = this.config;
-    let timesteps = discreteTimesteps(c.timestepSpacing, c.numTrainTimesteps, numInferenceSteps, c.stepsOffset);
-    let sigmas: number[] = interpolateSigmas(timesteps, this.trainSigmas);
-    if (c.sigmaSchedule !== 'interpolated') {
-      const logSigmas = logSigmasF32(this.trainSigmas);
-      sigmas = convertSigmas(c.sigmaSchedule, sigmas, numInferenceSteps);
-      timesteps = sigmas.map((s) => sigmaToT(s, logSigmas));
-    }
-    this.sigmas = Float32Array.from([...sigmas, 0]);
-    this.timesteps = timesteps.map(f32);
+    ({ sigmas: this.sigmas, timesteps: this.timesteps } = discreteSigmaSchedule(this.config, this.trainSigmas, numInferenceSteps));
     this.derivatives = [];
     this.index.reset();
   }
 
-  scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
-    requireTimesteps(this.timesteps, 'LMSDiscreteScheduler');
-    return scaleBySigma(sample, this.sigmas[this.index.at(this.timesteps, timestep)]);
-  }
-
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _opts?: StepOptions): StepResult {
-    requireTimesteps(this.timesteps, 'LMSDiscreteScheduler');
-    const i = this.index.at(this.timesteps, timestep);
+    const i = this.stepIndexOf(timestep);
     const sigma = this.sigmas[i];
     // 1. x̂₀ and d = (x − x̂₀)/σ, kept in a window of the last 4
     const predOriginalSample = denoise(this.config.predictionType, modelOutput, sample, sigma);
@@ -115,10 +82,5 @@ export class LMSDiscreteScheduler implements Scheduler {
     const prevSample = sample.map((x, k) => x + update[k]);
     this.index.current = i + 1;
     return { prevSample, predOriginalSample };
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
-    requireTimesteps(this.timesteps, 'LMSDiscreteScheduler');
-    return addNoiseWithSigma(original, noise, this.sigmas[this.index.forNoise(this.timesteps, timestep)]);
   }
 }

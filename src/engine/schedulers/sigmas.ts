@@ -6,7 +6,7 @@
  */
 import {
   alphasCumprodFrom, BASE_DEFAULTS, betasForSchedule, checkInferenceSteps, f32, getSigmasKarras, indexForTimestep, interp, numpyArange,
-  numpyLinspace, readBaseConfig, readBool, roundHalfEven, sigmasFromAlphasCumprod, spacedTimesteps,
+  numpyLinspace, readBaseConfig, readBool, roundHalfEven, sigmasFromAlphasCumprod, spacedTimesteps, torchLinspaceF32,
   type BaseConfig, type PredictionType, type RawConfig, type TimestepSpacing,
 } from './common';
 
@@ -119,6 +119,53 @@ export function convertSigmas(
 /** σ at each timestep by linear interpolation in t over the training σs (`np.interp`), in double. */
 export function interpolateSigmas(timesteps: readonly number[], trainSigmas: Float32Array): number[] {
   return interp(timesteps, Array.from(trainSigmas, (_, i) => i), trainSigmas);
+}
+
+/** The σ-grid keys of Euler, Euler a, Heun and LMS beyond SigmaBaseConfig (absent: diffusers' default). */
+export interface DiscreteSigmaGrid {
+  readonly sigmaSchedule?: SigmaSchedule;
+  /** Euler's `interpolation_type`: `log_linear` takes n + 1 σs uniform in log σ instead of interpolating. */
+  readonly interpolationType?: 'linear' | 'log_linear';
+  /** Ends of the Karras/exponential grid (null: the interpolated σs' ends). */
+  readonly sigmaMin?: number | null;
+  readonly sigmaMax?: number | null;
+  readonly finalSigmasType?: 'zero' | 'sigma_min';
+}
+
+/**
+ * The `set_timesteps` σ schedule of Euler, Euler a, Heun and LMS (diffusers): timesteps by the spacing; σ
+ * interpolated at them over the training σs; optionally a Karras or exponential grid of n σs between those σs' ends,
+ * its timesteps mapped back through σ→t; then the final σ (0, or σ_min with final_sigmas_type "sigma_min").
+ * Returns the σs (float32, the final one included) and the float32 timesteps.
+ */
+export function discreteSigmaSchedule(
+  config: SigmaBaseConfig & DiscreteSigmaGrid, trainSigmas: Float32Array, n: number,
+): { sigmas: Float32Array; timesteps: number[] } {
+  let timesteps = discreteTimesteps(config.timestepSpacing, config.numTrainTimesteps, n, config.stepsOffset);
+  // 1. σ at each timestep
+  let sigmas = config.interpolationType === 'log_linear'
+    ? logLinearSigmas(trainSigmas, n + 1)
+    : interpolateSigmas(timesteps, trainSigmas);
+  // 2. a Karras / exponential grid instead, with fractional timesteps
+  const schedule = config.sigmaSchedule ?? 'interpolated';
+  if (schedule !== 'interpolated') {
+    const logSigmas = logSigmasF32(trainSigmas);
+    sigmas = convertSigmas(schedule, sigmas, n, config.sigmaMin ?? null, config.sigmaMax ?? null);
+    timesteps = sigmas.map((s) => sigmaToT(s, logSigmas));
+  }
+  // 3. the final σ
+  const sigmaLast = config.finalSigmasType === 'sigma_min' ? trainSigmas[0] : 0;
+  return { sigmas: Float32Array.from([...sigmas, sigmaLast]), timesteps: timesteps.map(f32) };
+}
+
+/**
+ * Euler's log-linear σs, diffusers' `torch.linspace(log σ_max, log σ_min, count).exp()`: `count` σs (n + 1 of them
+ * there, before the final σ is appended), float32 logs and float32 σs.
+ */
+function logLinearSigmas(trainSigmas: Float32Array, count: number): number[] {
+  const logSigmaMax = f32(Math.log(trainSigmas[trainSigmas.length - 1]));
+  const logSigmaMin = f32(Math.log(trainSigmas[0]));
+  return Array.from(torchLinspaceF32(logSigmaMax, logSigmaMin, count).map((v) => Math.exp(v)));
 }
 
 /** √(σ² + 1) in float32, the input scale of the σ-parameterised samplers. */
