@@ -4,17 +4,17 @@
  * take a 1st/2nd/3rd-order step in λ (update formulas in dpmSolverUpdates.ts).
  */
 import {
-  batchOf, drawNoise, f32, numpyLinspace, readBool, readEnum, roundHalfEven, sigmasFromAlphasCumprod, thresholdSample,
-  type RawConfig,
+  batchOf, drawNoise, f32, readBool, readEnum, sigmasFromAlphasCumprod, thresholdSample, type RawConfig,
 } from './common';
 import { dpmSolverUpdate, type DpmAlgorithm, type DpmSolverType } from './dpmSolverUpdates';
-import {
-  alphaSigmaFromSigma, convertSigmas, interpolateSigmas, lambdaOf, logSigmasF32, multistepTimesteps,
-  readSigmaBaseConfig, requireTimesteps, sigmaToT, StepIndex, trainAlphasCumprod,
-  type SigmaBaseConfig, type SigmaSchedule,
-} from './sigmas';
 import { readMultistepExtras, readNumberOrInfinity, type MultistepExtras } from './multistepConfig';
-import type { Scheduler, StepOptions, StepResult } from './types';
+import {
+  dataFromNoise, dataPrediction, MultistepScheduler, multistepSigmaGrid, noiseFromData, noisePrediction,
+} from './multistepScheduler';
+import {
+  alphaSigmaFromSigma, lambdaOf, multistepTimesteps, readSigmaBaseConfig, type SigmaBaseConfig, type SigmaSchedule,
+} from './sigmas';
+import type { StepOptions, StepResult } from './types';
 
 export interface DpmSolverConfig extends SigmaBaseConfig, MultistepExtras {
   readonly algorithmType: DpmAlgorithm;
@@ -53,76 +53,40 @@ export function readDpmSolverConfig(raw: RawConfig): DpmSolverConfig {
   };
 }
 
-export class DPMSolverMultistepScheduler implements Scheduler {
-  readonly order = 1;
-  readonly initNoiseSigma = 1;
-  readonly config: DpmSolverConfig;
-  timesteps: number[] = [];
-  /** σ per timestep plus the final σ (float32). */
-  sigmas = new Float32Array(0);
-  private readonly alphasCumprod: Float32Array;
-  private readonly index = new StepIndex(true);
-  /** The last `solver_order` converted model outputs, newest last (null until filled). */
-  private modelOutputs: Array<Float32Array | null> = [];
-  private lowerOrderNums = 0;
-
+export class DPMSolverMultistepScheduler extends MultistepScheduler<DpmSolverConfig> {
   constructor(config: RawConfig) {
-    this.config = readDpmSolverConfig(config);
-    this.alphasCumprod = trainAlphasCumprod(this.config);
-  }
-
-  /** The index of the first step, for a loop that starts mid-schedule (diffusers `set_begin_index`). */
-  setBeginIndex(beginIndex: number): void {
-    this.index.begin = beginIndex;
+    super('DPMSolverMultistepScheduler', readDpmSolverConfig(config));
   }
 
   setTimesteps(numInferenceSteps: number): void {
     const c = this.config;
     const train = sigmasFromAlphasCumprod(this.alphasCumprod);
-    const logSigmas = logSigmasF32(train);
     // 1. timesteps up to the last one whose λ is above lambda_min_clipped
     const clipped = this.clippedIdx(c.lambdaMinClipped);
-    let timesteps = multistepTimesteps(c.timestepSpacing, c.numTrainTimesteps, c.numTrainTimesteps - clipped, numInferenceSteps, c.stepsOffset);
+    const timesteps = multistepTimesteps(c.timestepSpacing, c.numTrainTimesteps, c.numTrainTimesteps - clipped, numInferenceSteps, c.stepsOffset);
     // 2. σ per timestep, or a Karras / exponential / uniform-log-σ grid mapped back to timesteps
-    let sigmas: number[];
-    // diffusers' precedence: Karras, then Lu's λ, then exponential
+    // (diffusers' precedence: Karras, then Lu's λ, then exponential; fractional timesteps are rounded for Karras and
+    // λ grids, not with the cosine schedule)
     const grid: SigmaSchedule | 'lu' = c.sigmaSchedule === 'karras' || !c.useLuLambdas ? c.sigmaSchedule : 'lu';
-    if (grid === 'interpolated') sigmas = interpolateSigmas(timesteps, train);
-    else {
-      if (grid === 'lu') {
-        const hi = logSigmas[logSigmas.length - 1];
-        const lo = logSigmas[0];
-        sigmas = numpyLinspace(0, 1, numInferenceSteps).map((r) => Math.exp(hi + r * (lo - hi)));
-      } else sigmas = convertSigmas(grid, Array.from(train).reverse(), numInferenceSteps);
-      // fractional timesteps are rounded for Karras and λ grids (not with the cosine schedule), then cast to int64
-      const rounds = grid !== 'exponential' && c.betaSchedule !== 'squaredcos_cap_v2';
-      timesteps = sigmas.map((s) => Math.trunc(rounds ? roundHalfEven(sigmaToT(s, logSigmas)) : sigmaToT(s, logSigmas)));
-    }
+    const roundTimesteps = grid !== 'exponential' && c.betaSchedule !== 'squaredcos_cap_v2';
+    const schedule = multistepSigmaGrid(grid, timesteps, train, numInferenceSteps, { roundTimesteps });
     const sigmaLast = c.finalSigmasType === 'sigma_min' ? train[0] : 0;
-    this.sigmas = Float32Array.from([...sigmas, sigmaLast]);
-    this.timesteps = timesteps;
-    this.modelOutputs = new Array<Float32Array | null>(c.solverOrder).fill(null);
-    this.lowerOrderNums = 0;
-    this.index.reset();
-  }
-
-  scaleModelInput(sample: Float32Array, _timestep: number): Float32Array {
-    return sample;
+    this.sigmas = Float32Array.from([...schedule.sigmas, sigmaLast]);
+    this.timesteps = schedule.timesteps;
+    this.resetHistory();
   }
 
   /** Needs `opts.generator` for the SDE variants. Returns x̂₀ as predOriginalSample (diffusers returns none). */
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, opts: StepOptions = {}): StepResult {
-    requireTimesteps(this.timesteps, 'DPMSolverMultistepScheduler');
     const c = this.config;
-    const i = this.index.at(this.timesteps, timestep);
+    const i = this.stepIndexOf(timestep);
     const n = this.timesteps.length;
     // 1. lower the order at the end of short schedules (and always for the last step to σ = 0)
     const lowerOrderFinal = i === n - 1 && (c.eulerAtFinal || (c.lowerOrderFinal && n < 15) || c.finalSigmasType === 'zero');
     const lowerOrderSecond = i === n - 2 && c.lowerOrderFinal && n < 15;
     // 2. x̂₀ (DPM-Solver++) or ε (DPM-Solver) from the model output
     const { converted, predOriginalSample } = this.convertModelOutput(modelOutput, sample, this.sigmas[i], opts);
-    this.modelOutputs.shift();
-    this.modelOutputs.push(converted);
+    this.remember(converted);
     const sde = c.algorithmType.startsWith('sde');
     const noise = sde ? drawNoise(opts.generator, sample.length) : null;
     // 3. the highest order the history allows
@@ -136,16 +100,6 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     return { prevSample, predOriginalSample };
   }
 
-  /** VP forward process αₜ·x₀ + σₜ·ε at the timestep's σ. */
-  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
-    requireTimesteps(this.timesteps, 'DPMSolverMultistepScheduler');
-    if (noise.length !== original.length) {
-      throw new Error(`noise must have the sample's ${original.length} elements; got ${noise.length}`);
-    }
-    const { alphaT, sigmaT } = alphaSigmaFromSigma(this.sigmas[this.index.forNoise(this.timesteps, timestep)]);
-    return original.map((x, k) => f32(alphaT * x) + f32(sigmaT * noise[k]));
-  }
-
   private convertModelOutput(
     modelOutput: Float32Array, sample: Float32Array, sigma: number, opts: StepOptions,
   ): { converted: Float32Array; predOriginalSample: Float32Array } {
@@ -154,22 +108,13 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     const batch = batchOf(opts, sample.length);
     const threshold = (x: Float32Array): Float32Array =>
       c.thresholding ? thresholdSample(x, batch, c.dynamicThresholdingRatio, c.sampleMaxValue) : x;
-    const toX0 = (eps: Float32Array): Float32Array => sample.map((x, k) => f32(x - f32(sigmaT * eps[k])) / alphaT);
     if (c.algorithmType.endsWith('++')) {
-      const x0 = c.predictionType === 'epsilon' ? toX0(modelOutput)
-        : c.predictionType === 'sample' ? modelOutput.slice()
-          : sample.map((x, k) => f32(alphaT * x) - f32(sigmaT * modelOutput[k]));
-      const converted = threshold(x0);
+      const converted = threshold(dataPrediction(c.predictionType, modelOutput, sample, alphaT, sigmaT));
       return { converted, predOriginalSample: converted.slice() };
     }
-    let eps = c.predictionType === 'epsilon' ? modelOutput.slice()
-      : c.predictionType === 'sample' ? sample.map((x, k) => f32(x - f32(alphaT * modelOutput[k])) / sigmaT)
-        : modelOutput.map((v, k) => f32(alphaT * v) + f32(sigmaT * sample[k]));
-    if (c.thresholding) {
-      const x0 = threshold(toX0(eps));
-      eps = sample.map((x, k) => f32(x - f32(alphaT * x0[k])) / sigmaT);
-    }
-    return { converted: eps, predOriginalSample: toX0(eps) };
+    let eps = noisePrediction(c.predictionType, modelOutput, sample, alphaT, sigmaT);
+    if (c.thresholding) eps = noiseFromData(sample, threshold(dataFromNoise(sample, eps, alphaT, sigmaT)), alphaT, sigmaT);
+    return { converted: eps, predOriginalSample: dataFromNoise(sample, eps, alphaT, sigmaT) };
   }
 
   /** torch.searchsorted(flip(λ), lambda_min_clipped): how many of the highest-noise timesteps are clipped. */

@@ -6,22 +6,10 @@
  * model outputs m. Every scalar is a float32 0-dim tensor in diffusers, so each operation is rounded with `f32`.
  */
 import { f32 } from './common';
-import { alphaSigmaFromSigma, lambdaOf } from './sigmas';
+import { levelOf } from './sigmas';
 
 export type DpmAlgorithm = 'dpmsolver++' | 'dpmsolver' | 'sde-dpmsolver++' | 'sde-dpmsolver';
 export type DpmSolverType = 'midpoint' | 'heun';
-
-/** α, σ and λ at VE noise level σ. */
-interface Level {
-  readonly alpha: number;
-  readonly sigma: number;
-  readonly lambda: number;
-}
-
-function levelOf(sigma: number): Level {
-  const { alphaT, sigmaT } = alphaSigmaFromSigma(sigma);
-  return { alpha: alphaT, sigma: sigmaT, lambda: lambdaOf(alphaT, sigmaT) };
-}
 
 /** Σ cⱼ·vⱼ left to right, each product and partial sum rounded to float32 (torch's order of operations). */
 function combine(terms: ReadonlyArray<readonly [number, Float32Array]>): Float32Array {

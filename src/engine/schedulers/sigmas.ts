@@ -223,6 +223,18 @@ export function lambdaOf(alphaT: number, sigmaT: number): number {
   return f32(f32(Math.log(alphaT)) - f32(Math.log(sigmaT)));
 }
 
+/** α, σ and λ of the VP process at VE noise level σ (float32). */
+export interface Level {
+  readonly alpha: number;
+  readonly sigma: number;
+  readonly lambda: number;
+}
+
+export function levelOf(sigma: number): Level {
+  const { alphaT, sigmaT } = alphaSigmaFromSigma(sigma);
+  return { alpha: alphaT, sigma: sigmaT, lambda: lambdaOf(alphaT, sigmaT) };
+}
+
 /**
  * diffusers' step-index bookkeeping: the index starts at `begin` when set, else at the position of the first
  * timestep seen (second occurrence when repeated, so a loop may start mid-schedule), and advances once per step.

@@ -6,15 +6,12 @@
  * bh2: e^h − 1), `rhos` the solved ρ coefficients. Scalars are float32 0-dim tensors in diffusers (`f32`).
  */
 import {
-  batchOf, f32, readBool, readEnum, readNumber, readNumberArray, roundHalfEven, sigmasFromAlphasCumprod, thresholdSample,
-  type RawConfig,
+  batchOf, f32, readBool, readEnum, readNumber, readNumberArray, sigmasFromAlphasCumprod, thresholdSample, type RawConfig,
 } from './common';
 import { readMultistepExtras, type MultistepExtras } from './multistepConfig';
-import {
-  alphaSigmaFromSigma, convertSigmas, interpolateSigmas, lambdaOf, logSigmasF32, multistepTimesteps,
-  readSigmaBaseConfig, requireTimesteps, sigmaToT, StepIndex, trainAlphasCumprod, type SigmaBaseConfig,
-} from './sigmas';
-import type { Scheduler, StepOptions, StepResult } from './types';
+import { dataFromNoise, dataPrediction, MultistepScheduler, multistepSigmaGrid, noisePrediction } from './multistepScheduler';
+import { alphaSigmaFromSigma, levelOf, multistepTimesteps, readSigmaBaseConfig, type SigmaBaseConfig } from './sigmas';
+import type { StepOptions, StepResult } from './types';
 
 export interface UniPcConfig extends SigmaBaseConfig, MultistepExtras {
   readonly predictX0: boolean;
@@ -45,12 +42,6 @@ export function readUniPcConfig(raw: RawConfig): UniPcConfig {
   };
 }
 
-/** α, σ and λ at VE noise level σ. */
-function levelOf(sigma: number): { alpha: number; sigma: number; lambda: number } {
-  const { alphaT, sigmaT } = alphaSigmaFromSigma(sigma);
-  return { alpha: alphaT, sigma: sigmaT, lambda: lambdaOf(alphaT, sigmaT) };
-}
-
 /** Solves A·x = b (small, dense) by Gaussian elimination with partial pivoting; float32 results. */
 function solve(a: number[][], b: number[]): number[] {
   const n = b.length;
@@ -73,64 +64,33 @@ function solve(a: number[][], b: number[]): number[] {
   return x.map(f32);
 }
 
-export class UniPCMultistepScheduler implements Scheduler {
-  readonly order = 1;
-  readonly initNoiseSigma = 1;
-  readonly config: UniPcConfig;
-  timesteps: number[] = [];
-  /** σ per timestep plus the final σ (float32). */
-  sigmas = new Float32Array(0);
-  private readonly alphasCumprod: Float32Array;
-  private readonly index = new StepIndex(true);
-  /** The last `solver_order` converted model outputs, newest last. */
-  private modelOutputs: Array<Float32Array | null> = [];
-  private lowerOrderNums = 0;
+export class UniPCMultistepScheduler extends MultistepScheduler<UniPcConfig> {
   private lastSample: Float32Array | null = null;
   private thisOrder = 1;
 
   constructor(config: RawConfig) {
-    this.config = readUniPcConfig(config);
-    this.alphasCumprod = trainAlphasCumprod(this.config);
-  }
-
-  /** The index of the first step, for a loop that starts mid-schedule (diffusers `set_begin_index`). */
-  setBeginIndex(beginIndex: number): void {
-    this.index.begin = beginIndex;
+    super('UniPCMultistepScheduler', readUniPcConfig(config));
   }
 
   setTimesteps(numInferenceSteps: number): void {
     const c = this.config;
     const train = sigmasFromAlphasCumprod(this.alphasCumprod);
-    let timesteps = multistepTimesteps(c.timestepSpacing, c.numTrainTimesteps, c.numTrainTimesteps, numInferenceSteps, c.stepsOffset);
-    let sigmas: number[];
-    let sigmaLast: number;
-    if (c.sigmaSchedule === 'interpolated') {
-      sigmas = interpolateSigmas(timesteps, train);
-      sigmaLast = train[0];
-    } else {
-      const logSigmas = logSigmasF32(train);
-      sigmas = convertSigmas(c.sigmaSchedule, Array.from(train).reverse(), numInferenceSteps, c.sigmaMin, c.sigmaMax);
-      // Karras timesteps are rounded, exponential ones truncated by the int64 cast
-      timesteps = sigmas.map((s) => Math.trunc(c.sigmaSchedule === 'karras' ? roundHalfEven(sigmaToT(s, logSigmas)) : sigmaToT(s, logSigmas)));
-      sigmaLast = sigmas[sigmas.length - 1];
-    }
-    this.sigmas = Float32Array.from([...sigmas, c.finalSigmasType === 'sigma_min' ? sigmaLast : 0]);
-    this.timesteps = timesteps;
-    this.modelOutputs = new Array<Float32Array | null>(c.solverOrder).fill(null);
-    this.lowerOrderNums = 0;
+    const timesteps = multistepTimesteps(c.timestepSpacing, c.numTrainTimesteps, c.numTrainTimesteps, numInferenceSteps, c.stepsOffset);
+    // Karras timesteps are rounded, exponential ones truncated by the int64 cast
+    const schedule = multistepSigmaGrid(c.sigmaSchedule, timesteps, train, numInferenceSteps, {
+      roundTimesteps: c.sigmaSchedule === 'karras', sigmaMin: c.sigmaMin, sigmaMax: c.sigmaMax,
+    });
+    const sigmaLast = c.sigmaSchedule === 'interpolated' ? train[0] : schedule.sigmas[schedule.sigmas.length - 1];
+    this.sigmas = Float32Array.from([...schedule.sigmas, c.finalSigmasType === 'sigma_min' ? sigmaLast : 0]);
+    this.timesteps = schedule.timesteps;
     this.lastSample = null;
-    this.index.reset();
-  }
-
-  scaleModelInput(sample: Float32Array, _timestep: number): Float32Array {
-    return sample;
+    this.resetHistory();
   }
 
   /** Returns x̂₀ as predOriginalSample (diffusers returns none). */
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, opts: StepOptions = {}): StepResult {
-    requireTimesteps(this.timesteps, 'UniPCMultistepScheduler');
     const c = this.config;
-    const i = this.index.at(this.timesteps, timestep);
+    const i = this.stepIndexOf(timestep);
     const batch = batchOf(opts, sample.length);
     const { converted, predOriginalSample } = this.convertModelOutput(modelOutput, sample, this.sigmas[i], batch);
     // 1. UniC: correct the sample the previous prediction made, using this step's model output
@@ -138,8 +98,7 @@ export class UniPCMultistepScheduler implements Scheduler {
     if (i > 0 && !c.disableCorrector.includes(i - 1) && this.lastSample !== null) {
       x = this.update(i, this.thisOrder, this.lastSample, converted);
     }
-    this.modelOutputs.shift();
-    this.modelOutputs.push(converted);
+    this.remember(converted);
     // 2. the order: warm up from 1, and lower it near the end when lower_order_final
     // (deviation: a step to σ = 0 is always first order; diffusers' higher orders divide by h = ∞ there → NaN)
     const order = c.lowerOrderFinal ? Math.min(c.solverOrder, this.timesteps.length - i) : c.solverOrder;
@@ -150,16 +109,6 @@ export class UniPCMultistepScheduler implements Scheduler {
     if (this.lowerOrderNums < c.solverOrder) this.lowerOrderNums++;
     this.index.current = i + 1;
     return { prevSample, predOriginalSample };
-  }
-
-  /** VP forward process αₜ·x₀ + σₜ·ε at the timestep's σ. */
-  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
-    requireTimesteps(this.timesteps, 'UniPCMultistepScheduler');
-    if (noise.length !== original.length) {
-      throw new Error(`noise must have the sample's ${original.length} elements; got ${noise.length}`);
-    }
-    const { alphaT, sigmaT } = alphaSigmaFromSigma(this.sigmas[this.index.forNoise(this.timesteps, timestep)]);
-    return original.map((v, k) => f32(alphaT * v) + f32(sigmaT * noise[k]));
   }
 
   /**
@@ -223,17 +172,12 @@ export class UniPCMultistepScheduler implements Scheduler {
   ): { converted: Float32Array; predOriginalSample: Float32Array } {
     const c = this.config;
     const { alphaT, sigmaT } = alphaSigmaFromSigma(sigma);
-    const toX0 = (eps: Float32Array): Float32Array => sample.map((v, k) => f32(v - f32(sigmaT * eps[k])) / alphaT);
     if (c.predictX0) {
-      let x0 = c.predictionType === 'epsilon' ? toX0(modelOutput)
-        : c.predictionType === 'sample' ? modelOutput.slice()
-          : sample.map((v, k) => f32(alphaT * v) - f32(sigmaT * modelOutput[k]));
+      let x0 = dataPrediction(c.predictionType, modelOutput, sample, alphaT, sigmaT);
       if (c.thresholding) x0 = thresholdSample(x0, batch, c.dynamicThresholdingRatio, c.sampleMaxValue);
       return { converted: x0, predOriginalSample: x0.slice() };
     }
-    const eps = c.predictionType === 'epsilon' ? modelOutput.slice()
-      : c.predictionType === 'sample' ? sample.map((v, k) => f32(v - f32(alphaT * modelOutput[k])) / sigmaT)
-        : modelOutput.map((v, k) => f32(alphaT * v) + f32(sigmaT * sample[k]));
-    return { converted: eps, predOriginalSample: toX0(eps) };
+    const eps = noisePrediction(c.predictionType, modelOutput, sample, alphaT, sigmaT);
+    return { converted: eps, predOriginalSample: dataFromNoise(sample, eps, alphaT, sigmaT) };
   }
 }
