@@ -10,7 +10,9 @@ import { guidanceScaleEmbedding } from './guidanceEmbedding';
 import { ModelError } from './modelError';
 import { COMPONENT_FILES } from './modelFolder';
 import type { LoadedModel, ModelInfo } from './modelTypes';
-import { checkLength, concat, fail, fixedBatch, floatFeed, inChunks, listNames, pickInput, pickOutput, scale, timestepFeed } from './modelFeeds';
+import {
+  checkLength, concat, divide, fail, fixedBatch, floatFeed, inChunks, listNames, pickInput, pickOutput, scale, timestepFeed,
+} from './modelFeeds';
 import { createSession, type OnnxSession, type TensorValue, type ValueDescription } from './onnx';
 
 export interface LoadModelOptions {
@@ -186,7 +188,8 @@ class OnnxModel implements OnnxLoadedModel {
     const vae = this.s.vaeDecoder;
     const input = pickInput(vae, 'latent_sample');
     const output = pickOutput(vae, ['sample']);
-    const scaled = scale(latents, 1 / this.info.scalingFactor);
+    // diffusers: vae.decode(latents / scaling_factor), a float32 division.
+    const scaled = divide(latents, this.info.scalingFactor);
     return inChunks(scaled, latentDims, 1, async (part, partDims) => {
       const result = await vae.run({ [input.name]: floatFeed(input, vae, part, partDims) });
       return toFloat32(result[output.name].data, `${vae.file} output ${output.name}`);

@@ -65,9 +65,26 @@ export function concat(parts: readonly Float32Array[]): Float32Array {
   return out;
 }
 
+/**
+ * x · factor as torch/numpy compute a float32 tensor times a Python float: the factor is rounded to float32 first
+ * (diffusers' img2img `scaling_factor * init_latents`).
+ */
 export function scale(data: Float32Array, factor: number): Float32Array {
+  const f = Math.fround(factor);
   const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = data[i] * factor;
+  for (let i = 0; i < data.length; i++) out[i] = data[i] * f;
+  return out;
+}
+
+/**
+ * x / divisor as torch divides a float32 tensor by a Python float (diffusers' `latents / vae.config.scaling_factor`):
+ * a float32 division by the divisor rounded to float32. Multiplying by the double 1/divisor instead differs by
+ * one ulp in ~40% of the elements.
+ */
+export function divide(data: Float32Array, divisor: number): Float32Array {
+  const d = Math.fround(divisor);
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i] / d;
   return out;
 }
 
