@@ -73,6 +73,11 @@ export interface PipelineOutput {
   readonly timesteps: readonly number[];
 }
 
+/** Schedulers with diffusers' `set_begin_index` (the σ and multistep ones) expose it as this optional method. */
+interface SetsBeginIndex {
+  setBeginIndex?(beginIndex: number): void;
+}
+
 /** Throws EngineError('cancelled') when the signal has fired. */
 export function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new EngineError('cancelled', 'generation cancelled');
@@ -180,7 +185,12 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
       throw new EngineError('internal', `vae_encoder gave ${encodedImage.length} values, expected ${imageSize} (1×${channels}×${h}×${w})`);
     }
     const initLatents = repeatRows(encodedImage, 1, imageSize, batch);
+    const fullLength = timesteps.length;
     timesteps = img2imgTimesteps(timesteps, input.steps, input.strength, scheduler.order);
+    // diffusers' get_timesteps also calls scheduler.set_begin_index(t_start · order) where the scheduler has it, so
+    // add_noise and the first step use that index rather than looking the timestep up (which picks the second of
+    // two equal timesteps, as DPM++ Karras schedules have near their end).
+    (scheduler as Scheduler & SetsBeginIndex).setBeginIndex?.(fullLength - timesteps.length);
     if (timesteps.length === 0) {
       // Strength 0 (or steps · strength < 1): nothing to denoise; diffusers refuses, we return the init image
       // as the VAE sees it (encoded, then decoded).
