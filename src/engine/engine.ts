@@ -13,6 +13,7 @@ import { modelHash, readModelFolder } from './modelFolder';
 import type { LoadedModel, ModelInfo } from './modelTypes';
 import { providerOrder, unavailableProviders } from './onnx';
 import { runPipeline, throwIfCancelled } from './pipeline';
+import { pipelineSchedulerConfig } from './pipelineSchedulerConfig';
 import { formatProviderFallback } from './providerFallback';
 import { findPreviewDecoder, PreviewDecoder } from './previewDecoder';
 import { encodePng } from './png';
@@ -156,7 +157,12 @@ export class Engine {
     } catch (e) {
       throw toEngineError(e, 'read');
     }
-    const sampler = schedulerFor(req.sampler, info.schedulerConfig);
+    // As diffusers' Stable Diffusion pipelines: steps_offset 1 and clip_sample false, whatever the file says.
+    const schedulerConfig = pipelineSchedulerConfig(info.schedulerConfig, info.pipelineClass);
+    if (schedulerConfig.changes.length > 0) {
+      this.log('info', `scheduler config adjusted as diffusers' ${info.pipelineClass} does: ${schedulerConfig.changes.join(', ')}`);
+    }
+    const sampler = schedulerFor(req.sampler, schedulerConfig.config);
     if (req.initImage !== null && !info.hasVaeEncoder) {
       throw new EngineError('model-invalid', `img2img needs ${info.dir}/vae_encoder/model.onnx, which this model does not have`);
     }
