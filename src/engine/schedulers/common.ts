@@ -179,6 +179,17 @@ export function thresholdSample(x: Float32Array, batch: number, ratio: number, m
   return out;
 }
 
+/**
+ * x̂₀ limited as the config asks (diffusers' DDPM-family `step`): dynamically thresholded per image (a new array) when
+ * `thresholding`, else clipped to ±clip_sample_range in place when `clip_sample`, else returned as is.
+ */
+export function clipOrThreshold(x0: Float32Array, config: BaseConfig, opts: StepOptions): Float32Array {
+  if (config.thresholding) {
+    return thresholdSample(x0, batchOf(opts, x0.length), config.dynamicThresholdingRatio, config.sampleMaxValue);
+  }
+  return config.clipSample ? clampInto(x0, config.clipSampleRange) : x0;
+}
+
 /** k-diffusion `to_d`: the ODE derivative d = (x − x̂₀)/σ. */
 export function toD(x: Float32Array, sigma: number, denoised: Float32Array): Float32Array {
   const out = new Float32Array(x.length);

@@ -4,45 +4,26 @@
  *
  * Symbols: `alphaProdT` is ᾱₜ ("α_t" in the paper), `alphaProdTPrev` ᾱₜ₋₁, `stdDevT` σₜ(η), x̂₀ `predOriginalSample`.
  */
-import type { Scheduler, StepOptions, StepResult } from './types';
+import { AlphaScheduler } from './alphaScheduler';
 import {
-  alphaAt, alphasCumprodFrom, batchOf, betasForSchedule, checkInferenceSteps, checkSameLength, clampInto, drawNoise, f32,
-  predictOriginal, readBaseConfig, spacedTimesteps, thresholdSample, addNoiseWithAlphas,
-  type BaseConfig, type RawConfig,
+  clipOrThreshold, drawNoise, f32, predictOriginal, readBaseConfig, type BaseConfig, type RawConfig,
 } from './common';
+import type { StepOptions, StepResult } from './types';
 
 export type DDIMConfig = BaseConfig;
 
-export class DDIMScheduler implements Scheduler {
-  readonly order = 1;
-  readonly initNoiseSigma = 1;
-  readonly config: DDIMConfig;
-  readonly alphasCumprod: Float32Array;
+export class DDIMScheduler extends AlphaScheduler<DDIMConfig> {
   /** ᾱ used before the first training step: 1 with set_alpha_to_one, else ᾱ₀. */
   readonly finalAlphaCumprod: number;
-  private numInferenceSteps: number | null = null;
-  private schedule: number[];
 
   constructor(raw: RawConfig = {}) {
-    this.config = readBaseConfig(raw);
-    this.alphasCumprod = alphasCumprodFrom(betasForSchedule(this.config));
+    super('DDIMScheduler', readBaseConfig(raw));
     this.finalAlphaCumprod = this.config.setAlphaToOne ? 1 : this.alphasCumprod[0];
-    this.schedule = Array.from({ length: this.config.numTrainTimesteps }, (_, i) => this.config.numTrainTimesteps - 1 - i);
-  }
-
-  get timesteps(): number[] {
-    return this.schedule;
   }
 
   setTimesteps(numInferenceSteps: number): void {
-    const { numTrainTimesteps, timestepSpacing, stepsOffset } = this.config;
-    checkInferenceSteps(numInferenceSteps, numTrainTimesteps);
+    this.schedule = this.spacedTimesteps(numInferenceSteps);
     this.numInferenceSteps = numInferenceSteps;
-    this.schedule = spacedTimesteps(timestepSpacing, numTrainTimesteps, numInferenceSteps, stepsOffset);
-  }
-
-  scaleModelInput(sample: Float32Array): Float32Array {
-    return sample;
   }
 
   /**
@@ -50,12 +31,11 @@ export class DDIMScheduler implements Scheduler {
    * `opts.generator` for the σₜ·ε noise.
    */
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, opts: StepOptions = {}): StepResult {
-    if (this.numInferenceSteps === null) throw new Error('DDIMScheduler: call setTimesteps before step');
-    checkSameLength(sample, modelOutput, 'modelOutput');
+    const numInferenceSteps = this.checkStep(modelOutput, sample);
     const eta = opts.eta ?? 0;
     const cfg = this.config;
     // 1. previous step: t − T/n (diffusers does not look the timestep up in the schedule)
-    const prevTimestep = timestep - Math.floor(cfg.numTrainTimesteps / this.numInferenceSteps);
+    const prevTimestep = timestep - Math.floor(cfg.numTrainTimesteps / numInferenceSteps);
     // 2. ᾱₜ, ᾱₜ₋₁, 1 − ᾱₜ
     const alphaProdT = this.alphaAt(timestep);
     const alphaProdTPrev = prevTimestep >= 0 ? this.alphaAt(prevTimestep) : this.finalAlphaCumprod;
@@ -70,9 +50,7 @@ export class DDIMScheduler implements Scheduler {
       predEpsilon = sample.map((x, i) => f32(f32(x - f32(sqrtAlphaT * predOriginalSample[i])) / sqrtBetaT));
     } else predEpsilon = modelOutput.map((v, i) => f32(f32(sqrtAlphaT * v) + f32(sqrtBetaT * sample[i])));
     // 4. clip or threshold x̂₀
-    if (cfg.thresholding) {
-      predOriginalSample = thresholdSample(predOriginalSample, batchOf(opts, sample.length), cfg.dynamicThresholdingRatio, cfg.sampleMaxValue);
-    } else if (cfg.clipSample) clampInto(predOriginalSample, cfg.clipSampleRange);
+    predOriginalSample = clipOrThreshold(predOriginalSample, cfg, opts);
     // 5. σₜ(η) = η·√((1 − ᾱₜ₋₁)/(1 − ᾱₜ)·(1 − ᾱₜ/ᾱₜ₋₁)) (eq. 16)
     const variance = f32(f32(f32(1 - alphaProdTPrev) / betaProdT) * f32(1 - f32(alphaProdT / alphaProdTPrev)));
     const stdDevT = f32(f32(eta) * f32(Math.sqrt(variance)));
@@ -89,13 +67,5 @@ export class DDIMScheduler implements Scheduler {
       for (let i = 0; i < prevSample.length; i++) prevSample[i] = f32(prevSample[i] + f32(stdDevT * noise[i]));
     }
     return { prevSample, predOriginalSample };
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
-    return addNoiseWithAlphas(original, noise, this.alphaAt(timestep));
-  }
-
-  private alphaAt(timestep: number): number {
-    return alphaAt(this.alphasCumprod, timestep);
   }
 }

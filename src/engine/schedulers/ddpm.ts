@@ -5,12 +5,11 @@
  * Symbols: `alphaProdT` ᾱₜ, `currentBetaT` βₜ = 1 − ᾱₜ/ᾱₜ₋₁ (for the strided schedule), x̂₀ `predOriginalSample`,
  * μ̃ₜ `predPrevSample`, β̃ₜ the posterior variance.
  */
-import type { Scheduler, StepOptions, StepResult } from './types';
+import { AlphaScheduler } from './alphaScheduler';
 import {
-  addNoiseWithAlphas, alphaAt, alphasCumprodFrom, batchOf, betasForSchedule, checkInferenceSteps, clampInto,
-  drawNoise, f32, predictOriginal, readBaseConfig, readEnum, spacedTimesteps, thresholdSample,
-  type BaseConfig, type RawConfig,
+  batchOf, clipOrThreshold, drawNoise, f32, predictOriginal, readBaseConfig, readEnum, type BaseConfig, type RawConfig,
 } from './common';
+import type { StepOptions, StepResult } from './types';
 
 export const VARIANCE_TYPES = [
   'fixed_small', 'fixed_small_log', 'fixed_large', 'fixed_large_log', 'learned', 'learned_range',
@@ -21,35 +20,14 @@ export interface DDPMConfig extends BaseConfig {
   readonly varianceType: VarianceType;
 }
 
-export class DDPMScheduler implements Scheduler {
-  readonly order = 1;
-  readonly initNoiseSigma = 1;
-  readonly config: DDPMConfig;
-  readonly alphasCumprod: Float32Array;
-  private numInferenceSteps: number | null = null;
-  private schedule: number[];
-
+export class DDPMScheduler extends AlphaScheduler<DDPMConfig> {
   constructor(raw: RawConfig = {}) {
-    this.config = { ...readBaseConfig(raw), varianceType: readEnum(raw, 'variance_type', VARIANCE_TYPES, 'fixed_small') };
-    this.alphasCumprod = alphasCumprodFrom(betasForSchedule(this.config));
-    const t = this.config.numTrainTimesteps;
-    this.schedule = Array.from({ length: t }, (_, i) => t - 1 - i);
-  }
-
-  /** Before setTimesteps: every training timestep, T−1 … 0 (diffusers' default). */
-  get timesteps(): number[] {
-    return this.schedule;
+    super('DDPMScheduler', { ...readBaseConfig(raw), varianceType: readEnum(raw, 'variance_type', VARIANCE_TYPES, 'fixed_small') });
   }
 
   setTimesteps(numInferenceSteps: number): void {
-    const { numTrainTimesteps, timestepSpacing, stepsOffset } = this.config;
-    checkInferenceSteps(numInferenceSteps, numTrainTimesteps);
+    this.schedule = this.spacedTimesteps(numInferenceSteps);
     this.numInferenceSteps = numInferenceSteps;
-    this.schedule = spacedTimesteps(timestepSpacing, numTrainTimesteps, numInferenceSteps, stepsOffset);
-  }
-
-  scaleModelInput(sample: Float32Array): Float32Array {
-    return sample;
   }
 
   /**
@@ -62,8 +40,8 @@ export class DDPMScheduler implements Scheduler {
     const { epsilon, predictedVariance } = this.splitModelOutput(modelOutput, sample.length, opts);
     // 1. ᾱₜ, ᾱₜ₋₁, βₜ (prev is the next entry of the schedule; 1 past its end)
     const prevT = this.previousTimestep(timestep);
-    const alphaProdT = alphaAt(this.alphasCumprod, timestep);
-    const alphaProdTPrev = prevT >= 0 ? alphaAt(this.alphasCumprod, prevT) : 1;
+    const alphaProdT = this.alphaAt(timestep);
+    const alphaProdTPrev = prevT >= 0 ? this.alphaAt(prevT) : 1;
     const betaProdT = f32(1 - alphaProdT);
     const betaProdTPrev = f32(1 - alphaProdTPrev);
     const currentAlphaT = f32(alphaProdT / alphaProdTPrev);
@@ -71,9 +49,7 @@ export class DDPMScheduler implements Scheduler {
     // 2. x̂₀, eq. 15
     let predOriginalSample = predictOriginal(cfg.predictionType, epsilon, sample, alphaProdT);
     // 3. clip or threshold x̂₀
-    if (cfg.thresholding) {
-      predOriginalSample = thresholdSample(predOriginalSample, batchOf(opts, sample.length), cfg.dynamicThresholdingRatio, cfg.sampleMaxValue);
-    } else if (cfg.clipSample) clampInto(predOriginalSample, cfg.clipSampleRange);
+    predOriginalSample = clipOrThreshold(predOriginalSample, cfg, opts);
     // 4. μ̃ₜ = √ᾱₜ₋₁·βₜ/(1−ᾱₜ)·x̂₀ + √αₜ·(1−ᾱₜ₋₁)/(1−ᾱₜ)·x_t, eq. 7
     const x0Coeff = f32(f32(f32(Math.sqrt(alphaProdTPrev)) * currentBetaT) / betaProdT);
     const sampleCoeff = f32(f32(f32(Math.sqrt(currentAlphaT)) * betaProdTPrev) / betaProdT);
@@ -91,10 +67,6 @@ export class DDPMScheduler implements Scheduler {
       }
     }
     return { prevSample, predOriginalSample };
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
-    return addNoiseWithAlphas(original, noise, alphaAt(this.alphasCumprod, timestep));
   }
 
   /** diffusers' `previous_timestep`: the schedule's next entry (−1 after the last); t − 1 before setTimesteps. */

@@ -6,12 +6,12 @@
  * the denoised sample; between steps it is noised forward again to the next timestep with fresh noise.
  * Symbols: `cSkip`/`cOut` c_skip, c_out with σ_data = 0.5 and t scaled by `timestep_scaling`; `denoised` f(x, t).
  */
-import type { Scheduler, StepOptions, StepResult } from './types';
+import { AlphaScheduler } from './alphaScheduler';
 import {
-  addNoiseWithAlphas, alphaAt, alphasCumprodFrom, batchOf, betasForSchedule, checkSameLength, clampInto, drawNoise,
-  f32, indexForTimestep, predictOriginal, readBaseConfig, readInteger, readNumber, thresholdSample,
+  clipOrThreshold, drawNoise, f32, indexForTimestep, predictOriginal, readBaseConfig, readInteger, readNumber,
   type BaseConfig, type RawConfig,
 } from './common';
+import type { StepOptions, StepResult } from './types';
 
 export interface LCMConfig extends BaseConfig {
   /** The number of skipped-step teacher timesteps the model was distilled on (the "original" DDIM schedule). */
@@ -21,31 +21,18 @@ export interface LCMConfig extends BaseConfig {
 
 const SIGMA_DATA = 0.5;
 
-export class LCMScheduler implements Scheduler {
-  readonly order = 1;
-  readonly initNoiseSigma = 1;
-  readonly config: LCMConfig;
-  readonly alphasCumprod: Float32Array;
+export class LCMScheduler extends AlphaScheduler<LCMConfig> {
   readonly finalAlphaCumprod: number;
-  private numInferenceSteps: number | null = null;
-  private schedule: number[];
   private stepIndex: number | null = null;
 
   constructor(raw: RawConfig = {}) {
     const base = readBaseConfig(raw, { betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear', clipSample: false });
-    this.config = {
+    super('LCMScheduler', {
       ...base,
       originalInferenceSteps: readInteger(raw, 'original_inference_steps', 50, 1),
       timestepScaling: readNumber(raw, 'timestep_scaling', 10.0),
-    };
-    this.alphasCumprod = alphasCumprodFrom(betasForSchedule(this.config));
+    });
     this.finalAlphaCumprod = this.config.setAlphaToOne ? 1 : this.alphasCumprod[0];
-    const t = this.config.numTrainTimesteps;
-    this.schedule = Array.from({ length: t }, (_, i) => t - 1 - i);
-  }
-
-  get timesteps(): number[] {
-    return this.schedule;
   }
 
   /**
@@ -69,35 +56,28 @@ export class LCMScheduler implements Scheduler {
     this.stepIndex = null;
   }
 
-  scaleModelInput(sample: Float32Array): Float32Array {
-    return sample;
-  }
-
   /** One multistep consistency step; every step but the last draws noise from `opts.generator`. */
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, opts: StepOptions = {}): StepResult {
-    if (this.numInferenceSteps === null) throw new Error('LCMScheduler: call setTimesteps before step');
-    checkSameLength(sample, modelOutput, 'modelOutput');
+    const numInferenceSteps = this.checkStep(modelOutput, sample);
     const cfg = this.config;
     // 1. this step's index (found on the first call, so a loop may start mid-schedule) and the next timestep
     if (this.stepIndex === null) this.stepIndex = indexForTimestep(this.schedule, timestep);
     const prevIndex = this.stepIndex + 1;
     const prevTimestep = prevIndex < this.schedule.length ? this.schedule[prevIndex] : timestep;
     // 2. ᾱₜ, ᾱ_prev
-    const alphaProdT = alphaAt(this.alphasCumprod, timestep);
-    const alphaProdTPrev = prevTimestep >= 0 ? alphaAt(this.alphasCumprod, prevTimestep) : this.finalAlphaCumprod;
+    const alphaProdT = this.alphaAt(timestep);
+    const alphaProdTPrev = prevTimestep >= 0 ? this.alphaAt(prevTimestep) : this.finalAlphaCumprod;
     const betaProdTPrev = f32(1 - alphaProdTPrev);
     // 3. boundary-condition scalings c_skip, c_out
     const { cSkip, cOut } = boundaryScalings(timestep, cfg.timestepScaling);
     // 4. x̂₀ from the model output, clipped or thresholded
     let predOriginalSample = predictOriginal(cfg.predictionType, modelOutput, sample, alphaProdT);
-    if (cfg.thresholding) {
-      predOriginalSample = thresholdSample(predOriginalSample, batchOf(opts, sample.length), cfg.dynamicThresholdingRatio, cfg.sampleMaxValue);
-    } else if (cfg.clipSample) clampInto(predOriginalSample, cfg.clipSampleRange);
+    predOriginalSample = clipOrThreshold(predOriginalSample, cfg, opts);
     // 5. f(x, t) = c_out·x̂₀ + c_skip·x
     const denoised = predOriginalSample.map((x0, i) => f32(f32(cOut * x0) + f32(cSkip * sample[i])));
     // 6. noise forward to the next timestep: √ᾱ_prev·f + √(1−ᾱ_prev)·z (not after the last step)
     let prevSample = denoised;
-    if (this.stepIndex !== this.numInferenceSteps - 1) {
+    if (this.stepIndex !== numInferenceSteps - 1) {
       const noise = drawNoise(opts.generator, sample.length);
       const a = f32(Math.sqrt(alphaProdTPrev));
       const b = f32(Math.sqrt(betaProdTPrev));
@@ -105,10 +85,6 @@ export class LCMScheduler implements Scheduler {
     }
     this.stepIndex += 1;
     return { prevSample, predOriginalSample: denoised };
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
-    return addNoiseWithAlphas(original, noise, alphaAt(this.alphasCumprod, timestep));
   }
 }
 

@@ -7,11 +7,9 @@
  * Symbols: `ets` the history of ε outputs e_t, `alphaProdT` ᾱₜ, the transfer φ(x_t, e_t, t, t−δ) is `prevSampleFrom`
  * (eq. 11).
  */
-import type { Scheduler, StepResult } from './types';
-import {
-  addNoiseWithAlphas, alphaAt, alphasCumprodFrom, betasForSchedule, checkInferenceSteps, checkSameLength, f32,
-  readBaseConfig, readBool, readEnum, spacedTimesteps, type BaseConfig, type RawConfig,
-} from './common';
+import { AlphaScheduler } from './alphaScheduler';
+import { f32, readBaseConfig, readBool, readEnum, type BaseConfig, type RawConfig } from './common';
+import type { StepResult } from './types';
 
 export interface PNDMConfig extends BaseConfig {
   readonly skipPrkSteps: boolean;
@@ -19,15 +17,9 @@ export interface PNDMConfig extends BaseConfig {
 
 const PNDM_ORDER = 4;
 
-export class PNDMScheduler implements Scheduler {
-  readonly order = 1;
-  readonly initNoiseSigma = 1;
-  readonly config: PNDMConfig;
-  readonly alphasCumprod: Float32Array;
+export class PNDMScheduler extends AlphaScheduler<PNDMConfig> {
   readonly finalAlphaCumprod: number;
-  private numInferenceSteps: number | null = null;
   private prkTimesteps: number[] = [];
-  private schedule: number[] = [];
   // state of the multistep method
   private counter = 0;
   private ets: Float32Array[] = [];
@@ -38,24 +30,18 @@ export class PNDMScheduler implements Scheduler {
     // PNDM has no x̂₀ step, so no clipping, thresholding or "sample" prediction
     const predictionType = readEnum(raw, 'prediction_type', ['epsilon', 'v_prediction'] as const, 'epsilon');
     const base = readBaseConfig(raw, { setAlphaToOne: false, clipSample: false });
-    this.config = { ...base, predictionType, skipPrkSteps: readBool(raw, 'skip_prk_steps', false) };
-    this.alphasCumprod = alphasCumprodFrom(betasForSchedule(this.config));
+    super('PNDMScheduler', { ...base, predictionType, skipPrkSteps: readBool(raw, 'skip_prk_steps', false) }, []);
     this.finalAlphaCumprod = this.config.setAlphaToOne ? 1 : this.alphasCumprod[0];
   }
 
   /** PRK timesteps (each twice, halves between) then PLMS timesteps; n + 1 entries with skip_prk_steps. */
-  get timesteps(): number[] {
-    return this.schedule;
-  }
-
   setTimesteps(numInferenceSteps: number): void {
-    const { numTrainTimesteps, timestepSpacing, stepsOffset, skipPrkSteps } = this.config;
-    checkInferenceSteps(numInferenceSteps, numTrainTimesteps);
+    const { numTrainTimesteps, skipPrkSteps } = this.config;
+    const ascending = this.spacedTimesteps(numInferenceSteps).reverse();
     if (!skipPrkSteps && numInferenceSteps < PNDM_ORDER) {
       throw new Error(`PNDMScheduler with skip_prk_steps false needs at least ${PNDM_ORDER} steps; got ${numInferenceSteps}`);
     }
     this.numInferenceSteps = numInferenceSteps;
-    const ascending = spacedTimesteps(timestepSpacing, numTrainTimesteps, numInferenceSteps, stepsOffset).reverse();
     const n = ascending.length;
     let plms: number[];
     if (skipPrkSteps) {
@@ -75,19 +61,10 @@ export class PNDMScheduler implements Scheduler {
     this.curModelOutput = null;
   }
 
-  scaleModelInput(sample: Float32Array): Float32Array {
-    return sample;
-  }
-
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array): StepResult {
-    if (this.numInferenceSteps === null) throw new Error('PNDMScheduler: call setTimesteps before step');
-    checkSameLength(sample, modelOutput, 'modelOutput');
+    this.checkStep(modelOutput, sample);
     const usePrk = this.counter < this.prkTimesteps.length && !this.config.skipPrkSteps;
     return { prevSample: usePrk ? this.stepPrk(modelOutput, timestep, sample) : this.stepPlms(modelOutput, timestep, sample) };
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
-    return addNoiseWithAlphas(original, noise, alphaAt(this.alphasCumprod, timestep));
   }
 
   /** One of the four stages of a pseudo Runge–Kutta step (eq. 13): e = (e₁ + 2e₂ + 2e₃ + e₄)/6. */
@@ -157,8 +134,8 @@ export class PNDMScheduler implements Scheduler {
    * The transfer part φ (eq. 11): x_{t−δ} = √(ᾱ_{t−δ}/ᾱₜ)·xₜ − (ᾱ_{t−δ} − ᾱₜ)·eₜ / (ᾱₜ√(1−ᾱ_{t−δ}) + √((1−ᾱₜ)ᾱₜᾱ_{t−δ})).
    */
   private prevSampleFrom(sample: Float32Array, timestep: number, prevTimestep: number, modelOutput: Float32Array): Float32Array {
-    const alphaProdT = alphaAt(this.alphasCumprod, timestep);
-    const alphaProdTPrev = prevTimestep >= 0 ? alphaAt(this.alphasCumprod, prevTimestep) : this.finalAlphaCumprod;
+    const alphaProdT = this.alphaAt(timestep);
+    const alphaProdTPrev = prevTimestep >= 0 ? this.alphaAt(prevTimestep) : this.finalAlphaCumprod;
     const betaProdT = f32(1 - alphaProdT);
     const betaProdTPrev = f32(1 - alphaProdTPrev);
     let eps = modelOutput;
