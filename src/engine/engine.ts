@@ -181,6 +181,11 @@ export class Engine {
     const promptIds = encodeIds(req.prompt, 'prompt');
     const negativeIds = encodeIds(req.negativePrompt, 'negative prompt');
     const initImage = req.initImage === null ? null : initImageTensor(req.initImage, req.width, req.height);
+    if (initImage !== null && Math.floor(req.steps * req.strength) < 1) {
+      // diffusers' get_timesteps runs int(steps · strength) steps (and then fails on none); we return the init image.
+      warnings.push(`denoising strength ${req.strength} × ${req.steps} steps leaves no step to run `
+        + '(img2img runs ⌊steps × strength⌋ steps): the result is the init image through the VAE');
+    }
     throwIfCancelled(signal);
 
     const model = await this.modelFor(info, req);
