@@ -21,6 +21,11 @@ export function readNumber(config: RawConfig, key: string, fallback: number): nu
   return value;
 }
 
+/** A finite number, or `null` when missing/`null`. */
+export function readNullableNumber(config: RawConfig, key: string): number | null {
+  return config[key] == null ? null : readNumber(config, key, 0);
+}
+
 /** A whole number ≥ `min` (`null`/missing → `fallback`). */
 export function readInteger(config: RawConfig, key: string, fallback: number, min = 0): number {
   const value = readNumber(config, key, fallback);

@@ -3,7 +3,7 @@
  * Models" (k-diffusion `sample_euler`), as diffusers' EulerDiscreteScheduler. Symbols: `sigma` σᵢ, `sigmaHat` σ̂
  * (σ raised by the churn γ), `derivative` d, `dt` σᵢ₊₁ − σ̂.
  */
-import { drawNoise, f32, readEnum, readNumber, type RawConfig } from './common';
+import { drawNoise, f32, readEnum, readNullableNumber, toD, type RawConfig } from './common';
 import { DiscreteSigmaScheduler } from './discreteSigmaScheduler';
 import {
   denoise, discreteSigmaSchedule, readSigmaBaseConfig, readSigmaSchedule, type DiscreteSigmaGrid, type SigmaBaseConfig,
@@ -23,13 +23,12 @@ export interface EulerStepOptions extends StepOptions {
 }
 
 export function readEulerConfig(raw: RawConfig): EulerConfig {
-  const nullableNumber = (key: string): number | null => (raw[key] == null ? null : readNumber(raw, key, 0));
   return {
     ...readSigmaBaseConfig(raw, { timestepSpacing: 'linspace' }),
     interpolationType: readEnum(raw, 'interpolation_type', ['linear', 'log_linear'] as const, 'linear'),
     sigmaSchedule: readSigmaSchedule(raw),
-    sigmaMin: nullableNumber('sigma_min'),
-    sigmaMax: nullableNumber('sigma_max'),
+    sigmaMin: readNullableNumber(raw, 'sigma_min'),
+    sigmaMax: readNullableNumber(raw, 'sigma_max'),
     timestepType: readEnum(raw, 'timestep_type', ['discrete', 'continuous'] as const, 'discrete'),
     finalSigmasType: readEnum(raw, 'final_sigmas_type', ['zero', 'sigma_min'] as const, 'zero'),
   };
@@ -67,9 +66,10 @@ export class EulerDiscreteScheduler extends DiscreteSigmaScheduler<EulerConfig> 
     }
     // 2. x̂₀ and the ODE derivative d = (x − x̂₀)/σ̂
     const predOriginalSample = denoise(this.config.predictionType, modelOutput, x, sigma, sigmaHat);
+    const derivative = toD(x, sigmaHat, predOriginalSample);
     // 3. Euler step to σᵢ₊₁: x + d·(σᵢ₊₁ − σ̂)
     const dt = f32(this.sigmas[i + 1] - sigmaHat);
-    const prevSample = x.map((v, k) => v + f32(f32(f32(v - predOriginalSample[k]) / sigmaHat) * dt));
+    const prevSample = x.map((v, k) => v + f32(derivative[k] * dt));
     this.index.current = i + 1;
     return { prevSample, predOriginalSample };
   }

@@ -3,7 +3,7 @@
  * the ancestral split of each step), as diffusers' EulerAncestralDiscreteScheduler. Symbols: `sigmaUp` σ↑ (fresh
  * noise added), `sigmaDown` σ↓ (the deterministic target), `derivative` d.
  */
-import { drawNoise, f32, getAncestralStep, type RawConfig } from './common';
+import { drawNoise, f32, getAncestralStep, toD, type RawConfig } from './common';
 import { DiscreteSigmaScheduler } from './discreteSigmaScheduler';
 import { denoise, discreteSigmaSchedule, readSigmaBaseConfig, type SigmaBaseConfig } from './sigmas';
 import type { StepOptions, StepResult } from './types';
@@ -39,12 +39,10 @@ export class EulerAncestralDiscreteScheduler extends DiscreteSigmaScheduler<Eule
     // 2. split the step to σᵢ₊₁ into a deterministic part to σ↓ and fresh noise of std σ↑
     const { sigmaDown, sigmaUp } = getAncestralStep(sigma, this.sigmas[i + 1], 1, true);
     // 3. Euler step to σ↓ with d = (x − x̂₀)/σ, then add σ↑·z
+    const derivative = toD(sample, sigma, predOriginalSample);
     const dt = f32(sigmaDown - sigma);
     const noise = drawNoise(opts.generator, sample.length);
-    const prevSample = sample.map((x, k) => {
-      const moved = f32(x + f32(f32(f32(x - predOriginalSample[k]) / sigma) * dt));
-      return moved + f32(noise[k] * sigmaUp);
-    });
+    const prevSample = sample.map((x, k) => f32(x + f32(derivative[k] * dt)) + f32(noise[k] * sigmaUp));
     this.index.current = i + 1;
     return { prevSample, predOriginalSample };
   }

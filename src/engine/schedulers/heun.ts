@@ -3,7 +3,7 @@
  * HeunDiscreteScheduler: each σ interval takes two model calls, so the timesteps after the first appear twice.
  * Symbols: `derivative` d, `prevDerivative` d of the first (Euler) stage, `dt` σᵢ₊₁ − σᵢ.
  */
-import { clampInto, f32, readBool, readNumber, type RawConfig } from './common';
+import { clampInto, f32, readBool, readNumber, toD, type RawConfig } from './common';
 import { DiscreteSigmaScheduler } from './discreteSigmaScheduler';
 import {
   denoise, discreteSigmaSchedule, readSigmaBaseConfig, readSigmaSchedule, type SigmaBaseConfig, type SigmaSchedule,
@@ -72,14 +72,14 @@ export class HeunDiscreteScheduler extends DiscreteSigmaScheduler<HeunConfig> {
     let prevSample: Float32Array;
     if (first === null) {
       // 2. first stage: Euler step x + d·dt with d = (x − x̂₀)/σᵢ; keep d, dt and x for the second stage
-      const derivative = sample.map((x, k) => f32(x - predOriginalSample[k]) / sigma);
+      const derivative = toD(sample, sigma, predOriginalSample);
       const dt = f32(sigmaNext - sigma);
       this.firstStage = { derivative, dt, sample };
       prevSample = sample.map((x, k) => x + f32(derivative[k] * dt));
     } else {
       // 3. second stage: restart from the first stage's x with the mean of both derivatives
       const { derivative: d1, dt, sample: x0 } = first;
-      const derivative = sample.map((x, k) => f32(f32(x - predOriginalSample[k]) / sigmaNext));
+      const derivative = toD(sample, sigmaNext, predOriginalSample);
       prevSample = x0.map((x, k) => x + f32(f32(f32(d1[k] + derivative[k]) / 2) * dt));
       this.firstStage = null;
     }

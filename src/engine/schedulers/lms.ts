@@ -4,7 +4,7 @@
  * basis polynomial through the last `order` σs. diffusers integrates with scipy's adaptive quadrature; the integrand
  * is a polynomial of degree < 4, so Gauss–Legendre with 4 nodes is exact.
  */
-import { f32, type RawConfig } from './common';
+import { f32, toD, type RawConfig } from './common';
 import { DiscreteSigmaScheduler } from './discreteSigmaScheduler';
 import {
   denoise, discreteSigmaSchedule, readSigmaBaseConfig, readSigmaSchedule, type SigmaBaseConfig, type SigmaSchedule,
@@ -67,7 +67,7 @@ export class LMSDiscreteScheduler extends DiscreteSigmaScheduler<LmsConfig> {
     const sigma = this.sigmas[i];
     // 1. x̂₀ and d = (x − x̂₀)/σ, kept in a window of the last 4
     const predOriginalSample = denoise(this.config.predictionType, modelOutput, sample, sigma);
-    this.derivatives.push(sample.map((x, k) => f32(x - predOriginalSample[k]) / sigma));
+    this.derivatives.push(toD(sample, sigma, predOriginalSample));
     if (this.derivatives.length > LMS_ORDER) this.derivatives.shift();
     // 2. the Lagrange coefficients of the newest derivatives (the order grows with the step index, as diffusers)
     const order = Math.min(i + 1, LMS_ORDER);

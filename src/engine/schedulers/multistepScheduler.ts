@@ -4,7 +4,7 @@
  * of converted outputs, the step index and the variance-preserving `add_noise` αₜ·x₀ + σₜ·ε. Each solver's own file
  * adds its config, `setTimesteps`, `step` and update formulas. `alphaT`/`sigmaT` are αₜ, σₜ of the VP process.
  */
-import { f32, numpyLinspace, roundHalfEven, type PredictionType } from './common';
+import { checkSameLength, f32, numpyLinspace, roundHalfEven, type PredictionType } from './common';
 import type { MultistepExtras } from './multistepConfig';
 import {
   alphaSigmaFromSigma, convertSigmas, interpolateSigmas, logSigmasF32, requireTimesteps, sigmaToT, StepIndex,
@@ -97,9 +97,7 @@ export abstract class MultistepScheduler<C extends SigmaBaseConfig & MultistepEx
   /** VP forward process αₜ·x₀ + σₜ·ε at the timestep's σ. */
   addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
     requireTimesteps(this.timesteps, this.className);
-    if (noise.length !== original.length) {
-      throw new Error(`noise must have the sample's ${original.length} elements; got ${noise.length}`);
-    }
+    checkSameLength(original, noise, 'noise');
     const { alphaT, sigmaT } = alphaSigmaFromSigma(this.sigmas[this.index.forNoise(this.timesteps, timestep)]);
     return original.map((x, k) => f32(alphaT * x) + f32(sigmaT * noise[k]));
   }

@@ -5,7 +5,7 @@
  * The DDPM-family basics (betas, ᾱ, Karras formula, interp, rounding) come from `common.ts`.
  */
 import {
-  alphasCumprodFrom, BASE_DEFAULTS, betasForSchedule, checkInferenceSteps, f32, getSigmasKarras, indexForTimestep, interp, numpyArange,
+  alphasCumprodFrom, BASE_DEFAULTS, betasForSchedule, checkInferenceSteps, checkSameLength, f32, getSigmasKarras, indexForTimestep, interp, numpyArange,
   numpyLinspace, readBaseConfig, readBool, roundHalfEven, sigmasFromAlphasCumprod, spacedTimesteps, torchLinspaceF32,
   type BaseConfig, type PredictionType, type RawConfig, type TimestepSpacing,
 } from './common';
@@ -186,9 +186,7 @@ export function scaleBySigma(sample: Float32Array, sigma: number): Float32Array 
 export function denoise(
   predictionType: PredictionType, modelOutput: Float32Array, sample: Float32Array, sigma: number, sigmaHat = sigma,
 ): Float32Array {
-  if (modelOutput.length !== sample.length) {
-    throw new Error(`modelOutput must have the sample's ${sample.length} elements; got ${modelOutput.length}`);
-  }
+  checkSameLength(sample, modelOutput, 'modelOutput');
   if (predictionType === 'sample') return modelOutput.slice();
   if (predictionType === 'epsilon') return sample.map((x, i) => x - f32(sigmaHat * modelOutput[i]));
   const cOut = f32(-sigma / inputScale(sigma));
@@ -198,9 +196,7 @@ export function denoise(
 
 /** The variance-exploding forward process x₀ + σ·ε (diffusers' Euler-family `add_noise`). */
 export function addNoiseWithSigma(original: Float32Array, noise: Float32Array, sigma: number): Float32Array {
-  if (noise.length !== original.length) {
-    throw new Error(`noise must have the sample's ${original.length} elements; got ${noise.length}`);
-  }
+  checkSameLength(original, noise, 'noise');
   const s = f32(sigma);
   return original.map((x, i) => x + f32(noise[i] * s));
 }

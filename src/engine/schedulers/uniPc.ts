@@ -6,7 +6,7 @@
  * bh2: e^h − 1), `rhos` the solved ρ coefficients. Scalars are float32 0-dim tensors in diffusers (`f32`).
  */
 import {
-  batchOf, f32, readBool, readEnum, readNumber, readNumberArray, sigmasFromAlphasCumprod, thresholdSample, type RawConfig,
+  batchOf, f32, readBool, readEnum, readNullableNumber, readNumberArray, sigmasFromAlphasCumprod, thresholdSample, type RawConfig,
 } from './common';
 import { readMultistepExtras, type MultistepExtras } from './multistepConfig';
 import { dataFromNoise, dataPrediction, MultistepScheduler, multistepSigmaGrid, noisePrediction } from './multistepScheduler';
@@ -25,7 +25,6 @@ export interface UniPcConfig extends SigmaBaseConfig, MultistepExtras {
 export function readUniPcConfig(raw: RawConfig): UniPcConfig {
   const solver = readEnum(raw, 'solver_type', ['bh1', 'bh2', 'midpoint', 'heun', 'logrho'] as const, 'bh2');
   if (raw.shift_terminal != null) throw new Error('shift_terminal needs use_flow_sigmas, which is not supported; got a value');
-  const nullableNumber = (key: string): number | null => (raw[key] == null ? null : readNumber(raw, key, 0));
   const extras = readMultistepExtras(raw, 'UniPCMultistepScheduler');
   const predictX0 = readBool(raw, 'predict_x0', true);
   if (!predictX0 && extras.finalSigmasType === 'zero') {
@@ -37,8 +36,8 @@ export function readUniPcConfig(raw: RawConfig): UniPcConfig {
     predictX0,
     solverType: solver === 'bh1' ? 'bh1' : 'bh2', // diffusers maps DPM-Solver's names to bh2
     disableCorrector: readNumberArray(raw, 'disable_corrector') ?? [],
-    sigmaMin: nullableNumber('sigma_min'),
-    sigmaMax: nullableNumber('sigma_max'),
+    sigmaMin: readNullableNumber(raw, 'sigma_min'),
+    sigmaMax: readNullableNumber(raw, 'sigma_max'),
   };
 }
 
