@@ -5,9 +5,9 @@
  * The DDPM-family basics (betas, ᾱ, Karras formula, interp, rounding) come from `common.ts`.
  */
 import {
-  alphasCumprodFrom, BASE_DEFAULTS, betasForSchedule, checkInferenceSteps, checkSameLength, f32, getSigmasKarras, indexForTimestep, interp, numpyArange,
-  numpyLinspace, readBaseConfig, readBool, roundHalfEven, sigmasFromAlphasCumprod, spacedTimesteps, torchLinspaceF32,
-  type BaseConfig, type PredictionType, type RawConfig, type TimestepSpacing,
+  alphasCumprodFrom, BASE_DEFAULTS, betasForSchedule, checkInferenceSteps, checkSameLength, f32, getSigmasKarras,
+  indexForTimestep, interp, numpyArange, numpyLinspace, readBaseConfig, readBool, roundHalfEven, sigmasFromAlphasCumprod,
+  spacedTimesteps, torchLinspaceF32, type BaseConfig, type PredictionType, type RawConfig, type TimestepSpacing,
 } from './common';
 
 /** The DDPM-family keys the σ samplers read (the rest of BaseConfig does not apply to them). */
