@@ -34,7 +34,7 @@ export function paramsFromInfotext(infotext: string, current: PanelParams, model
   if (steps !== undefined) next.steps = steps;
   else if (p.Steps !== undefined) notes.push(`Steps "${p.Steps}" is not a whole number from 1 to ${L.stepsMax}; kept ${current.steps}`);
   if (p.Sampler !== undefined) {
-    const id = samplerIdFromA1111(p.Sampler, p['Schedule type']);
+    const id = samplerIdFromA1111(p.Sampler, p['Schedule type'], p.Version);
     if (id !== undefined) next.sampler = id;
     else notes.push(`the sampler "${p.Sampler}${p['Schedule type'] ? ` (${p['Schedule type']})` : ''}" is not one this extension has; kept the current one`);
   }

@@ -26,21 +26,29 @@ export function samplerForRequest(id: string): string | null {
 }
 
 /**
- * Our sampler id for an infotext's Sampler and Schedule type, or undefined when the engine has no such sampler.
- * A1111 ≥1.9 writes "DPM++ 2M" + "Schedule type: Karras"; older versions wrote "DPM++ 2M Karras".
+ * Our sampler id for an infotext's Sampler, Schedule type and Version, or undefined when the engine has no such
+ * sampler. A1111 ≥ 1.9 writes "DPM++ 2M" + "Schedule type: Karras"; older versions wrote "DPM++ 2M Karras". A missing
+ * or "Automatic" schedule type means the sampler's own default, which for DPM++ 2M is Karras since A1111 1.9.
  */
-export function samplerIdFromA1111(sampler: string, scheduleType?: string): string | undefined {
+export function samplerIdFromA1111(sampler: string, scheduleType?: string, version?: string): string | undefined {
   const name = sampler.trim().toLowerCase();
-  const schedule = (scheduleType ?? '').trim().toLowerCase();
+  let schedule = (scheduleType ?? '').trim().toLowerCase();
   const all = listSamplers();
-  for (const s of all) {
-    const base = s.a1111Name.toLowerCase();
-    const ownSchedule = (s.scheduleType ?? '').toLowerCase();
-    const combined = ownSchedule ? `${base} ${ownSchedule}` : base;
-    if (name === combined && (schedule === '' || schedule === 'automatic' || schedule === ownSchedule)) return s.id;
-    if (name === base && schedule === ownSchedule) return s.id;
-    if (name === base && ownSchedule === '' && (schedule === '' || schedule === 'automatic')) return s.id;
-  }
-  if (schedule !== '' && schedule !== 'automatic') return undefined;
+  const own = (s: (typeof all)[number]): string => (s.scheduleType ?? '').toLowerCase();
+  const spelledOut = all.find((s) => own(s) !== '' && name === `${s.a1111Name} ${s.scheduleType}`.toLowerCase());
+  if (spelledOut && (schedule === '' || schedule === 'automatic' || schedule === own(spelledOut))) return spelledOut.id;
+  if (schedule === '' || schedule === 'automatic') schedule = automaticSchedule(name, version);
+  const sameName = all.filter((s) => s.a1111Name.toLowerCase() === name);
+  const match = sameName.find((s) => own(s) === schedule) ?? (schedule === 'uniform' ? sameName.find((s) => own(s) === '') : undefined);
+  if (match) return match.id;
+  if (schedule !== '') return undefined;
   return all.find((s) => s.id === name || s.className.toLowerCase() === name)?.id;
+}
+
+/** The schedule type A1111 gives a sampler when the infotext names none ('' = the sampler has only one). */
+function automaticSchedule(name: string, version: string | undefined): string {
+  if (name !== 'dpm++ 2m') return '';
+  const v = /v?(\d+)\.(\d+)/.exec(version ?? '');
+  const before19 = v !== null && (Number(v[1]) < 1 || (Number(v[1]) === 1 && Number(v[2]) < 9));
+  return before19 ? 'uniform' : 'karras';
 }

@@ -40,13 +40,21 @@ test('loads the A1111 docstring example from the reference data', () => {
 
 test('maps A1111 sampler names (old and new Karras spellings) back to our ids', () => {
   const cases: Array<[string, string | undefined, string | undefined]> = [
-    ['Euler a', undefined, 'euler_a'], ['Euler', undefined, 'euler'], ['DPM++ 2M', undefined, 'dpmpp_2m'],
-    ['DPM++ 2M', 'Automatic', 'dpmpp_2m'], ['DPM++ 2M', 'Karras', 'dpmpp_2m_karras'], ['DPM++ 2M Karras', undefined, 'dpmpp_2m_karras'],
+    ['Euler a', undefined, 'euler_a'], ['Euler', undefined, 'euler'], ['DPM++ 2M', 'Uniform', 'dpmpp_2m'],
+    ['DPM++ 2M', undefined, 'dpmpp_2m_karras'], ['DPM++ 2M', 'Automatic', 'dpmpp_2m_karras'],
+    ['DPM++ 2M', 'Karras', 'dpmpp_2m_karras'], ['DPM++ 2M Karras', undefined, 'dpmpp_2m_karras'], ['Euler', 'Uniform', 'euler'],
     ['DDIM', undefined, 'ddim'], ['PLMS', undefined, 'plms'], ['UniPC', undefined, 'unipc'], ['LCM', undefined, 'lcm'],
     ['Heun', undefined, 'heun'], ['LMS', undefined, 'lms'], ['DDPM', undefined, 'ddpm'],
     ['DPM++ SDE', undefined, undefined], ['Euler', 'Karras', undefined],
   ];
   assert.deepEqual(cases.map(([s, t]) => samplerIdFromA1111(s, t)), cases.map(([, , id]) => id));
+});
+
+test('a DPM++ 2M infotext without a schedule type is Karras from A1111 1.9 on, uniform before', () => {
+  assert.deepEqual(
+    [samplerIdFromA1111('DPM++ 2M', undefined, 'v1.10.1'), samplerIdFromA1111('DPM++ 2M', undefined, 'v1.8.0'),
+      samplerIdFromA1111('DPM++ 2M', 'Automatic', 'v1.7.0-RC'), samplerIdFromA1111('DPM++ 2M', undefined, undefined)],
+    ['dpmpp_2m_karras', 'dpmpp_2m', 'dpmpp_2m', 'dpmpp_2m_karras']);
 });
 
 test('each sampler choice of the panel maps back from its own A1111 label', () => {

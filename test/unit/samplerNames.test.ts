@@ -22,7 +22,7 @@ test('listSamplers is ARCHITECTURE.md\'s table', () => {
     ['euler_a', 'Euler a', 'EulerAncestralDiscreteScheduler', ''],
     ['heun', 'Heun', 'HeunDiscreteScheduler', ''],
     ['lms', 'LMS', 'LMSDiscreteScheduler', ''],
-    ['dpmpp_2m', 'DPM++ 2M', 'DPMSolverMultistepScheduler', ''],
+    ['dpmpp_2m', 'DPM++ 2M', 'DPMSolverMultistepScheduler', 'Uniform'],
     ['dpmpp_2m_karras', 'DPM++ 2M', 'DPMSolverMultistepScheduler', 'Karras'],
     ['ddim', 'DDIM', 'DDIMScheduler', ''],
     ['plms', 'PLMS', 'PNDMScheduler', ''],
@@ -85,4 +85,14 @@ test('an unknown sampler or unsupported model scheduler throws listing the allow
   assert.throws(() => createScheduler('euler_b', SD15), /Unknown sampler "euler_b"; expected one of: euler, euler_a, heun, lms, dpmpp_2m, dpmpp_2m_karras, ddim, plms, ddpm, lcm, unipc, Euler, Euler a, .*PNDMScheduler/);
   assert.throws(() => resolveSampler(null, { _class_name: 'KDPM2DiscreteScheduler' }), /The model's scheduler "KDPM2DiscreteScheduler" is not supported; expected one of/);
   assert.throws(() => resolveSampler(null, {}), /no "_class_name"/);
+});
+
+test('plain DPM++ 2M writes "Schedule type: Uniform" (A1111 ≥ 1.9 would otherwise re-run it with Karras sigmas)', () => {
+  assert.deepEqual(
+    ['dpmpp_2m', 'DPM++ 2M', 'DPM++ 2M Uniform', 'dpmpp_2m_karras', 'DPM++ 2M Karras'].map((n) => {
+      const r = resolveSampler(n, SD15);
+      return [r.id, r.a1111Name, r.scheduleType];
+    }),
+    [['dpmpp_2m', 'DPM++ 2M', 'Uniform'], ['dpmpp_2m', 'DPM++ 2M', 'Uniform'], ['dpmpp_2m', 'DPM++ 2M', 'Uniform'],
+      ['dpmpp_2m_karras', 'DPM++ 2M', 'Karras'], ['dpmpp_2m_karras', 'DPM++ 2M', 'Karras']]);
 });

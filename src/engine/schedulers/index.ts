@@ -38,9 +38,14 @@ export interface SamplerInfo {
   /** The name A1111 writes as "Sampler: …" in the PNG infotext. */
   readonly a1111Name: string;
   readonly className: SchedulerClassName;
-  /** A1111's "Schedule type: …" when not the sampler's automatic one. */
-  readonly scheduleType?: 'Karras';
+  /**
+   * A1111's "Schedule type: …" where its automatic one differs: A1111 ≥ 1.9 runs "DPM++ 2M" with Karras sigmas unless
+   * told "Uniform", so plain DPM++ 2M says so to be re-run as made.
+   */
+  readonly scheduleType?: ScheduleType;
 }
+
+export type ScheduleType = 'Karras' | 'Uniform';
 
 /** σ schedules other than the default are named by the sampler id: off unless the id asks for them. */
 const PLAIN_SIGMAS = { use_karras_sigmas: false, use_exponential_sigmas: false, use_beta_sigmas: false } as const;
@@ -51,7 +56,7 @@ const SAMPLERS: ReadonlyArray<SamplerInfo & { readonly overrides: Readonly<Recor
   { id: 'euler_a', a1111Name: 'Euler a', className: 'EulerAncestralDiscreteScheduler', overrides: {} },
   { id: 'heun', a1111Name: 'Heun', className: 'HeunDiscreteScheduler', overrides: PLAIN_SIGMAS },
   { id: 'lms', a1111Name: 'LMS', className: 'LMSDiscreteScheduler', overrides: PLAIN_SIGMAS },
-  { id: 'dpmpp_2m', a1111Name: 'DPM++ 2M', className: 'DPMSolverMultistepScheduler', overrides: DPMPP_2M },
+  { id: 'dpmpp_2m', a1111Name: 'DPM++ 2M', scheduleType: 'Uniform', className: 'DPMSolverMultistepScheduler', overrides: DPMPP_2M },
   {
     id: 'dpmpp_2m_karras', a1111Name: 'DPM++ 2M', scheduleType: 'Karras', className: 'DPMSolverMultistepScheduler',
     overrides: { ...DPMPP_2M, use_karras_sigmas: true },
@@ -76,17 +81,26 @@ export interface ResolvedSampler {
   readonly config: Record<string, unknown>;
   /** For the infotext: "Sampler: …" and, where not automatic, "Schedule type: …". */
   readonly a1111Name: string;
-  readonly scheduleType?: 'Karras';
+  readonly scheduleType?: ScheduleType;
 }
 
 function isClassName(name: string): name is SchedulerClassName {
   return Object.prototype.hasOwnProperty.call(CLASSES, name);
 }
 
-/** The short id, A1111 name ("DPM++ 2M Karras" included) or class name `name` denotes, case-insensitively. */
+/** "DPM++ 2M Karras": an A1111 name with its schedule type, as A1111 < 1.9 and our panel spell it. */
+function fullA1111Name(s: SamplerInfo): string {
+  return s.scheduleType ? `${s.a1111Name} ${s.scheduleType}` : s.a1111Name;
+}
+
+/**
+ * The short id, A1111 name or class name `name` denotes, case-insensitively. A bare A1111 name ("DPM++ 2M") is the
+ * first sampler of that name, as ARCHITECTURE.md's table maps it.
+ */
 function lookUp(name: string): { sampler?: (typeof SAMPLERS)[number]; className?: SchedulerClassName } {
   const key = name.trim().toLowerCase();
-  const sampler = SAMPLERS.find((s) => s.id === key || `${s.a1111Name}${s.scheduleType ? ` ${s.scheduleType}` : ''}`.toLowerCase() === key);
+  const sampler = SAMPLERS.find((s) => s.id === key || fullA1111Name(s).toLowerCase() === key)
+    ?? SAMPLERS.find((s) => s.a1111Name.toLowerCase() === key);
   if (sampler) return { sampler };
   const className = (Object.keys(CLASSES) as SchedulerClassName[]).find((c) => c.toLowerCase() === key);
   return className ? { className } : {};
@@ -96,7 +110,7 @@ function lookUp(name: string): { sampler?: (typeof SAMPLERS)[number]; className?
 export function allowedSamplerNames(): string[] {
   return [
     ...SAMPLERS.map((s) => s.id),
-    ...SAMPLERS.map((s) => `${s.a1111Name}${s.scheduleType ? ` ${s.scheduleType}` : ''}`),
+    ...new Set(SAMPLERS.flatMap((s) => [s.a1111Name, fullA1111Name(s)])),
     ...Object.keys(CLASSES),
   ];
 }
@@ -136,13 +150,13 @@ export function resolveSampler(name: string | null, modelConfig: Record<string, 
   }
   config._class_name = className;
   const matched = sampler ?? matchingSampler(className, config);
-  const karras = config.use_karras_sigmas === true;
+  const scheduleType: ScheduleType | undefined = config.use_karras_sigmas === true ? 'Karras' : matched?.scheduleType;
   return {
     id: matched ? matched.id : className,
     className,
     config,
     a1111Name: matched ? matched.a1111Name : className,
-    ...(karras ? { scheduleType: 'Karras' as const } : {}),
+    ...(scheduleType ? { scheduleType } : {}),
   };
 }
 
