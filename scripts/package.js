@@ -3,8 +3,8 @@
 //  1. esbuild production bundles (node esbuild.js --production);
 //  2. an ignore file = .vscodeignore + onnxruntime-node's binaries of every other platform/arch
 //     (node_modules/onnxruntime-node/bin/napi-v*/<platform>/<arch>/), passed with --ignoreFile;
-//  3. vsce package --target <platform-arch>; --allow-missing-repository / --skip-license only while package.json
-//     has no repository / the repository no LICENSE file (vsce would otherwise stop and ask).
+//  3. vsce package --target <platform-arch>; --allow-missing-repository + --no-rewrite-relative-links / --skip-license
+//     only while package.json has no repository / the repository no LICENSE file (vsce would otherwise stop).
 // Prints what went in by top folder, then `vsix: <path>` and its size. Options: VSCE_TARGET (e.g. win32-x64), VSIX_OUT.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -53,7 +53,8 @@ function main() {
   const ignoreFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vsce-')), '.vscodeignore');
   fs.writeFileSync(ignoreFile, `${fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8')}\n${otherPlatformBinaries().join('\n')}\n`);
   const flags = ['--target', target, '--ignoreFile', ignoreFile];
-  if (!manifest.repository) flags.push('--allow-missing-repository');
+  // Without a repository URL vsce cannot rewrite README's relative links (and stops at any, even inside code spans).
+  if (!manifest.repository) flags.push('--allow-missing-repository', '--no-rewrite-relative-links');
   if (!fs.readdirSync(root).some((f) => /^licen[cs]e(\.md|\.txt)?$/i.test(f))) flags.push('--skip-license');
 
   const files = run(process.execPath, [vsce, 'ls', '--ignoreFile', ignoreFile], true)
@@ -67,9 +68,14 @@ function main() {
     byTop.set(top, { files: entry.files + 1, bytes: entry.bytes + size });
   }
   console.log(`${files.length} files for ${target}:`);
+  const line = (bytes, n, what) => console.log(`  ${(bytes / 1e6).toFixed(2).padStart(8)} MB ${String(n).padStart(5)} files  ${what}`);
+  const small = { folders: 0, files: 0, bytes: 0 };
   for (const [top, { files: n, bytes }] of [...byTop].sort((a, b) => b[1].bytes - a[1].bytes)) {
-    console.log(`  ${(bytes / 1e6).toFixed(2).padStart(8)} MB ${String(n).padStart(5)} files  ${top}`);
+    if (top.startsWith('node_modules/') && !top.startsWith('node_modules/onnxruntime') && bytes < 200e3) {
+      small.folders++; small.files += n; small.bytes += bytes;
+    } else line(bytes, n, top);
   }
+  if (small.folders) line(small.bytes, small.files, `${small.folders} small dependency folders`);
   run(process.execPath, [vsce, 'package', ...flags, '--out', out], true);
   fs.rmSync(path.dirname(ignoreFile), { recursive: true, force: true });
   const size = fs.statSync(out).size;
