@@ -80,6 +80,11 @@ async function main(): Promise<void> {
   const warmDraw = r.runs.slice(1).map((run) => run.clickToDrawMs).filter((v): v is number => v !== null);
   const warmFrame = r.runs.slice(1).map((run) => run.clickToFrameMs).filter((v): v is number => v !== null);
   const histogram = JSON.parse(fs.readFileSync(`${lagFile}.histogram.json`, 'utf8')) as Record<string, number>;
+  const gcPauses = (fs.existsSync(`${lagFile}.gc`) ? fs.readFileSync(`${lagFile}.gc`, 'utf8').trim().split('\n').filter(Boolean) : [])
+    .map((line) => line.split(' ').map(Number) as [number, number]);
+  const gcIn = (from: number, to: number): number[] => gcPauses.filter(([t]) => t >= from && t <= to).map(([, d]) => d);
+  const gcDuring = r.runs.flatMap((run) => gcIn(run.clickAt, run.savedAt));
+  const gcIdle = gcIn(r.idleFrom, r.idleTo);
 
   console.log(`extension benchmark in code-server (${steps} steps a run, ${r.runs.length} runs; ${extension.endsWith('.vsix') ? path.basename(extension) : 'repository folder'}${process.env.E2E_MODEL ? `, model ${process.env.E2E_MODEL}` : ''}):`);
   console.log(`  activation (VS Code: code loading + activate call): ${fmt(r.activationMs, 0)} (target ≤ ${ACTIVATION_TARGET_MS} ms: ${verdict((r.activationMs ?? Infinity) <= ACTIVATION_TARGET_MS)})`);
@@ -90,12 +95,14 @@ async function main(): Promise<void> {
     `(target ≤ ${LAG_TARGET_MS} ms: ${verdict(during.maxMs <= LAG_TARGET_MS)}); warm runs only: max ${fmt(warmDuring.maxMs)}, p99 ${fmt(warmDuring.p99Ms)}`);
   console.log(`  the part of that lag the host's own CPU work explains (min(lag, host CPU time in the tick); the rest is a busy ` +
     `machine): idle max ${fmt(idleOwn.maxMs)} p99 ${fmt(idleOwn.p99Ms)}; generating max ${fmt(duringOwn.maxMs)} p99 ${fmt(duringOwn.p99Ms)}`);
+  console.log(`  host GC pauses: idle ${gcIdle.length} (max ${fmt(gcIdle.length ? Math.max(...gcIdle) : null)}), ` +
+    `generating ${gcDuring.length} (max ${fmt(gcDuring.length ? Math.max(...gcDuring) : null)}, total ${fmt(gcDuring.reduce((a, b) => a + b, 0))})`);
   console.log(`  machine load average (1 min) at the end: ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`);
   for (const [i, run] of perRun.entries()) {
     console.log(`    run ${i + 1}: PNG after ${run.generationMs} ms, first preview ${fmt(run.clickToDrawMs)}, lag max ${fmt(run.lag.maxMs)} p99 ${fmt(run.lag.p99Ms)} (${run.lag.samples} samples)`);
   }
   console.log(`  check: perf_hooks.monitorEventLoopDelay over the whole session: max ${fmt(histogram.max)}, p99 ${fmt(histogram.p99)}`);
-  const report = { steps, runs: perRun, activationMs: r.activationMs, activationText: r.activationText, idle, during, warmDuring, idleOwn, duringOwn, histogram,
+  const report = { steps, runs: perRun, activationMs: r.activationMs, activationText: r.activationText, idle, during, warmDuring, idleOwn, duringOwn, histogram, gcIdle, gcDuring,
     loadAverage: os.loadavg(), cpus: os.cpus().length,
     targets: { activationMs: ACTIVATION_TARGET_MS, lagMs: LAG_TARGET_MS } };
   const jsonFile = path.join(root, 'test-output', 'bench', `extension-${stamp}.json`);

@@ -7,10 +7,11 @@
  * something else (the quantity perf_hooks.monitorEventLoopDelay measures; its histogram is written alongside).
  * Files: <out> gets a line "epochMs lagMs cpuMs" per tick, appended about twice a second (cpuMs: the host process's
  * CPU time since the previous tick, which tells its own work from a machine too busy to run it);
- * <out>.histogram.json gets { pid, intervalMs, min, max, mean, p99, count } of monitorEventLoopDelay, in ms.
+ * <out>.histogram.json gets { pid, intervalMs, min, max, mean, p99, count } of monitorEventLoopDelay, in ms;
+ * <out>.gc gets a line "epochMs durationMs" per garbage collection (so a lag spike can be matched to a GC pause).
  */
 import * as fs from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { toDisposable, type IDisposable } from '../util/disposable';
 
 export const BENCH_OUT_ENV = 'INLINE_DIFFUSION_BENCH_OUT';
@@ -43,8 +44,18 @@ export function registerBenchHooks(env: NodeJS.ProcessEnv = process.env, interva
       p99: ms(histogram.percentile(99)), count: histogram.count,
     }));
   };
-  const writer = setInterval(flush, 500);
+  const gcLines: string[] = [];
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcLines.push(`${(performance.timeOrigin + e.startTime).toFixed(1)} ${e.duration.toFixed(3)}\n`);
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  const flushGc = (): void => {
+    if (gcLines.length) fs.appendFileSync(`${out}.gc`, gcLines.splice(0).join(''));
+  };
+  const writer = setInterval(() => { flush(); flushGc(); }, 500);
   return toDisposable(() => {
+    gc.disconnect();
+    flushGc();
     clearTimeout(timer);
     clearInterval(writer);
     histogram.disable();
