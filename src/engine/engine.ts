@@ -63,21 +63,34 @@ function toEngineError(e: unknown, phase: 'read' | 'load' | 'run'): unknown {
   return e;
 }
 
-/** The scheduler for a request's sampler (null = the model's own) and the names the infotext writes. */
-function schedulerFor(sampler: string | null, schedulerConfig: Record<string, unknown>):
+/**
+ * The scheduler for a request's sampler (null = the model's own) and the names the infotext writes, with its
+ * timesteps set for `steps` — so a step count the schedule cannot run is refused before any model loads.
+ */
+function schedulerFor(sampler: string | null, schedulerConfig: Record<string, unknown>, steps: number):
     { scheduler: Scheduler; a1111Name: string; scheduleType?: string } {
+  let resolved: ReturnType<typeof resolveSampler>;
+  let scheduler: Scheduler;
   try {
-    const resolved = resolveSampler(sampler, schedulerConfig);
-    return {
-      scheduler: createScheduler(resolved.className, resolved.config),
-      a1111Name: resolved.a1111Name,
-      scheduleType: resolved.scheduleType,
-    };
+    resolved = resolveSampler(sampler, schedulerConfig);
+    scheduler = createScheduler(resolved.className, resolved.config);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     // A requested sampler is the request's fault; the model's own unsupported scheduler is the model's.
     throw new EngineError(sampler === null ? 'model-invalid' : 'invalid-request', `sampler: ${message}`, { cause: e });
   }
+  const trainSteps = typeof resolved.config.num_train_timesteps === 'number' ? resolved.config.num_train_timesteps : 1000;
+  try {
+    scheduler.setTimesteps(steps);
+  } catch (e) {
+    throw new EngineError('invalid-request', `steps: ${resolved.a1111Name} cannot run ${steps} steps: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  const last = Math.max(...scheduler.timesteps);
+  if (!(last <= trainSteps - 1)) {
+    throw new EngineError('invalid-request', `steps: ${resolved.a1111Name} at ${steps} steps would start at timestep ${last}, `
+      + `past the model's ${trainSteps} training timesteps (0…${trainSteps - 1}); use at most ${steps - 1} steps`);
+  }
+  return { scheduler, a1111Name: resolved.a1111Name, scheduleType: resolved.scheduleType };
 }
 
 /** TorchGenerator (A1111 "RNG: CPU", diffusers/ComfyUI CPU seeds) or Philox (A1111 "RNG: NV"). */
@@ -162,7 +175,7 @@ export class Engine {
     if (schedulerConfig.changes.length > 0) {
       this.log('info', `scheduler config adjusted as diffusers' ${info.pipelineClass} does: ${schedulerConfig.changes.join(', ')}`);
     }
-    const sampler = schedulerFor(req.sampler, schedulerConfig.config);
+    const sampler = schedulerFor(req.sampler, schedulerConfig.config, req.steps);
     if (req.initImage !== null && !info.hasVaeEncoder) {
       throw new EngineError('model-invalid', `img2img needs ${info.dir}/vae_encoder/model.onnx, which this model does not have`);
     }

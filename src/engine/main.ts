@@ -66,7 +66,11 @@ async function runGenerate(engine: Engine, id: number, request: unknown, signal:
     send({ type: 'result', id, images: output.images, timingsMs: output.timingsMs, executionProvider: output.executionProvider, warnings: output.warnings });
   } catch (err) {
     if (err instanceof EngineError) send({ type: 'error', id, code: err.code, message: err.message });
-    else send({ type: 'error', id, code: 'internal', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+    else {
+      // An engine bug: the user sees the message, the output channel gets the stack.
+      send({ type: 'log', level: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+      send({ type: 'error', id, code: 'internal', message: `internal error: ${err instanceof Error ? err.message : String(err)}` });
+    }
   }
 }
 

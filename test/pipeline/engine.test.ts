@@ -211,3 +211,16 @@ test('exporter variants (static batch, int64 [1] / scalar timesteps, int64 ids, 
     assert.deepEqual(pixels(batch.images[1].png).data, pixels(alone.images[0].png).data, JSON.stringify(opts));
   }
 });
+
+test('a step count the schedule cannot run is refused before loading, naming the limit', async () => {
+  const fresh = new Engine();
+  // PNDM (the model's own) with steps_offset 1 at 1000 steps would start at timestep 1000, past 0…999.
+  await rejectsWith(fresh.generate(request({ sampler: null, steps: 1000 })), 'invalid-request',
+    /steps: PLMS at 1000 steps would start at timestep 1000, past the model's 1000 training timesteps \(0…999\); use at most 999 steps/);
+  await rejectsWith(fresh.generate(request({ sampler: 'ddim', steps: 1000 })), 'invalid-request', /DDIM at 1000 steps/);
+  // 999 steps fit: the run starts (cancelled at its first step to keep the test short).
+  const controller = new AbortController();
+  await rejectsWith(fresh.generate(request({ sampler: null, steps: 999 }), { signal: controller.signal, onProgress: () => controller.abort() }),
+    'cancelled', /cancel/);
+  await fresh.release();
+});
