@@ -4,6 +4,7 @@
  * is not honoured in time, and forks a fresh child after a crash. Imports nothing from `vscode`.
  */
 import * as childProcess from 'node:child_process';
+import * as os from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import type { EngineErrorCode, FromEngine, GenerateRequest, ToEngine } from './protocol/engineMessages';
 
@@ -36,6 +37,11 @@ export interface EngineClientOptions {
   readonly cancelGraceMs?: number;
   /** How long the child may take to exit after 'shutdown' on dispose before it is killed. */
   readonly shutdownGraceMs?: number;
+  /**
+   * Run the engine below normal priority (default true): a generation keeps every core busy, and the editor (the
+   * extension host, the renderer) should stay responsive while it does.
+   */
+  readonly lowPriority?: boolean;
   /** Injection point for tests. */
   readonly fork?: typeof childProcess.fork;
 }
@@ -177,6 +183,7 @@ export class EngineClient {
       env: (typeof this.options.env === 'function' ? this.options.env() : this.options.env) ?? process.env,
     });
     this.child = child;
+    if (this.options.lowPriority !== false) lowerPriority(child, this.options.onLog);
     this.pipeLines(child, 'stdout', 'info');
     this.pipeLines(child, 'stderr', 'error');
     child.on('message', (raw: unknown) => this.onMessage(raw));
@@ -327,6 +334,15 @@ export function isFromEngine(value: unknown): value is FromEngine {
   if (typeof type !== 'string' || !fromEngineTypes.has(type)) return false;
   if (type === 'ready' || type === 'log') return true;
   return typeof (value as { id?: unknown }).id === 'number';
+}
+
+function lowerPriority(child: ChildProcess, onLog: EngineClientOptions['onLog']): void {
+  if (child.pid === undefined) return;
+  try {
+    os.setPriority(child.pid, os.constants.priority.PRIORITY_BELOW_NORMAL);
+  } catch (err) {
+    onLog?.('info', `could not lower the engine's priority: ${(err as Error).message}`);
+  }
 }
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {

@@ -116,3 +116,15 @@ test('an engine that cannot start is reported as start-failed', async () => {
   assert.equal(err.code, 'start-failed');
   await c.dispose();
 });
+
+test('the engine runs below normal priority unless asked otherwise', async () => {
+  const os = await import('node:os');
+  const low = client();
+  await low.generate(request('ok'));
+  assert.equal(os.getPriority(low.pid), os.constants.priority.PRIORITY_BELOW_NORMAL);
+  await low.dispose();
+  const normal = client({ lowPriority: false });
+  await normal.generate(request('ok'));
+  assert.equal(os.getPriority(normal.pid), os.getPriority());
+  await normal.dispose();
+});
