@@ -12,7 +12,7 @@ import { ModelError } from './modelError';
 import { modelHash, readModelFolder } from './modelFolder';
 import type { LoadedModel, ModelInfo } from './modelTypes';
 import { providerOrder, unavailableProviders } from './onnx';
-import { runPipeline, throwIfCancelled } from './pipeline';
+import { runPipeline, throwIfCancelled, usesLcmStrengthSchedule } from './pipeline';
 import { pipelineSchedulerConfig } from './pipelineSchedulerConfig';
 import { formatProviderFallback } from './providerFallback';
 import { findPreviewDecoder, PreviewDecoder } from './previewDecoder';
@@ -194,14 +194,14 @@ export class Engine {
     const promptIds = encodeIds(req.prompt, 'prompt');
     const negativeIds = encodeIds(req.negativePrompt, 'negative prompt');
     const initImage = req.initImage === null ? null : initImageTensor(req.initImage, req.width, req.height);
-    if (initImage !== null && Math.floor(req.steps * req.strength) < 1) {
+    throwIfCancelled(signal);
+
+    const model = await this.modelFor(info, req);
+    if (initImage !== null && Math.floor(req.steps * req.strength) < 1 && !usesLcmStrengthSchedule(model, sampler.scheduler, true)) {
       // diffusers' get_timesteps runs int(steps · strength) steps (and then fails on none); we return the init image.
       warnings.push(`denoising strength ${req.strength} × ${req.steps} steps leaves no step to run `
         + '(img2img runs ⌊steps × strength⌋ steps): the result is the init image through the VAE');
     }
-    throwIfCancelled(signal);
-
-    const model = await this.modelFor(info, req);
     const wanted = providerOrder(req.executionProvider)[0];
     if (wanted !== model.executionProvider) {
       const reason = unavailableProviders().get(wanted) ?? 'unavailable';
@@ -243,6 +243,10 @@ export class Engine {
       throw error;
     }
 
+    for (const w of result.warnings) {
+      this.log('warn', w);
+      warnings.push(w);
+    }
     const pngStart = performance.now();
     const rgbImages = decodedToRgbImages(result.images, result.dims);
     const images = rgbImages.map((rgb, i): GeneratedImage => {

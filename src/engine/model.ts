@@ -39,9 +39,24 @@ export interface PredictNoiseOptions {
 export interface OnnxLoadedModel extends LoadedModel {
   /** True for LCM UNets that take a guidance-scale embedding (`timestep_cond`): pass opts.guidanceScale. */
   readonly hasGuidanceEmbedding: boolean;
+  /**
+   * fp16 UNets: `hiddenStates` is converted to float16 once per array and reused while the same array comes again
+   * (the pipeline passes one constant array for a whole generation); do not change its contents between calls.
+   */
   predictNoise(sample: Float32Array, sampleDims: number[], timestep: number,
     hiddenStates: Float32Array, hiddenDims: number[], opts?: PredictNoiseOptions): Promise<Float32Array>;
+  /**
+   * The first call per loaded model (the first img2img) encodes one small image twice: a VAE encoder that samples
+   * the latent with its own unseeded noise (RandomNormalLike inside the graph) gives two different results, and
+   * this returns the warning for it; later calls, and deterministic encoders, return undefined.
+   */
+  vaeEncoderNoiseWarning(): Promise<string | undefined>;
 }
+
+export const VAE_ENCODER_NOISE_WARNING = 'this model\'s VAE encoder samples with its own unseeded noise: '
+  + 'img2img differs between runs with the same seed';
+/** The side of the test image vaeEncoderNoiseWarning encodes when the encoder declares no fixed size. */
+const NOISE_CHECK_SIDE = 64;
 
 
 interface Sessions {
@@ -104,6 +119,9 @@ class OnnxModel implements OnnxLoadedModel {
   readonly info: ModelInfo;
   readonly executionProvider: string;
   private released = false;
+  /** float16 copies of the last encoder_hidden_states array, per chunk (first item, count). */
+  private hiddenFp16: { source: Float32Array; feeds: Map<string, TensorValue> } | null = null;
+  private encoderNoiseChecked = false;
 
   constructor(info: ModelInfo, private readonly s: Sessions) {
     const sampleType = s.unet.input('sample')?.type;
@@ -169,7 +187,7 @@ class OnnxModel implements OnnxLoadedModel {
       const feeds: Record<string, TensorValue> = {
         [sIn.name]: floatFeed(sIn, unet, part, partDims),
         [tIn.name]: timestepFeed(tIn, unet, timestep, n),
-        [hIn.name]: floatFeed(hIn, unet, hidden, [n, ...hiddenDims.slice(1)]),
+        [hIn.name]: this.hiddenFeed(hIn, hiddenStates, first, n, hidden, [n, ...hiddenDims.slice(1)]),
       };
       if (cIn !== undefined && embedding !== undefined) {
         const repeated = new Float32Array(n * embedding.length);
@@ -179,6 +197,20 @@ class OnnxModel implements OnnxLoadedModel {
       const result = await unet.run(feeds);
       return toFloat32(result[output.name].data, `${unet.file} output ${output.name}`);
     });
+  }
+
+  /** encoder_hidden_states rows first…first+n as the UNet declares them; float16 conversions cached per array. */
+  private hiddenFeed(desc: ValueDescription, source: Float32Array, first: number, n: number,
+    rows: Float32Array, dims: number[]): TensorValue {
+    if (desc.type !== 'float16') return floatFeed(desc, this.s.unet, rows, dims);
+    if (this.hiddenFp16?.source !== source) this.hiddenFp16 = { source, feeds: new Map() };
+    const key = `${first}:${n}:${dims.join('x')}`;
+    let feed = this.hiddenFp16.feeds.get(key);
+    if (feed === undefined) {
+      feed = floatFeed(desc, this.s.unet, rows, dims);
+      this.hiddenFp16.feeds.set(key, feed);
+    }
+    return feed;
   }
 
   /** One image at a time, as diffusers' ONNX pipeline does: bounded memory at 512² and up, same speed on CPU. */
@@ -204,10 +236,40 @@ class OnnxModel implements OnnxLoadedModel {
       throw new ModelError('missing-file', path.join(this.info.dir, COMPONENT_FILES.vaeEncoder),
         `Missing ${path.join(this.info.dir, COMPONENT_FILES.vaeEncoder)}: this model cannot do img2img`);
     }
+    return scale(await this.runEncoder(vae, image, imageDims), this.info.scalingFactor);
+  }
+
+  async vaeEncoderNoiseWarning(): Promise<string | undefined> {
+    this.check();
+    const vae = this.s.vaeEncoder;
+    if (this.encoderNoiseChecked || vae === undefined) return undefined;
+    this.encoderNoiseChecked = true;
+    const dims = pickInput(vae, 'sample').dims;
+    const side = (d: number | string | undefined): number => (typeof d === 'number' && d > 0 ? d : NOISE_CHECK_SIDE);
+    const imageDims = [1, 3, side(dims[2]), side(dims[3])];
+    const count = imageDims.reduce((a, b) => a * b, 1);
+    const image = Float32Array.from({ length: count }, (_, i) => Math.fround(Math.sin(i * 0.37) * 0.8));
+    let a: Float32Array;
+    let b: Float32Array;
+    try {
+      [a, b] = [await this.runEncoder(vae, image, imageDims), await this.runEncoder(vae, image, imageDims)];
+    } catch {
+      // A diagnostic only: an encoder that cannot take the probe image (fixed sizes not declared) is not judged;
+      // the real image has already been encoded, so a broken encoder has already said so.
+      return undefined;
+    }
+    // CPU kernels repeat bit for bit; GPU ones may reorder sums, so allow float32 rounding there (far below the
+    // posterior's noise).
+    const tolerance = vae.executionProvider === 'cpu' ? 0 : 1e-6 * (1 + a.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+    return a.some((v, i) => !Object.is(v, b[i]) && !(Math.abs(v - b[i]) <= tolerance)) ? VAE_ENCODER_NOISE_WARNING : undefined;
+  }
+
+  /** Image B×3×H×W → unscaled latents B×C×h×w (the mean where the encoder gives mean and log-variance). */
+  private runEncoder(vae: OnnxSession, image: Float32Array, imageDims: number[]): Promise<Float32Array> {
     const input = pickInput(vae, 'sample');
     const output = pickOutput(vae, ['latent_parameters', 'latent_sample', 'latent_dist']);
     const c = this.info.latentChannels;
-    const latents = await inChunks(image, imageDims, 1, async (part, partDims) => {
+    return inChunks(image, imageDims, 1, async (part, partDims) => {
       const result = (await vae.run({ [input.name]: floatFeed(input, vae, part, partDims) }))[output.name];
       const data = toFloat32(result.data, `${vae.file} output ${output.name}`);
       const channels = result.dims[1];
@@ -216,7 +278,6 @@ class OnnxModel implements OnnxLoadedModel {
       if (channels === 2 * c) return data.slice(0, data.length / 2);
       return fail(vae, `output "${output.name}" has ${channels} channels, expected ${c} (latents) or ${2 * c} (mean and log-variance)`);
     });
-    return scale(latents, this.info.scalingFactor);
   }
 
   async release(): Promise<void> {

@@ -7,7 +7,8 @@
  *    as LCM UNets do: then the scale goes to predictNoise and there is no CFG batch), repeated to the UNet batch
  *    [uncond × B; cond × B].
  * 2. Initial latents, image by image: txt2img x_T = randn(seed + i) · σ_init; img2img x_t = addNoise(E(image),
- *    randn(seed + i), t_start) where t_start follows diffusers' get_timesteps.
+ *    randn(seed + i), t_start) where t_start follows diffusers' get_timesteps (LCM UNets with LCMScheduler: the
+ *    schedule set with the strength, as diffusers' LCM img2img pipeline).
  * 3. Per timestep t: one UNet call on the batch, ε = ε_u + cfg · (ε_c − ε_u), x = scheduler.step(ε, t, x) with
  *    one Rng per image, continuing the stream that made its initial noise (so image i of a batch equals seed + i alone).
  * 4. VAE decode of the final latents → B×3×H×W in [-1, 1].
@@ -16,6 +17,7 @@ import type { RgbImage } from '../protocol/engineMessages';
 import { EngineError } from './engineError';
 import type { LoadedModel } from './modelTypes';
 import type { Rng } from './random';
+import { LCMScheduler } from './schedulers/lcm';
 import type { Scheduler } from './schedulers/types';
 
 /** One step's report: 1-based step of totalSteps, its duration, and the previews when asked for. */
@@ -71,6 +73,22 @@ export interface PipelineOutput {
   readonly timingsMs: PipelineTimingsMs;
   /** The timesteps actually run (img2img: the tail from the strength's start). */
   readonly timesteps: readonly number[];
+  /** What the result should say about how it was made (a VAE encoder that samples with unseeded noise). */
+  readonly warnings: readonly string[];
+}
+
+/** Models that can tell whether their VAE encoder samples with its own noise (model.ts; once per loaded model). */
+interface ChecksEncoderNoise {
+  vaeEncoderNoiseWarning?(): Promise<string | undefined>;
+}
+
+/**
+ * diffusers' LatentConsistencyModelImg2ImgPipeline (LCM UNets, LCMScheduler) sets the schedule with the strength —
+ * set_timesteps(steps, strength): all `steps` steps run on the first ⌊N·strength⌋ distillation timesteps — instead
+ * of StableDiffusionImg2ImgPipeline's get_timesteps tail.
+ */
+export function usesLcmStrengthSchedule(model: Pick<LoadedModel, 'hasGuidanceEmbedding'>, scheduler: Scheduler, img2img: boolean): boolean {
+  return img2img && model.hasGuidanceEmbedding === true && scheduler instanceof LCMScheduler;
 }
 
 /** Schedulers with diffusers' `set_begin_index` (the σ and multistep ones) expose it as this optional method. */
@@ -146,6 +164,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   const doGuidance = !embeddedGuidance && cfgScale > 1;
   const unetOpts = embeddedGuidance ? { guidanceScale: cfgScale } : undefined;
   const timings: PipelineTimingsMs = { textEncoder: 0, unet: 0, unetSteps: [], vae: 0, preview: 0 };
+  const warnings: string[] = [];
   throwIfCancelled(signal);
 
   // 1. Text encoder: [negative; prompt] → [uncond × B; cond × B].
@@ -180,17 +199,28 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   } else {
     t0 = now();
     const encodedImage = await model.encodeImage(input.initImage, [1, 3, input.height, input.width]);
+    const noiseWarning = await (model as LoadedModel & ChecksEncoderNoise).vaeEncoderNoiseWarning?.();
+    if (noiseWarning !== undefined) warnings.push(noiseWarning);
     timings.vae += now() - t0;
     if (encodedImage.length !== imageSize) {
       throw new EngineError('internal', `vae_encoder gave ${encodedImage.length} values, expected ${imageSize} (1×${channels}×${h}×${w})`);
     }
     const initLatents = repeatRows(encodedImage, 1, imageSize, batch);
-    const fullLength = timesteps.length;
-    timesteps = img2imgTimesteps(timesteps, input.steps, input.strength, scheduler.order);
-    // diffusers' get_timesteps also calls scheduler.set_begin_index(t_start · order) where the scheduler has it, so
-    // add_noise and the first step use that index rather than looking the timestep up (which picks the second of
-    // two equal timesteps, as DPM++ Karras schedules have near their end).
-    (scheduler as Scheduler & SetsBeginIndex).setBeginIndex?.(fullLength - timesteps.length);
+    if (usesLcmStrengthSchedule(model, scheduler, true)) {
+      try {
+        (scheduler as LCMScheduler).setTimesteps(input.steps, input.strength);
+      } catch (e) {
+        throw new EngineError('invalid-request', `img2img with LCM: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+      timesteps = scheduler.timesteps.slice();
+    } else {
+      const fullLength = timesteps.length;
+      timesteps = img2imgTimesteps(timesteps, input.steps, input.strength, scheduler.order);
+      // diffusers' get_timesteps also calls scheduler.set_begin_index(t_start · order) where the scheduler has it, so
+      // add_noise and the first step use that index rather than looking the timestep up (which picks the second of
+      // two equal timesteps, as DPM++ Karras schedules have near their end).
+      (scheduler as Scheduler & SetsBeginIndex).setBeginIndex?.(fullLength - timesteps.length);
+    }
     if (timesteps.length === 0) {
       // Strength 0 (or steps · strength < 1): nothing to denoise; diffusers refuses, we return the init image
       // as the VAE sees it (encoded, then decoded).
@@ -246,5 +276,5 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   if (images.length !== batch * 3 * input.height * input.width) {
     throw new EngineError('internal', `vae_decoder gave ${images.length} values, expected ${dims.join('×')}`);
   }
-  return { images, dims, timingsMs: timings, timesteps };
+  return { images, dims, timingsMs: timings, timesteps, warnings };
 }

@@ -1,16 +1,20 @@
 /**
  * TAESD (Tiny AutoEncoder for Stable Diffusion, madebyollin; diffusers' AutoencoderTiny) as a step-preview decoder:
- * a ~5 MB ONNX decoder that turns SD 1.x/2.x latents (UNet space: AutoencoderTiny's scaling_factor is 1, so no
- * division) into B×3×H×W in [-1, 1] (DecoderTiny ends with x·2 − 1), shown downscaled so no side exceeds
- * `maxSide`. Found in the model folder (taesd/vae_decoder/model.onnx, taesd/model.onnx, taesd_decoder.onnx) or
- * at INLINE_DIFFUSION_PREVIEW_DECODER (a TAESD the user downloaded). Without one, previews stay linear (preview.ts).
+ * a ~5 MB ONNX decoder that turns SD 1.x/2.x latents into B×3×H×W images, shown downscaled so no side exceeds
+ * `maxSide`. TAESD decodes the UNet's (scaled) latents as they are: its latent scale is 1, not 0.18215 (taesd
+ * README; AutoencoderTiny's scaling_factor 1.0). Two export conventions exist (conventionOf):
+ * - diffusers / Optimum (deinferno/taesd-onnx): `latent_sample` → `sample`, AutoencoderTiny.decode, which ends with
+ *   x·2 − 1 (DecoderTiny), so the output is in [-1, 1]; a config.json beside it gives scaling_factor (1.0);
+ * - taesd.py's Decoder exported as it is (madebyollin's own ONNX, other names): output in [0, 1].
+ * Found in the model folder (taesd/vae_decoder/model.onnx, taesd/model.onnx, taesd_decoder.onnx) or at
+ * INLINE_DIFFUSION_PREVIEW_DECODER (a TAESD the user downloaded). Without one, previews stay linear (preview.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExecutionProviderSetting, RgbImage } from '../protocol/engineMessages';
 import { toFloat32 } from './fp16';
 import { decodedToRgbImages } from './imageOps';
-import { checkLength, floatFeed, pickInput, pickOutput } from './modelFeeds';
+import { checkLength, divide, floatFeed, pickInput, pickOutput } from './modelFeeds';
 import { createSession, type OnnxSession } from './onnx';
 
 export const PREVIEW_DECODER_ENV = 'INLINE_DIFFUSION_PREVIEW_DECODER';
@@ -53,13 +57,58 @@ export function downscaleRgb(image: RgbImage, maxSide: number): RgbImage {
   return { width, height, rgb: out };
 }
 
+/** How a preview decoder is fed and what range it returns. */
+export interface PreviewConvention {
+  /** 'minus-one-one': diffusers' AutoencoderTiny.decode; 'zero-one': taesd.py's Decoder. */
+  readonly outputRange: 'minus-one-one' | 'zero-one';
+  /** Latents are divided by this before decoding (diffusers: latents / vae.config.scaling_factor; TAESD's is 1). */
+  readonly scalingFactor: number;
+}
+
+/**
+ * The convention of a decoder from its names and the config.json beside it: diffusers' names (`latent_sample` in,
+ * `sample` out) mean AutoencoderTiny.decode ([-1, 1]); anything else is taken for taesd.py's Decoder ([0, 1]).
+ */
+export function conventionOf(inputNames: readonly string[], outputNames: readonly string[], config: unknown): PreviewConvention {
+  const diffusers = inputNames.includes('latent_sample') && outputNames.includes('sample');
+  const sf = typeof config === 'object' && config !== null ? (config as Record<string, unknown>).scaling_factor : undefined;
+  if (sf !== undefined && !(typeof sf === 'number' && sf > 0)) {
+    throw new Error(`preview decoder config.json: scaling_factor should be a positive number, found ${JSON.stringify(sf)}`);
+  }
+  return { outputRange: diffusers ? 'minus-one-one' : 'zero-one', scalingFactor: sf ?? 1 };
+}
+
+function readConfigBeside(file: string): unknown {
+  const configFile = path.join(path.dirname(file), 'config.json');
+  if (!fs.existsSync(configFile)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(configFile, 'utf8'));
+  } catch (e) {
+    throw new Error(`${configFile} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** x·2 − 1 in float32 (diffusers' DecoderTiny), for decoders that return [0, 1]. */
+function zeroOneToSigned(data: Float32Array): Float32Array {
+  return data.map((x) => Math.fround(x * 2) - 1);
+}
+
 export class PreviewDecoder {
-  private constructor(readonly file: string, private readonly session: OnnxSession) {}
+  private constructor(readonly file: string, private readonly session: OnnxSession, readonly convention: PreviewConvention) {}
 
   static async load(file: string, opts: { executionProvider?: ExecutionProviderSetting; threads?: number; log?: (m: string) => void } = {}): Promise<PreviewDecoder> {
+    const config = readConfigBeside(file);
     const session = await createSession(file, opts);
-    pickInput(session, 'latent_sample');
-    return new PreviewDecoder(file, session);
+    try {
+      pickInput(session, 'latent_sample');
+      const convention = conventionOf(session.inputs.map((i) => i.name), session.outputs.map((o) => o.name), config);
+      opts.log?.(`preview decoder ${file}: output in ${convention.outputRange === 'zero-one' ? '[0, 1] (taesd.py)' : '[-1, 1] (AutoencoderTiny)'}, `
+        + `latents / ${convention.scalingFactor}`);
+      return new PreviewDecoder(file, session, convention);
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
   }
 
   /** Latents B×4×h×w (UNet space) → one preview per image, at most maxSide on its longest side. */
@@ -67,12 +116,15 @@ export class PreviewDecoder {
     checkLength('preview decoder latents', latents, dims);
     const input = pickInput(this.session, 'latent_sample');
     const output = pickOutput(this.session, ['sample']);
+    const { outputRange, scalingFactor } = this.convention;
+    const scaled = scalingFactor === 1 ? latents : divide(latents, scalingFactor);
     const per = latents.length / dims[0];
     const images: RgbImage[] = [];
     for (let b = 0; b < dims[0]; b++) { // one at a time: bounded memory, static-batch exports work
-      const part = latents.subarray(b * per, (b + 1) * per);
+      const part = scaled.subarray(b * per, (b + 1) * per);
       const result = (await this.session.run({ [input.name]: floatFeed(input, this.session, part, [1, ...dims.slice(1)]) }))[output.name];
-      const data = toFloat32(result.data, `${this.file} output ${output.name}`);
+      const raw = toFloat32(result.data, `${this.file} output ${output.name}`);
+      const data = outputRange === 'zero-one' ? zeroOneToSigned(raw) : raw;
       for (const image of decodedToRgbImages(data, result.dims)) images.push(downscaleRgb(image, maxSide));
     }
     return images;

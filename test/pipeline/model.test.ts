@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadModel, type OnnxLoadedModel } from '../../src/engine/model';
+import { loadModel, type OnnxLoadedModel, VAE_ENCODER_NOISE_WARNING } from '../../src/engine/model';
 import { ModelError } from '../../src/engine/modelError';
 import { readModelFolder } from '../../src/engine/modelFolder';
 import type { LoadedModel } from '../../src/engine/modelTypes';
@@ -177,6 +177,59 @@ describe('loadModel runs every exporter variant like the graphs\' math', () => {
     assert.ok(maxAbsDiff(ta.data, tb.data) < 5e-3 && maxAbsDiff(na, nb) < 2e-2, `text ${maxAbsDiff(ta.data, tb.data)}, unet ${maxAbsDiff(na, nb)}`);
     await Promise.all([a.release(), b.release()]);
   });
+});
+
+describe('fp16 UNets convert encoder_hidden_states to float16 once per array', () => {
+  for (const [label, o] of [['dynamic batch', { fp16: true, timestep: 'float16-batch' }], ['static batch 1', { fp16: true, staticBatch: true }]] as Array<[string, TinyModelOptions]>) {
+    test(`${label}: every call matches the graph's math, a new array is converted anew, the same one is reused`, async () => {
+      const model = await load(o);
+      try {
+        const dims = [2, 4, 8, 8];
+        const sample = wave(2 * 4 * 64, 0.29);
+        const hiddenA = wave(2 * SEQ * D, 0.013);
+        const hiddenB = wave(2 * SEQ * D, 0.051);
+        const t = 500; // float16-exact
+        const errors: number[] = [];
+        for (const h of [hiddenA, hiddenA]) {
+          errors.push(maxAbsDiff(await model.predictNoise(sample, dims, t, h, [2, SEQ, D]), unetRef(sample, dims, t, h, o)));
+        }
+        // Changing the array's contents in place is not seen: its float16 copy is reused (the pipeline never does this).
+        const expectedA = unetRef(sample, dims, t, hiddenA, o);
+        hiddenA.fill(0.5);
+        const afterEdit = await model.predictNoise(sample, dims, t, hiddenA, [2, SEQ, D]);
+        errors.push(maxAbsDiff(await model.predictNoise(sample, dims, t, hiddenB, [2, SEQ, D]), unetRef(sample, dims, t, hiddenB, o)));
+        assert.ok(errors.every((e) => e < 0.1), `errors ${errors.join(', ')}`);
+        assert.ok(maxAbsDiff(afterEdit, expectedA) < 0.1, 'the cached float16 copy of the first array');
+      } finally {
+        await model.release();
+      }
+    });
+  }
+});
+
+describe('VAE encoders that sample with their own unseeded noise', () => {
+  test('are reported on the first check, once; the fixture\'s encoder really differs run to run', async () => {
+    const model = await load({ vaeEncoder: 'latent_sample', vaeEncoderNoise: true });
+    try {
+      const image = wave(3 * 64 * 64, 0.2);
+      const [a, b] = [await model.encodeImage(image, [1, 3, 64, 64]), await model.encodeImage(image, [1, 3, 64, 64])];
+      assert.ok(maxAbsDiff(a, b) > 0);
+      assert.deepEqual([await model.vaeEncoderNoiseWarning(), await model.vaeEncoderNoiseWarning()], [VAE_ENCODER_NOISE_WARNING, undefined]);
+    } finally {
+      await model.release();
+    }
+  });
+
+  for (const [label, o] of [['latent_sample', { vaeEncoder: 'latent_sample' }], ['latent_parameters, fp16', { fp16: true }], ['static batch', { staticBatch: true }]] as Array<[string, TinyModelOptions]>) {
+    test(`a deterministic encoder (${label}) gives no warning`, async () => {
+      const model = await load(o);
+      try {
+        assert.equal(await model.vaeEncoderNoiseWarning(), undefined);
+      } finally {
+        await model.release();
+      }
+    });
+  }
 });
 
 /** Asserts that `p` rejects with a ModelError of `kind` whose message names `file`. */

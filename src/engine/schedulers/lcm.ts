@@ -36,10 +36,11 @@ export class LCMScheduler extends AlphaScheduler<LCMConfig> {
   }
 
   /**
-   * n timesteps taken evenly (by index) from the distillation schedule k−1, 2k−1, …, N·k−1 (k = ⌊T/N⌋,
-   * N = original_inference_steps), highest first.
+   * n timesteps taken evenly (by index) from the distillation schedule k−1, 2k−1, …, M·k−1 (k = ⌊T/N⌋,
+   * N = original_inference_steps), highest first. img2img (diffusers' LCM img2img pipeline) passes its strength:
+   * the distillation schedule shrinks to M = ⌊N·strength⌋ timesteps and all n steps run on it; otherwise M = N.
    */
-  setTimesteps(numInferenceSteps: number): void {
+  setTimesteps(numInferenceSteps: number, strength = 1): void {
     const { numTrainTimesteps, originalInferenceSteps } = this.config;
     if (originalInferenceSteps > numTrainTimesteps) {
       throw new Error(`original_inference_steps (${originalInferenceSteps}) cannot exceed num_train_timesteps (${numTrainTimesteps})`);
@@ -47,10 +48,18 @@ export class LCMScheduler extends AlphaScheduler<LCMConfig> {
     if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1 || numInferenceSteps > originalInferenceSteps) {
       throw new Error(`numInferenceSteps must be an integer in [1, ${originalInferenceSteps}] (original_inference_steps); got ${numInferenceSteps}`);
     }
+    if (!(strength >= 0 && strength <= 1)) throw new Error(`strength must be in [0, 1]; got ${strength}`);
     const k = Math.floor(numTrainTimesteps / originalInferenceSteps);
-    const origin = Array.from({ length: originalInferenceSteps }, (_, i) => (originalInferenceSteps - i) * k - 1);
-    // np.linspace(0, N, n, endpoint=False) = i·(N/n), floored
-    const stride = originalInferenceSteps / numInferenceSteps;
+    // Python's int(original_steps * strength): a double product, truncated
+    const originLength = Math.trunc(originalInferenceSteps * strength);
+    if (originLength < numInferenceSteps) {
+      throw new Error(`original_inference_steps × strength = ${originalInferenceSteps} × ${strength} leaves ${originLength} `
+        + `timesteps, fewer than the ${numInferenceSteps} steps asked for: use at most ${originLength} steps or a strength of at least `
+        + `${numInferenceSteps / originalInferenceSteps}`);
+    }
+    const origin = Array.from({ length: originLength }, (_, i) => (originLength - i) * k - 1);
+    // np.linspace(0, M, n, endpoint=False) = i·(M/n), floored
+    const stride = originLength / numInferenceSteps;
     this.schedule = Array.from({ length: numInferenceSteps }, (_, i) => origin[Math.floor(i * stride)]);
     this.numInferenceSteps = numInferenceSteps;
     this.stepIndex = null;
