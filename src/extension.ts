@@ -38,7 +38,9 @@ export function activate(context: vscode.ExtensionContext): InlineDiffusionApi {
   const modelSettings = () => readModelSettings((key) => vscode.workspace.getConfiguration('inlineDiffusion').get(key));
   const storage = context.globalStorageUri.fsPath;
   const library = new ModelLibrary(context.globalState, storage, modelSettings);
-  const generator = new Generator(context.extensionUri.fsPath, output, library);
+  // results not saved yet outlive a window reload in the workspace's storage (global storage without a workspace)
+  const resultsDir = path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'results');
+  const generator = new Generator(context.extensionUri.fsPath, output, library, resultsDir);
   const gpu = new GpuSupport(storage, context.extensionUri.fsPath, generator, output);
   const providerStatus = new ProviderStatus(generator, () => gpu.bindingDir());
   const markdown = new MarkdownEditorTracker();

@@ -130,6 +130,11 @@ export class GenerationService extends Disposable {
     return this.images.get(imageId);
   }
 
+  /** Drops an image from those kept for Save / Insert / Open; true when it was held. */
+  forget(imageId: string): boolean {
+    return this.images.delete(imageId);
+  }
+
   override dispose(): void {
     this.cancel();
     super.dispose();

@@ -18,6 +18,7 @@ import { Disposable } from '../util/disposable';
 import { Emitter } from '../util/emitter';
 import { GenerationService, type FinishedImage, type Job, type JobSpec } from './generationService';
 import { resolveOutputFolder, saveImageAt, saveImageInto } from './imageFiles';
+import { ResultStore } from './resultStore';
 import { buildRequests, randomSeed, withConcreteSeed } from './requestBuilder';
 import { samplerChoices } from './samplers';
 import { readSettings, type ExtensionSettings } from './settings';
@@ -50,9 +51,14 @@ export class Generator extends Disposable {
   /** Extra environment for the engine process (e.g. the GPU support copy of onnxruntime-node). */
   private engineEnv: Record<string, string | undefined> = {};
   private restartWhenIdle = false;
+  /** Results not saved yet, kept in the extension's storage so they outlive a window reload (none without a folder). */
+  readonly results: ResultStore | undefined;
 
-  constructor(private readonly extensionPath: string, private readonly output: vscode.LogOutputChannel, private readonly library?: ModelLibrary) {
+  constructor(private readonly extensionPath: string, private readonly output: vscode.LogOutputChannel, private readonly library?: ModelLibrary,
+    resultsDir?: string) {
     super();
+    this.results = resultsDir === undefined ? undefined : new ResultStore(resultsDir, undefined, undefined,
+      (r, why) => this.output.warn(`dropped the unsaved image ${r.imageId} (seed ${r.seed}) from the extension's storage: ${why}`));
     this.engine = new EngineClient({
       enginePath: path.join(extensionPath, 'dist', 'engine.js'),
       // the extension host may run inside Electron: its fork must behave as plain Node
@@ -80,7 +86,11 @@ export class Generator extends Disposable {
       }));
     }
     this._register({ dispose: () => void this.engine.dispose() });
-    this._register(this.service.onImage((image) => this.autoSave(image)));
+    this._register(this.service.onImage((image) => {
+      this.autoSave(image);
+      // saved synchronously by auto-save when it could; otherwise the host keeps the only copy until Save
+      if (image.savedPath === null) this.results?.keep(image).catch((err: Error) => this.output.error(`could not keep ${image.imageId}: ${err.message}`));
+    }));
     this._register(this.service.onJobEnded(({ job, outcome }) => {
       if (outcome.status === 'failed' && job.spec.source === 'panel') void this.showFailure(job, outcome.error);
     }));
@@ -184,8 +194,21 @@ export class Generator extends Disposable {
     }
     image.savedPath = file;
     this.output.info(`saved ${file}`);
+    this.results?.markSaved(image, file).catch((err: Error) => this.output.error(`could not update the kept copy of ${image.imageId}: ${err.message}`));
     this.savedEmitter.fire(image);
     return file;
+  }
+
+  /** An image of this session, or one the extension's storage kept from before a window reload. */
+  async findImage(imageId: string): Promise<FinishedImage | undefined> {
+    return this.service.getImage(imageId) ?? (await this.results?.find(imageId));
+  }
+
+  /** Forgets an unsaved image (Discard): its kept copy is removed. Returns false when nothing held it. */
+  async discard(imageId: string): Promise<boolean> {
+    const inSession = this.service.forget(imageId);
+    const inStore = (await this.results?.discard(imageId)) ?? false;
+    return inSession || inStore;
   }
 
   /** A path for messages: workspace-relative when inside one. */

@@ -4,6 +4,7 @@
  * WebviewPanelSerializer hands the panel back. Every message from the webview is validated first; a bad one becomes
  * an inline notice, never an exception here.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FromWebview, ImageResult, PanelParams, ToWebview } from '../protocol/webviewMessages';
@@ -13,6 +14,7 @@ import type { MarkdownEditorTracker } from '../markdown/markdownEditorTracker';
 import { insertImageLink } from '../markdown/insertImage';
 import { assertNever } from '../util/assertNever';
 import { Disposable } from '../util/disposable';
+import { firstLine } from './oneLine';
 import { createNonce, escapeHtml, renderPanelHtml } from './panelHtml';
 import { parseFromWebview } from './webviewMessageGuards';
 
@@ -55,7 +57,7 @@ export class GeneratePanel extends Disposable {
     }));
     this._register(service.onJobEnded(({ job, outcome }) => this.post({
       type: 'jobEnded', jobId: job.id, outcome: outcome.status,
-      message: outcome.status === 'failed' ? outcome.error.message : null,
+      message: outcome.status === 'failed' ? firstLine(outcome.error.message) : null,
     })));
     this._register(generator.onDidSave((image) => {
       if (image.savedPath) this.post({ type: 'saved', imageId: image.imageId, savedPath: generator.displayPath(image.savedPath) });
@@ -124,7 +126,7 @@ export class GeneratePanel extends Disposable {
       this.notice('error', parsed.problem, parsed.field);
       return;
     }
-    this.handle(parsed.message).catch((err: unknown) => this.notice('error', err instanceof Error ? err.message : String(err)));
+    this.handle(parsed.message).catch((err: unknown) => this.notice('error', firstLine(err instanceof Error ? err.message : String(err))));
   }
 
   private async handle(message: FromWebview): Promise<void> {
@@ -145,7 +147,7 @@ export class GeneratePanel extends Disposable {
         this.generator.service.cancel(message.jobId ?? this.generator.service.runningJobId ?? undefined);
         return;
       case 'save': {
-        const image = this.image(message.imageId);
+        const image = await this.image(message.imageId);
         if (image) await this.generator.save(image);
         return;
       }
@@ -153,11 +155,16 @@ export class GeneratePanel extends Disposable {
         await this.insert(message.imageId);
         return;
       case 'open': {
-        const image = this.image(message.imageId);
+        const image = await this.image(message.imageId);
         const file = image && (await this.generator.save(image));
-        if (file) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.Active });
+        if (file && this.fileStillThere(file)) {
+          await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.Active });
+        }
         return;
       }
+      case 'discard':
+        if (!(await this.generator.discard(message.imageId))) this.notice('info', 'That image was already gone.');
+        return;
       case 'copySeed':
         await vscode.env.clipboard.writeText(String(message.seed));
         this.notice('info', `Copied seed ${message.seed}.`);
@@ -167,16 +174,25 @@ export class GeneratePanel extends Disposable {
     }
   }
 
-  private image(imageId: string): FinishedImage | undefined {
-    const image = this.generator.service.getImage(imageId);
+  /** This session's image, or the copy the extension's storage kept from before a reload; else a notice. */
+  private async image(imageId: string): Promise<FinishedImage | undefined> {
+    const image = await this.generator.findImage(imageId);
     if (!image) {
-      this.notice('error', 'That image is no longer held by the extension (the window was reloaded since); its saved file is still in the output folder.');
+      this.notice('error', 'That image is no longer kept by the extension (it was discarded, or was older than the storage keeps); '
+        + 'saved images are still in the output folder.');
     }
     return image;
   }
 
+  /** A saved file the user may have moved or deleted since: say so instead of opening or linking nothing. */
+  private fileStillThere(file: string): boolean {
+    if (fs.existsSync(file)) return true;
+    this.notice('error', `The saved file ${this.generator.displayPath(file)} is no longer there (moved or deleted).`);
+    return false;
+  }
+
   private async insert(imageId: string): Promise<void> {
-    const image = this.image(imageId);
+    const image = await this.image(imageId);
     if (!image) return;
     const target = this.markdown.lastMarkdown;
     if (!target) {
@@ -184,7 +200,7 @@ export class GeneratePanel extends Disposable {
       return;
     }
     const file = await this.generator.save(image, target.uri);
-    if (!file) return;
+    if (!file || !this.fileStillThere(file)) return;
     const inserted = await insertImageLink(target.uri, target.selection, file, image.params.prompt);
     this.notice(inserted ? 'info' : 'error', inserted
       ? `Inserted ${path.basename(file)} into ${path.basename(target.uri.path)}.`

@@ -143,5 +143,7 @@ export type FromWebview =
   | { readonly type: 'insert'; readonly imageId: string }
   /** Open the saved file in an editor. */
   | { readonly type: 'open'; readonly imageId: string }
+  /** Forget an unsaved image: the host removes the copy it kept. */
+  | { readonly type: 'discard'; readonly imageId: string }
   /** Copy a seed to the clipboard. */
   | { readonly type: 'copySeed'; readonly seed: number };
