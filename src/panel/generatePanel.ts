@@ -29,6 +29,8 @@ export class GeneratePanel extends Disposable {
   private pendingLoad: { params: PanelParams; note: string | null } | undefined;
   /** Images finished while the webview was hidden (destroyed), handed over when it is back. */
   private missed: FinishedImage[] = [];
+  /** Saves (e.g. an illustration's image) while the webview was hidden: image id → display path. */
+  private missedSaves = new Map<string, string>();
   /** Counts messages the guard rejected (a test hook: the host survives them). */
   rejectedMessages = 0;
 
@@ -60,7 +62,10 @@ export class GeneratePanel extends Disposable {
       message: outcome.status === 'failed' ? firstLine(outcome.error.message) : null,
     })));
     this._register(generator.onDidSave((image) => {
-      if (image.savedPath) this.post({ type: 'saved', imageId: image.imageId, savedPath: generator.displayPath(image.savedPath) });
+      if (!image.savedPath) return;
+      const savedPath = generator.displayPath(image.savedPath);
+      if (this.webviewReady) this.post({ type: 'saved', imageId: image.imageId, savedPath });
+      else this.missedSaves.set(image.imageId, savedPath);
     }));
     this._register(generator.onDidChangeSettings(() => void this.postSetup()));
     this.render().catch((err: unknown) => {
@@ -138,7 +143,9 @@ export class GeneratePanel extends Disposable {
         if (this.pendingLoad) this.post({ type: 'loadParams', ...this.pendingLoad });
         this.pendingLoad = undefined;
         for (const image of this.missed) this.post({ type: 'image', image: this.toResult(image) });
+        for (const [imageId, savedPath] of this.missedSaves) this.post({ type: 'saved', imageId, savedPath });
         this.missed = [];
+        this.missedSaves.clear();
         return;
       case 'generate':
         await this.generator.enqueue(message.params, 'panel');

@@ -127,6 +127,25 @@ test('unsaved results survive a window reload: Save, Open and Insert work on the
   assert.deepEqual(kept, [`${images[0].imageId}.json`, `${images[1].imageId}.json`], 'no PNG copies left once saved or discarded');
 });
 
+test('a save while the panel is hidden (its webview destroyed) reaches the webview when it is back', async () => {
+  const q = window!.api.panels.panel!.panel as unknown as StubPanel; // the panel restored after the second reload
+  const defaults = (posted(q, 'setup')[0].setup as { defaults: PanelParams }).defaults;
+  const endsBefore = posted(q, 'jobEnded').length;
+  q.receive.fire({ type: 'generate', params: { ...defaults, prompt: 'hidden save', randomSeed: false, seed: 21, batchCount: 1 } });
+  await until(() => posted(q, 'jobEnded').length > endsBefore, 'the job to end');
+  const image = posted(q, 'image').map((m) => m.image as ImageResult).find((im) => im.seed === 21);
+  assert.ok(image);
+  q.viewState.fire({ webviewPanel: { visible: false } as unknown as StubPanel });
+  const savesBefore = posted(q, 'saved').length;
+  const held = await window!.api.generator.findImage(image.imageId);
+  assert.ok(held);
+  await window!.api.generator.save(held); // as an illustration or a command would, with the webview gone
+  assert.equal(posted(q, 'saved').length, savesBefore, 'nothing posted to a destroyed webview');
+  q.receive.fire({ type: 'ready' });
+  await until(() => posted(q, 'saved').length === savesBefore + 1, 'the save handed over');
+  assert.deepEqual(posted(q, 'saved')[savesBefore], { type: 'saved', imageId: image.imageId, savedPath: path.join('images', 'hidden-save-21.png') });
+});
+
 test('an engine error reaches the panel as one line, never a stack', () => {
   const error = new Error('unet/model.onnx: not an ONNX model\n    at loadModel (engine.js:10:5)\n    at run (engine.js:20:1)');
   assert.equal(firstLine(error.message), 'unet/model.onnx: not an ONNX model');
