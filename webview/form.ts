@@ -71,7 +71,7 @@ export class ParamsForm {
     });
     this.generateButton = el('vscode-button', { id: 'generate', 'aria-label': 'Generate', 'aria-keyshortcuts': 'Control+Enter', title: 'Generate (Ctrl+Enter)' }, 'Generate');
     this.generateButton.addEventListener('click', () => callbacks.onGenerate());
-    this.cancelButton = el('vscode-button', { id: 'cancel', appearance: 'secondary', 'aria-label': 'Cancel', hidden: true }, 'Cancel');
+    this.cancelButton = el('vscode-button', { id: 'cancel', appearance: 'secondary', 'aria-label': 'Cancel', 'aria-keyshortcuts': 'Escape', hidden: true }, 'Cancel');
     this.cancelButton.addEventListener('click', () => callbacks.onCancel());
     this.modelHintText = el('span', { id: 'modelHintText' });
     const applyRecommended = el('vscode-button', { id: 'applyRecommended', appearance: 'secondary', 'aria-label': 'Use recommended settings' }, 'Use recommended settings');
@@ -225,8 +225,15 @@ export class ParamsForm {
 
   setRunning(running: boolean): void {
     this.cancelButton.hidden = !running;
+    this.cancelButton.removeAttribute('disabled');
+    this.cancelButton.title = 'Cancel the running generation (Escape)';
     // the label stays "Generate" (tests and muscle memory rely on it); the title says it queues
     this.generateButton.title = running ? 'Generate (Ctrl+Enter): queued after the running generation' : 'Generate (Ctrl+Enter)';
+  }
+
+  /** Cancel was pressed: it stays visible, disabled, until the host says the job ended. */
+  setCancelling(): void {
+    this.cancelButton.setAttribute('disabled', '');
   }
 
   private clearError(field: Field): void {

@@ -25,8 +25,24 @@ export class HistoryView {
     this.render();
   }
 
-  /** Adds an image; its thumbnail is drawn once the image has loaded. */
+  /**
+   * Adds an image at once (so a reload right after it arrives keeps the entry) and draws its thumbnail once the
+   * image has loaded; until then, and when a restored entry has none, the entry shows its seed.
+   */
   add(result: ImageResult): void {
+    if (this.entries.some((e) => e.imageId === result.imageId)) return;
+    this.entries = [...this.entries, { imageId: result.imageId, thumb: '', seed: result.seed, params: result.params }].slice(-MAX_ENTRIES);
+    this.render();
+    this.onChange();
+    this.drawThumb(result);
+  }
+
+  /** Draws missing thumbnails from the images still at hand (restored results). */
+  fillThumbs(results: readonly ImageResult[]): void {
+    for (const r of results) if (this.entries.some((e) => e.imageId === r.imageId && !e.thumb)) this.drawThumb(r);
+  }
+
+  private drawThumb(result: ImageResult): void {
     const img = new Image();
     img.onload = () => {
       const scale = Math.min(1, THUMB_SIDE / Math.max(img.width, img.height));
@@ -34,7 +50,8 @@ export class HistoryView {
       canvas.width = Math.max(1, Math.round(img.width * scale));
       canvas.height = Math.max(1, Math.round(img.height * scale));
       canvas.getContext('2d')?.drawImage(img, 0, 0, canvas.width, canvas.height);
-      this.entries = [...this.entries, { imageId: result.imageId, thumb: canvas.toDataURL('image/png'), seed: result.seed, params: result.params }].slice(-MAX_ENTRIES);
+      const thumb = canvas.toDataURL('image/png');
+      this.entries = this.entries.map((e) => (e.imageId === result.imageId ? { ...e, thumb } : e));
       this.render();
       this.onChange();
     };
@@ -46,10 +63,10 @@ export class HistoryView {
     this.root.hidden = this.entries.length === 0;
     for (const entry of [...this.entries].reverse()) {
       const label = `Restore the parameters of “${entry.params.prompt || 'image'}”, seed ${entry.seed}`;
-      const button = el('button', { class: 'history-item', type: 'button', role: 'listitem', 'aria-label': label, title: label },
-        el('img', { src: entry.thumb, alt: '' }));
+      const button = el('button', { class: 'history-item', type: 'button', 'aria-label': label, title: label },
+        entry.thumb ? el('img', { src: entry.thumb, alt: '' }) : el('span', { class: 'history-placeholder' }, String(entry.seed)));
       button.addEventListener('click', () => this.onPick(entry.params));
-      this.strip.append(button);
+      this.strip.append(el('div', { role: 'listitem' }, button));
     }
   }
 }

@@ -42,7 +42,7 @@ function main(): void {
 
   const notice = el('div', { id: 'notice', class: 'notice', role: 'status', 'aria-live': 'polite' });
   const showNotice = (level: 'error' | 'info', message: string): void => {
-    notice.textContent = message;
+    notice.textContent = firstLine(message);
     notice.className = `notice ${level}`;
     notice.setAttribute('role', level === 'error' ? 'alert' : 'status');
   };
@@ -63,19 +63,27 @@ function main(): void {
   };
   const form = new ParamsForm({
     onGenerate: generate,
-    onCancel: () => post({ type: 'cancel', jobId: runningJobId }),
+    onCancel: () => cancelRunning(),
     onReuseSeed: () => {
       if (lastSeed === null) showNotice('info', 'No image yet: generate one first, then its seed can be reused.');
       else { form.setSeed(lastSeed); persist(); }
     },
     onChange: () => persist(),
   });
-  const preview = new PreviewView();
+  // start, quarters and end of a generation for screen readers (the step line itself is not live)
+  const announcer = el('div', { id: 'announcer', class: 'visually-hidden', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
+  const preview = new PreviewView((text) => { announcer.textContent = text; });
+  const cancelRunning = (): void => {
+    if (runningJobId === null) return;
+    post({ type: 'cancel', jobId: runningJobId });
+    form.setCancelling();
+    preview.start('Cancelling…');
+  };
   const results = new ResultsView((message) => post(message));
   const queue = new QueueView((message) => post(message));
   const history = new HistoryView((params) => { form.setParams(params); persist(); showNotice('info', `Restored the parameters of seed ${params.seed}.`); }, () => persist());
 
-  app.replaceChildren(form.root, notice, queue.root, preview.root, results.root, history.root);
+  app.replaceChildren(form.root, notice, queue.root, preview.root, results.root, history.root, announcer);
   app.setAttribute('aria-busy', 'false');
   if (setup) {
     form.applySetup(setup);
@@ -85,6 +93,7 @@ function main(): void {
   if (initialParams) form.setParams(initialParams);
   results.reset(saved.results);
   history.restore(saved.history);
+  history.fillThumbs(saved.results);
 
   const handle = (message: ToWebview): void => {
     switch (message.type) {
@@ -101,9 +110,9 @@ function main(): void {
         break;
       case 'queue': {
         if (message.runningJobId !== null && message.runningJobId !== runningJobId) {
+          // the shown results stay until this job's first image replaces them (they may be this job's, after hiding)
           const job = message.jobs.find((j) => j.jobId === message.runningJobId);
-          results.reset();
-          preview.start(`Starting “${job?.prompt ?? ''}”…`);
+          preview.start(`Starting “${job?.prompt || 'image'}”…`);
         }
         runningJobId = message.runningJobId;
         form.setRunning(runningJobId !== null);
@@ -117,7 +126,8 @@ function main(): void {
         addImage(message.image);
         break;
       case 'jobEnded':
-        preview.finish(message.outcome === 'finished' ? 'Done.' : message.outcome === 'cancelled' ? 'Cancelled.' : 'Failed.');
+        preview.finish(message.outcome === 'finished' ? 'Done.' : message.outcome === 'cancelled' ? 'Cancelled.'
+          : `Failed: ${firstLine(message.message ?? 'the engine gave no reason')}`);
         if (message.outcome === 'failed' && message.message) showNotice('error', message.message);
         break;
       case 'saved':
@@ -150,11 +160,25 @@ function main(): void {
     if ((event.ctrlKey || event.metaKey) && event.key === 'Enter') {
       event.preventDefault();
       generate();
+    } else if (event.key === 'Escape' && !event.defaultPrevented && runningJobId !== null && !isInOpenDropdown(event)) {
+      event.preventDefault();
+      cancelRunning();
     }
   });
   // a test hook: end-to-end tests post malformed messages through it
   (window as unknown as { inlineDiffusionTest: unknown }).inlineDiffusionTest = { postRaw };
   post({ type: 'ready' });
+}
+
+/** One line of a message: an engine error never shows a stack in the panel (the log has it). */
+function firstLine(text: string): string {
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? '';
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+}
+
+/** Escape in an open dropdown closes the dropdown; it does not cancel the generation. */
+function isInOpenDropdown(event: KeyboardEvent): boolean {
+  return event.composedPath().some((n) => n instanceof HTMLElement && n.tagName === 'VSCODE-DROPDOWN' && n.hasAttribute('open'));
 }
 
 function assertNever(value: never): never {

@@ -1,6 +1,7 @@
 /**
  * The live preview: the engine's RGB preview of the predicted image after every denoising step, drawn into a canvas
- * through ImageData, with "step k/N · it/s · ETA" beneath. The canvas keeps the last draw's cost in
+ * through ImageData, with a progress bar and "step k/N · it/s · ETA" beneath. The step line is not a live region
+ * (a screen reader would read every step); the bar carries the numbers, and `announce` gets start, quarters and end. The canvas keeps the last draw's cost in
  * `data-render-ms` (and the largest in `data-render-max-ms`) and counts draws in `data-draws`.
  */
 import { el } from './dom';
@@ -11,14 +12,15 @@ export class PreviewView {
   readonly root: HTMLElement;
   private readonly canvas: HTMLCanvasElement;
   private readonly status: HTMLElement;
-  private readonly bar: HTMLElement;
+  private readonly bar: HTMLProgressElement;
+  private lastQuarter = -1;
   private draws = 0;
   private maxMs = 0;
 
-  constructor() {
+  constructor(private readonly announce: (text: string) => void = () => undefined) {
     this.canvas = el('canvas', { id: 'preview-canvas', width: '64', height: '64', role: 'img', 'aria-label': 'Preview of the image being generated' }) as HTMLCanvasElement;
-    this.status = el('div', { id: 'preview-status', class: 'status', role: 'status', 'aria-live': 'polite' });
-    this.bar = el('vscode-progress-ring', { id: 'preview-busy', 'aria-label': 'Generating', hidden: true });
+    this.status = el('div', { id: 'preview-status', class: 'status', 'aria-live': 'off' });
+    this.bar = el('progress', { id: 'preview-busy', 'aria-label': 'Generation progress', hidden: true }) as HTMLProgressElement;
     this.root = el('section', { class: 'preview', id: 'preview', 'aria-label': 'Preview', hidden: true }, this.canvas, el('div', { class: 'status-line' }, this.bar, this.status));
   }
 
@@ -26,7 +28,11 @@ export class PreviewView {
   start(text: string): void {
     this.root.hidden = false;
     this.bar.hidden = false;
+    this.bar.removeAttribute('value'); // indeterminate until the first step
+    this.bar.removeAttribute('aria-valuetext');
     this.status.textContent = text;
+    this.lastQuarter = -1;
+    this.announce(text);
   }
 
   /** Draws one preview (RGB, 3 bytes a pixel) and the progress line. */
@@ -34,7 +40,18 @@ export class PreviewView {
     this.root.hidden = false;
     this.canvas.hidden = false;
     this.bar.hidden = false;
-    this.status.textContent = formatProgress(progress);
+    const text = formatProgress(progress);
+    this.status.textContent = text;
+    const done = progress.imageIndex * progress.totalSteps + progress.step;
+    const total = Math.max(1, progress.imageCount * progress.totalSteps);
+    this.bar.max = total;
+    this.bar.value = done;
+    this.bar.setAttribute('aria-valuetext', text);
+    const quarter = Math.floor((4 * done) / total);
+    if (quarter !== this.lastQuarter && quarter < 4) {
+      if (this.lastQuarter !== -1 || quarter > 0) this.announce(`${quarter * 25}% done`);
+      this.lastQuarter = quarter;
+    }
     if (!preview) return;
     const t0 = performance.now();
     const rgb = toBytes(preview.rgb);
@@ -73,5 +90,6 @@ export class PreviewView {
   finish(text: string): void {
     this.bar.hidden = true;
     this.status.textContent = text;
+    this.announce(text);
   }
 }

@@ -56,6 +56,8 @@ export interface Page extends Locatable {
   frameLocator(selector: string): FrameLocator;
   screenshot(options?: { path?: string; fullPage?: boolean; timeout?: number }): Promise<Buffer>;
   waitForTimeout(ms: number): Promise<void>;
+  viewportSize(): { width: number; height: number } | null;
+  setViewportSize(size: { width: number; height: number }): Promise<void>;
   setDefaultTimeout(ms: number): void;
   on(event: 'console', listener: (message: ConsoleMessage) => void): void;
   on(event: 'pageerror', listener: (error: Error) => void): void;

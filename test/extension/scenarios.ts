@@ -61,6 +61,13 @@ export async function generateFromPanel(s: Session): Promise<void> {
   await frame.locator('img').first().waitFor({ state: 'visible', timeout: 15_000 }).catch(() => undefined);
   const samples = await readObserved(frame, true);
   await shoot(s, 'panel-3-after');
+  const viewport = s.page.viewportSize();
+  if (viewport) { // the same panel in a narrow editor: nothing cut off or overlapping
+    await s.page.setViewportSize({ width: 640, height: viewport.height });
+    await s.page.waitForTimeout(500);
+    await shoot(s, 'panel-4-narrow');
+    await s.page.setViewportSize(viewport);
+  }
   fs.writeFileSync(path.join(s.outputDir, 'panel-samples.json'), JSON.stringify(samples, null, 1));
 
   const midRun = samples.filter((x: PanelSample) => x.step !== null && x.totalSteps !== null && x.step < x.totalSteps);
