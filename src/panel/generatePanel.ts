@@ -39,6 +39,8 @@ export class GeneratePanel extends Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly generator: Generator,
     private readonly markdown: MarkdownEditorTracker,
+    /** Restored after a window reload: its first `ready` also gets the unsaved results the host kept. */
+    private restored = false,
   ) {
     super();
     this._register(panel);
@@ -146,6 +148,8 @@ export class GeneratePanel extends Disposable {
         for (const [imageId, savedPath] of this.missedSaves) this.post({ type: 'saved', imageId, savedPath });
         this.missed = [];
         this.missedSaves.clear();
+        if (this.restored) await this.postKeptResults();
+        this.restored = false;
         return;
       case 'generate':
         await this.generator.enqueue(message.params, 'panel');
@@ -178,6 +182,21 @@ export class GeneratePanel extends Disposable {
         return;
       default:
         assertNever(message, 'webview message');
+    }
+  }
+
+  /**
+   * After a reload, the unsaved results the host kept (the newest job's, at most MISSED_IMAGES_KEPT), in case the
+   * webview's saved state is older than them (a web workbench may not flush it on an abrupt reload). The webview
+   * ignores ids it already shows.
+   */
+  private async postKeptResults(): Promise<void> {
+    const kept = (await this.generator.results?.list() ?? []).filter((r) => r.savedPath === null);
+    const last = kept[kept.length - 1];
+    if (!last) return;
+    for (const entry of kept.filter((r) => r.jobId === last.jobId && jobKey(r.imageId) === jobKey(last.imageId)).slice(-MISSED_IMAGES_KEPT)) {
+      const image = await this.generator.findImage(entry.imageId);
+      if (image) this.post({ type: 'image', image: this.toResult(image) });
     }
   }
 
@@ -252,7 +271,7 @@ export class GeneratePanelManager extends Disposable implements vscode.WebviewPa
       panel.dispose(); // one panel at a time
       return;
     }
-    this.adopt(panel);
+    this.adopt(panel, true);
   }
 
   override dispose(): void {
@@ -260,10 +279,15 @@ export class GeneratePanelManager extends Disposable implements vscode.WebviewPa
     super.dispose();
   }
 
-  private adopt(webviewPanel: vscode.WebviewPanel): GeneratePanel {
-    const panel = new GeneratePanel(webviewPanel, this.extensionUri, this.generator, this.markdown);
+  private adopt(webviewPanel: vscode.WebviewPanel, restored = false): GeneratePanel {
+    const panel = new GeneratePanel(webviewPanel, this.extensionUri, this.generator, this.markdown, restored);
     this.current = panel;
     webviewPanel.onDidDispose(() => { if (this.current === panel) this.current = undefined; });
     return panel;
   }
+}
+
+/** The job part of an image id (`<host session>-<job>-<n>`). */
+function jobKey(imageId: string): string {
+  return imageId.slice(0, imageId.lastIndexOf('-'));
 }

@@ -97,6 +97,9 @@ test('unsaved results survive a window reload: Save, Open and Insert work on the
   window = activateWindow();
   const p = await restoredPanel();
 
+  // the webview's saved state may be older than the last results: the host hands its kept ones over again
+  await until(() => posted(p, 'image').length === 3, 'the kept results');
+  assert.deepEqual(posted(p, 'image').map((m) => [(m.image as ImageResult).imageId, (m.image as ImageResult).src]), images.map((im) => [im.imageId, im.src]));
   p.receive.fire({ type: 'save', imageId: images[0].imageId });
   await until(() => posted(p, 'saved').length === 1, 'the save');
   assert.deepEqual(posted(p, 'saved')[0], { type: 'saved', imageId: images[0].imageId, savedPath: path.join('images', 'a-red-circle-7.png') });
@@ -113,6 +116,8 @@ test('unsaved results survive a window reload: Save, Open and Insert work on the
   await closeWindow(); // a second reload: saved results refer to their files
   window = activateWindow();
   const q = await restoredPanel();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(posted(q, 'image'), [], 'nothing unsaved is left to hand over');
   const doc = stub.openEditor(path.join(workspace, 'docs', 'post.md'), 'Intro.\n\nEnd.\n', 'Intro.\n'.length);
   stub.state.activeTextEditor = undefined; // the panel has the focus
   q.receive.fire({ type: 'insert', imageId: images[0].imageId });
