@@ -20,6 +20,8 @@ provideVSCodeDesignSystem().register(
   vsCodeButton(), vsCodeCheckbox(), vsCodeDropdown(), vsCodeOption(), vsCodeProgressRing(), vsCodeTextArea(), vsCodeTextField(),
 );
 
+const QUEUED_NOTICE = 'Queued after the running generation.';
+
 /** Results kept in the webview state (data: URLs; the files themselves are saved by the host). */
 const KEPT_RESULTS = 4;
 
@@ -57,7 +59,7 @@ function main(): void {
       if (first) form.focus(first);
       return;
     }
-    showNotice('info', runningJobId === null ? '' : 'Queued after the running generation.');
+    showNotice('info', runningJobId === null ? '' : QUEUED_NOTICE);
     post({ type: 'generate', params: read.params });
     persist();
   };
@@ -83,7 +85,7 @@ function main(): void {
   const queue = new QueueView((message) => post(message));
   const history = new HistoryView((params) => { form.setParams(params); persist(); showNotice('info', `Restored the parameters of seed ${params.seed}.`); }, () => persist());
 
-  app.replaceChildren(form.root, notice, queue.root, preview.root, results.root, history.root, announcer);
+  app.replaceChildren(form.root, notice, preview.root, queue.root, results.root, history.root, announcer);
   app.setAttribute('aria-busy', 'false');
   if (setup) {
     form.applySetup(setup);
@@ -112,11 +114,14 @@ function main(): void {
         if (message.runningJobId !== null && message.runningJobId !== runningJobId) {
           // the shown results stay until this job's first image replaces them (they may be this job's, after hiding)
           const job = message.jobs.find((j) => j.jobId === message.runningJobId);
-          preview.start(`Starting “${job?.prompt || 'image'}”…`);
+          const what = `“${job?.prompt || 'image'}”${job && job.imageCount > 1 ? ` ×${job.imageCount}` : ''}`;
+          preview.setTitle(`${job?.source === 'altText' ? 'Illustrating alt text' : 'Generating'} ${what}`);
+          preview.start(`Starting ${what}…`);
         }
         runningJobId = message.runningJobId;
         form.setRunning(runningJobId !== null);
         queue.show(message.jobs, runningJobId);
+        if (notice.textContent === QUEUED_NOTICE && message.jobs.every((j) => j.jobId === runningJobId)) showNotice('info', '');
         break;
       }
       case 'progress':

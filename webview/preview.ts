@@ -13,6 +13,8 @@ export class PreviewView {
   private readonly canvas: HTMLCanvasElement;
   private readonly status: HTMLElement;
   private readonly bar: HTMLProgressElement;
+  /** Which job the preview shows ("Generating “a red fox”"): with a queue, the step line alone does not say. */
+  private readonly title: HTMLElement;
   private lastQuarter = -1;
   private draws = 0;
   private maxMs = 0;
@@ -21,7 +23,13 @@ export class PreviewView {
     this.canvas = el('canvas', { id: 'preview-canvas', width: '64', height: '64', role: 'img', 'aria-label': 'Preview of the image being generated' }) as HTMLCanvasElement;
     this.status = el('div', { id: 'preview-status', class: 'status', 'aria-live': 'off' });
     this.bar = el('progress', { id: 'preview-busy', 'aria-label': 'Generation progress', hidden: true }) as HTMLProgressElement;
-    this.root = el('section', { class: 'preview', id: 'preview', 'aria-label': 'Preview', hidden: true }, this.canvas, el('div', { class: 'status-line' }, this.bar, this.status));
+    this.title = el('div', { class: 'preview-title', id: 'preview-title' });
+    this.root = el('section', { class: 'preview', id: 'preview', 'aria-label': 'Preview', hidden: true }, this.title, this.canvas, el('div', { class: 'status-line' }, this.bar, this.status));
+  }
+
+  /** Names the job being shown. */
+  setTitle(text: string): void {
+    this.title.textContent = text;
   }
 
   /** Shows a job starting or waiting for the engine. */

@@ -188,6 +188,67 @@ export async function cancelGeneration(s: Session): Promise<void> {
   await waitForNewPng(s, before, 90_000);
 }
 
+/**
+ * Auto-save off; by keyboard: Ctrl+Enter generates, Escape cancels. The unsaved result survives a window reload
+ * (the host kept it): after the reload its Save button still saves the very image into images/.
+ */
+export async function reloadKeepsUnsavedResult(s: Session): Promise<void> {
+  const settingsFile = path.join(s.workspaceDir, '.vscode', 'settings.json');
+  fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+  fs.writeFileSync(settingsFile, JSON.stringify({ 'inlineDiffusion.autoSave': false }));
+  try {
+    let frame = panelFrame(s.page);
+    if (!(await field(frame, 'Prompt').isVisible().catch(() => false))) frame = await openPanel(s.page);
+    await waitFor('the panel to show auto-save is off', async () => ((await panelText(frame)).includes('auto-save is off') ? true : undefined), 10_000, 200)
+      .catch(() => undefined); // only shown once a result is there; give the setting a moment either way
+    const before = listPngs(path.join(s.workspaceDir, IMAGES));
+    const prompt = 'a purple square kept across a reload';
+    await typeInto(s.page, frame, 'Prompt', prompt);
+    await typeInto(s.page, frame, 'Steps', '500');
+    await startObserving(frame);
+    await field(frame, 'Prompt').click();
+    await s.page.keyboard.press('Control+Enter');
+    await waitFor('step 3 or later after Ctrl+Enter', async () => {
+      const last = (await readObserved(frame)).at(-1);
+      return last && last.step !== null && last.step >= 3 ? true : undefined;
+    }, 60_000, 50);
+    await s.page.keyboard.press('Control+Enter'); // pressed while one runs: queued, visibly
+    const queue = frame.locator('#queue');
+    await queue.waitFor({ state: 'visible', timeout: 10_000 });
+    await shoot(s, 'queued');
+    await frame.locator('#queue vscode-button').first().click(); // its ✕: removed from the queue
+    await queue.waitFor({ state: 'hidden', timeout: 10_000 });
+    await s.page.keyboard.press('Escape');
+    await waitFor('"Cancelled." after Escape', async () => ((await panelText(frame)).includes('Cancelled.') ? true : undefined), 20_000, 100);
+    await readObserved(frame, true);
+    await typeInto(s.page, frame, 'Steps', '10');
+    await s.page.keyboard.press('Control+Enter');
+    await waitFor('the unsaved result', async () => ((await panelText(frame)).includes('Not saved (auto-save is off)') ? true : undefined), 90_000, 200);
+    assert.deepEqual(listPngs(path.join(s.workspaceDir, IMAGES)), before, 'auto-save off: nothing saved yet');
+    await shoot(s, 'reload-1-unsaved');
+
+    await runCommand(s.page, 'Developer: Reload Window');
+    s.log('Developer: Reload Window');
+    await s.page.waitForTimeout(3_000); // the old workbench goes away before the new one shows the panel
+    frame = panelFrame(s.page);
+    await field(frame, 'Prompt').waitFor({ state: 'visible', timeout: 120_000 });
+    await waitFor('the restored result', async () => ((await panelText(frame)).includes('Not saved (auto-save is off)') ? true : undefined), 30_000, 200)
+      .catch(async (err: unknown) => { await shoot(s, 'reload-2-restored'); throw err; });
+    await shoot(s, 'reload-2-restored');
+    // the toolkit button's name: its aria-label where delegated to the inner <button>, else its text
+    const save = frame.getByRole('button', { name: /^Save( image \(seed \d+\))?$/ }).first();
+    await save.click();
+    const saved = await waitForNewPng(s, before, 30_000);
+    const png = readSavedPng(path.join(s.workspaceDir, IMAGES, saved));
+    assert.ok(png.parameters.startsWith(`${prompt}\n`), `expected the restored result's own parameters; got: ${png.parameters}`);
+    assert.match(png.parameters, /(^|, )Steps: 10(,|$)/m);
+    await waitFor('"Saved:" in the panel', async () => ((await panelText(frame)).includes(`Saved: ${IMAGES}/${saved}`) ? true : undefined), 10_000, 200);
+    await shoot(s, 'reload-3-saved');
+  } finally {
+    fs.rmSync(path.dirname(settingsFile), { recursive: true, force: true });
+  }
+}
+
 /** Log entries at level error that mention the extension (its id or its files). */
 function extensionErrors(log: string): string[] {
   return log.split(/\n(?=\d{4}-\d\d-\d\d )/).filter((e) => /\[error\]/.test(e) && /inline-diffusion\.inline-diffusion|dist[\\/]extension\.js/.test(e));
@@ -198,4 +259,5 @@ export const SCENARIOS: ReadonlyArray<readonly [string, (s: Session) => Promise<
   ['Illustrate Alt Text: the cursor in an alt text → the link rewritten to a new PNG', illustrateAltText],
   ['malformed webview messages: the host survives and a later Generate works', malformedMessages],
   ['Cancel during a run: the steps stop, nothing is saved, the next Generate works', cancelGeneration],
+  ['auto-save off, by keyboard (Ctrl+Enter, Escape): an unsaved result survives a window reload and Save works', reloadKeepsUnsavedResult],
 ];
