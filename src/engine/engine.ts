@@ -203,9 +203,13 @@ export class Engine {
         + '(img2img runs ⌊steps × strength⌋ steps): the result is the init image through the VAE');
     }
     const wanted = providerOrder(req.executionProvider)[0];
+    // Logged as a warning only when a GPU was asked for by name: 'auto' on a machine without one is the normal case
+    // (the result still carries it, for the host to explain what is missing where a GPU exists).
+    let quietWarning: string | undefined;
     if (wanted !== model.executionProvider) {
       const reason = unavailableProviders().get(wanted) ?? 'unavailable';
       warnings.push(formatProviderFallback({ provider: wanted, ranOn: model.executionProvider, reason }));
+      if (req.executionProvider === 'auto') quietWarning = warnings[warnings.length - 1];
     }
     if (model.hasGuidanceEmbedding === true && req.negativePrompt.trim() !== '') {
       warnings.push('this LCM model embeds the guidance scale and reads no negative prompt (as diffusers\' LCM pipeline); it was ignored');
@@ -218,7 +222,7 @@ export class Engine {
     }
     loadMs = performance.now() - loadMs;
     throwIfCancelled(signal);
-    for (const w of warnings) this.log('warn', w);
+    for (const w of warnings) this.log(w === quietWarning ? 'info' : 'warn', w);
 
     const seeds = Array.from({ length: req.batchSize }, (_, i) => req.seed + i);
     let result;
