@@ -72,7 +72,7 @@ async function until(check: () => boolean, what: string, timeoutMs = 60_000): Pr
 /** The panel as VS Code restores it after a reload: the serializer gets a fresh webview panel. */
 async function restoredPanel(): Promise<StubPanel> {
   const p = new StubPanel('inlineDiffusion.generatePanel', 'Generate Image');
-  await window!.api.panels.deserializeWebviewPanel(p as never, {});
+  await window!.api.panels.deserializeWebviewPanel(p as never);
   p.receive.fire({ type: 'ready' });
   await until(() => posted(p, 'setup').length > 0, 'the setup');
   return p;
