@@ -75,8 +75,11 @@ function main(): void {
   // start, quarters and end of a generation for screen readers (the step line itself is not live)
   const announcer = el('div', { id: 'announcer', class: 'visually-hidden', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
   const preview = new PreviewView((text) => { announcer.textContent = text; });
+  /** The job whose cancel was asked for: its late progress messages (already on their way) no longer move the preview. */
+  let cancellingJobId: number | null = null;
   const cancelRunning = (): void => {
     if (runningJobId === null) return;
+    cancellingJobId = runningJobId;
     post({ type: 'cancel', jobId: runningJobId });
     form.setCancelling();
     preview.start('Cancelling…');
@@ -125,7 +128,7 @@ function main(): void {
         break;
       }
       case 'progress':
-        preview.update(message, message.previews[0]);
+        if (message.jobId !== cancellingJobId) preview.update(message, message.previews[0]);
         break;
       case 'image':
         addImage(message.image);
