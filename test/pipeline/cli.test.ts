@@ -105,13 +105,14 @@ test('rejects a folder that is not a model, naming what is missing', () => {
 
 test('generates with --json: one object with files, seeds, settings and timings; the PNG carries its parameters', () => {
   const dir = freshDir('json');
-  const r = run(['generate', '--prompt', 'A cat, sitting!', '--model', model, '--seed', '5', '--steps', '3', '--cfg', '7', '--json'], dir);
+  const r = run(['generate', '--prompt', 'A cat, sitting!', '--model', model, '--seed', '5', '--steps', '3', '--cfg', '7', '--sampler', 'ddim', '--json'], dir);
   assert.equal(r.status, 0, r.stderr);
   const summary = JSON.parse(r.stdout);
   assert.deepEqual(Object.keys(summary).sort(), ['cfg', 'files', 'height', 'model', 'sampler', 'seeds', 'steps', 'timingsMs', 'width']);
   assert.deepEqual(summary.files, [path.join(dir, 'a-cat-sitting-5.png')]);
   assert.deepEqual(summary.seeds, [5]);
   assert.equal(summary.steps, 3);
+  assert.equal(summary.sampler, 'DDIM');
   assert.deepEqual(Object.keys(summary.timingsMs).sort(), ['load', 'png', 'textEncoder', 'total', 'unet', 'unetSteps', 'vae']);
   assert.equal(summary.timingsMs.unetSteps.length, 3);
   const parsed = parseInfotext(readPngText(fs.readFileSync(summary.files[0])).parameters);
@@ -142,7 +143,7 @@ test('image 1 of a batch equals the same seed made alone', () => {
 
 test('--previews DIR writes one preview PNG per step', () => {
   const dir = freshDir('previews');
-  const r = run(['generate', '--prompt', 'x', '--model', model, '--seed', '1', '--steps', '4', '--previews', 'steps', '--quiet'], dir);
+  const r = run(['generate', '--prompt', 'x', '--model', model, '--seed', '1', '--steps', '4', '--sampler', 'euler_a', '--previews', 'steps', '--quiet'], dir);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(fs.readdirSync(path.join(dir, 'steps')).sort(), ['step-001.png', 'step-002.png', 'step-003.png', 'step-004.png']);
 });
@@ -154,4 +155,14 @@ test('without --seed a random seed is chosen and printed', () => {
   const seed = Number(/seed (\d+)/.exec(r.stderr)?.[1]);
   assert.ok(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 32 - 1);
   assert.deepEqual(fs.readdirSync(dir), [`image-${seed}.png`]);
+});
+
+test('PLMS (the tiny model\'s own PNDM scheduler) runs steps + 1 UNet calls, as diffusers does, and says so in its timings', () => {
+  const dir = freshDir('plms');
+  const r = run(['generate', '--prompt', 'x', '--model', model, '--seed', '1', '--steps', '4', '--json'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.sampler, 'PLMS');
+  assert.equal(summary.steps, 4);
+  assert.equal(summary.timingsMs.unetSteps.length, 5);
 });
