@@ -1,0 +1,182 @@
+"""The three networks: a VAE-style autoencoder (4 latent channels, 8x down), a CLIP-like text encoder and a
+conditional UNet with timestep embedding, ResBlocks and cross-attention."""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def gn(c):
+    return nn.GroupNorm(8 if c % 8 == 0 else 4, c)
+
+
+class Res(nn.Module):
+    def __init__(self, cin, cout, temb=0):
+        super().__init__()
+        self.n1, self.c1 = gn(cin), nn.Conv2d(cin, cout, 3, padding=1)
+        self.n2, self.c2 = gn(cout), nn.Conv2d(cout, cout, 3, padding=1)
+        self.t = nn.Linear(temb, cout) if temb else None
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x, temb=None):
+        h = self.c1(F.silu(self.n1(x)))
+        if self.t is not None:
+            h = h + self.t(F.silu(temb))[:, :, None, None]
+        h = self.c2(F.silu(self.n2(h)))
+        return self.skip(x) + h
+
+
+# ---------------------------------------------------------------- autoencoder
+AE_CH = [24, 48, 64, 96]  # 64, 32, 16, 8 pixel sides
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        c = AE_CH
+        self.inp = nn.Conv2d(3, c[0], 3, padding=1)
+        self.downs = nn.ModuleList([nn.Conv2d(c[i], c[i + 1], 3, stride=2, padding=1) for i in range(3)])
+        self.res = nn.ModuleList([Res(c[1], c[1]), Res(c[2], c[2]), Res(c[3], c[3])])
+        self.out = nn.Sequential(gn(c[3]), nn.SiLU(), nn.Conv2d(c[3], 4, 3, padding=1))
+
+    def forward(self, x):
+        h = F.silu(self.inp(x))
+        for d, r in zip(self.downs, self.res):
+            h = r(d(h))
+        return self.out(h)
+
+
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        c = AE_CH
+        self.inp = nn.Conv2d(4, c[3], 3, padding=1)
+        self.res0 = Res(c[3], c[3])
+        self.res = nn.ModuleList([Res(c[3], c[3]), Res(c[2], c[2]), Res(c[1], c[1])])
+        self.ups = nn.ModuleList([nn.Conv2d(c[3 - i], c[2 - i], 3, padding=1) for i in range(3)])
+        self.fin = Res(c[0], c[0])
+        self.out = nn.Sequential(gn(c[0]), nn.SiLU(), nn.Conv2d(c[0], 3, 3, padding=1))
+
+    def forward(self, z):
+        h = self.res0(self.inp(z))
+        for r, u in zip(self.res, self.ups):
+            h = u(F.interpolate(r(h), scale_factor=2.0, mode='nearest'))
+        return self.out(self.fin(h))
+
+
+# ---------------------------------------------------------------- text encoder
+class Block(nn.Module):
+    def __init__(self, d, heads, mlp):
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.attn = Attn(d, d, heads)
+        self.mlp = nn.Sequential(nn.Linear(d, mlp), nn.GELU(), nn.Linear(mlp, d))
+
+    def forward(self, x):
+        h = self.ln1(x)
+        x = x + self.attn(h, h)
+        return x + self.mlp(self.ln2(x))
+
+
+class TextEncoder(nn.Module):
+    def __init__(self, vocab, d=96, layers=2, heads=4, max_len=77):
+        super().__init__()
+        self.tok = nn.Embedding(vocab, d)
+        self.pos = nn.Parameter(torch.randn(max_len, d) * 0.01)
+        self.blocks = nn.ModuleList([Block(d, heads, 2 * d) for _ in range(layers)])
+        self.ln = nn.LayerNorm(d)
+
+    def forward(self, ids):
+        x = self.tok(ids.long()) + self.pos[None]
+        for b in self.blocks:
+            x = b(x)
+        return self.ln(x)
+
+
+# ---------------------------------------------------------------- UNet
+def timestep_embedding(t, dim):
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    a = t.float()[:, None] * freqs[None]
+    return torch.cat([torch.cos(a), torch.sin(a)], dim=1)
+
+
+class Attn(nn.Module):
+    def __init__(self, c, ctx, heads):
+        super().__init__()
+        self.h = heads
+        self.q = nn.Linear(c, c, bias=False)
+        self.k = nn.Linear(ctx, c, bias=False)
+        self.v = nn.Linear(ctx, c, bias=False)
+        self.o = nn.Linear(c, c)
+
+    def forward(self, x, ctx):
+        b, n, c = x.shape
+        h = self.h
+        q = self.q(x).reshape(b, n, h, c // h).transpose(1, 2)
+        k = self.k(ctx).reshape(b, -1, h, c // h).transpose(1, 2)
+        v = self.v(ctx).reshape(b, -1, h, c // h).transpose(1, 2)
+        w = torch.softmax(q @ k.transpose(-1, -2) * (1.0 / math.sqrt(c // h)), dim=-1)
+        return self.o((w @ v).transpose(1, 2).reshape(b, n, c))
+
+
+class XBlock(nn.Module):
+    """SD-style transformer block: self-attention, cross-attention to the text, feed-forward."""
+
+    def __init__(self, c, ctx, heads=4):
+        super().__init__()
+        self.norm = gn(c)
+        self.pin = nn.Linear(c, c)
+        self.l1, self.l2, self.l3 = nn.LayerNorm(c), nn.LayerNorm(c), nn.LayerNorm(c)
+        self.self_attn = Attn(c, c, heads)
+        self.cross = Attn(c, ctx, heads)
+        self.ff = nn.Sequential(nn.Linear(c, 2 * c), nn.GELU(), nn.Linear(2 * c, c))
+        self.pout = nn.Linear(c, c)
+
+    def forward(self, x, ctx):
+        b, c, hh, ww = x.shape
+        t = self.pin(self.norm(x).reshape(b, c, hh * ww).transpose(1, 2))
+        n1 = self.l1(t)
+        t = t + self.self_attn(n1, n1)
+        t = t + self.cross(self.l2(t), ctx)
+        t = t + self.ff(self.l3(t))
+        return x + self.pout(t).transpose(1, 2).reshape(b, c, hh, ww)
+
+
+def coord_channels(x):
+    """x and y of each latent pixel's centre in [-1, 1] (B x 2 x h x w), from cumulative sums so any h, w work
+    in ONNX. Convolutions alone barely know where they are; the position words need it."""
+    ones = torch.ones_like(x[:, :1])
+    yy, xx = ones.cumsum(2), ones.cumsum(3)
+    return torch.cat([(xx - 0.5) / xx[:, :, :, -1:] * 2 - 1, (yy - 0.5) / yy[:, :, -1:, :] * 2 - 1], 1)
+
+
+class UNet(nn.Module):
+    def __init__(self, ctx=96, c0=64, c1=120, temb=128):
+        super().__init__()
+        self.c0 = c0
+        self.temb = nn.Sequential(nn.Linear(c0, temb), nn.SiLU(), nn.Linear(temb, temb))
+        self.inp = nn.Conv2d(6, c0, 3, padding=1)
+        self.d0, self.a0 = Res(c0, c0, temb), XBlock(c0, ctx)
+        self.down = nn.Conv2d(c0, c0, 3, stride=2, padding=1)
+        self.d1 = Res(c0, c1, temb)
+        self.m1, self.ma = Res(c1, c1, temb), XBlock(c1, ctx)
+        self.u1, self.ua1 = Res(2 * c1, c1, temb), XBlock(c1, ctx)
+        self.up = nn.Conv2d(c1, c0, 3, padding=1)
+        self.u0, self.ua0 = Res(2 * c0, c0, temb), XBlock(c0, ctx)
+        self.out = nn.Sequential(gn(c0), nn.SiLU(), nn.Conv2d(c0, 4, 3, padding=1))
+
+    def forward(self, x, t, ctx):
+        te = self.temb(timestep_embedding(t, self.c0))
+        h0 = self.a0(self.d0(self.inp(torch.cat([x, coord_channels(x)], 1)), te), ctx)
+        h1 = self.d1(self.down(h0), te)
+        m = self.ma(self.m1(h1, te), ctx)
+        u = self.ua1(self.u1(torch.cat([m, h1], 1), te), ctx)
+        u = self.up(F.interpolate(u, scale_factor=2.0, mode='nearest'))
+        u = self.ua0(self.u0(torch.cat([u, h0], 1), te), ctx)
+        return self.out(u)
+
+
+def nparams(m):
+    return sum(p.numel() for p in m.parameters())

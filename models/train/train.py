@@ -1,0 +1,200 @@
+"""Train the embedded shapes model end to end on the CPU and export it (see README.md).
+
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 models/train/train.py --out models/shapes-64 --work /tmp/shapes-work
+
+Stages: data -> BPE tokenizer -> autoencoder -> latents -> text encoder + UNet (jointly) -> ONNX + configs.
+Each stage trains for a wall-clock budget (seconds) with a cosine LR schedule over elapsed time.
+"""
+import argparse
+import copy
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpe  # noqa: E402
+import data  # noqa: E402
+import nets  # noqa: E402
+import export  # noqa: E402
+
+
+def log(*a):
+    print(time.strftime('%H:%M:%S'), *a, flush=True)
+
+
+def sd_alphas_cumprod():
+    betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000, dtype=torch.float64) ** 2
+    return torch.cumprod(1 - betas, 0).float()
+
+
+def to_tensor(u8):
+    return torch.from_numpy(u8).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+
+
+def timed_loop(budget_s, lr, params, step_fn, warmup=100, name=''):
+    """Runs step_fn(step) until budget_s of wall time is spent; warmup, then a cosine LR over elapsed time (so a
+    busy machine gives fewer steps, never a cut-off schedule)."""
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    t0 = time.time()
+    step = 0
+    while True:
+        frac = (time.time() - t0) / budget_s
+        if frac >= 1:
+            log(f'{name}: {step} steps in {time.time() - t0:.0f} s')
+            break
+        scale = min(1.0, (step + 1) / warmup) * (0.5 * (1 + math.cos(math.pi * frac)) * 0.97 + 0.03)
+        for g in opt.param_groups:
+            g['lr'] = lr * scale
+        loss = step_fn(step)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        yield step, loss.item()
+        step += 1
+
+
+def edge_l1(a, b):
+    dx = lambda t: t[..., :, 1:] - t[..., :, :-1]  # noqa: E731
+    dy = lambda t: t[..., 1:, :] - t[..., :-1, :]  # noqa: E731
+    return (dx(a) - dx(b)).abs().mean() + (dy(a) - dy(b)).abs().mean()
+
+
+def train_ae(imgs, bgs, budget, seed, bs=32):
+    """bgs: N x 3 background colours in [-1, 1]; pixels away from the background weigh 5x in the L1."""
+    g = torch.Generator().manual_seed(seed)
+    enc, dec = nets.Encoder(), nets.Decoder()
+    params = list(enc.parameters()) + list(dec.parameters())
+    state = {}
+
+    def step(i):
+        idx = torch.randint(0, len(imgs), (bs,), generator=g).numpy()
+        x = to_tensor(imgs[idx])
+        shape_px = ((x - bgs[idx][:, :, None, None]).abs().sum(1, keepdim=True) > 0.1).float()
+        z = enc(x)
+        # a little noise on the latents (5% of their spread) keeps the decoder tolerant of slightly-off latents
+        zn = z + 0.05 * z.detach().std() * torch.randn(z.shape, generator=g)
+        y = dec(zn)
+        err = (y - x).abs()
+        rec = err.mean()
+        loss = (err * (1 + 4 * shape_px)).mean() + edge_l1(y, x) + 0.1 * F.mse_loss(y, x) + 1e-5 * z.pow(2).mean()
+        state['rec'] = rec.item()
+        return loss
+
+    run = 0.0
+    for i, l in timed_loop(budget, 2e-3, params, step, name='ae'):
+        run = l if i == 0 else 0.98 * run + 0.02 * l
+        if i % 100 == 0:
+            log(f'ae step {i} loss {run:.4f} l1 {state["rec"]:.4f}')
+    return enc.eval(), dec.eval()
+
+
+@torch.no_grad()
+def encode_all(enc, imgs, bs=256):
+    return torch.cat([enc(to_tensor(imgs[i:i + bs])) for i in range(0, len(imgs), bs)])
+
+
+def train_unet(lat, specs, tok, budget, seed, bs=64, empty_frac=0.1, init=None, lr=8e-4):
+    """init: a unet.pt checkpoint to go on from (fine-tuning)."""
+    g = torch.Generator().manual_seed(seed)
+    rng = random.Random(seed)
+    te, unet = nets.TextEncoder(len(tok.vocab)), nets.UNet()
+    if init is not None:
+        te.load_state_dict(init['te'])
+        unet.load_state_dict(init['unet'])
+    ema = copy.deepcopy(unet).eval()
+    ema_te = copy.deepcopy(te).eval()
+    ac = sd_alphas_cumprod()
+    params = list(te.parameters()) + list(unet.parameters())
+    empty_ids = tok.encode('')
+
+    def step(i):
+        idx = torch.randint(0, len(lat), (bs,), generator=g)
+        ids = []
+        for j in idx.tolist():  # a fresh caption for the picture each time it is drawn
+            s = dict(specs[j])
+            ids.append(empty_ids if rng.random() < empty_frac else tok.encode(data.caption(s, rng)))
+        ids = torch.tensor(ids, dtype=torch.int32)
+        x0 = lat[idx]
+        # half the batch at high noise (t >= 700), where only the text can say where the shape goes
+        t = torch.cat([torch.randint(0, 1000, (bs - bs // 2,), generator=g),
+                       torch.randint(700, 1000, (bs // 2,), generator=g)])
+        eps = torch.randn(x0.shape, generator=g)
+        a = ac[t][:, None, None, None]
+        xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
+        pred = unet(xt, t.float(), te(ids))
+        snr = a / (1 - a)
+        # min-SNR-5 weights above SNR 1; below it 1/SNR (at most 50), so that the picture's layout, a tiny part
+        # of the epsilon error at high noise, is learnt from the text rather than read off the residual signal
+        w = torch.where(snr >= 1, torch.clamp(snr, max=5.0) / snr, torch.clamp(1 / snr, max=50.0)).flatten()
+        return ((pred - eps) ** 2).mean(dim=(1, 2, 3)).mul(w).mean()
+
+    run = 0.0
+    for i, l in timed_loop(budget, lr, params, step, name="unet"):
+        d = min(0.999, (1 + i) / (10 + i))
+        with torch.no_grad():
+            for m, e in ((unet, ema), (te, ema_te)):
+                for pe, pm in zip(e.parameters(), m.parameters()):
+                    pe.mul_(d).add_(pm.detach(), alpha=1 - d)
+        run = l if i == 0 else 0.98 * run + 0.02 * l
+        if i % 100 == 0:
+            log(f'unet step {i} loss {run:.4f}')
+    return ema_te, ema
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--work', required=True)
+    ap.add_argument('--n', type=int, default=40000, help='pictures drawn')
+    ap.add_argument('--ae-s', type=float, default=840, help='autoencoder budget, seconds')
+    ap.add_argument('--unet-s', type=float, default=1500, help='UNet + text encoder budget, seconds')
+    ap.add_argument('--seed', type=int, default=1234)
+    ap.add_argument('--unet-from', default='', help='go on training the text encoder + UNet of an unet.pt')
+    ap.add_argument('--ae-from', default='', help='reuse a trained autoencoder (ae.pt of an earlier run)')
+    a = ap.parse_args()
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(2)
+    os.makedirs(a.work, exist_ok=True)
+    t_start = time.time()
+    log('drawing', a.n, 'pictures')
+    imgs, _, specs = data.make_dataset(a.n, a.seed)
+    merges = bpe.train_bpe(data.all_caption_words())
+    tok = bpe.write_tokenizer(os.path.join(a.out, 'tokenizer'), merges)
+    log('BPE merges', len(merges), 'vocab', len(tok.vocab))
+    bgs = torch.tensor([data.COLOURS[sp['bg']] for sp in specs], dtype=torch.float32) / 127.5 - 1
+    if a.ae_from:
+        enc, dec = nets.Encoder(), nets.Decoder()
+        ck = torch.load(a.ae_from)
+        enc.load_state_dict(ck['enc'])
+        dec.load_state_dict(ck['dec'])
+        enc.eval(), dec.eval()
+        log('autoencoder from', a.ae_from)
+    else:
+        enc, dec = train_ae(imgs, bgs, a.ae_s, a.seed)
+        torch.save({'enc': enc.state_dict(), 'dec': dec.state_dict()}, os.path.join(a.work, 'ae.pt'))
+    lat = encode_all(enc, imgs)
+    sf = float(1.0 / lat.std())
+    log(f'latent mean {lat.mean():.3f} std {lat.std():.3f} -> scaling_factor {sf:.5f}')
+    init = torch.load(a.unet_from) if a.unet_from else None
+    te, unet = train_unet(lat * sf, specs, tok, a.unet_s, a.seed, init=init, lr=3e-4 if init else 8e-4)
+    torch.save({'te': te.state_dict(), 'unet': unet.state_dict(), 'sf': sf, 'vocab': len(tok.vocab)},
+               os.path.join(a.work, 'unet.pt'))
+    train_s = time.time() - t_start
+    export.export_all(a.out, enc, dec, te, unet, sf, imgs[:4000], len(tok.vocab))
+    meta = {'seed': a.seed, 'pictures': a.n, 'train_seconds': round(train_s), 'scaling_factor': sf,
+            'ae_budget_s': a.ae_s, 'unet_budget_s': a.unet_s}
+    with open(os.path.join(a.work, 'meta.json'), 'w') as f:
+        json.dump(meta, f, indent=2)
+    log('done in', round(time.time() - t_start), 's')
+
+
+if __name__ == '__main__':
+    main()
