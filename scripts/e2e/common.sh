@@ -13,7 +13,7 @@ e2e_prepare() {
       npm run --silent build
       E2E_EXTENSION=$(pwd)
     else
-      vsix_line=$(npm run --silent package | tee /dev/stderr | grep '^vsix: ' | tail -n 1)
+      vsix_line=$(npm run --silent package | tee -a /dev/stderr | grep '^vsix: ' | tail -n 1)
       E2E_EXTENSION=${vsix_line#vsix: }
     fi
   fi
