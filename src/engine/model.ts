@@ -63,7 +63,8 @@ interface Sessions {
   textEncoder: OnnxSession;
   unet: OnnxSession;
   vaeDecoder: OnnxSession;
-  vaeEncoder?: OnnxSession;
+  /** Opens vae_encoder on first use (img2img only): txt2img neither waits for it nor holds its memory. */
+  openVaeEncoder?: () => Promise<OnnxSession>;
 }
 
 function checkUnet(unet: OnnxSession): void {
@@ -103,11 +104,16 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
       unet,
       textEncoder: await open(COMPONENT_FILES.textEncoder),
       vaeDecoder: await open(COMPONENT_FILES.vaeDecoder),
-      vaeEncoder: info.hasVaeEncoder ? await open(COMPONENT_FILES.vaeEncoder) : undefined,
+      openVaeEncoder: info.hasVaeEncoder
+        ? async () => {
+          const encoder = await createSession(path.join(info.dir, COMPONENT_FILES.vaeEncoder), sessionOpts);
+          pickInput(encoder, 'sample');
+          return encoder;
+        }
+        : undefined,
     };
     pickInput(sessions.textEncoder, 'input_ids');
     pickInput(sessions.vaeDecoder, 'latent_sample');
-    if (sessions.vaeEncoder !== undefined) pickInput(sessions.vaeEncoder, 'sample');
   } catch (e) {
     await Promise.all(created.map((s) => s.release()));
     throw e;
@@ -122,6 +128,7 @@ class OnnxModel implements OnnxLoadedModel {
   /** float16 copies of the last encoder_hidden_states array, per chunk (first item, count). */
   private hiddenFp16: { source: Float32Array; feeds: Map<string, TensorValue> } | null = null;
   private encoderNoiseChecked = false;
+  private vaeEncoder: Promise<OnnxSession> | undefined;
 
   constructor(info: ModelInfo, private readonly s: Sessions) {
     const sampleType = s.unet.input('sample')?.type;
@@ -231,7 +238,7 @@ class OnnxModel implements OnnxLoadedModel {
   async encodeImage(image: Float32Array, imageDims: number[]): Promise<Float32Array> {
     this.check();
     checkLength('encodeImage', image, imageDims);
-    const vae = this.s.vaeEncoder;
+    const vae = await this.encoder();
     if (vae === undefined) {
       throw new ModelError('missing-file', path.join(this.info.dir, COMPONENT_FILES.vaeEncoder),
         `Missing ${path.join(this.info.dir, COMPONENT_FILES.vaeEncoder)}: this model cannot do img2img`);
@@ -241,8 +248,9 @@ class OnnxModel implements OnnxLoadedModel {
 
   async vaeEncoderNoiseWarning(): Promise<string | undefined> {
     this.check();
-    const vae = this.s.vaeEncoder;
-    if (this.encoderNoiseChecked || vae === undefined) return undefined;
+    if (this.encoderNoiseChecked) return undefined;
+    const vae = await this.encoder();
+    if (vae === undefined) return undefined;
     this.encoderNoiseChecked = true;
     const dims = pickInput(vae, 'sample').dims;
     const side = (d: number | string | undefined): number => (typeof d === 'number' && d > 0 ? d : NOISE_CHECK_SIDE);
@@ -264,6 +272,15 @@ class OnnxModel implements OnnxLoadedModel {
     return a.some((v, i) => !Object.is(v, b[i]) && !(Math.abs(v - b[i]) <= tolerance)) ? VAE_ENCODER_NOISE_WARNING : undefined;
   }
 
+  /** The VAE encoder's session, opened on first use; undefined when the model has none. */
+  private encoder(): Promise<OnnxSession | undefined> {
+    const open = this.s.openVaeEncoder;
+    if (open === undefined) return Promise.resolve(undefined);
+    this.vaeEncoder ??= open();
+    this.vaeEncoder.catch(() => { this.vaeEncoder = undefined; }); // a failed open is tried again next time
+    return this.vaeEncoder;
+  }
+
   /** Image B×3×H×W → unscaled latents B×C×h×w (the mean where the encoder gives mean and log-variance). */
   private runEncoder(vae: OnnxSession, image: Float32Array, imageDims: number[]): Promise<Float32Array> {
     const input = pickInput(vae, 'sample');
@@ -283,7 +300,8 @@ class OnnxModel implements OnnxLoadedModel {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    const all = [this.s.textEncoder, this.s.unet, this.s.vaeDecoder, this.s.vaeEncoder];
+    const encoder = await this.vaeEncoder?.catch(() => undefined);
+    const all = [this.s.textEncoder, this.s.unet, this.s.vaeDecoder, encoder];
     await Promise.all(all.map((s) => s?.release()));
   }
 }

@@ -381,3 +381,17 @@ for (const dir of embedded) {
     }
   });
 }
+
+test('the VAE encoder opens on first img2img use only: txt2img does not wait for it, a broken one fails img2img with its file named', async () => {
+  const dir = buildTinyModel(fs.mkdtempSync(path.join(os.tmpdir(), 'lazy-encoder-')), { seed: 3 });
+  fs.writeFileSync(path.join(dir, 'vae_encoder', 'model.onnx'), fs.readFileSync(path.join(dir, 'vae_encoder', 'model.onnx')).subarray(0, 100));
+  const model = await loadModel(await readModelFolder(dir), { executionProvider: 'cpu', threads: 1 });
+  try {
+    const latents = await model.decodeLatents(new Float32Array(4 * 8 * 8), [1, 4, 8, 8]);
+    assert.equal(latents.length, 3 * 64 * 64);
+    await assert.rejects(model.encodeImage(new Float32Array(3 * 64 * 64), [1, 3, 64, 64]), /vae_encoder[\\/]model\.onnx/);
+  } finally {
+    await model.release();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
