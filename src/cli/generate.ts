@@ -8,7 +8,6 @@ import * as path from 'node:path';
 import type { GenerateRequest, RgbImage } from '../protocol/engineMessages';
 import { defaultModelDir } from '../engine/defaultModel';
 import { Engine, EngineError } from '../engine/engine';
-import { readImageFile } from '../engine/imageIo';
 import { parseInfotext } from '../engine/infotext';
 import { readModelFolder } from '../engine/modelFolder';
 import { imageFileName, uniquePath, writeFileAtomic } from '../engine/outputFiles';
@@ -101,6 +100,8 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<Gen
   if (args.initImage !== null) {
     const file = path.resolve(cwd, args.initImage);
     try {
+      // loaded on demand: the PNG/JPEG decoders are only needed for img2img
+      const { readImageFile } = await import('../engine/imageIo');
       initImage = readImageFile(file);
     } catch (err) {
       throw new UsageError(`--init-image: ${(err as Error).message}`);
