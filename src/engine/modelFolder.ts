@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelError } from './modelError';
 import type { ModelInfo } from './modelTypes';
+import { isDir, isFile } from './fileChecks';
 
 export { modelHash } from './modelHash';
 
@@ -31,21 +32,7 @@ export const COMPONENT_FILES = {
   vaeEncoder: 'vae_encoder/model.onnx',
 } as const;
 
-function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
 
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 /** Reads a JSON object file; undefined when absent and not required. */
 function readJson(file: string, required: boolean): Json | undefined {

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { detectModelFamily, type ModelFamily } from '../engine/modelFamily';
+import { isDir, isFile } from '../engine/fileChecks';
 
 /**
  * The hub cache folder as huggingface_hub finds it: HF_HUB_CACHE (or the older HUGGINGFACE_HUB_CACHE), else
@@ -59,21 +60,7 @@ function listDirs(dir: string): string[] {
   }
 }
 
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
-function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile(); // follows the snapshot's symlinks: a dangling link is no file
-  } catch {
-    return false;
-  }
-}
 
 /** The pipeline folder in a snapshot: the snapshot itself, else one subfolder (onnx/, …) with model_index.json + unet/model.onnx. */
 export function findPipelineDir(snapshot: string): string | undefined {

@@ -1,0 +1,19 @@
+import * as fs from 'node:fs';
+
+/** Whether `p` is a file (following symlinks: a dangling link is no file). */
+export function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `p` is a folder (following symlinks). */
+export function isDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
