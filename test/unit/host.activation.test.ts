@@ -5,11 +5,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildTinyModel } from '../fixtures/tinyModel';
+import { buildTestExtension } from '../fixtures/extensionBundle';
 import { createContextParts, createVscodeStub, installVscodeStub, type StubPanel } from '../fixtures/vscodeStub';
 import { readPngText } from '../../src/engine/png';
 import type { PanelParams } from '../../src/protocol/webviewMessages';
@@ -27,11 +26,7 @@ let api: InlineDiffusionApi;
 
 before(async () => {
   fs.mkdirSync(workspace, { recursive: true });
-  const common = { bundle: true, platform: 'node' as const, target: 'node20', format: 'cjs' as const, logLevel: 'silent' as const };
-  await esbuild.build({ ...common, entryPoints: [path.join(repo, 'src/extension.ts')], outfile: path.join(extensionDir, 'dist/extension.js'), external: ['vscode', 'onnxruntime-node'] });
-  await esbuild.build({ ...common, entryPoints: [path.join(repo, 'src/engine/main.ts')], outfile: path.join(extensionDir, 'dist/engine.js'), external: ['onnxruntime-node'] });
-  fs.symlinkSync(path.join(repo, 'node_modules'), path.join(extensionDir, 'node_modules'), 'dir');
-  buildTinyModel(path.join(extensionDir, 'models/shapes-64'));
+  await buildTestExtension(extensionDir);
   uninstall = installVscodeStub(stub.vscode);
   const t0 = performance.now();
   const extension = require(path.join(extensionDir, 'dist/extension.js')) as { activate(context: unknown): unknown };

@@ -6,17 +6,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildTinyModel } from '../fixtures/tinyModel';
+import { buildTestExtension } from '../fixtures/extensionBundle';
 import { createContextParts, createVscodeStub, installVscodeStub, StubPanel } from '../fixtures/vscodeStub';
 import type { ImageResult, PanelParams } from '../../src/protocol/webviewMessages';
 import type { InlineDiffusionApi } from '../../src/extension';
 import { firstLine } from '../../src/panel/oneLine';
 
-const repo = path.resolve(__dirname, '../..');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'inline-diffusion-reload-'));
 const extensionDir = path.join(root, 'extension');
 const workspace = path.join(root, 'workspace');
@@ -43,11 +41,7 @@ async function closeWindow(): Promise<void> {
 
 before(async () => {
   fs.mkdirSync(workspace, { recursive: true });
-  const common = { bundle: true, platform: 'node' as const, target: 'node20', format: 'cjs' as const, logLevel: 'silent' as const };
-  await esbuild.build({ ...common, entryPoints: [path.join(repo, 'src/extension.ts')], outfile: path.join(extensionDir, 'dist/extension.js'), external: ['vscode', 'onnxruntime-node'] });
-  await esbuild.build({ ...common, entryPoints: [path.join(repo, 'src/engine/main.ts')], outfile: path.join(extensionDir, 'dist/engine.js'), external: ['onnxruntime-node'] });
-  fs.symlinkSync(path.join(repo, 'node_modules'), path.join(extensionDir, 'node_modules'), 'dir');
-  buildTinyModel(path.join(extensionDir, 'models/shapes-64'));
+  await buildTestExtension(extensionDir);
   uninstall = installVscodeStub(stub.vscode);
   stub.commands.set('vscode.open', (uri: unknown) => { opened.push((uri as { fsPath: string }).fsPath); });
 });

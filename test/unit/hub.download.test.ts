@@ -40,10 +40,7 @@ after(async () => {
   await hub.close();
   fs.rmSync(root, { recursive: true, force: true });
 });
-afterEach(() => {
-  hub.requests.length = 0;
-  Object.assign(hub.faults, { statuses: [], drops: [], corrupt: [], ignoreRange: false, throttleBytesPerSec: 0 });
-});
+afterEach(() => hub.reset());
 
 /** A fresh install root for one test. */
 function freshRoot(): string {

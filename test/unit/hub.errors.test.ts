@@ -31,10 +31,7 @@ after(async () => {
   await hub.close();
   fs.rmSync(root, { recursive: true, force: true });
 });
-afterEach(() => {
-  hub.requests.length = 0;
-  Object.assign(hub.faults, { statuses: [], drops: [], corrupt: [], ignoreRange: false, throttleBytesPerSec: 0 });
-});
+afterEach(() => hub.reset());
 
 function options(extra: Partial<DownloadModelOptions> = {}, token?: string, log?: (m: string) => void): DownloadModelOptions {
   return {
