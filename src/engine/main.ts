@@ -18,28 +18,25 @@ function main(): void {
   }
   const engine = new Engine({ log: (level, message) => send({ type: 'log', level, message }) });
   const controllers = new Map<number, AbortController>();
-  let queue: Promise<void> = Promise.resolve();
 
+  // The Engine runs its calls one at a time, in the order they were made: no queue of our own is needed here.
   const handle = (msg: ToEngine): void => {
     switch (msg.type) {
       case 'generate': {
         const controller = new AbortController();
         controllers.set(msg.id, controller);
-        queue = queue.then(() => runGenerate(engine, msg.id, msg.request, controller.signal)).finally(() => controllers.delete(msg.id));
+        void runGenerate(engine, msg.id, msg.request, controller.signal).finally(() => controllers.delete(msg.id));
         break;
       }
       case 'cancel':
         controllers.get(msg.id)?.abort();
         break;
       case 'unload':
-        queue = queue.then(async () => {
-          await engine.release();
-          send({ type: 'unloaded', id: msg.id });
-        });
+        void engine.release().then(() => send({ type: 'unloaded', id: msg.id }));
         break;
       case 'shutdown':
         for (const c of controllers.values()) c.abort();
-        void queue.finally(() => engine.release()).finally(() => process.exit(0));
+        void engine.release().finally(() => process.exit(0));
         break;
       default:
         assertNever(msg);
