@@ -10,6 +10,8 @@ const production = process.argv.includes('--production');
 /** Node bundles: [entry, outfile, extra options]. */
 const nodeEntries = [
   ['src/extension.ts', 'dist/extension.js', { external: ['vscode', 'onnxruntime-node'] }],
+  // the host's work, required by dist/extension.js on first use (src/hostLoader.ts): activation loads only the above
+  ['src/hostLazy.ts', 'dist/host-lazy.js', { external: ['vscode', 'onnxruntime-node'] }],
   ['src/engine/main.ts', 'dist/engine.js', { external: ['onnxruntime-node'] }],
   ['src/cli.ts', 'dist/cli.js', { external: ['onnxruntime-node'], banner: { js: '#!/usr/bin/env node' } }],
 ];

@@ -55,8 +55,9 @@ export class Generator extends Disposable {
   readonly results: ResultStore | undefined;
 
   constructor(private readonly extensionPath: string, private readonly output: vscode.LogOutputChannel, private readonly library?: ModelLibrary,
-    resultsDir?: string) {
+    resultsDir?: string, /** The last text document before this was made (followed since activation). */ lastDocument?: vscode.Uri) {
     super();
+    if (lastDocument) this.lastDocument = lastDocument;
     this.results = resultsDir === undefined ? undefined : new ResultStore(resultsDir, undefined, undefined,
       (r, why) => this.output.warn(`dropped the unsaved image ${r.imageId} (seed ${r.seed}) from the extension's storage: ${why}`));
     this.engine = new EngineClient({

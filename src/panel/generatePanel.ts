@@ -16,9 +16,10 @@ import { assertNever } from '../util/assertNever';
 import { Disposable } from '../util/disposable';
 import { firstLine } from './oneLine';
 import { createNonce, escapeHtml, renderPanelHtml } from './panelHtml';
+import { PANEL_VIEW_TYPE } from './viewType';
 import { parseFromWebview } from './webviewMessageGuards';
 
-export const PANEL_VIEW_TYPE = 'inlineDiffusion.generatePanel';
+export { PANEL_VIEW_TYPE };
 export const PANEL_TITLE = 'Generate Image';
 const MISSED_IMAGES_KEPT = 16;
 

@@ -68,6 +68,7 @@ before(async () => {
   delete process.env.HF_TOKEN;
   const common = { bundle: true, platform: 'node' as const, target: 'node20', format: 'cjs' as const, logLevel: 'silent' as const };
   await esbuild.build({ ...common, entryPoints: [path.join(repo, 'src/extension.ts')], outfile: path.join(extensionDir, 'dist/extension.js'), external: ['vscode', 'onnxruntime-node'] });
+  await esbuild.build({ ...common, entryPoints: [path.join(repo, 'src/hostLazy.ts')], outfile: path.join(extensionDir, 'dist/host-lazy.js'), external: ['vscode', 'onnxruntime-node'] });
   await esbuild.build({ ...common, entryPoints: [path.join(repo, 'src/engine/main.ts')], outfile: path.join(extensionDir, 'dist/engine.js'), external: ['onnxruntime-node'] });
   fs.symlinkSync(path.join(repo, 'node_modules'), path.join(extensionDir, 'node_modules'), 'dir');
   buildTinyModel(path.join(extensionDir, 'models/shapes-64'));

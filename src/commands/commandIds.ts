@@ -1,0 +1,16 @@
+/**
+ * The ids of package.json's `contributes.commands`, registered at activation; each command's work (src/commands/*)
+ * loads with the rest of the host on first use (src/hostLazy.ts checks that its commands are exactly these).
+ */
+export const COMMAND_IDS = [
+  'inlineDiffusion.generateImage',
+  'inlineDiffusion.illustrateAltText',
+  'inlineDiffusion.cancel',
+  'inlineDiffusion.reuseParameters',
+  'inlineDiffusion.addModel',
+  'inlineDiffusion.downloadModel',
+  'inlineDiffusion.setHuggingFaceToken',
+  'inlineDiffusion.installGpuSupport',
+] as const;
+
+export type CommandId = (typeof COMMAND_IDS)[number];
