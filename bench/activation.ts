@@ -44,34 +44,57 @@ async function build(dir: string): Promise<void> {
   fs.cpSync(path.join(repo, 'models', 'catalog.json'), path.join(dir, 'models', 'catalog.json'));
 }
 
-async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inline-diffusion-activation-'));
-  await build(dir);
-  const sizes = HOST_ENTRIES.filter(([, out]) => fs.existsSync(path.join(dir, out)))
-    .map(([, out]) => `${out} ${(fs.statSync(path.join(dir, out)).size / 1024).toFixed(0)} KB`);
-  const loadBefore = os.loadavg()[0];
-  const samples: Sample[] = [];
-  for (let i = 0; i < runs; i++) {
-    const scratch = fs.mkdtempSync(path.join(dir, 'run-'));
-    const args = [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100'] : []),
-      path.join(dir, 'activation-child.js'), dir, scratch];
-    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`expected the activation run to exit 0; exit ${r.status}:\n${r.stdout}${r.stderr}`);
-    samples.push(JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Sample);
-  }
-  const loadAfter = os.loadavg()[0];
-  console.log(`${runs} cold activations (fresh node ${process.version} each), stub vscode; ${sizes.join(', ')}`);
-  console.log(`load average (1 min) ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)} on ${os.cpus().length} CPUs`);
-  const keys = ['requireMs', 'activateMs', 'deferredBusyMs', 'firstCommandMs', 'firstPanelHtmlMs'] as const;
-  const both = samples.map((s) => s.requireMs + s.activateMs);
-  const row = (name: string, v: number[]) => console.log(`  ${name.padEnd(22)} median ${quantile(v, 0.5).toFixed(2).padStart(7)} ms  min ${quantile(v, 0).toFixed(2).padStart(7)}  p90 ${quantile(v, 0.9).toFixed(2).padStart(7)}`);
-  row('require + activate', both);
-  for (const k of keys) row(k, samples.map((s) => s[k]));
-  console.log(`  onnxruntime loaded at activation: ${samples.some((s) => s.onnxLoaded) ? 'YES' : 'no'}`);
-  fs.rmSync(dir, { recursive: true, force: true });
+export interface ActivationFigures {
+  readonly runs: number;
+  /** The bundles measured, with their sizes ("dist/extension.js 8 KB"). */
+  readonly bundles: readonly string[];
+  readonly loadAverage: readonly [before: number, after: number];
+  /** Per figure (requireMs, activateMs, requireAndActivateMs, deferredBusyMs, firstCommandMs, firstPanelHtmlMs): median, min, p90. */
+  readonly figures: Readonly<Record<string, { median: number; min: number; p90: number }>>;
+  readonly onnxLoaded: boolean;
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+/** Builds the host bundles into a scratch folder and times `runs` cold activations, each in a fresh Node process. */
+export async function measureActivation(runs: number, profDir?: string): Promise<ActivationFigures> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inline-diffusion-activation-'));
+  try {
+    await build(dir);
+    const bundles = HOST_ENTRIES.filter(([, out]) => fs.existsSync(path.join(dir, out)))
+      .map(([, out]) => `${out} ${(fs.statSync(path.join(dir, out)).size / 1024).toFixed(0)} KB`);
+    const loadBefore = os.loadavg()[0];
+    const samples: Sample[] = [];
+    for (let i = 0; i < runs; i++) {
+      const scratch = fs.mkdtempSync(path.join(dir, 'run-'));
+      const args = [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100'] : []),
+        path.join(dir, 'activation-child.js'), dir, scratch];
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`expected the activation run to exit 0; exit ${r.status}:\n${r.stdout}${r.stderr}`);
+      samples.push(JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Sample);
+    }
+    const stats = (v: number[]) => ({ median: quantile(v, 0.5), min: quantile(v, 0), p90: quantile(v, 0.9) });
+    const figures: Record<string, { median: number; min: number; p90: number }> = {
+      requireAndActivateMs: stats(samples.map((s) => s.requireMs + s.activateMs)),
+    };
+    for (const k of ['requireMs', 'activateMs', 'deferredBusyMs', 'firstCommandMs', 'firstPanelHtmlMs'] as const) figures[k] = stats(samples.map((s) => s[k]));
+    return { runs, bundles, loadAverage: [loadBefore, os.loadavg()[0]], figures, onnxLoaded: samples.some((s) => s.onnxLoaded) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const r = await measureActivation(runs, profDir);
+  console.log(`${r.runs} cold activations (fresh node ${process.version} each), stub vscode; ${r.bundles.join(', ')}`);
+  console.log(`load average (1 min) ${r.loadAverage[0].toFixed(2)} → ${r.loadAverage[1].toFixed(2)} on ${os.cpus().length} CPUs`);
+  for (const [name, f] of Object.entries(r.figures)) {
+    console.log(`  ${name.padEnd(22)} median ${f.median.toFixed(2).padStart(7)} ms  min ${f.min.toFixed(2).padStart(7)}  p90 ${f.p90.toFixed(2).padStart(7)}`);
+  }
+  console.log(`  onnxruntime loaded at activation: ${r.onnxLoaded ? 'YES' : 'no'}`);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
