@@ -6,7 +6,7 @@ import { offerModelUse } from './modelUse';
 
 /**
  * "Add Model…": pick a local folder in diffusers ONNX layout, check it (parts, fp16/fp32, size, family) and add it
- * to the panel's model list; what is wrong is said in one message (the missing part, the SDXL family, …).
+ * to the panel's model list; what is wrong is said in one message (the missing part, an SDXL refiner, …).
  */
 export class AddModelCommand implements Command {
   readonly id = 'inlineDiffusion.addModel';
@@ -25,10 +25,6 @@ export class AddModelCommand implements Command {
       inspection = await inspectModelFolder(uri.fsPath);
     } catch (err) {
       void vscode.window.showErrorMessage(`Inline Diffusion: cannot add ${uri.fsPath}: ${(err as Error).message}`);
-      return undefined;
-    }
-    if (inspection.unsupported !== null) {
-      void vscode.window.showErrorMessage(`Inline Diffusion: cannot add ${inspection.info.dir}: ${inspection.unsupported}`);
       return undefined;
     }
     await this.library.add(inspection.info.dir);

@@ -145,10 +145,6 @@ export class DownloadModelCommand implements Command {
     let summary = path.basename(installed.dir);
     try {
       const inspection = await inspectModelFolder(installed.dir);
-      if (inspection.unsupported !== null) {
-        void vscode.window.showWarningMessage(`Inline Diffusion: downloaded ${label}, but ${inspection.unsupported}`);
-        return installed.dir;
-      }
       summary = describeInspection(inspection);
     } catch (err) {
       void vscode.window.showWarningMessage(`Inline Diffusion: downloaded ${label}, but it does not read as a model: ${(err as Error).message}`);

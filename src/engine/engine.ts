@@ -164,9 +164,11 @@ export class Engine {
     let loadMs = performance.now();
     let info: ModelInfo;
     let tokenizer: ClipTokenizer;
+    let tokenizer2: ClipTokenizer | undefined;
     try {
       info = await readModelFolder(req.modelDir);
       tokenizer = await this.tokenizerFor(info.tokenizerDir);
+      tokenizer2 = info.xl === undefined ? undefined : await this.tokenizerFor(info.xl.tokenizer2Dir);
     } catch (e) {
       throw toEngineError(e, 'read');
     }
@@ -179,20 +181,27 @@ export class Engine {
     if (req.initImage !== null && !info.hasVaeEncoder) {
       throw new EngineError('model-invalid', `img2img needs ${info.dir}/vae_encoder/model.onnx, which this model does not have`);
     }
-    const encodeIds = (text: string, what: string): Int32Array => {
-      const encoded = tokenizer.encodeWithInfo(text);
-      // The negative prompt is only read with guidance (cfg > 1), as in diffusers.
-      if (encoded.truncated && (what === 'prompt' || req.cfgScale > 1)) {
+    const encodeIds = (text: string, what: string, tok: ClipTokenizer = tokenizer): Int32Array => {
+      const encoded = tok.encodeWithInfo(text);
+      // The negative prompt is only read with guidance (cfg > 1), as in diffusers; tokenizer_2 (SDXL) splits the
+      // same words, so only the first tokenizer warns.
+      if (encoded.truncated && tok === tokenizer && (what === 'prompt' || req.cfgScale > 1)) {
         const kept = tokenizer.maxLength - 2;
         warnings.push(`${what} truncated: ${encoded.contentTokens} tokens, the model reads ${kept}; `
           + `the last ${encoded.contentTokens - kept} were dropped`);
       }
-      const ids = new Int32Array(tokenizer.maxLength).fill(tokenizer.padId);
+      const ids = new Int32Array(tok.maxLength).fill(tok.padId);
       ids.set(encoded.ids);
       return ids;
     };
     const promptIds = encodeIds(req.prompt, 'prompt');
     const negativeIds = encodeIds(req.negativePrompt, 'negative prompt');
+    const xlIds = tokenizer2 === undefined ? {} : {
+      promptIds2: encodeIds(req.prompt, 'prompt', tokenizer2),
+      negativeIds2: encodeIds(req.negativePrompt, 'negative prompt', tokenizer2),
+      // diffusers zeroes the unconditional embeddings when negative_prompt is None; ours is '' then (A1111 alike).
+      zeroNegative: info.xl?.forceZerosForEmptyPrompt === true && req.negativePrompt === '',
+    };
     const initImage = req.initImage === null ? null : initImageTensor(req.initImage, req.width, req.height);
     throwIfCancelled(signal);
 
@@ -228,7 +237,7 @@ export class Engine {
     let result;
     try {
       result = await runPipeline({
-        model, scheduler: sampler.scheduler, promptIds, negativeIds,
+        model, scheduler: sampler.scheduler, promptIds, negativeIds, ...xlIds,
         steps: req.steps, cfgScale: req.cfgScale, seeds, width: req.width, height: req.height,
         createRng: rngFactory(req.rng), initImage, strength: req.strength,
         preview: req.previews ? await this.previewerFor(model, req) : undefined,
@@ -296,7 +305,7 @@ export class Engine {
   /** TAESD previews when the model folder (or INLINE_DIFFUSION_PREVIEW_DECODER) has a decoder, else the linear ones. */
   private async previewerFor(model: LoadedModel, req: GenerateRequest): Promise<(latents: Float32Array, dims: readonly number[]) => RgbImage[] | Promise<RgbImage[]>> {
     const linear = makePreviewer(model.info.previewFactors);
-    const file = model.info.latentChannels === 4 ? findPreviewDecoder(model.info.dir) : undefined;
+    const file = model.info.latentChannels === 4 ? findPreviewDecoder(model.info.dir, process.env, model.info.xl !== undefined) : undefined;
     const key = JSON.stringify([file, req.executionProvider, req.threads]);
     if (this.previewDecoder?.key !== key) {
       if (this.previewDecoder?.decoder) await this.previewDecoder.decoder.release();

@@ -9,9 +9,10 @@ import { toFloat32 } from './fp16';
 import { guidanceScaleEmbedding } from './guidanceEmbedding';
 import { ModelError } from './modelError';
 import { COMPONENT_FILES } from './modelFolder';
-import type { LoadedModel, ModelInfo } from './modelTypes';
+import type { LoadedModel, ModelInfo, PredictNoiseExtras, XlTextConditioning } from './modelTypes';
+import { concatLastDim, outputsOf, penultimateHiddenState } from './textEncoderOutputs';
 import {
-  checkLength, concat, divide, fail, fixedBatch, floatFeed, inChunks, listNames, pickInput, pickOutput, scale, timestepFeed,
+  checkLength, divide, fail, fixedBatch, floatFeed, inChunks, listNames, pickInput, pickOutput, scale, timestepFeed,
 } from './modelFeeds';
 import { createSession, type OnnxSession, type TensorValue, type ValueDescription } from './onnx';
 
@@ -26,14 +27,15 @@ export interface LoadModelOptions {
 const UNET_INPUTS = ['sample', 'timestep', 'encoder_hidden_states'] as const;
 /** Optional UNet input of LCM models: the guidance-scale embedding (batch × time_cond_proj_dim). */
 const TIMESTEP_COND = 'timestep_cond';
+/** SDXL UNets' added conditions: text_encoder_2's pooled embeds (batch × P) and the size/crop ids (batch × 6). */
+const XL_UNET_INPUTS = ['text_embeds', 'time_ids'] as const;
+/** diffusers' SDXL add_time_ids: original size (h, w), crop top-left (top, left), target size (h, w). */
+export const XL_TIME_IDS = 6;
 /** diffusers' LatentConsistencyModelPipeline default guidance_scale. */
 const LCM_DEFAULT_GUIDANCE = 8.5;
 
-/** Extra per-call options of predictNoise beyond the LoadedModel interface. */
-export interface PredictNoiseOptions {
-  /** For LCM UNets (timestep_cond input): the guidance scale to embed; default 8.5. */
-  readonly guidanceScale?: number;
-}
+/** predictNoise's per-call extras; guidanceScale defaults to diffusers' LCM 8.5 for LCM UNets. */
+export type PredictNoiseOptions = PredictNoiseExtras;
 
 /** LoadedModel plus what only ONNX models have: LCM UNets' guidance-scale embedding. */
 export interface OnnxLoadedModel extends LoadedModel {
@@ -51,6 +53,8 @@ export interface OnnxLoadedModel extends LoadedModel {
    * this returns the warning for it; later calls, and deterministic encoders, return undefined.
    */
   vaeEncoderNoiseWarning(): Promise<string | undefined>;
+  /** SDXL folders (info.xl); throws for others. */
+  encodeTextXl(ids: Int32Array, ids2: Int32Array, batch: number): Promise<XlTextConditioning>;
 }
 
 export const VAE_ENCODER_NOISE_WARNING = 'this model\'s VAE encoder samples with its own unseeded noise: '
@@ -61,23 +65,37 @@ const NOISE_CHECK_SIDE = 64;
 
 interface Sessions {
   textEncoder: OnnxSession;
+  /** SDXL's second text encoder (OpenCLIP ViT-bigG with projection). */
+  textEncoder2?: OnnxSession;
   unet: OnnxSession;
   vaeDecoder: OnnxSession;
   /** Opens vae_encoder on first use (img2img only): txt2img neither waits for it nor holds its memory. */
   openVaeEncoder?: () => Promise<OnnxSession>;
 }
 
-function checkUnet(unet: OnnxSession): void {
-  const missing = UNET_INPUTS.filter((n) => unet.input(n) === undefined);
+function checkUnet(unet: OnnxSession, xl: boolean): void {
+  const required: readonly string[] = xl ? [...UNET_INPUTS, ...XL_UNET_INPUTS] : UNET_INPUTS;
+  const missing = required.filter((n) => unet.input(n) === undefined);
   if (missing.length > 0) {
-    fail(unet, `expected UNet inputs ${UNET_INPUTS.join(', ')}; missing ${missing.join(', ')}; found ${listNames(unet.inputs)}`);
+    fail(unet, `expected ${xl ? 'SDXL ' : ''}UNet inputs ${required.join(', ')}; missing ${missing.join(', ')}; found ${listNames(unet.inputs)}`);
   }
-  const known: readonly string[] = [...UNET_INPUTS, TIMESTEP_COND];
+  const known: readonly string[] = [...required, TIMESTEP_COND];
   const extra = unet.inputs.filter((i) => !known.includes(i.name)).map((i) => i.name);
   if (extra.length > 0) {
-    const kind = extra.includes('text_embeds') || extra.includes('time_ids') ? ' (an SDXL UNet)' : '';
+    const kind = extra.includes('text_embeds') || extra.includes('time_ids')
+      ? ' (an SDXL UNet in a folder without text_encoder_2/ and tokenizer_2/)' : '';
     throw new ModelError('unsupported', unet.file,
-      `${unet.file} needs inputs this engine does not provide yet: ${extra.join(', ')}${kind}; not supported yet`);
+      `${unet.file} needs inputs this engine does not provide: ${extra.join(', ')}${kind}; not supported`);
+  }
+  if (xl) {
+    const ids = unet.input('time_ids') as ValueDescription;
+    const n = ids.dims[1];
+    if (ids.dims.length !== 2 || (typeof n === 'number' && n !== XL_TIME_IDS)) {
+      fail(unet, `input "time_ids" should be batch × ${XL_TIME_IDS} (SDXL base: size, crop, target size), the model declares `
+        + `[${ids.dims.join(', ')}]${n === 5 ? ' — 5 is the refiner\'s aesthetic-score layout, which is not supported' : ''}`);
+    }
+    const embeds = unet.input('text_embeds') as ValueDescription;
+    if (embeds.dims.length !== 2) fail(unet, `input "text_embeds" should be batch × projection size, the model declares [${embeds.dims.join(', ')}]`);
   }
   const cond = unet.input(TIMESTEP_COND);
   if (cond !== undefined && (cond.dims.length !== 2 || typeof cond.dims[1] !== 'number')) {
@@ -98,11 +116,12 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
   let sessions: Sessions;
   try {
     const unet = await open(COMPONENT_FILES.unet);
-    checkUnet(unet);
+    checkUnet(unet, info.xl !== undefined);
     log(`UNet runs on ${unet.executionProvider}`);
     sessions = {
       unet,
       textEncoder: await open(COMPONENT_FILES.textEncoder),
+      textEncoder2: info.xl !== undefined ? await open(COMPONENT_FILES.textEncoder2) : undefined,
       vaeDecoder: await open(COMPONENT_FILES.vaeDecoder),
       openVaeEncoder: info.hasVaeEncoder
         ? async () => {
@@ -113,6 +132,11 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
         : undefined,
     };
     pickInput(sessions.textEncoder, 'input_ids');
+    if (sessions.textEncoder2 !== undefined) {
+      pickInput(sessions.textEncoder2, 'input_ids');
+      penultimateHiddenState(sessions.textEncoder);
+      penultimateHiddenState(sessions.textEncoder2);
+    }
     pickInput(sessions.vaeDecoder, 'latent_sample');
   } catch (e) {
     await Promise.all(created.map((s) => s.release()));
@@ -142,29 +166,53 @@ class OnnxModel implements OnnxLoadedModel {
 
   async encodeText(ids: Int32Array, batch: number): Promise<{ data: Float32Array; dims: number[] }> {
     this.check();
-    const session = this.s.textEncoder;
+    const output = pickOutput(this.s.textEncoder, ['last_hidden_state']).name;
+    return (await this.runTextEncoder(this.s.textEncoder, ids, batch, [output]))[output];
+  }
+
+  async encodeTextXl(ids: Int32Array, ids2: Int32Array, batch: number): Promise<XlTextConditioning> {
+    this.check();
+    const second = this.s.textEncoder2;
+    if (second === undefined) throw new Error(`Model ${this.info.name} is not SDXL: it has no text_encoder_2`);
+    // diffusers: hidden_states[-2] of each encoder (its penultimate layer), concatenated per token; the pooled
+    // embeds of text_encoder_2 (text_embeds, the projected pooler output).
+    const h1 = penultimateHiddenState(this.s.textEncoder);
+    const h2 = penultimateHiddenState(second);
+    const pooledName = pickOutput(second, ['text_embeds']).name;
+    const first = await this.runTextEncoder(this.s.textEncoder, ids, batch, [h1]);
+    const other = await this.runTextEncoder(second, ids2, batch, [h2, pooledName]);
+    const pooled = other[pooledName];
+    if (pooled.dims.length !== 2) fail(second, `output "${pooledName}" should be batch × projection size, got [${pooled.dims.join(', ')}]`);
+    const { data, dims } = concatLastDim(first[h1], other[h2], (message) => fail(second, message));
+    return { hidden: data, hiddenDims: dims, pooled: pooled.data, pooledDims: pooled.dims };
+  }
+
+  /** Runs a text encoder on B rows of ids (in chunks for static-batch exports) and returns the named outputs as float32. */
+  private async runTextEncoder(session: OnnxSession, ids: Int32Array, batch: number, outputs: readonly string[]):
+      Promise<Record<string, { data: Float32Array; dims: number[] }>> {
     const input = pickInput(session, 'input_ids');
-    const output = pickOutput(session, ['last_hidden_state']);
     if (batch <= 0 || ids.length % batch !== 0) throw new RangeError(`encodeText: ${ids.length} ids do not split into ${batch} rows`);
     const len = ids.length / batch;
     if (input.type !== 'int32' && input.type !== 'int64') {
       fail(session, `input "${input.name}" should be int32 or int64, the model declares ${input.type}`);
     }
     const chunk = fixedBatch(input) ?? batch;
-    const parts: Float32Array[] = [];
-    let dims: readonly number[] = [];
+    const parts = new Map<string, { parts: Float32Array[]; dims: readonly number[] }>(outputs.map((o) => [o, { parts: [], dims: [] }]));
     for (let b = 0; b < batch; b += chunk) {
       const n = Math.min(chunk, batch - b);
       const rows = ids.subarray(b * len, (b + n) * len);
       const feed: TensorValue = input.type === 'int64'
         ? { type: 'int64', data: BigInt64Array.from(rows, (v) => BigInt(v)), dims: [n, len] }
         : { type: 'int32', data: rows, dims: [n, len] };
-      const out = (await session.run({ [input.name]: feed }))[output.name];
-      dims = out.dims;
-      parts.push(toFloat32(out.data, `${session.file} output ${output.name}`));
+      const result = await session.run({ [input.name]: feed });
+      for (const name of outputs) {
+        const out = result[name];
+        const entry = parts.get(name) as { parts: Float32Array[]; dims: readonly number[] };
+        entry.parts.push(toFloat32(out.data, `${session.file} output ${name}`));
+        entry.dims = out.dims;
+      }
     }
-    const data = parts.length === 1 ? parts[0] : concat(parts);
-    return { data, dims: [batch, ...dims.slice(1)] };
+    return outputsOf(parts, batch);
   }
 
   get hasGuidanceEmbedding(): boolean {
@@ -188,6 +236,7 @@ class OnnxModel implements OnnxLoadedModel {
     const embedding = cIn === undefined ? undefined
       : guidanceScaleEmbedding(opts.guidanceScale ?? LCM_DEFAULT_GUIDANCE, cIn.dims[1] as number);
     const hiddenItem = hiddenStates.length / hiddenDims[0];
+    const xlFeeds = this.xlFeeds(sampleDims[0], opts);
     return inChunks(sample, sampleDims, fixedBatch(sIn) ?? sampleDims[0], async (part, partDims, first) => {
       const n = partDims[0];
       const hidden = hiddenStates.subarray(first * hiddenItem, (first + n) * hiddenItem);
@@ -201,9 +250,28 @@ class OnnxModel implements OnnxLoadedModel {
         for (let i = 0; i < n; i++) repeated.set(embedding, i * embedding.length);
         feeds[cIn.name] = floatFeed(cIn, unet, repeated, [n, embedding.length]);
       }
+      for (const x of xlFeeds) feeds[x.desc.name] = floatFeed(x.desc, unet, x.rows.subarray(first * x.width, (first + n) * x.width), [n, x.width]);
       const result = await unet.run(feeds);
       return toFloat32(result[output.name].data, `${unet.file} output ${output.name}`);
     });
+  }
+
+  /** SDXL's text_embeds and time_ids for a UNet batch of `batch` (none for other UNets); their lengths checked. */
+  private xlFeeds(batch: number, opts: PredictNoiseOptions): { desc: ValueDescription; rows: Float32Array; width: number }[] {
+    const unet = this.s.unet;
+    if (this.s.textEncoder2 === undefined) return [];
+    const out: { desc: ValueDescription; rows: Float32Array; width: number }[] = [];
+    for (const [name, rows] of [['text_embeds', opts.textEmbeds], ['time_ids', opts.timeIds]] as const) {
+      const desc = unet.input(name) as ValueDescription;
+      if (rows === undefined) throw new RangeError(`predictNoise: this SDXL UNet needs ${name} (one row per batch item)`);
+      const width = rows.length / batch;
+      const declared = desc.dims[1];
+      if (!Number.isInteger(width) || width === 0 || (typeof declared === 'number' && declared !== width)) {
+        throw new RangeError(`predictNoise: ${name} has ${rows.length} values for a batch of ${batch}; the UNet declares [${desc.dims.join(', ')}]`);
+      }
+      out.push({ desc, rows, width });
+    }
+    return out;
   }
 
   /** encoder_hidden_states rows first…first+n as the UNet declares them; float16 conversions cached per array. */
@@ -229,10 +297,12 @@ class OnnxModel implements OnnxLoadedModel {
     const output = pickOutput(vae, ['sample']);
     // diffusers: vae.decode(latents / scaling_factor), a float32 division.
     const scaled = divide(latents, this.info.scalingFactor);
-    return inChunks(scaled, latentDims, 1, async (part, partDims) => {
+    const images = await inChunks(scaled, latentDims, 1, async (part, partDims) => {
       const result = await vae.run({ [input.name]: floatFeed(input, vae, part, partDims) });
       return toFloat32(result[output.name].data, `${vae.file} output ${output.name}`);
     });
+    checkFinite(vae, images, input.type === 'float16');
+    return images;
   }
 
   async encodeImage(image: Float32Array, imageDims: number[]): Promise<Float32Array> {
@@ -301,7 +371,19 @@ class OnnxModel implements OnnxLoadedModel {
     if (this.released) return;
     this.released = true;
     const encoder = await this.vaeEncoder?.catch(() => undefined);
-    const all = [this.s.textEncoder, this.s.unet, this.s.vaeDecoder, encoder];
+    const all = [this.s.textEncoder, this.s.textEncoder2, this.s.unet, this.s.vaeDecoder, encoder];
     await Promise.all(all.map((s) => s?.release()));
   }
+}
+
+/**
+ * A decoder that overflowed gives NaN or ±∞, which would become a black or garbage PNG without a word: SDXL's VAE
+ * in float16 is the known case (diffusers upcasts it to float32, `force_upcast`; an ONNX graph cannot be upcast).
+ */
+function checkFinite(vae: OnnxSession, images: Float32Array, fp16: boolean): void {
+  let bad = 0;
+  for (let i = 0; i < images.length; i++) if (!Number.isFinite(images[i])) bad++;
+  if (bad === 0) return;
+  throw new ModelError('runtime', vae.file, `${vae.file} produced ${bad} NaN or infinite values of ${images.length}`
+    + (fp16 ? ': this float16 VAE decoder overflows (SDXL\'s VAE needs float32, or the fp16-fix VAE); use an fp32 vae_decoder' : ''));
 }

@@ -5,8 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelError } from './modelError';
-import type { ModelInfo } from './modelTypes';
+import type { ModelInfo, XlInfo } from './modelTypes';
 import { isDir, isFile } from './fileChecks';
+import { SDXL_LATENT_RGB } from './preview';
 
 export { modelHash } from './modelHash';
 
@@ -30,6 +31,8 @@ export const COMPONENT_FILES = {
   unet: 'unet/model.onnx',
   vaeDecoder: 'vae_decoder/model.onnx',
   vaeEncoder: 'vae_encoder/model.onnx',
+  /** SDXL only. */
+  textEncoder2: 'text_encoder_2/model.onnx',
 } as const;
 
 
@@ -97,25 +100,41 @@ function fail(kind: 'not-a-model' | 'unsupported' | 'missing-file', file: string
   throw new ModelError(kind, file, message);
 }
 
-/** Rejects folders that are not (yet) supported models, naming what gives them away. */
-function checkSupported(dir: string, index: Json, indexFile: string): void {
+/**
+ * Rejects folders that are not (yet) supported models, naming what gives them away, and reads what an SDXL folder
+ * adds (text_encoder_2/, tokenizer_2/). SDXL's refiner (text_encoder_2 only, aesthetic-score time ids) is refused.
+ */
+function checkSupported(dir: string, index: Json, indexFile: string): XlInfo | undefined {
   const cls = typeof index._class_name === 'string' ? index._class_name : '';
-  const xl = isDir(path.join(dir, 'text_encoder_2')) || 'text_encoder_2' in index || /XL/.test(cls);
-  if (xl) {
-    const evidence = isDir(path.join(dir, 'text_encoder_2')) ? path.join(dir, 'text_encoder_2') : indexFile;
-    fail('unsupported', evidence,
-      `${dir} is a Stable Diffusion XL model (${evidence} ${cls}): SDXL is not supported yet; ` +
-      'use an SD 1.x / 2.x model in diffusers ONNX layout');
-  }
   if (/Flux|StableDiffusion3|Transformer/.test(cls) || isDir(path.join(dir, 'transformer'))) {
-    fail('unsupported', indexFile, `${dir} is a ${cls || 'transformer-based'} model: only Stable Diffusion 1.x / 2.x UNet models are supported`);
+    fail('unsupported', indexFile, `${dir} is a ${cls || 'transformer-based'} model: only Stable Diffusion 1.x / 2.x / XL UNet models are supported`);
   }
+  const xl = isDir(path.join(dir, 'text_encoder_2')) || 'text_encoder_2' in index || /XL/.test(cls);
+  if (!xl) return undefined;
+  // The refiner's model_index.json says requires_aesthetics_score and has text_encoder [null, null] (or none).
+  const te = index.text_encoder;
+  const noTextEncoder = te === undefined || te === null || (Array.isArray(te) && te[0] === null);
+  const refiner = index.requires_aesthetics_score === true || (noTextEncoder && !isDir(path.join(dir, 'text_encoder')));
+  if (refiner) {
+    fail('unsupported', indexFile, `${dir} is a Stable Diffusion XL refiner (${indexFile}: ${index.requires_aesthetics_score === true
+      ? 'requires_aesthetics_score' : 'no text_encoder'}): the refiner only refines SDXL base images (img2img with aesthetic-score `
+      + 'conditioning), which is not supported; use an SDXL base or SDXL-Turbo model');
+  }
+  checkOnnxFile(path.join(dir, COMPONENT_FILES.textEncoder2));
+  const tokenizer2Dir = path.join(dir, 'tokenizer_2');
+  for (const f of ['vocab.json', 'merges.txt']) {
+    const file = path.join(tokenizer2Dir, f);
+    if (!isFile(file)) fail('missing-file', file, `Missing ${file}: SDXL's second tokenizer needs vocab.json and merges.txt`);
+  }
+  const force = index.force_zeros_for_empty_prompt;
+  return { tokenizer2Dir, forceZerosForEmptyPrompt: typeof force === 'boolean' ? force : true };
 }
 
-function readPreview(dir: string, latentChannels: number): ModelInfo['previewFactors'] {
+function readPreview(dir: string, latentChannels: number, xl: boolean): ModelInfo['previewFactors'] {
   const file = path.join(dir, 'preview.json');
   const cfg = readJson(file, false);
   if (cfg === undefined) {
+    if (latentChannels === 4 && xl) return { factors: SDXL_LATENT_RGB.factors.map((r) => [...r]), bias: [...SDXL_LATENT_RGB.bias] };
     if (latentChannels === 4) return { factors: SD1_PREVIEW_FACTORS.map((r) => [...r]), bias: [0, 0, 0] };
     // An unknown latent space: show the first three channels as grey-ish RGB.
     return { factors: Array.from({ length: latentChannels }, (_, c) => [0, 1, 2].map((k) => (k === c ? 0.5 : 0))), bias: [0, 0, 0] };
@@ -172,7 +191,7 @@ export async function readModelFolder(dir: string): Promise<ModelInfo> {
       : `${abs} is not a model folder: expected model_index.json, text_encoder/, unet/, vae_decoder/, tokenizer/ and scheduler/`);
   }
   const index = readJson(indexFile, true) as Json;
-  checkSupported(abs, index, indexFile);
+  const xl = checkSupported(abs, index, indexFile);
 
   for (const rel of [COMPONENT_FILES.textEncoder, COMPONENT_FILES.unet, COMPONENT_FILES.vaeDecoder]) {
     checkOnnxFile(path.join(abs, rel));
@@ -217,7 +236,8 @@ export async function readModelFolder(dir: string): Promise<ModelInfo> {
     sampleSize,
     tokenizerDir,
     hasVaeEncoder,
-    previewFactors: readPreview(abs, latentChannels),
+    previewFactors: readPreview(abs, latentChannels, xl !== undefined),
     precision: 'fp32',
+    ...(xl === undefined ? {} : { xl }),
   };
 }

@@ -30,6 +30,39 @@ export interface ModelInfo {
   readonly previewFactors: { readonly factors: number[][]; readonly bias: number[] };
   /** "fp32" or "fp16" (from the UNet's declared `sample` input type once loaded; "fp32" before). */
   readonly precision: 'fp32' | 'fp16';
+  /** Stable Diffusion XL: the second tokenizer and text encoder; absent for SD 1.x / 2.x. */
+  readonly xl?: XlInfo;
+}
+
+/** What an SDXL folder adds (diffusers' StableDiffusionXLPipeline). */
+export interface XlInfo {
+  /** tokenizer_2/ (OpenCLIP ViT-bigG's BPE in CLIP's format; pad "!" = id 0). */
+  readonly tokenizer2Dir: string;
+  /**
+   * model_index.json `force_zeros_for_empty_prompt` (diffusers' default true): with no negative prompt the
+   * unconditional embeddings (hidden states and pooled) are zeros instead of the encoded empty string.
+   */
+  readonly forceZerosForEmptyPrompt: boolean;
+}
+
+/** SDXL text conditioning: both encoders' penultimate hidden states side by side, and text_encoder_2's pooled embeds. */
+export interface XlTextConditioning {
+  /** B×77×(D1 + D2): text_encoder's hidden_states[-2] then text_encoder_2's, per token. */
+  readonly hidden: Float32Array;
+  readonly hiddenDims: number[];
+  /** B×P: text_encoder_2's `text_embeds` (projected pooled output). */
+  readonly pooled: Float32Array;
+  readonly pooledDims: number[];
+}
+
+/** Per-call extras of predictNoise. */
+export interface PredictNoiseExtras {
+  /** For models with hasGuidanceEmbedding: the guidance scale w to embed. */
+  readonly guidanceScale?: number;
+  /** SDXL: `text_embeds`, one row of P per UNet batch item (B×P). */
+  readonly textEmbeds?: Float32Array;
+  /** SDXL: `time_ids`, one row per UNet batch item: original (h, w), crop (top, left), target (h, w). */
+  readonly timeIds?: Float32Array;
 }
 
 /** Stage timings in milliseconds. */
@@ -57,10 +90,16 @@ export interface LoadedModel {
   readonly hasGuidanceEmbedding?: boolean;
   /**
    * One UNet call: sample B×C×h×w, the scheduler's timestep, encoder_hidden_states B×77×D → noise prediction B×C×h×w.
-   * opts.guidanceScale: for models with hasGuidanceEmbedding, the guidance scale w to embed (w − 1 as diffusers' LCM pipeline).
+   * opts.guidanceScale: for models with hasGuidanceEmbedding, the guidance scale w to embed (w − 1 as diffusers' LCM pipeline);
+   * opts.textEmbeds / opts.timeIds: SDXL's added conditions, required by SDXL UNets.
    */
   predictNoise(sample: Float32Array, sampleDims: number[], timestep: number,
-               hiddenStates: Float32Array, hiddenDims: number[], opts?: { readonly guidanceScale?: number }): Promise<Float32Array>;
+               hiddenStates: Float32Array, hiddenDims: number[], opts?: PredictNoiseExtras): Promise<Float32Array>;
+  /**
+   * SDXL (info.xl): ids of both tokenizers (B×77 each) → the UNet's conditioning, as diffusers'
+   * StableDiffusionXLPipeline.encode_prompt: hidden_states[-2] of each encoder concatenated, text_encoder_2's text_embeds.
+   */
+  encodeTextXl?(ids: Int32Array, ids2: Int32Array, batch: number): Promise<XlTextConditioning>;
   /** Scaled latents B×C×h×w (divided by scaling_factor inside) → image B×3×H×W in [-1, 1]. */
   decodeLatents(latents: Float32Array, latentDims: number[]): Promise<Float32Array>;
   /** Image B×3×H×W in [-1, 1] → latents B×C×h×w (the distribution's mean, × scaling_factor inside). */

@@ -5,7 +5,9 @@
  *
  * 1. Text encoder once on [negative; prompt] (only the prompt when cfg ≤ 1 or the UNet embeds the guidance scale,
  *    as LCM UNets do: then the scale goes to predictNoise and there is no CFG batch), repeated to the UNet batch
- *    [uncond × B; cond × B].
+ *    [uncond × B; cond × B]. SDXL (StableDiffusionXLPipeline): both encoders, their penultimate hidden states side
+ *    by side, text_encoder_2's pooled embeds and time_ids (h, w, 0, 0, h, w) as added conditions; zeros for the
+ *    unconditional half when force_zeros_for_empty_prompt and no negative prompt.
  * 2. Initial latents, image by image: txt2img x_T = randn(seed + i) · σ_init; img2img x_t = addNoise(E(image),
  *    randn(seed + i), t_start) where t_start follows diffusers' get_timesteps (LCM UNets with LCMScheduler: the
  *    schedule set with the strength, as diffusers' LCM img2img pipeline).
@@ -15,7 +17,7 @@
  */
 import type { RgbImage } from '../protocol/engineMessages';
 import { EngineError } from './engineError';
-import type { LoadedModel } from './modelTypes';
+import type { LoadedModel, PredictNoiseExtras } from './modelTypes';
 import type { Rng } from './random';
 import { LCMScheduler } from './schedulers/lcm';
 import type { Scheduler } from './schedulers/types';
@@ -36,6 +38,14 @@ export interface PipelineInput {
   readonly promptIds: Int32Array;
   /** Negative prompt ids (the empty string's ids when there is none), same length. */
   readonly negativeIds: Int32Array;
+  /** SDXL (model.info.xl): the same texts through tokenizer_2. */
+  readonly promptIds2?: Int32Array;
+  readonly negativeIds2?: Int32Array;
+  /**
+   * SDXL with force_zeros_for_empty_prompt and no negative prompt (diffusers: negative_prompt None): the
+   * unconditional hidden states and pooled embeds are zeros rather than the encoded empty string.
+   */
+  readonly zeroNegative?: boolean;
   readonly steps: number;
   readonly cfgScale: number;
   /** One seed per image (seed + i). */
@@ -141,6 +151,53 @@ function repeatRows(data: Float32Array, rowCount: number, rowLength: number, n: 
   return out;
 }
 
+/**
+ * SDXL's time_ids rows: diffusers' _get_add_time_ids with original_size = target_size = (height, width) and
+ * crops_coords_top_left (0, 0), the same for the unconditional rows.
+ */
+export function xlTimeIds(rows: number, width: number, height: number): Float32Array {
+  const out = new Float32Array(rows * 6);
+  for (let r = 0; r < rows; r++) out.set([height, width, 0, 0, height, width], r * 6);
+  return out;
+}
+
+/** The text conditioning rows [negative; prompt] (or the prompt alone without guidance), before repeating per image. */
+async function encodePrompts(input: PipelineInput, doGuidance: boolean):
+    Promise<{ rows: number; hidden: Float32Array; hiddenDims: number[]; pooled?: Float32Array }> {
+  const { model } = input;
+  const pair = (negative: Int32Array, prompt: Int32Array): Int32Array => {
+    const ids = new Int32Array(negative.length + prompt.length);
+    ids.set(negative, 0);
+    ids.set(prompt, negative.length);
+    return ids;
+  };
+  if (model.info.xl === undefined) {
+    const rows = doGuidance ? 2 : 1;
+    const encoded = await model.encodeText(doGuidance ? pair(input.negativeIds, input.promptIds) : input.promptIds, rows);
+    return { rows, hidden: encoded.data, hiddenDims: encoded.dims };
+  }
+  if (model.encodeTextXl === undefined || input.promptIds2 === undefined || input.negativeIds2 === undefined) {
+    throw new EngineError('internal', 'an SDXL model needs encodeTextXl and the ids of both tokenizers');
+  }
+  if (input.promptIds2.length !== input.negativeIds2.length) {
+    throw new EngineError('internal', `prompt and negative ids of tokenizer_2 differ in length: ${input.promptIds2.length} vs ${input.negativeIds2.length}`);
+  }
+  // diffusers encodes the prompt, then the negative prompt unless it is zeroed; one call on both rows here.
+  const encodeBoth = doGuidance && input.zeroNegative !== true;
+  const encoded = encodeBoth
+    ? await model.encodeTextXl(pair(input.negativeIds, input.promptIds), pair(input.negativeIds2, input.promptIds2), 2)
+    : await model.encodeTextXl(input.promptIds, input.promptIds2, 1);
+  if (!doGuidance || encodeBoth) {
+    return { rows: encodeBoth ? 2 : 1, hidden: encoded.hidden, hiddenDims: encoded.hiddenDims, pooled: encoded.pooled };
+  }
+  // force_zeros_for_empty_prompt: zeros_like(prompt_embeds) and zeros_like(pooled_prompt_embeds) as the uncond row.
+  const hidden = new Float32Array(2 * encoded.hidden.length);
+  hidden.set(encoded.hidden, encoded.hidden.length);
+  const pooled = new Float32Array(2 * encoded.pooled.length);
+  pooled.set(encoded.pooled, encoded.pooled.length);
+  return { rows: 2, hidden, hiddenDims: [2, ...encoded.hiddenDims.slice(1)], pooled };
+}
+
 /** Runs one generation; throws EngineError('cancelled') between stages once `signal` fires. */
 export async function runPipeline(input: PipelineInput): Promise<PipelineOutput> {
   const { model, scheduler, signal, cfgScale } = input;
@@ -162,24 +219,22 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   // (LatentConsistencyModelPipeline: no CFG batch, no negative prompt, timestep_cond = embedding of cfg − 1).
   const embeddedGuidance = model.hasGuidanceEmbedding === true;
   const doGuidance = !embeddedGuidance && cfgScale > 1;
-  const unetOpts = embeddedGuidance ? { guidanceScale: cfgScale } : undefined;
   const timings: PipelineTimingsMs = { textEncoder: 0, unet: 0, unetSteps: [], vae: 0, preview: 0 };
   const warnings: string[] = [];
   throwIfCancelled(signal);
 
   // 1. Text encoder: [negative; prompt] → [uncond × B; cond × B].
   let t0 = now();
-  const seqLength = input.promptIds.length;
-  const ids = doGuidance ? new Int32Array(2 * seqLength) : input.promptIds;
-  if (doGuidance) {
-    ids.set(input.negativeIds, 0);
-    ids.set(input.promptIds, seqLength);
-  }
-  const textRows = doGuidance ? 2 : 1;
-  const encoded = await model.encodeText(ids, textRows);
-  const rowLength = encoded.data.length / textRows;
-  const hiddenStates = repeatRows(encoded.data, textRows, rowLength, batch);
-  const hiddenDims = [textRows * batch, ...encoded.dims.slice(1)];
+  const text = await encodePrompts(input, doGuidance);
+  const hiddenStates = repeatRows(text.hidden, text.rows, text.hidden.length / text.rows, batch);
+  const hiddenDims = [text.rows * batch, ...text.hiddenDims.slice(1)];
+  const unetOpts: PredictNoiseExtras = {
+    ...(embeddedGuidance ? { guidanceScale: cfgScale } : {}),
+    ...(text.pooled === undefined ? {} : {
+      textEmbeds: repeatRows(text.pooled, text.rows, text.pooled.length / text.rows, batch),
+      timeIds: xlTimeIds(text.rows * batch, input.width, input.height),
+    }),
+  };
   timings.textEncoder = now() - t0;
   throwIfCancelled(signal);
   await yieldToEventLoop();

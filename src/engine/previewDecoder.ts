@@ -6,8 +6,8 @@
  * - diffusers / Optimum (deinferno/taesd-onnx): `latent_sample` → `sample`, AutoencoderTiny.decode, which ends with
  *   x·2 − 1 (DecoderTiny), so the output is in [-1, 1]; a config.json beside it gives scaling_factor (1.0);
  * - taesd.py's Decoder exported as it is (madebyollin's own ONNX, other names): output in [0, 1].
- * Found in the model folder (taesd/vae_decoder/model.onnx, taesd/model.onnx, taesd_decoder.onnx) or at
- * INLINE_DIFFUSION_PREVIEW_DECODER (a TAESD the user downloaded). Without one, previews stay linear (preview.ts).
+ * Found in the model folder (taesd/vae_decoder/model.onnx, taesd/model.onnx, taesd_decoder.onnx; taesdxl/… for SDXL) or
+ * at INLINE_DIFFUSION_PREVIEW_DECODER (a TAESD the user downloaded, SD 1.x/2.x only). Without one, previews stay linear (preview.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,10 +21,15 @@ export const PREVIEW_DECODER_ENV = 'INLINE_DIFFUSION_PREVIEW_DECODER';
 /** Longest preview side in pixels (a 512² image previews at 256²). */
 export const PREVIEW_MAX_SIDE = 256;
 
-/** The preview decoder for a model folder: its own TAESD first, else the one the environment names, else none. */
-export function findPreviewDecoder(modelDir: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const own = ['taesd/vae_decoder/model.onnx', 'taesd/model.onnx', 'taesd_decoder.onnx'].map((f) => path.join(modelDir, f));
-  const fromEnv = env[PREVIEW_DECODER_ENV];
+/**
+ * The preview decoder for a model folder: its own TAESD first, else the one the environment names, else none.
+ * SDXL latents need TAESDXL: only the folder's own taesdxl/ (or taesdxl_decoder.onnx) is taken for `xl` models,
+ * never the SD 1.x/2.x TAESD the environment names.
+ */
+export function findPreviewDecoder(modelDir: string, env: NodeJS.ProcessEnv = process.env, xl = false): string | undefined {
+  const name = xl ? 'taesdxl' : 'taesd';
+  const own = [`${name}/vae_decoder/model.onnx`, `${name}/model.onnx`, `${name}_decoder.onnx`].map((f) => path.join(modelDir, f));
+  const fromEnv = xl ? undefined : env[PREVIEW_DECODER_ENV];
   return [...own, ...(fromEnv ? [fromEnv] : [])].find((f) => {
     try {
       return fs.statSync(f).isFile();

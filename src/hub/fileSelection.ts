@@ -14,8 +14,11 @@ export const PIPELINE_FOLDERS = [
 
 const REQUIRED = ['model_index.json', 'text_encoder/model.onnx', 'unet/model.onnx', 'vae_decoder/model.onnx', 'scheduler/scheduler_config.json'];
 
-/** Weights of other frameworks and documentation: never part of an ONNX pipeline. */
-const SKIPPED_FILE = /(\.safetensors|\.ckpt|\.pt|\.pth|\.msgpack|\.h5|\.ot|\.png|\.jpe?g|\.gif|\.webp|\.md)$|(^|\/)(pytorch_model|diffusion_pytorch_model|flax_model|tf_model)[^/]*$|(^|\/)\.gitattributes$/i;
+/**
+ * Weights of other frameworks and documentation: never part of an ONNX pipeline (Stability's SDXL repos hold
+ * PyTorch, ONNX and OpenVINO exports side by side in the same component folders).
+ */
+const SKIPPED_FILE = /(\.safetensors|\.ckpt|\.pt|\.pth|\.msgpack|\.h5|\.ot|\.png|\.jpe?g|\.gif|\.webp|\.md)$|(^|\/)(pytorch_model|diffusion_pytorch_model|flax_model|tf_model|openvino_model)[^/]*$|(^|\/)\.gitattributes$/i;
 
 export interface PipelineSelection {
   /** The folder inside the repo that holds model_index.json: "" (root) or e.g. "onnx/". */

@@ -1,7 +1,8 @@
 /**
  * "Add Model…" checks a folder before it joins the list: readModelFolder (the parts, their ONNX files, tokenizer,
  * scheduler) and modelFamily (which family, from its configs), plus sizes and a precision guess from the UNet's
- * weight bytes — all without ONNX Runtime. Families the engine cannot run yet (SDXL) are refused with the reason.
+ * weight bytes — all without ONNX Runtime. What the engine cannot run (an SDXL refiner, inpainting, SD3/Flux) is
+ * refused by the folder reader with the reason.
  * No `vscode` import.
  */
 import * as fs from 'node:fs';
@@ -14,6 +15,8 @@ import { familyName } from './modelCatalog';
 
 /** UNet parameters of SD 1.x / 2.x (≈ 860 M): fp32 ≈ 3.4 GB, fp16 ≈ 1.7 GB. */
 const SD_UNET_PARAMS = 860e6;
+/** UNet parameters of SDXL (≈ 2.57 G): fp32 ≈ 10.3 GB, fp16 ≈ 5.1 GB. */
+const SDXL_UNET_PARAMS = 2.567e9;
 
 export interface ModelInspection {
   readonly info: ModelInfo;
@@ -21,10 +24,8 @@ export interface ModelInspection {
   /** Bytes per part folder (unet/ with its external weights, text_encoder/, …). */
   readonly parts: ReadonlyArray<{ readonly name: string; readonly bytes: number }>;
   readonly totalBytes: number;
-  /** From the UNet's size; 'unknown' for models far from SD's size (tiny test models, SDXL). */
+  /** From the UNet's size; 'unknown' for models far from SD's / SDXL's size (tiny test models). */
   readonly precision: 'fp16' | 'fp32' | 'unknown';
-  /** Why the engine cannot run it, or null. */
-  readonly unsupported: string | null;
 }
 
 function folderBytes(dir: string): number {
@@ -49,24 +50,22 @@ function folderBytes(dir: string): number {
 
 /** Guesses fp16 / fp32 from the UNet's bytes (2 or 4 bytes a parameter). */
 export function guessPrecision(unetBytes: number, family: FamilyInfo['family']): ModelInspection['precision'] {
-  if (family === 'sdxl' || unetBytes < 0.25 * SD_UNET_PARAMS) return 'unknown';
-  return unetBytes / SD_UNET_PARAMS < 3 ? 'fp16' : 'fp32';
+  const params = family === 'sdxl' ? SDXL_UNET_PARAMS : SD_UNET_PARAMS;
+  if (unetBytes < 0.25 * params) return 'unknown';
+  return unetBytes / params < 3 ? 'fp16' : 'fp32';
 }
 
 /** Reads and checks a model folder; throws the folder reader's error (which names the missing or broken file). */
 export async function inspectModelFolder(dir: string): Promise<ModelInspection> {
   const info = await readModelFolder(dir);
   const family = detectModelFamily(info.dir);
-  const parts = ['unet', 'text_encoder', 'vae_decoder', 'vae_encoder', 'tokenizer', 'scheduler']
+  const parts = ['unet', 'text_encoder', 'text_encoder_2', 'vae_decoder', 'vae_encoder', 'tokenizer', 'tokenizer_2', 'scheduler']
     .filter((name) => fs.existsSync(path.join(info.dir, name)))
     .map((name) => ({ name, bytes: folderBytes(path.join(info.dir, name)) }));
   const unetBytes = parts.find((p) => p.name === 'unet')?.bytes ?? 0;
-  const unsupported = family.family === 'sdxl'
-    ? `SDXL is not supported yet (the engine runs SD 1.x, SD 2.x, SD-Turbo and LCM); this folder is SDXL: ${family.evidence.join('; ')}`
-    : null;
   return {
     info, family, parts, totalBytes: parts.reduce((s, p) => s + p.bytes, 0),
-    precision: guessPrecision(unetBytes, family.family), unsupported,
+    precision: guessPrecision(unetBytes, family.family),
   };
 }
 

@@ -285,14 +285,14 @@ describe('broken models give clear errors naming the file', () => {
     await assertModelError(p, 'wrong-input', unetOf(dir), /missing sample, timestep, encoder_hidden_states; found latents/);
   });
 
-  test('a UNet that needs SDXL inputs', async () => {
+  test('a UNet that needs SDXL inputs in a folder without text_encoder_2', async () => {
     const [p, dir] = await broken({}, (d) => writeModel(unetOf(d), {
       name: 'xl', nodes: [{ op: 'Identity', inputs: ['sample'], outputs: ['out_sample'] }], initializers: [],
       inputs: [{ name: 'sample', elemType: 'float', dims: ['b', 4, 'h', 'w'] }, { name: 'timestep', elemType: 'float', dims: [] },
         { name: 'encoder_hidden_states', elemType: 'float', dims: ['b', 77, 2048] }, { name: 'text_embeds', elemType: 'float', dims: ['b', 1280] }],
       outputs: [{ name: 'out_sample', elemType: 'float', dims: ['b', 4, 'h', 'w'] }],
     }));
-    await assertModelError(p, 'unsupported', unetOf(dir), /text_embeds.*SDXL.*not supported yet/);
+    await assertModelError(p, 'unsupported', unetOf(dir), /text_embeds \(an SDXL UNet in a folder without text_encoder_2\/ and tokenizer_2\/\); not supported/);
   });
 
   test('hidden states of the wrong width at run time', async () => {

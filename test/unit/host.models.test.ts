@@ -1,7 +1,7 @@
 /**
  * Issue 5 in the extension host, bundled and activated against the vscode stub with a local fake Hub (HF_ENDPOINT):
  * Download Model… (any repo id, progress with bytes/speed, gated repo → Set Hugging Face Token → retry, cancel
- * leaves nothing installed, the HF cache layout), Add Model… (validation messages, SDXL refused), the panel's
+ * leaves nothing installed, the HF cache layout), Add Model… (validation messages, SDXL refiner refused, SDXL added), the panel's
  * model list with families and recommended settings, and the execution-provider status after a generation.
  */
 import { after, before, test } from 'node:test';
@@ -31,13 +31,12 @@ let api: InlineDiffusionApi;
 const saved = { HF_ENDPOINT: process.env.HF_ENDPOINT, HF_HUB_CACHE: process.env.HF_HUB_CACHE, HF_TOKEN: process.env.HF_TOKEN };
 
 /** A tiny model folder made to read as `family` by its configs. */
-function familyModel(dir: string, family: 'lcm' | 'sd-turbo' | 'sdxl'): string {
+function familyModel(dir: string, family: 'lcm' | 'sd-turbo'): string {
   buildTinyModel(dir, { seed: 3 });
   const unetCfg = path.join(dir, 'unet', 'config.json');
   const unet = fs.existsSync(unetCfg) ? JSON.parse(fs.readFileSync(unetCfg, 'utf8')) as Record<string, unknown> : {};
   if (family === 'lcm') unet.time_cond_proj_dim = 256;
   if (family === 'sd-turbo') unet.cross_attention_dim = 1024;
-  if (family === 'sdxl') fs.mkdirSync(path.join(dir, 'text_encoder_2'), { recursive: true });
   fs.writeFileSync(unetCfg, JSON.stringify(unet));
   if (family === 'sd-turbo') {
     const sched = path.join(dir, 'scheduler', 'scheduler_config.json');
@@ -153,17 +152,25 @@ test('with downloadLocation huggingFaceCache the model lands in the HF cache lay
   assert.ok(labels.includes('test-org/tiny-cached (Hugging Face cache) · SD 1.x'), labels.join('\n'));
 });
 
-test('Add Model… checks the folder: a missing part and SDXL are refused with the reason, an LCM folder joins with its defaults', async () => {
+test('Add Model… checks the folder: a missing part and an SDXL refiner are refused with the reason; SDXL and LCM folders join', async () => {
   const broken = buildTinyModel(path.join(root, 'broken'), { seed: 1 });
   fs.rmSync(path.join(broken, 'unet'), { recursive: true });
   stub.openDialogs.push([broken]);
   assert.equal(await stub.vscode.commands.executeCommand('inlineDiffusion.addModel'), undefined);
   assert.match(lastMessage()?.[1] ?? '', /unet/);
 
-  stub.openDialogs.push([familyModel(path.join(root, 'xl'), 'sdxl')]);
+  const refiner = buildTinyModel(path.join(root, 'xl-refiner'), { seed: 1, xl: true });
+  const index = JSON.parse(fs.readFileSync(path.join(refiner, 'model_index.json'), 'utf8')) as Record<string, unknown>;
+  fs.writeFileSync(path.join(refiner, 'model_index.json'), JSON.stringify({ ...index, requires_aesthetics_score: true }));
+  stub.openDialogs.push([refiner]);
   assert.equal(await stub.vscode.commands.executeCommand('inlineDiffusion.addModel'), undefined);
-  assert.match(lastMessage()?.[1] ?? '', /SDXL/);
+  assert.match(lastMessage()?.[1] ?? '', /SDXL refiner|XL refiner/);
   assert.equal(lastMessage()?.[0], 'error');
+
+  const xl = buildTinyModel(path.join(root, 'my-xl'), { seed: 1, xl: true });
+  stub.openDialogs.push([xl]);
+  assert.equal(await stub.vscode.commands.executeCommand('inlineDiffusion.addModel'), xl);
+  assert.match(lastMessage()?.[1] ?? '', /Added my-xl: SDXL, .*text_encoder_2 .*tokenizer_2 /);
 
   const lcm = familyModel(path.join(root, 'my-lcm'), 'lcm');
   stub.openDialogs.push([lcm]);

@@ -23,9 +23,11 @@ test('selects the pipeline files and skips PyTorch weights, other graphs, safety
   assert.equal(sel.totalBytes, sel.files.reduce((s, f) => s + f.size, 0));
 });
 
-test('SDXL: the second text encoder and tokenizer come too', () => {
+test('SDXL: the second text encoder and tokenizer come too; OpenVINO and fp16 PyTorch exports beside them stay', () => {
   const xl = [...PIPELINE, 'text_encoder_2/model.onnx', 'text_encoder_2/model.onnx_data', 'tokenizer_2/vocab.json', 'tokenizer_2/merges.txt'];
-  assert.deepEqual(selectPipelineFiles('a/xl', files(xl)).files.map((f) => f.path).sort(), [...xl].sort());
+  const other = ['unet/openvino_model.xml', 'unet/openvino_model.bin', 'text_encoder_2/openvino_model.bin', 'unet/diffusion_pytorch_model.fp16.safetensors',
+    'text_encoder_2/model.fp16.safetensors'];
+  assert.deepEqual(selectPipelineFiles('a/xl', files([...xl, ...other])).files.map((f) => f.path).sort(), [...xl].sort());
 });
 
 test('a pipeline in a subfolder (onnx/) is found; the root wins when both exist', () => {

@@ -90,9 +90,21 @@ test('names a missing scheduler config', async () => {
   await assertModelError(dir, 'missing-file', path.join(dir, 'scheduler', 'scheduler_config.json'), /Missing/);
 });
 
-test('says an SDXL folder is not supported yet', async () => {
+test('an SDXL folder needs text_encoder_2/model.onnx and tokenizer_2/', async () => {
   const dir = variant('sdxl', (d) => fs.mkdirSync(path.join(d, 'text_encoder_2')));
-  await assertModelError(dir, 'unsupported', path.join(dir, 'text_encoder_2'), /XL.*not supported yet/);
+  await assertModelError(dir, 'missing-file', path.join(dir, 'text_encoder_2', 'model.onnx'), /Missing/);
+  fs.copyFileSync(path.join(dir, 'text_encoder', 'model.onnx'), path.join(dir, 'text_encoder_2', 'model.onnx'));
+  await assertModelError(dir, 'missing-file', path.join(dir, 'tokenizer_2', 'vocab.json'), /second tokenizer/);
+});
+
+test('says an SDXL refiner is not supported, naming model_index.json', async () => {
+  const refiner = { _class_name: 'StableDiffusionXLImg2ImgPipeline', requires_aesthetics_score: true, force_zeros_for_empty_prompt: false,
+    text_encoder: [null, null], tokenizer: [null, null], text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'] };
+  const dir = variant('refiner', (d) => {
+    fs.writeFileSync(path.join(d, 'model_index.json'), JSON.stringify(refiner));
+    fs.rmSync(path.join(d, 'text_encoder'), { recursive: true });
+  });
+  await assertModelError(dir, 'unsupported', path.join(dir, 'model_index.json'), /XL refiner.*requires_aesthetics_score/);
 });
 
 test('says an inpainting UNet is not supported yet', async () => {

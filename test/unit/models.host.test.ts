@@ -63,9 +63,10 @@ test('tokens: hf_ plus letters and digits, empty removes', () => {
     [undefined, undefined, 'string', 'string']);
 });
 
-test('precision from the UNet size: SD 1.5 fp16 1.72 GB, fp32 3.44 GB; tiny or SDXL unknown', () => {
-  assert.deepEqual([guessPrecision(1.72e9, 'sd1'), guessPrecision(3.44e9, 'sd1'), guessPrecision(5e6, 'sd1'), guessPrecision(5e9, 'sdxl')],
-    ['fp16', 'fp32', 'unknown', 'unknown']);
+test('precision from the UNet size: SD 1.5 fp16 1.72 GB, fp32 3.44 GB; SDXL fp16 5.1 GB, fp32 10.3 GB; tiny unknown', () => {
+  assert.deepEqual([guessPrecision(1.72e9, 'sd1'), guessPrecision(3.44e9, 'sd1'), guessPrecision(5e6, 'sd1'),
+    guessPrecision(5.14e9, 'sdxl'), guessPrecision(10.27e9, 'sdxl'), guessPrecision(0.5e9, 'sdxl')],
+  ['fp16', 'fp32', 'unknown', 'fp16', 'fp32', 'unknown']);
 });
 
 test('listing: downloads with a manifest and a pipeline only (not .partial, not a TAESD decoder), each folder once, setting first', () => {
