@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', () => process.exit(130));
   });
   try {
-    const summary = await runGenerate(command.args, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() }, controller.signal);
+    const summary = await runGenerate(command.args, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() }, controller.signal, false);
     if (command.args.json) {
       process.stdout.write(`${JSON.stringify(summary)}\n`);
     } else {
