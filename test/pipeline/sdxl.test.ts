@@ -197,6 +197,22 @@ describe('SDXL generations through the Engine', () => {
     await engine.release();
   });
 
+  test('img2img: the init image through vae_encoder, ⌊steps × strength⌋ steps, deterministic per seed', async () => {
+    const dir = build({});
+    const engine = new Engine();
+    const info = await readModelFolder(dir);
+    const rgb = Uint8Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 37) % 256);
+    const req = { ...defaultRequest(info), prompt: 'a cat', sampler: 'euler', steps: 8, cfgScale: 4, seed: 2, executionProvider: 'cpu' as const, threads: 1,
+      initImage: { width: 64, height: 64, rgb }, strength: 0.5 };
+    const steps: number[] = [];
+    const a = await engine.generate(req, { onProgress: (p) => steps.push(p.totalSteps) });
+    const b = await engine.generate(req);
+    assert.deepEqual([steps.length, steps[0]], [4, 4]);
+    assert.ok(Buffer.from(a.images[0].png).equals(Buffer.from(b.images[0].png)));
+    assert.match(a.images[0].infotext, /Denoising strength: 0\.5/);
+    await engine.release();
+  });
+
   test('no negative prompt: zero unconditional embeddings when force_zeros_for_empty_prompt, the encoded "" otherwise — as runPipeline with the tokenizers\' ids', async () => {
     const engine = new Engine();
     for (const force of [true, false]) {
