@@ -14,6 +14,7 @@ export type HubErrorKind =
   | 'integrity'        // size or sha256 mismatch after a retry
   | 'disk-space'       // not enough free space (checked first), or ENOSPC while writing
   | 'not-a-pipeline'   // the repo holds no diffusers ONNX pipeline
+  | 'busy'             // another window or process is downloading the same repo into the same place
   | 'cancelled';       // the AbortSignal fired; partial files are kept for a resume
 
 export class HubError extends Error {

@@ -12,6 +12,8 @@ import * as path from 'node:path';
 import { selectPipelineFiles } from './fileSelection';
 import { HubClient, type HubClientOptions, type RepoFile, type RepoInfo, parseRepoId } from './hubClient';
 import { HubError } from './hubError';
+import { withDownloadLock } from './downloadLock';
+import { repoFolderName } from './hfCache';
 import { installHfCache } from './installHfCache';
 import { checkFreeSpace, fetchAll, manifestFiles, planFiles } from './plan';
 import { type ProgressListener, ProgressTracker } from './progress';
@@ -111,9 +113,13 @@ export async function downloadModel(opts: DownloadModelOptions): Promise<Install
   const info = await client.getRepoInfo(repoId, revision, opts.signal);
   const { prefix, files } = chooseFiles(info, opts);
   const tracker = new ProgressTracker(opts.onProgress, opts.progressIntervalMs ?? 250, files.reduce((s, f) => s + f.size, 0), files.length);
-  return opts.layout === 'global'
+  // One writer per destination: <root>/<owner>--<name>.lock, or the HF cache's .locks/models--owner--name/.
+  const lockFile = opts.layout === 'global'
+    ? `${globalModelDir(opts.root, info.repoId)}.lock`
+    : path.join(opts.root, '.locks', repoFolderName(info.repoId), 'inline-diffusion.lock');
+  return withDownloadLock(lockFile, info.repoId, () => (opts.layout === 'global'
     ? installGlobal(opts, client, info, prefix, files, tracker)
-    : installHfCache(opts, client, info, prefix, files, tracker);
+    : installHfCache(opts, client, info, prefix, files, tracker)));
 }
 
 export function readManifest(dir: string): Manifest | undefined {

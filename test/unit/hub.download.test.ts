@@ -210,3 +210,27 @@ test('a connection that keeps dropping ends in a clear network error after a few
   assert.equal(fs.statSync(path.join(`${globalModelDir(dest, REPO)}.partial`, 'text_encoder', 'model.onnx.incomplete')).size, 100_000);
   assert.equal(fs.existsSync(globalModelDir(dest, REPO)), false);
 });
+
+test('one download per repo and destination: a second one while the first runs is refused as busy, naming why; later ones run', async () => {
+  const dest = freshRoot();
+  hub.faults.throttleBytesPerSec = 2_000_000;
+  const first = downloadModel(options(dest));
+  // The second starts once the first holds the lock (after its repo info, while its files stream).
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const lock = `${globalModelDir(dest, REPO)}.lock`;
+  assert.ok(fs.existsSync(lock), 'the first download holds the lock');
+  await rejectsWith(downloadModel(options(dest)), 'busy', /test-org\/tiny-sd-onnx is already being downloaded into .* by this window; wait for that download/);
+  const model = await first;
+  hub.faults.throttleBytesPerSec = 0;
+  assert.equal(fs.existsSync(lock), false, 'the lock goes with the download');
+  assert.equal((await downloadModel(options(dest))).alreadyInstalled, true);
+  assert.equal(model.alreadyInstalled, false);
+  // The HF cache layout locks under .locks/ as huggingface_hub keeps its own.
+  const cache = freshRoot();
+  hub.faults.throttleBytesPerSec = 2_000_000;
+  const inCache = downloadModel(options(cache, { layout: 'hf-cache' }));
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  assert.ok(fs.existsSync(path.join(cache, '.locks', 'models--test-org--tiny-sd-onnx', 'inline-diffusion.lock')));
+  await rejectsWith(downloadModel(options(cache, { layout: 'hf-cache' })), 'busy', /already being downloaded/);
+  await inCache;
+});
