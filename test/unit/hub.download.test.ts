@@ -234,3 +234,15 @@ test('one download per repo and destination: a second one while the first runs i
   await rejectsWith(downloadModel(options(cache, { layout: 'hf-cache' })), 'busy', /already being downloaded/);
   await inCache;
 });
+
+test('the disk filling up mid-file (ENOSPC) is a disk-space error that says the download resumes; nothing is installed', { skip: !fs.existsSync('/dev/full') && 'needs /dev/full (Linux)' }, async () => {
+  const cache = freshRoot();
+  // The UNet's weights grow in blobs/<sha256>.incomplete: point it at /dev/full, whose every write fails with ENOSPC.
+  const blobs = path.join(cache, 'models--test-org--tiny-sd-onnx', 'blobs');
+  fs.mkdirSync(blobs, { recursive: true });
+  fs.symlinkSync('/dev/full', path.join(blobs, `${sha256(path.join(repoDir, 'unet', 'weights.pb'))}.incomplete`));
+  await rejectsWith(downloadModel(options(cache, { layout: 'hf-cache' })), 'disk-space',
+    /^The disk is full while writing .*\.incomplete: free some space and download again \(it resumes\)$/);
+  assert.equal(fs.existsSync(path.join(cache, 'models--test-org--tiny-sd-onnx', 'snapshots')), false, 'no snapshot is made');
+  assert.equal(fs.existsSync(path.join(cache, '.locks', 'models--test-org--tiny-sd-onnx', 'inline-diffusion.lock')), false);
+});
