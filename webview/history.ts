@@ -11,7 +11,8 @@ export class HistoryView {
   private readonly strip: HTMLElement;
   private entries: HistoryEntry[] = [];
 
-  constructor(private readonly onPick: (params: PanelParams) => void, private readonly onChange: () => void) {
+  /** onPick: an entry was clicked (its parameters, and its image id for the host to show the image again). */
+  constructor(private readonly onPick: (params: PanelParams, imageId: string) => void, private readonly onChange: () => void) {
     this.strip = el('div', { class: 'history-strip', role: 'list' });
     this.root = el('section', { class: 'history', id: 'history', 'aria-label': 'History', hidden: true }, el('h2', {}, 'History'), this.strip);
   }
@@ -62,10 +63,10 @@ export class HistoryView {
     clear(this.strip);
     this.root.hidden = this.entries.length === 0;
     for (const entry of [...this.entries].reverse()) {
-      const label = `Restore the parameters of “${entry.params.prompt || 'image'}”, seed ${entry.seed}`;
+      const label = `Restore the parameters of “${entry.params.prompt || 'image'}”, seed ${entry.seed}, and show the image`;
       const button = el('button', { class: 'history-item', type: 'button', 'aria-label': label, title: label },
         entry.thumb ? el('img', { src: entry.thumb, alt: '' }) : el('span', { class: 'history-placeholder' }, String(entry.seed)));
-      button.addEventListener('click', () => this.onPick(entry.params));
+      button.addEventListener('click', () => this.onPick(entry.params, entry.imageId));
       this.strip.append(el('div', { role: 'listitem' }, button));
     }
   }

@@ -86,7 +86,12 @@ function main(): void {
   };
   const results = new ResultsView((message) => post(message));
   const queue = new QueueView((message) => post(message));
-  const history = new HistoryView((params) => { form.setParams(params); persist(); showNotice('info', `Restored the parameters of seed ${params.seed}.`); }, () => persist());
+  const history = new HistoryView((params, imageId) => {
+    form.setParams(params);
+    persist();
+    showNotice('info', `Restored the parameters of seed ${params.seed}.`);
+    post({ type: 'show', imageId });
+  }, () => persist());
 
   app.replaceChildren(form.root, notice, preview.root, queue.root, results.root, history.root, announcer);
   app.setAttribute('aria-busy', 'false');

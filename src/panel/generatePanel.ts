@@ -177,6 +177,13 @@ export class GeneratePanel extends Disposable {
       case 'discard':
         if (!(await this.generator.discard(message.imageId))) this.notice('info', 'That image was already gone.');
         return;
+      case 'show': {
+        // From the history strip: the image comes back among the results with its buttons (an older job's unsaved
+        // image can be saved this way, also after a reload).
+        const image = await this.image(message.imageId);
+        if (image) this.post({ type: 'image', image: this.toResult(image) });
+        return;
+      }
       case 'copySeed':
         await vscode.env.clipboard.writeText(String(message.seed));
         this.notice('info', `Copied seed ${message.seed}.`);

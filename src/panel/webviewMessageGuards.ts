@@ -114,6 +114,7 @@ export function parseFromWebview(value: unknown, ctx: GuardContext): ParsedMessa
     case 'insert':
     case 'open':
     case 'discard':
+    case 'show':
       if (typeof value.imageId !== 'string' || !IMAGE_ID.test(value.imageId)) {
         return bad(`${value.type}: expected an image id, got ${describeValue(value.imageId)}`);
       }
@@ -124,6 +125,6 @@ export function parseFromWebview(value: unknown, ctx: GuardContext): ParsedMessa
       }
       return { ok: true, message: { type: 'copySeed', seed: value.seed } };
     default:
-      return bad(`message: unknown type ${describeValue(value.type)} (expected ready, generate, cancel, save, insert, open, discard or copySeed)`);
+      return bad(`message: unknown type ${describeValue(value.type)} (expected ready, generate, cancel, save, insert, open, discard, show or copySeed)`);
   }
 }

@@ -145,5 +145,7 @@ export type FromWebview =
   | { readonly type: 'open'; readonly imageId: string }
   /** Forget an unsaved image: the host removes the copy it kept. */
   | { readonly type: 'discard'; readonly imageId: string }
+  /** Show an image of the history strip again among the results (Save, Insert, Open), if the host still keeps it. */
+  | { readonly type: 'show'; readonly imageId: string }
   /** Copy a seed to the clipboard. */
   | { readonly type: 'copySeed'; readonly seed: number };

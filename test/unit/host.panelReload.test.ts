@@ -104,8 +104,20 @@ test('unsaved results survive a window reload: Save, Open and Insert work on the
   assert.deepEqual(opened, [path.join(workspace, 'images', 'a-red-circle-8.png')]);
   assert.deepEqual(fs.readFileSync(opened[0]), pngs[1]);
 
+  // A history entry shows its image again with its buttons (an older job's unsaved image can be saved that way).
+  p.receive.fire({ type: 'show', imageId: images[2].imageId });
+  await until(() => posted(p, 'image').length === 4, 'the shown image');
+  assert.deepEqual([(posted(p, 'image')[3].image as ImageResult).imageId, (posted(p, 'image')[3].image as ImageResult).savedPath,
+    (posted(p, 'image')[3].image as ImageResult).src], [images[2].imageId, null, images[2].src]);
+  p.receive.fire({ type: 'show', imageId: images[0].imageId });
+  await until(() => posted(p, 'image').length === 5, 'the shown saved image');
+  assert.equal((posted(p, 'image')[4].image as ImageResult).savedPath, path.join('images', 'a-red-circle-7.png'));
+
   p.receive.fire({ type: 'discard', imageId: images[2].imageId });
   await window.api.generator.results?.flush();
+  p.receive.fire({ type: 'show', imageId: images[2].imageId });
+  await until(() => posted(p, 'notice').some((m) => /no longer kept by the extension/.test(String(m.message))), 'the notice for a discarded image');
+  assert.equal(posted(p, 'image').length, 5);
 
   await closeWindow(); // a second reload: saved results refer to their files
   window = activateWindow();
