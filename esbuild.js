@@ -13,9 +13,7 @@ const nodeEntries = [
   // the host's work, required by dist/extension.js on first use (src/hostLoader.ts): activation loads only the above
   ['src/hostLazy.ts', 'dist/host-lazy.js', { external: ['vscode', 'onnxruntime-node'] }],
   ['src/engine/main.ts', 'dist/engine.js', { external: ['onnxruntime-node'] }],
-  ['src/cli.ts', 'dist/cli-main.js', { external: ['onnxruntime-node'] }],
-  // The `inline-diffusion` command: a loader that compiles cli-main.js through a V8 code cache (src/cliLoader.ts).
-  ['src/cliLoader.ts', 'dist/cli.js', { banner: { js: '#!/usr/bin/env node' } }],
+  ['src/cli.ts', 'dist/cli.js', { external: ['onnxruntime-node'], banner: { js: '#!/usr/bin/env node' } }],
 ];
 const webEntries = [['webview/main.ts', 'dist/webview/main.js'], ['webview/main.css', 'dist/webview/main.css']];
 

@@ -32,31 +32,6 @@ function freshDir(name: string): string {
   return dir;
 }
 
-test('dist/cli.js compiles the CLI bundle through a V8 code cache in the temp folder: written once, reused, a broken one replaced', () => {
-  const tmp = freshDir('v8cache');
-  const env = { ...process.env, TMPDIR: tmp, TEMP: tmp, TMP: tmp };
-  const help = (): string => {
-    const r = spawnSync(process.execPath, [cli, '--help'], { cwd: work, encoding: 'utf8', env, timeout: 60_000 });
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout;
-  };
-  const caches = (): string[] => fs.readdirSync(tmp, { recursive: true }).map(String).filter((f) => f.endsWith('.v8cache'));
-  const first = help();
-  assert.equal(caches().length, 1, `one cache file: ${caches().join(', ')}`);
-  const file = path.join(tmp, caches()[0]);
-  const written = fs.statSync(file).mtimeMs;
-  assert.ok(fs.statSync(file).size > 10_000);
-  assert.equal(help(), first);
-  assert.equal(fs.statSync(file).mtimeMs, written, 'an accepted cache is not rewritten');
-  fs.writeFileSync(file, Buffer.from('not a V8 cache'));
-  assert.equal(help(), first);
-  assert.ok(fs.statSync(file).size > 10_000, 'a rejected cache is replaced');
-  fs.writeFileSync(path.join(path.dirname(file), 'cli-main-1-2-v0-x64.v8cache'), 'stale');
-  fs.rmSync(file);
-  help();
-  assert.deepEqual(caches().map((f) => path.basename(f)), [path.basename(file)], 'caches of other bundles are removed');
-});
-
 test('--help prints the usage and exits 0', () => {
   const r = run(['--help'], work);
   assert.equal(r.status, 0);
