@@ -101,8 +101,10 @@ def encode_all(enc, imgs, bs=256):
     return torch.cat([enc(to_tensor(imgs[i:i + bs])) for i in range(0, len(imgs), bs)])
 
 
-def train_unet(lat, specs, tok, budget, seed, bs=64, empty_frac=0.1, init=None, lr=8e-4):
-    """init: a unet.pt checkpoint to go on from (fine-tuning)."""
+def train_unet(lat, specs, tok, budget, seed, bs=64, empty_frac=0.1, init=None, lr=8e-4, layout=True, name='unet'):
+    """init: a unet.pt checkpoint (or {'te', 'unet'} state dicts) to go on from.
+    layout False: uniform timesteps and min-SNR-5 weights (learns shapes and colours, ignores positions);
+    layout True: half of each batch at t >= 700 and 1/SNR weights below SNR 1 (learns where the text puts the shape)."""
     g = torch.Generator().manual_seed(seed)
     rng = random.Random(seed)
     te, unet = nets.TextEncoder(len(tok.vocab)), nets.UNet()
@@ -123,9 +125,10 @@ def train_unet(lat, specs, tok, budget, seed, bs=64, empty_frac=0.1, init=None, 
             ids.append(empty_ids if rng.random() < empty_frac else tok.encode(data.caption(s, rng)))
         ids = torch.tensor(ids, dtype=torch.int32)
         x0 = lat[idx]
-        # half the batch at high noise (t >= 700), where only the text can say where the shape goes
-        t = torch.cat([torch.randint(0, 1000, (bs - bs // 2,), generator=g),
-                       torch.randint(700, 1000, (bs // 2,), generator=g)])
+        # layout: half the batch at high noise (t >= 700), where only the text can say where the shape goes
+        high = bs // 2 if layout else 0
+        t = torch.cat([torch.randint(0, 1000, (bs - high,), generator=g),
+                       torch.randint(700, 1000, (high,), generator=g)])
         eps = torch.randn(x0.shape, generator=g)
         a = ac[t][:, None, None, None]
         xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
@@ -133,11 +136,12 @@ def train_unet(lat, specs, tok, budget, seed, bs=64, empty_frac=0.1, init=None, 
         snr = a / (1 - a)
         # min-SNR-5 weights above SNR 1; below it 1/SNR (at most 50), so that the picture's layout, a tiny part
         # of the epsilon error at high noise, is learnt from the text rather than read off the residual signal
-        w = torch.where(snr >= 1, torch.clamp(snr, max=5.0) / snr, torch.clamp(1 / snr, max=50.0)).flatten()
+        low = torch.clamp(1 / snr, max=50.0) if layout else torch.ones_like(snr)
+        w = torch.where(snr >= 1, torch.clamp(snr, max=5.0) / snr, low).flatten()
         return ((pred - eps) ** 2).mean(dim=(1, 2, 3)).mul(w).mean()
 
     run = 0.0
-    for i, l in timed_loop(budget, lr, params, step, name="unet"):
+    for i, l in timed_loop(budget, lr, params, step, name=name):
         d = min(0.999, (1 + i) / (10 + i))
         with torch.no_grad():
             for m, e in ((unet, ema), (te, ema_te)):
@@ -145,7 +149,7 @@ def train_unet(lat, specs, tok, budget, seed, bs=64, empty_frac=0.1, init=None, 
                     pe.mul_(d).add_(pm.detach(), alpha=1 - d)
         run = l if i == 0 else 0.98 * run + 0.02 * l
         if i % 100 == 0:
-            log(f'unet step {i} loss {run:.4f}')
+            log(f'{name} step {i} loss {run:.4f}')
     return ema_te, ema
 
 
@@ -154,8 +158,12 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--work', required=True)
     ap.add_argument('--n', type=int, default=40000, help='pictures drawn')
-    ap.add_argument('--ae-s', type=float, default=840, help='autoencoder budget, seconds')
-    ap.add_argument('--unet-s', type=float, default=1500, help='UNet + text encoder budget, seconds')
+    ap.add_argument('--ae-s', type=float, default=720, help='autoencoder budget, seconds')
+    ap.add_argument('--unet-s', type=float, default=1800, help='UNet + text encoder budget, seconds (both phases)')
+    ap.add_argument('--layout-frac', type=float, default=0.5,
+                    help='share of the UNet budget with the high-noise layout weighting (the rest: uniform timesteps)')
+    ap.add_argument('--layout-first', type=int, default=1,
+                    help='1: layout phase first, then the shapes phase; 0: shapes first (positions were not learnt so)')
     ap.add_argument('--seed', type=int, default=1234)
     ap.add_argument('--unet-from', default='', help='go on training the text encoder + UNet of an unet.pt')
     ap.add_argument('--ae-from', default='', help='reuse a trained autoencoder (ae.pt of an earlier run)')
@@ -184,13 +192,27 @@ def main():
     sf = float(1.0 / lat.std())
     log(f'latent mean {lat.mean():.3f} std {lat.std():.3f} -> scaling_factor {sf:.5f}')
     init = torch.load(a.unet_from) if a.unet_from else None
-    te, unet = train_unet(lat * sf, specs, tok, a.unet_s, a.seed, init=init, lr=3e-4 if init else 8e-4)
+    # Phases of the text encoder + UNet: (layout weighting?, share of the budget, peak learning rate). Each goes on
+    # from the previous one's EMA weights with its own cosine schedule.
+    if init is not None:
+        phases = [(True, 1.0, 3e-4)]
+    elif a.layout_first:
+        phases = [(True, a.layout_frac, 8e-4), (False, 1 - a.layout_frac, 5e-4)]
+    else:
+        phases = [(False, 1 - a.layout_frac, 8e-4), (True, a.layout_frac, 3e-4)]
+    for k, (layout, share, lr) in enumerate(phases):
+        if share <= 0:
+            continue
+        te, unet = train_unet(lat * sf, specs, tok, a.unet_s * share, a.seed + k, init=init, lr=lr, layout=layout,
+                              name='unet-layout' if layout else 'unet-shapes')
+        init = {'te': te.state_dict(), 'unet': unet.state_dict()}
     torch.save({'te': te.state_dict(), 'unet': unet.state_dict(), 'sf': sf, 'vocab': len(tok.vocab)},
                os.path.join(a.work, 'unet.pt'))
     train_s = time.time() - t_start
     export.export_all(a.out, enc, dec, te, unet, sf, imgs[:4000], len(tok.vocab))
     meta = {'seed': a.seed, 'pictures': a.n, 'train_seconds': round(train_s), 'scaling_factor': sf,
-            'ae_budget_s': a.ae_s, 'unet_budget_s': a.unet_s}
+            'ae_budget_s': None if a.ae_from else a.ae_s, 'ae_from': a.ae_from or None, 'unet_budget_s': a.unet_s,
+            'phases': [{'layout': lay, 'seconds': a.unet_s * share, 'lr': lr} for lay, share, lr in phases]}
     with open(os.path.join(a.work, 'meta.json'), 'w') as f:
         json.dump(meta, f, indent=2)
     log('done in', round(time.time() - t_start), 's')
