@@ -112,7 +112,7 @@ test('lists the cache\'s snapshots that hold an ONNX pipeline, with repo id, com
   // Not pipelines: a PyTorch-only snapshot and a folder that is no repo.
   fs.mkdirSync(path.join(cache, 'models--x--torch', 'snapshots', 'abc'), { recursive: true });
   fs.writeFileSync(path.join(cache, 'models--x--torch', 'snapshots', 'abc', 'model_index.json'), '{}');
-  fs.mkdirSync(path.join(cache, '.locks'));
+  fs.mkdirSync(path.join(cache, '.locks', 'models--x--torch'), { recursive: true }); // huggingface_hub's locks (ours are there too)
   assert.deepEqual(listHfCacheModels(cache).map((m) => [m.repoId, m.commit, m.refs, path.relative(cache, m.dir), m.family]), [
     [SUB, hub.commit(SUB), ['main'], path.join(repoFolderName(SUB), 'snapshots', hub.commit(SUB), 'onnx'), 'sd1'],
     [REPO, hub.commit(REPO), ['main'], path.join(repoFolderName(REPO), 'snapshots', hub.commit(REPO)), 'sd1'],
