@@ -13,7 +13,7 @@ export const TIMESTEP_COND = 'timestep_cond';
 /** SDXL UNets' added conditions: text_encoder_2's pooled embeds (batch × P) and the size/crop ids (batch × 6). */
 const XL_UNET_INPUTS = ['text_embeds', 'time_ids'] as const;
 /** diffusers' SDXL add_time_ids: original size (h, w), crop top-left (top, left), target size (h, w). */
-export const XL_TIME_IDS = 6;
+const XL_TIME_IDS = 6;
 
 /**
  * A decoder that overflowed gives NaN or ±∞, which would become a black or garbage PNG without a word: SDXL's VAE
