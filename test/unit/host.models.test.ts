@@ -6,10 +6,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { buildTestExtension } from '../fixtures/extensionBundle';
 import { buildTinyModel } from '../fixtures/tinyModel';
 import { FakeHub } from '../fixtures/fakeHub';
 import { createContextParts, createVscodeStub, installVscodeStub } from '../fixtures/vscodeStub';
@@ -65,12 +65,7 @@ before(async () => {
   process.env.HF_ENDPOINT = hub.endpoint;
   process.env.HF_HUB_CACHE = hfCache;
   delete process.env.HF_TOKEN;
-  const common = { bundle: true, platform: 'node' as const, target: 'node20', format: 'cjs' as const, logLevel: 'silent' as const };
-  await esbuild.build({ ...common, entryPoints: [path.join(repo, 'src/extension.ts')], outfile: path.join(extensionDir, 'dist/extension.js'), external: ['vscode', 'onnxruntime-node'] });
-  await esbuild.build({ ...common, entryPoints: [path.join(repo, 'src/hostLazy.ts')], outfile: path.join(extensionDir, 'dist/host-lazy.js'), external: ['vscode', 'onnxruntime-node'] });
-  await esbuild.build({ ...common, entryPoints: [path.join(repo, 'src/engine/main.ts')], outfile: path.join(extensionDir, 'dist/engine.js'), external: ['onnxruntime-node'] });
-  fs.symlinkSync(path.join(repo, 'node_modules'), path.join(extensionDir, 'node_modules'), 'dir');
-  buildTinyModel(path.join(extensionDir, 'models/shapes-64'));
+  await buildTestExtension(extensionDir);
   fs.copyFileSync(path.join(repo, 'models/catalog.json'), path.join(extensionDir, 'models/catalog.json'));
   uninstall = installVscodeStub(stub.vscode);
   const extension = require(path.join(extensionDir, 'dist/extension.js')) as { activate(context: unknown): unknown };
