@@ -13,7 +13,7 @@ import { ModelError } from '../../src/engine/modelError';
 import { readModelFolder } from '../../src/engine/modelFolder';
 import type { LoadedModel } from '../../src/engine/modelTypes';
 import { writeModel } from '../fixtures/onnxBuilder';
-import { buildTinyModel, type TinyModelOptions, tinyWeight } from '../fixtures/tinyModel';
+import { buildTinyModel, type TinyModelOptions, tinyTextPreTanh, tinyWeight } from '../fixtures/tinyModel';
 
 const D = 16;
 const SEQ = 77;
@@ -48,18 +48,7 @@ function fp16Round(x: number): number {
 
 /** tanh((E[id] + P[pos]) · proj) per token. */
 function textRef(ids: Int32Array, o: TinyModelOptions): Float32Array {
-  const E = tinyWeight('token_embedding', 49408 * D, o);
-  const P = tinyWeight('position_embedding', SEQ * D, o);
-  const W = tinyWeight('proj', D * D, o);
-  const out = new Float32Array(ids.length * D);
-  for (let t = 0; t < ids.length; t++) {
-    for (let k = 0; k < D; k++) {
-      let s = 0;
-      for (let j = 0; j < D; j++) s += (E[ids[t] * D + j] + P[(t % SEQ) * D + j]) * W[j * D + k];
-      out[t * D + k] = Math.tanh(s);
-    }
-  }
-  return out;
+  return tinyTextPreTanh(ids, o, D).map(Math.tanh);
 }
 
 /** conv1×1(sample) + t·0.001·t_vec + mean(hidden)·h_proj. */

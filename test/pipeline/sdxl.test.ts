@@ -24,7 +24,7 @@ import { decodedToRgbImages } from '../../src/engine/imageOps';
 import { pipelineSchedulerConfig } from '../../src/engine/pipelineSchedulerConfig';
 import { resolveSampler } from '../../src/engine/schedulers';
 import { floatInit, int64Init, writeModel } from '../fixtures/onnxBuilder';
-import { buildTinyModel, type TinyModelOptions, tinyWeight, XL_D2, XL_SEED_OFFSET } from '../fixtures/tinyModel';
+import { buildTinyModel, type TinyModelOptions, tinyTextPreTanh, tinyWeight, XL_D2, XL_SEED_OFFSET } from '../fixtures/tinyModel';
 
 const D = 16;
 const SEQ = 77;
@@ -47,22 +47,6 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
-}
-
-/** (E[id] + P[pos]) · proj per token, before the tanh (hidden_states.1, the penultimate layer), width d. */
-function preTanh(ids: Int32Array, o: TinyModelOptions, d: number): Float32Array {
-  const E = tinyWeight('token_embedding', 49408 * d, o);
-  const P = tinyWeight('position_embedding', SEQ * d, o);
-  const W = tinyWeight('proj', d * d, o);
-  const out = new Float32Array(ids.length * d);
-  for (let t = 0; t < ids.length; t++) {
-    for (let k = 0; k < d; k++) {
-      let s = 0;
-      for (let j = 0; j < d; j++) s += (E[ids[t] * d + j] + P[(t % SEQ) * d + j]) * W[j * d + k];
-      out[t * d + k] = s;
-    }
-  }
-  return out;
 }
 
 const second = (o: TinyModelOptions): TinyModelOptions => ({ ...o, seed: (o.seed ?? 1234) + XL_SEED_OFFSET });
@@ -90,8 +74,8 @@ describe('tiny SDXL folders', () => {
       const a = ids(1, 2);
       const b = ids(2, 2);
       const got = await model.encodeTextXl(a, b, 2);
-      const h1 = preTanh(a, o, D);
-      const h2 = preTanh(b, second(o), XL_D2);
+      const h1 = tinyTextPreTanh(a, o, D);
+      const h2 = tinyTextPreTanh(b, second(o), XL_D2);
       const want = new Float32Array(2 * SEQ * (D + XL_D2));
       for (let r = 0; r < 2 * SEQ; r++) {
         want.set(h1.subarray(r * D, (r + 1) * D), r * (D + XL_D2));
