@@ -36,6 +36,19 @@ def words_of(text):
     return [''.join(B2U[b] for b in w.encode('utf-8')) for w in PAT.findall(clean(text))]
 
 
+def merge_pair(units, pair):
+    """units with every non-overlapping occurrence of pair (left to right) joined into one unit."""
+    out, i = [], 0
+    while i < len(units):
+        if i < len(units) - 1 and (units[i], units[i + 1]) == pair:
+            out.append(units[i] + units[i + 1])
+            i += 2
+        else:
+            out.append(units[i])
+            i += 1
+    return tuple(out)
+
+
 def train_bpe(corpus):
     """Greedy BPE over the corpus's words until every word is one token; returns the merge list."""
     counts = collections.Counter(w for t in corpus for w in words_of(t))
@@ -51,15 +64,7 @@ def train_bpe(corpus):
         best = max(sorted(pairs), key=lambda p: pairs[p])  # most frequent; ties by sorted order
         merges.append(best)
         for w, units in words.items():
-            out, i = [], 0
-            while i < len(units):
-                if i < len(units) - 1 and (units[i], units[i + 1]) == best:
-                    out.append(units[i] + units[i + 1])
-                    i += 2
-                else:
-                    out.append(units[i])
-                    i += 1
-            words[w] = tuple(out)
+            words[w] = merge_pair(units, best)
     return merges
 
 
@@ -87,15 +92,7 @@ class ClipTokenizer:
             best = min(pairs, key=lambda p: self.ranks.get(p, float('inf')))
             if best not in self.ranks:
                 break
-            out, i = [], 0
-            while i < len(word):
-                if i < len(word) - 1 and (word[i], word[i + 1]) == best:
-                    out.append(word[i] + word[i + 1])
-                    i += 2
-                else:
-                    out.append(word[i])
-                    i += 1
-            word = tuple(out)
+            word = merge_pair(word, best)
         self.cache[w] = word
         return word
 
