@@ -24,11 +24,9 @@ export interface LoadModelOptions {
   readonly log?: (message: string) => void;
 }
 
-/** diffusers' LatentConsistencyModelPipeline default guidance_scale. */
+/** diffusers' LatentConsistencyModelPipeline default guidance_scale (LCM UNets called without opts.guidanceScale). */
 const LCM_DEFAULT_GUIDANCE = 8.5;
 
-/** predictNoise's per-call extras; guidanceScale defaults to diffusers' LCM 8.5 for LCM UNets. */
-export type PredictNoiseOptions = PredictNoiseExtras;
 
 /** LoadedModel plus what only ONNX models have: LCM UNets' guidance-scale embedding. */
 export interface OnnxLoadedModel extends LoadedModel {
@@ -39,7 +37,7 @@ export interface OnnxLoadedModel extends LoadedModel {
    * (the pipeline passes one constant array for a whole generation); do not change its contents between calls.
    */
   predictNoise(sample: Float32Array, sampleDims: number[], timestep: number,
-    hiddenStates: Float32Array, hiddenDims: number[], opts?: PredictNoiseOptions): Promise<Float32Array>;
+    hiddenStates: Float32Array, hiddenDims: number[], opts?: PredictNoiseExtras): Promise<Float32Array>;
   /**
    * The first call per loaded model (the first img2img) encodes one small image twice: a VAE encoder that samples
    * the latent with its own unseeded noise (RandomNormalLike inside the graph) gives two different results, and
@@ -183,7 +181,7 @@ class OnnxModel implements OnnxLoadedModel {
   }
 
   async predictNoise(sample: Float32Array, sampleDims: number[], timestep: number,
-    hiddenStates: Float32Array, hiddenDims: number[], opts: PredictNoiseOptions = {}): Promise<Float32Array> {
+    hiddenStates: Float32Array, hiddenDims: number[], opts: PredictNoiseExtras = {}): Promise<Float32Array> {
     this.check();
     checkLength('predictNoise sample', sample, sampleDims);
     checkLength('predictNoise encoder_hidden_states', hiddenStates, hiddenDims);
@@ -220,7 +218,7 @@ class OnnxModel implements OnnxLoadedModel {
   }
 
   /** SDXL's text_embeds and time_ids for a UNet batch of `batch` (none for other UNets); their lengths checked. */
-  private xlFeeds(batch: number, opts: PredictNoiseOptions): { desc: ValueDescription; rows: Float32Array; width: number }[] {
+  private xlFeeds(batch: number, opts: PredictNoiseExtras): { desc: ValueDescription; rows: Float32Array; width: number }[] {
     const unet = this.s.unet;
     if (this.s.textEncoder2 === undefined) return [];
     const out: { desc: ValueDescription; rows: Float32Array; width: number }[] = [];
