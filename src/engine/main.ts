@@ -6,6 +6,7 @@
 import type { FromEngine, GenerateRequest, ToEngine } from '../protocol/engineMessages';
 import { Engine, EngineError } from './engine';
 import { describeMessage, isToEngine } from './messages';
+import { signalWarm } from '../launch/warmEvent';
 
 function send(msg: FromEngine): void {
   if (process.connected) process.send?.(msg);
@@ -61,6 +62,7 @@ async function runGenerate(engine: Engine, id: number, request: unknown, signal:
       onProgress: (p) => send({ type: 'progress', id, step: p.step, totalSteps: p.totalSteps, stepMs: p.stepMs, previews: p.previews }),
     });
     send({ type: 'result', id, images: output.images, timingsMs: output.timingsMs, executionProvider: output.executionProvider, warnings: output.warnings });
+    signalWarm(); // the compile cache (src/launch/) keeps what a generation compiled; later engine processes start faster
   } catch (err) {
     if (err instanceof EngineError) send({ type: 'error', id, code: err.code, message: err.message });
     else {

@@ -21,8 +21,8 @@ before(() => {
 
 after(() => fs.rmSync(work, { recursive: true, force: true }));
 
-function run(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+function run(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000, env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -132,6 +132,28 @@ test('a batch writes <stem>-<seed>.png for each seed, and never overwrites', () 
   assert.equal(again.status, 0, again.stderr);
   assert.deepEqual(again.stdout.trim().split('\n'), [path.join(dir, 'pic-10-1.png'), path.join(dir, 'pic-11-1.png')]);
   assert.deepEqual(fs.readFileSync(path.join(dir, 'pic-10.png')), fs.readFileSync(path.join(dir, 'pic-10-1.png')));
+});
+
+test('the compile cache: written after a whole generation (not --help), then used; the PNG does not change', () => {
+  const dir = freshDir('compile-cache');
+  const cacheDir = path.join(dir, 'cache');
+  const env = { ...process.env, INLINE_DIFFUSION_COMPILE_CACHE: cacheDir };
+  assert.equal(run(['--help'], dir, env).status, 0);
+  assert.equal(fs.existsSync(cacheDir), false, '--help does not save a cache of argument parsing alone');
+  const args = (name: string): string[] => ['generate', '--prompt', 'a cat', '--model', model, '--steps', '3', '--seed', '5', '--out', path.join(dir, name)];
+  const first = run(args('first.png'), dir, env);
+  assert.equal(first.status, 0, first.stderr);
+  const caches = fs.readdirSync(cacheDir);
+  assert.equal(caches.length, 1);
+  assert.match(caches[0], /^cli-main\.js-[0-9a-f]{8}\.cache$/);
+  const written = fs.statSync(path.join(cacheDir, caches[0])).mtimeMs;
+  const second = run(args('second.png'), dir, env);
+  assert.equal(second.status, 0, second.stderr);
+  assert.equal(fs.statSync(path.join(cacheDir, caches[0])).mtimeMs, written, 'a run from the cache leaves it as it is');
+  assert.deepEqual(fs.readFileSync(path.join(dir, 'second.png')), fs.readFileSync(path.join(dir, 'first.png')));
+  const off = run(args('third.png'), dir, { ...process.env, INLINE_DIFFUSION_COMPILE_CACHE: '0' });
+  assert.equal(off.status, 0, off.stderr);
+  assert.deepEqual(fs.readFileSync(path.join(dir, 'third.png')), fs.readFileSync(path.join(dir, 'first.png')));
 });
 
 test('image 1 of a batch equals the same seed made alone', () => {

@@ -18,6 +18,9 @@ const repo = path.resolve(__dirname, '../..');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'inline-diffusion-ext-'));
 const extensionDir = path.join(root, 'extension');
 const workspace = path.join(root, 'workspace');
+// The engine processes the host forks inherit this: their compile cache goes here, not to the user's cache folder.
+const compileCache = path.join(root, 'compile-cache');
+process.env.INLINE_DIFFUSION_COMPILE_CACHE = compileCache;
 const stub = createVscodeStub({ workspaceFolder: workspace, config: { steps: 3, sampler: 'euler_a', threads: 1, executionProvider: 'cpu' } });
 let uninstall: () => void = () => undefined;
 let subscriptions: Array<{ dispose(): unknown }> = [];
@@ -101,6 +104,8 @@ test('a panel generation runs the engine process, streams previews, and auto-sav
   assert.deepEqual(files, ['a-red-circle-7.png', 'a-red-circle-8.png']);
   const params = readPngText(fs.readFileSync(path.join(workspace, 'images', files[0]))).parameters;
   assert.match(params, /^a red circle\nSteps: 3, Sampler: Euler a, CFG scale: 7\.5, Seed: 7, Size: 64x64, /);
+  // After its first generation the engine process saved V8's cache of its bundle, for the next engine to start from.
+  await until(() => fs.existsSync(compileCache) && fs.readdirSync(compileCache).some((f) => /^engine-main\.js-[0-9a-f]{8}\.cache$/.test(f)), 'the engine\'s compile cache');
 });
 
 test('Illustrate Alt Text saves the image and rewrites the link relative to the document, in one edit', async () => {
