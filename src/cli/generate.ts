@@ -2,13 +2,13 @@
  * `inline-diffusion generate`: builds a GenerateRequest from the command line and the model's own defaults,
  * checks everything before any model is loaded, runs the engine in-process and writes the PNGs.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { GenerateRequest, RgbImage } from '../protocol/engineMessages';
 import { defaultModelDir } from '../engine/defaultModel';
 import { Engine, EngineError } from '../engine/engine';
-import { parseInfotext } from '../engine/infotext';
 import { readModelFolder } from '../engine/modelFolder';
+import type { ModelInfo } from '../engine/modelTypes';
 import { imageFileName, uniquePath, writeFileAtomic } from '../engine/outputFiles';
 import { encodePng } from '../engine/png';
 import { defaultRequest, validateRequest } from '../engine/request';
@@ -50,9 +50,9 @@ export const DEFAULT_STRENGTH = 0.75;
  * `releaseAtEnd` false leaves the sessions to the process's exit (the CLI exits next; freeing them costs ~5 ms).
  */
 export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortSignal, releaseAtEnd = true): Promise<GenerateSummary> {
-  const request = await buildRequest(args, io.cwd);
+  const { request, info } = await buildRequest(args, io.cwd);
   const outputs = planOutputs(args, request, io.cwd);
-  if (args.previews !== null) fs.mkdirSync(path.resolve(io.cwd, args.previews), { recursive: true });
+  if (args.previews !== null) mkdirSync(resolve(io.cwd, args.previews), { recursive: true });
 
   const showBar = !args.quiet && io.stderr.isTTY === true;
   const bar = new ProgressBar(io.stderr);
@@ -66,24 +66,23 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
     bar.start();
     const output = await engine.generate(request, {
       signal,
+      modelInfo: info,
       onProgress: (p) => {
         step = p.step;
         if (showBar) bar.update(p.step, p.totalSteps);
-        if (args.previews !== null) writePreviews(path.resolve(io.cwd, args.previews), p.step, p.previews, request.seed);
+        if (args.previews !== null) writePreviews(resolve(io.cwd, args.previews), p.step, p.previews, request.seed);
       },
     });
     if (showBar && step > 0) bar.finish();
     const files = output.images.map((image, i) => {
-      const target = uniquePath(path.dirname(outputs[i]), path.basename(outputs[i]));
+      const target = uniquePath(dirname(outputs[i]), basename(outputs[i]));
       writeFileAtomic(target, image.png, false);
       return target;
     });
-    const params = parseInfotext(output.images[0].infotext).params;
-    const sampler = params['Schedule type'] ? `${params.Sampler} (${params['Schedule type']})` : params.Sampler;
     return {
       files,
       seeds: output.images.map((im) => im.seed),
-      sampler,
+      sampler: output.sampler,
       steps: request.steps,
       cfg: request.cfgScale,
       width: request.width,
@@ -97,16 +96,19 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
   }
 }
 
-/** The request from flags + the model's defaults; validated (every problem at once) before anything loads. */
-export async function buildRequest(args: GenerateArgs, cwd: string): Promise<GenerateRequest> {
-  const modelDir = args.model !== null ? path.resolve(cwd, args.model) : defaultModelDir();
-  if (!fs.existsSync(modelDir)) throw new UsageError(`--model: ${modelDir} does not exist`);
+/**
+ * The request from flags + the model's defaults; validated (every problem at once) before anything loads.
+ * Also returns the model folder as read, for the engine not to read it again.
+ */
+export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ request: GenerateRequest; info: ModelInfo }> {
+  const modelDir = args.model !== null ? resolve(cwd, args.model) : defaultModelDir();
+  if (!existsSync(modelDir)) throw new UsageError(`--model: ${modelDir} does not exist`);
   const info = await readModelFolder(modelDir);
   const base = defaultRequest(info);
   if (args.strength !== null && args.initImage === null) throw new UsageError('--strength only applies with --init-image');
   let initImage: RgbImage | null = null;
   if (args.initImage !== null) {
-    const file = path.resolve(cwd, args.initImage);
+    const file = resolve(cwd, args.initImage);
     try {
       // loaded on demand: the PNG/JPEG decoders are only needed for img2img
       const { readImageFile } = await import('../engine/imageIo');
@@ -138,7 +140,7 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<Gen
   if (validated.seed + validated.batchSize - 1 > 2 ** 32 - 1) {
     throw new UsageError(`--seed ${validated.seed} with --batch ${validated.batchSize}: the last seed would pass 4294967295`);
   }
-  return validated;
+  return { request: validated, info };
 }
 
 /** Output paths: --out as given (one image) or <stem>-<seed>.png each; default <prompt-slug>-<seed>.png here. */
@@ -146,16 +148,16 @@ export function planOutputs(args: GenerateArgs, request: GenerateRequest, cwd: s
   const seeds = Array.from({ length: request.batchSize }, (_, i) => request.seed + i);
   let paths: string[];
   if (args.out === null) {
-    paths = seeds.map((seed) => path.join(cwd, imageFileName(request.prompt, seed)));
+    paths = seeds.map((seed) => join(cwd, imageFileName(request.prompt, seed)));
   } else {
-    const out = path.resolve(cwd, args.out);
+    const out = resolve(cwd, args.out);
     if (!out.toLowerCase().endsWith('.png')) throw new UsageError(`--out: expected a .png file name, got '${args.out}'`);
     paths = seeds.length === 1 ? [out] : seeds.map((seed) => `${out.slice(0, -4)}-${seed}.png`);
   }
-  const dir = path.dirname(paths[0]);
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--out: the folder ${dir} does not exist`);
+  const dir = dirname(paths[0]);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--out: the folder ${dir} does not exist`);
   try {
-    fs.accessSync(dir, fs.constants.W_OK);
+    accessSync(dir, constants.W_OK);
   } catch {
     throw new UsageError(`--out: the folder ${dir} is not writable`);
   }
@@ -165,7 +167,7 @@ export function planOutputs(args: GenerateArgs, request: GenerateRequest, cwd: s
 function writePreviews(dir: string, step: number, previews: readonly RgbImage[], seed: number): void {
   previews.forEach((p, i) => {
     const name = previews.length === 1 ? `step-${String(step).padStart(3, '0')}.png` : `step-${String(step).padStart(3, '0')}-${seed + i}.png`;
-    writeFileAtomic(path.join(dir, name), encodePng(p.rgb, p.width, p.height));
+    writeFileAtomic(join(dir, name), encodePng(p.rgb, p.width, p.height));
   });
 }
 

@@ -1,3 +1,5 @@
+import { nowMs } from '../engine/clock';
+
 /** A one-line progress bar on a terminal stream: "step 7/20 [######------] 3.41 it/s, ETA 4s". */
 export class ProgressBar {
   private startedMs = 0;
@@ -6,11 +8,11 @@ export class ProgressBar {
   constructor(private readonly stream: NodeJS.WriteStream, private readonly width = 24) {}
 
   start(): void {
-    this.startedMs = performance.now();
+    this.startedMs = nowMs();
   }
 
   update(step: number, total: number): void {
-    const elapsedS = (performance.now() - this.startedMs) / 1000;
+    const elapsedS = (nowMs() - this.startedMs) / 1000;
     const rate = elapsedS > 0 ? step / elapsedS : 0;
     const etaS = rate > 0 ? (total - step) / rate : 0;
     const filled = Math.round((step / total) * this.width);

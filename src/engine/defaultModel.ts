@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 /** Folder name of the embedded default model under models/ (trained by models/train/). */
 export const DEFAULT_MODEL_NAME = 'shapes-64';
@@ -11,9 +11,9 @@ export const DEFAULT_MODEL_NAME = 'shapes-64';
 export function defaultModelDir(from: string = __dirname): string {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = path.join(dir, 'models', DEFAULT_MODEL_NAME);
-    if (fs.existsSync(path.join(candidate, 'model_index.json'))) return candidate;
-    dir = path.dirname(dir);
+    const candidate = join(dir, 'models', DEFAULT_MODEL_NAME);
+    if (existsSync(join(candidate, 'model_index.json'))) return candidate;
+    dir = dirname(dir);
   }
-  return path.resolve(from, '..', 'models', DEFAULT_MODEL_NAME);
+  return resolve(from, '..', 'models', DEFAULT_MODEL_NAME);
 }

@@ -4,6 +4,7 @@
  * calls (same folder, provider and threads), runs the pipeline (pipeline.ts), and writes A1111 infotext into the PNGs.
  * Used in-process by the CLI and by the engine process (main.ts).
  */
+import { resolve } from 'node:path';
 import type { GenerateRequest, GeneratedImage, RgbImage, TimingsMs } from '../protocol/engineMessages';
 import { EngineError } from './engineError';
 import { buildInfotextParams, formatInfotext } from './infotext';
@@ -25,6 +26,7 @@ import { PhiloxGenerator, TorchGenerator, type Rng } from './random';
 import { createScheduler, resolveSampler } from './schedulers';
 import type { Scheduler } from './schedulers/types';
 import { version as packageVersion } from '../../package.json';
+import { nowMs } from './clock';
 
 export { EngineError } from './engineError';
 
@@ -37,9 +39,21 @@ export interface GenerateProgress {
 
 export interface GenerateOutput {
   images: GeneratedImage[];
+  /** The sampler that ran, as A1111 names it, with its schedule type where it has one: "DPM++ 2M (Karras)". */
+  sampler: string;
   timingsMs: TimingsMs;
   executionProvider: string;
   warnings: string[];
+}
+
+export interface GenerateOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: GenerateProgress) => void;
+  /**
+   * The model folder as readModelFolder(request.modelDir) read it just before (the CLI reads it for the model's
+   * defaults): used instead of reading the folder again when its `dir` is the request's.
+   */
+  readonly modelInfo?: ModelInfo;
 }
 
 export type EngineLog = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -134,7 +148,7 @@ export class Engine {
   /** Generates request.batchSize images; throws EngineError (codes in src/protocol/engineMessages.ts). */
   generate(
     request: GenerateRequest,
-    opts: { signal?: AbortSignal; onProgress?: (p: GenerateProgress) => void } = {},
+    opts: GenerateOptions = {},
   ): Promise<GenerateOutput> {
     return this.exclusive(() => this.generateNow(request, opts));
   }
@@ -152,21 +166,22 @@ export class Engine {
 
   private async generateNow(
     request: GenerateRequest,
-    opts: { signal?: AbortSignal; onProgress?: (p: GenerateProgress) => void },
+    opts: GenerateOptions,
   ): Promise<GenerateOutput> {
-    const start = performance.now();
+    const start = nowMs();
     const req = validateRequest(request);
     const { signal } = opts;
     throwIfCancelled(signal);
     const warnings: string[] = [];
 
     // Everything cheap first: folder, sampler, tokenizer, init image. Nothing is loaded if these fail.
-    let loadMs = performance.now();
+    let loadMs = nowMs();
     let info: ModelInfo;
     let tokenizer: ClipTokenizer;
     let tokenizer2: ClipTokenizer | undefined;
     try {
-      info = await readModelFolder(req.modelDir);
+      info = opts.modelInfo !== undefined && opts.modelInfo.dir === resolve(req.modelDir)
+        ? opts.modelInfo : await readModelFolder(req.modelDir);
       tokenizer = await this.tokenizerFor(info.tokenizerDir);
       tokenizer2 = info.xl === undefined ? undefined : await this.tokenizerFor(info.xl.tokenizer2Dir);
     } catch (e) {
@@ -229,7 +244,7 @@ export class Engine {
     } catch (e) {
       this.log('warn', `model hash unavailable: ${e instanceof Error ? e.message : String(e)}`);
     }
-    loadMs = performance.now() - loadMs;
+    loadMs = nowMs() - loadMs;
     throwIfCancelled(signal);
     for (const w of warnings) this.log(w === quietWarning ? 'info' : 'warn', w);
 
@@ -260,7 +275,7 @@ export class Engine {
       this.log('warn', w);
       warnings.push(w);
     }
-    const pngStart = performance.now();
+    const pngStart = nowMs();
     const rgbImages = decodedToRgbImages(result.images, result.dims);
     const images = rgbImages.map((rgb, i): GeneratedImage => {
       const infotext = formatInfotext(req.prompt, req.negativePrompt, buildInfotextParams({
@@ -280,13 +295,14 @@ export class Engine {
       const png = encodePng(rgb.rgb, req.width, req.height, { parameters: infotext });
       return { seed: seeds[i], width: req.width, height: req.height, png, infotext };
     });
-    const pngMs = performance.now() - pngStart;
+    const pngMs = nowMs() - pngStart;
     const t = result.timingsMs;
     return {
       images,
+      sampler: sampler.scheduleType ? `${sampler.a1111Name} (${sampler.scheduleType})` : sampler.a1111Name,
       timingsMs: {
         load: loadMs, textEncoder: t.textEncoder, unet: t.unet, unetSteps: t.unetSteps, vae: t.vae, png: pngMs,
-        total: performance.now() - start,
+        total: nowMs() - start,
       },
       executionProvider: model.executionProvider,
       warnings,

@@ -1,9 +1,9 @@
-import * as fs from 'node:fs';
+import { statSync } from 'node:fs';
 
 /** Whether `p` is a file (following symlinks: a dangling link is no file). */
 export function isFile(p: string): boolean {
   try {
-    return fs.statSync(p).isFile();
+    return statSync(p).isFile();
   } catch {
     return false;
   }
@@ -12,7 +12,7 @@ export function isFile(p: string): boolean {
 /** Whether `p` is a folder (following symlinks). */
 export function isDir(p: string): boolean {
   try {
-    return fs.statSync(p).isDirectory();
+    return statSync(p).isDirectory();
   } catch {
     return false;
   }

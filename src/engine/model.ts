@@ -3,7 +3,7 @@
  * `input_ids` int32/int64, UNet `timestep` int64/float32/float16 as a scalar, a fixed-length vector or one per
  * batch item, fp16 or fp32 tensors — and returns float32 (ARCHITECTURE.md engine steps 2–5).
  */
-import * as path from 'node:path';
+import { join } from 'node:path';
 import type { ExecutionProviderSetting } from '../protocol/engineMessages';
 import { toFloat32 } from './fp16';
 import { guidanceScaleEmbedding } from './guidanceEmbedding';
@@ -70,7 +70,7 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
   const sessionOpts = { executionProvider: opts.executionProvider ?? 'auto', threads: opts.threads, log };
   const created: OnnxSession[] = [];
   const open = async (rel: string): Promise<OnnxSession> => {
-    const s = await createSession(path.join(info.dir, rel), sessionOpts);
+    const s = await createSession(join(info.dir, rel), sessionOpts);
     created.push(s);
     return s;
   };
@@ -86,7 +86,7 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
       vaeDecoder: await open(COMPONENT_FILES.vaeDecoder),
       openVaeEncoder: info.hasVaeEncoder
         ? async () => {
-          const encoder = await createSession(path.join(info.dir, COMPONENT_FILES.vaeEncoder), sessionOpts);
+          const encoder = await createSession(join(info.dir, COMPONENT_FILES.vaeEncoder), sessionOpts);
           pickInput(encoder, 'sample');
           return encoder;
         }
@@ -271,8 +271,8 @@ class OnnxModel implements OnnxLoadedModel {
     checkLength('encodeImage', image, imageDims);
     const vae = await this.encoder();
     if (vae === undefined) {
-      throw new ModelError('missing-file', path.join(this.info.dir, COMPONENT_FILES.vaeEncoder),
-        `Missing ${path.join(this.info.dir, COMPONENT_FILES.vaeEncoder)}: this model cannot do img2img`);
+      throw new ModelError('missing-file', join(this.info.dir, COMPONENT_FILES.vaeEncoder),
+        `Missing ${join(this.info.dir, COMPONENT_FILES.vaeEncoder)}: this model cannot do img2img`);
     }
     return scale(await this.runEncoder(vae, image, imageDims), this.info.scalingFactor);
   }

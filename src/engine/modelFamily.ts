@@ -6,8 +6,8 @@
  * addition_embed_type "text_time", VAE scaling 0.13025). `recommendedSettings` gives each family's defaults
  * for the panel and the CLI.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import type { SamplerId } from './schedulers/index';
 
 export type ModelFamily = 'sd1' | 'sd2' | 'sd-turbo' | 'lcm' | 'sdxl';
@@ -36,7 +36,7 @@ type Json = Record<string, unknown>;
 function readJson(file: string): Json | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
@@ -68,8 +68,8 @@ function tokenString(v: unknown): string | null {
 
 /** Names the folder goes by: its last path segments, and the repo its manifest.json or configs name. */
 function namesOf(dir: string, configs: ReadonlyArray<Json | undefined>): string[] {
-  const segments = path.resolve(dir).split(path.sep).slice(-4);
-  const manifest = readJson(path.join(dir, 'manifest.json'));
+  const segments = resolve(dir).split(sep).slice(-4);
+  const manifest = readJson(join(dir, 'manifest.json'));
   const names = [...segments, str(manifest?.repo) ?? ''];
   for (const c of configs) names.push(str(c?._name_or_path) ?? '');
   return names.filter((n) => n !== '');
@@ -77,13 +77,13 @@ function namesOf(dir: string, configs: ReadonlyArray<Json | undefined>): string[
 
 /** Reads the configs of the model folder `dir` and tells its family. Throws only on unreadable JSON. */
 export function detectModelFamily(dir: string): FamilyInfo {
-  const index = readJson(path.join(dir, 'model_index.json'));
-  const unet = readJson(path.join(dir, 'unet', 'config.json'));
-  const sched = readJson(path.join(dir, 'scheduler', 'scheduler_config.json'));
-  const text = readJson(path.join(dir, 'text_encoder', 'config.json'));
-  const vae = ['vae_decoder', 'vae_encoder', 'vae'].map((d) => readJson(path.join(dir, d, 'config.json'))).find((c) => c !== undefined);
-  const special = readJson(path.join(dir, 'tokenizer', 'special_tokens_map.json'));
-  const tokCfg = readJson(path.join(dir, 'tokenizer', 'tokenizer_config.json'));
+  const index = readJson(join(dir, 'model_index.json'));
+  const unet = readJson(join(dir, 'unet', 'config.json'));
+  const sched = readJson(join(dir, 'scheduler', 'scheduler_config.json'));
+  const text = readJson(join(dir, 'text_encoder', 'config.json'));
+  const vae = ['vae_decoder', 'vae_encoder', 'vae'].map((d) => readJson(join(dir, d, 'config.json'))).find((c) => c !== undefined);
+  const special = readJson(join(dir, 'tokenizer', 'special_tokens_map.json'));
+  const tokCfg = readJson(join(dir, 'tokenizer', 'tokenizer_config.json'));
   const evidence: string[] = [];
 
   const pipelineClass = str(index?._class_name) ?? '';
@@ -106,12 +106,12 @@ export function detectModelFamily(dir: string): FamilyInfo {
   const turboName = names.find((n) => /turbo/i.test(n));
   const isTrailing = spacing === 'trailing';
 
-  const isXl = fs.existsSync(path.join(dir, 'text_encoder_2')) || (index !== undefined && 'text_encoder_2' in index) ||
+  const isXl = existsSync(join(dir, 'text_encoder_2')) || (index !== undefined && 'text_encoder_2' in index) ||
     unet?.addition_embed_type === 'text_time' || /XL/.test(pipelineClass) || num(vae?.scaling_factor) === 0.13025;
   let family: ModelFamily;
   if (isXl) {
     family = 'sdxl';
-    if (fs.existsSync(path.join(dir, 'text_encoder_2')) || (index !== undefined && 'text_encoder_2' in index)) evidence.push('a second text encoder (text_encoder_2)');
+    if (existsSync(join(dir, 'text_encoder_2')) || (index !== undefined && 'text_encoder_2' in index)) evidence.push('a second text encoder (text_encoder_2)');
     if (unet?.addition_embed_type === 'text_time') evidence.push('UNet addition_embed_type "text_time"');
     if (num(vae?.scaling_factor) === 0.13025) evidence.push('VAE scaling_factor 0.13025');
     if (/XL/.test(pipelineClass)) evidence.push(`pipeline ${pipelineClass}`);

@@ -2,8 +2,8 @@
  * Reads and validates a model folder in diffusers / Optimum ONNX layout (REFERENCE.md "Diffusers / Optimum ONNX
  * layout") into a ModelInfo, without loading ONNX Runtime. Every error is a ModelError naming the file.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ModelError } from './modelError';
 import type { ModelInfo, XlInfo } from './modelTypes';
 import { isDir, isFile } from './fileChecks';
@@ -41,7 +41,7 @@ export const COMPONENT_FILES = {
 function readJson(file: string, required: boolean): Json | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new ModelError('missing-file', file, `Missing ${file}: ${(e as Error).message}`, { cause: e });
@@ -74,13 +74,13 @@ function readNumber(cfg: Json | undefined, key: string, fallback: number, file: 
 export function checkOnnxFile(file: string): void {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = openSync(file, 'r');
   } catch (e) {
     throw new ModelError('missing-file', file, `Missing ${file}: the model folder needs this ONNX file`, { cause: e });
   }
   try {
     const head = Buffer.alloc(64);
-    const n = fs.readSync(fd, head, 0, head.length, 0);
+    const n = readSync(fd, head, 0, head.length, 0);
     if (n === 0) throw new ModelError('invalid-onnx', file, `${file} is empty (0 bytes): expected an ONNX model`);
     const first = head[0];
     const looksLikeModelProto = [0x08, 0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72].includes(first);
@@ -92,7 +92,7 @@ export function checkOnnxFile(file: string): void {
       throw new ModelError('invalid-onnx', file, `${file} is not an ONNX model${hint}`);
     }
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
 }
 
@@ -106,24 +106,24 @@ function fail(kind: 'not-a-model' | 'unsupported' | 'missing-file', file: string
  */
 function checkSupported(dir: string, index: Json, indexFile: string): XlInfo | undefined {
   const cls = typeof index._class_name === 'string' ? index._class_name : '';
-  if (/Flux|StableDiffusion3|Transformer/.test(cls) || isDir(path.join(dir, 'transformer'))) {
+  if (/Flux|StableDiffusion3|Transformer/.test(cls) || isDir(join(dir, 'transformer'))) {
     fail('unsupported', indexFile, `${dir} is a ${cls || 'transformer-based'} model: only Stable Diffusion 1.x / 2.x / XL UNet models are supported`);
   }
-  const xl = isDir(path.join(dir, 'text_encoder_2')) || 'text_encoder_2' in index || /XL/.test(cls);
+  const xl = isDir(join(dir, 'text_encoder_2')) || 'text_encoder_2' in index || /XL/.test(cls);
   if (!xl) return undefined;
   // The refiner's model_index.json says requires_aesthetics_score and has text_encoder [null, null] (or none).
   const te = index.text_encoder;
   const noTextEncoder = te === undefined || te === null || (Array.isArray(te) && te[0] === null);
-  const refiner = index.requires_aesthetics_score === true || (noTextEncoder && !isDir(path.join(dir, 'text_encoder')));
+  const refiner = index.requires_aesthetics_score === true || (noTextEncoder && !isDir(join(dir, 'text_encoder')));
   if (refiner) {
     fail('unsupported', indexFile, `${dir} is a Stable Diffusion XL refiner (${indexFile}: ${index.requires_aesthetics_score === true
       ? 'requires_aesthetics_score' : 'no text_encoder'}): the refiner only refines SDXL base images (img2img with aesthetic-score `
       + 'conditioning), which is not supported; use an SDXL base or SDXL-Turbo model');
   }
-  checkOnnxFile(path.join(dir, COMPONENT_FILES.textEncoder2));
-  const tokenizer2Dir = path.join(dir, 'tokenizer_2');
+  checkOnnxFile(join(dir, COMPONENT_FILES.textEncoder2));
+  const tokenizer2Dir = join(dir, 'tokenizer_2');
   for (const f of ['vocab.json', 'merges.txt']) {
-    const file = path.join(tokenizer2Dir, f);
+    const file = join(tokenizer2Dir, f);
     if (!isFile(file)) fail('missing-file', file, `Missing ${file}: SDXL's second tokenizer needs vocab.json and merges.txt`);
   }
   const force = index.force_zeros_for_empty_prompt;
@@ -131,7 +131,7 @@ function checkSupported(dir: string, index: Json, indexFile: string): XlInfo | u
 }
 
 function readPreview(dir: string, latentChannels: number, xl: boolean): ModelInfo['previewFactors'] {
-  const file = path.join(dir, 'preview.json');
+  const file = join(dir, 'preview.json');
   const cfg = readJson(file, false);
   if (cfg === undefined) {
     if (latentChannels === 4 && xl) return { factors: SDXL_LATENT_RGB.factors.map((r) => [...r]), bias: [...SDXL_LATENT_RGB.bias] };
@@ -158,34 +158,34 @@ function readPreview(dir: string, latentChannels: number, xl: boolean): ModelInf
 function findNestedModel(dir: string): string | undefined {
   const children = (d: string): string[] => {
     try {
-      return fs.readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(d, e.name));
+      return readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
     } catch {
       return [];
     }
   };
   for (const child of children(dir)) {
-    if (isFile(path.join(child, 'model_index.json'))) return child;
-    for (const grandchild of children(child)) if (isFile(path.join(grandchild, 'model_index.json'))) return grandchild;
+    if (isFile(join(child, 'model_index.json'))) return child;
+    for (const grandchild of children(child)) if (isFile(join(grandchild, 'model_index.json'))) return grandchild;
   }
   return undefined;
 }
 
 /** Reads and validates the model folder `dir` (diffusers / Optimum ONNX layout). */
 export async function readModelFolder(dir: string): Promise<ModelInfo> {
-  const abs = path.resolve(dir);
+  const abs = resolve(dir);
   if (!isDir(abs)) {
-    if (!fs.existsSync(abs)) fail('missing-file', abs, `Model folder ${abs} does not exist`);
+    if (!existsSync(abs)) fail('missing-file', abs, `Model folder ${abs} does not exist`);
     fail('not-a-model', abs, `${abs} is a file, not a model folder: give the folder that holds model_index.json` +
-      (abs.endsWith('.onnx') ? ` (perhaps ${path.dirname(path.dirname(abs))})` : ''));
+      (abs.endsWith('.onnx') ? ` (perhaps ${dirname(dirname(abs))})` : ''));
   }
-  const indexFile = path.join(abs, 'model_index.json');
+  const indexFile = join(abs, 'model_index.json');
   if (!isFile(indexFile)) {
-    const hasAny = Object.values(COMPONENT_FILES).some((f) => isFile(path.join(abs, f)));
+    const hasAny = Object.values(COMPONENT_FILES).some((f) => isFile(join(abs, f)));
     if (hasAny) fail('missing-file', indexFile, `Missing ${indexFile}: the model folder needs it (diffusers layout)`);
     const nested = findNestedModel(abs);
     if (nested !== undefined) fail('not-a-model', abs, `${abs} is not a model folder itself, but ${nested} looks like one: use that`);
     const hasTorch = ['unet/diffusion_pytorch_model.safetensors', 'unet/diffusion_pytorch_model.bin']
-      .some((f) => isFile(path.join(abs, f)));
+      .some((f) => isFile(join(abs, f)));
     fail('not-a-model', abs, hasTorch
       ? `${abs} holds a PyTorch diffusers model, not an ONNX export: expected unet/model.onnx and model_index.json`
       : `${abs} is not a model folder: expected model_index.json, text_encoder/, unet/, vae_decoder/, tokenizer/ and scheduler/`);
@@ -194,21 +194,21 @@ export async function readModelFolder(dir: string): Promise<ModelInfo> {
   const xl = checkSupported(abs, index, indexFile);
 
   for (const rel of [COMPONENT_FILES.textEncoder, COMPONENT_FILES.unet, COMPONENT_FILES.vaeDecoder]) {
-    checkOnnxFile(path.join(abs, rel));
+    checkOnnxFile(join(abs, rel));
   }
-  const vaeEncoderFile = path.join(abs, COMPONENT_FILES.vaeEncoder);
-  const hasVaeEncoder = fs.existsSync(vaeEncoderFile);
+  const vaeEncoderFile = join(abs, COMPONENT_FILES.vaeEncoder);
+  const hasVaeEncoder = existsSync(vaeEncoderFile);
   if (hasVaeEncoder) checkOnnxFile(vaeEncoderFile);
 
-  const tokenizerDir = path.join(abs, 'tokenizer');
+  const tokenizerDir = join(abs, 'tokenizer');
   for (const f of ['vocab.json', 'merges.txt']) {
-    const file = path.join(tokenizerDir, f);
+    const file = join(tokenizerDir, f);
     if (!isFile(file)) fail('missing-file', file, `Missing ${file}: the CLIP tokenizer needs vocab.json and merges.txt`);
   }
-  const schedulerFile = path.join(abs, 'scheduler', 'scheduler_config.json');
+  const schedulerFile = join(abs, 'scheduler', 'scheduler_config.json');
   const schedulerConfig = readJson(schedulerFile, true) as Json;
 
-  const unetCfgFile = path.join(abs, 'unet', 'config.json');
+  const unetCfgFile = join(abs, 'unet', 'config.json');
   const unetCfg = readJson(unetCfgFile, false);
   const positiveInt = (n: number): boolean => Number.isInteger(n) && n > 0;
   const latentChannels = readNumber(unetCfg, 'in_channels', DEFAULT_LATENT_CHANNELS, unetCfgFile, positiveInt);
@@ -218,8 +218,8 @@ export async function readModelFolder(dir: string): Promise<ModelInfo> {
   const sampleSize = readNumber(unetCfg, 'sample_size', DEFAULT_SAMPLE_SIZE, unetCfgFile, positiveInt);
 
   // Optimum writes config.json in vae_decoder/ (and vae_encoder/); diffusers' converter may leave only vae/.
-  const vaeCfgFile = [path.join(abs, 'vae_decoder', 'config.json'), path.join(abs, 'vae_encoder', 'config.json'),
-    path.join(abs, 'vae', 'config.json')].find(isFile) ?? path.join(abs, 'vae_decoder', 'config.json');
+  const vaeCfgFile = [join(abs, 'vae_decoder', 'config.json'), join(abs, 'vae_encoder', 'config.json'),
+    join(abs, 'vae', 'config.json')].find(isFile) ?? join(abs, 'vae_decoder', 'config.json');
   const vaeCfg = readJson(vaeCfgFile, false);
   const scalingFactor = readNumber(vaeCfg, 'scaling_factor', DEFAULT_SCALING_FACTOR, vaeCfgFile, (n) => Number.isFinite(n) && n > 0);
   const blocks = vaeCfg?.block_out_channels;
@@ -227,7 +227,7 @@ export async function readModelFolder(dir: string): Promise<ModelInfo> {
 
   return {
     dir: abs,
-    name: path.basename(abs),
+    name: basename(abs),
     pipelineClass: typeof index._class_name === 'string' ? index._class_name : 'OnnxStableDiffusionPipeline',
     schedulerConfig,
     latentChannels,

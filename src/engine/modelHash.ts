@@ -3,21 +3,21 @@
  * (REFERENCE.md "PNG `parameters`"), computed streaming, cached in memory and in a small JSON file keyed by
  * path + size + mtime so a 1.7 GB UNet is hashed once per version of the file.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { type Stats, createReadStream, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { ModelError } from './modelError';
 
 const CACHE_FILE_NAME = 'inline-diffusion-model-hashes.json';
 const memory = new Map<string, string>();
 
-function cacheKey(file: string, st: fs.Stats): string {
+function cacheKey(file: string, st: Stats): string {
   return `${file}|${st.size}|${Math.round(st.mtimeMs)}`;
 }
 
 function readCache(cacheFile: string): Record<string, string> {
   try {
-    const v: unknown = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
+    const v: unknown = JSON.parse(readFileSync(cacheFile, 'utf8'));
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
     const out: Record<string, string> = {};
     for (const [k, h] of Object.entries(v)) if (typeof h === 'string' && /^[0-9a-f]{10}$/.test(h)) out[k] = h;
@@ -34,9 +34,9 @@ function writeCache(cacheFile: string, key: string, hash: string): void {
     // Keep the file small: the 200 most recent entries (insertion order).
     const kept = Object.fromEntries(Object.entries(entries).slice(-200));
     const tmp = `${cacheFile}.${process.pid}.tmp`;
-    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
-    fs.writeFileSync(tmp, JSON.stringify(kept));
-    fs.renameSync(tmp, cacheFile);
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    writeFileSync(tmp, JSON.stringify(kept));
+    renameSync(tmp, cacheFile);
   } catch {
     // A cache that cannot be written only costs a re-hash next time.
   }
@@ -46,26 +46,26 @@ async function sha256File(file: string): Promise<string> {
   // Required on a cache miss only: node:crypto adds ~5 ms to every CLI start that would not hash.
   const { createHash } = require('node:crypto') as typeof import('node:crypto');
   const hash = createHash('sha256');
-  const stream = fs.createReadStream(file, { highWaterMark: 4 << 20 });
+  const stream = createReadStream(file, { highWaterMark: 4 << 20 });
   for await (const chunk of stream) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
 /**
- * First 10 hex chars of sha256(dir/unet/model.onnx). `cacheDir` holds the cache file (default os.tmpdir()).
+ * First 10 hex chars of sha256(dir/unet/model.onnx). `cacheDir` holds the cache file (default tmpdir()).
  */
-export async function modelHash(dir: string, cacheDir: string = os.tmpdir()): Promise<string> {
-  const file = path.resolve(dir, 'unet', 'model.onnx');
-  let st: fs.Stats;
+export async function modelHash(dir: string, cacheDir: string = tmpdir()): Promise<string> {
+  const file = resolve(dir, 'unet', 'model.onnx');
+  let st: Stats;
   try {
-    st = fs.statSync(file);
+    st = statSync(file);
   } catch (e) {
     throw new ModelError('missing-file', file, `Missing ${file}: cannot compute the model hash`, { cause: e });
   }
   const key = cacheKey(file, st);
   const inMemory = memory.get(key);
   if (inMemory !== undefined) return inMemory;
-  const cacheFile = path.join(cacheDir, CACHE_FILE_NAME);
+  const cacheFile = join(cacheDir, CACHE_FILE_NAME);
   const cached = readCache(cacheFile)[key];
   if (cached !== undefined) {
     memory.set(key, cached);

@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { closeSync, constants, copyFileSync, existsSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
 
 /**
  * File names for generated images, shared by the CLI and the extension host:
@@ -17,11 +17,11 @@ export function imageFileName(prompt: string, seed: number): string {
 }
 
 /** `name.png` if free in dir, else `name-1.png`, `name-2.png`, … (never overwrites). */
-export function uniquePath(dir: string, fileName: string, exists: (p: string) => boolean = fs.existsSync): string {
-  const ext = path.extname(fileName);
+export function uniquePath(dir: string, fileName: string, exists: (p: string) => boolean = existsSync): string {
+  const ext = extname(fileName);
   const stem = fileName.slice(0, fileName.length - ext.length);
-  let candidate = path.join(dir, fileName);
-  for (let i = 1; exists(candidate); i++) candidate = path.join(dir, `${stem}-${i}${ext}`);
+  let candidate = join(dir, fileName);
+  for (let i = 1; exists(candidate); i++) candidate = join(dir, `${stem}-${i}${ext}`);
   return candidate;
 }
 
@@ -30,29 +30,38 @@ export function uniquePath(dir: string, fileName: string, exists: (p: string) =>
  * step is a hard link, which fails with EEXIST instead of replacing a file that appeared meanwhile.
  */
 export function writeFileAtomic(target: string, data: Uint8Array, overwrite = true): void {
-  const dir = path.dirname(target);
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(tmp, 'wx');
+  const dir = dirname(target);
+  const tmp = join(dir, `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = openSync(tmp, 'wx');
   try {
-    fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
+    for (let written = 0; written < data.length;) written += writeSync(fd, data, written);
+    fsyncSync(fd);
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
   try {
-    if (overwrite) fs.renameSync(tmp, target);
+    if (overwrite) renameSync(tmp, target);
     else linkOrCopyExclusive(tmp, target);
   } finally {
-    if (!overwrite || fs.existsSync(tmp)) fs.rmSync(tmp, { force: true });
+    if (!overwrite || existsSync(tmp)) removeIfPresent(tmp);
+  }
+}
+
+/** unlink, quiet when the file is already gone (fs.rmSync would load its rimraf module for this: ~0.5 ms). */
+function removeIfPresent(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
 
 function linkOrCopyExclusive(from: string, to: string): void {
   try {
-    fs.linkSync(from, to);
+    linkSync(from, to);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw err;
-    fs.copyFileSync(from, to, fs.constants.COPYFILE_EXCL); // file systems without hard links
+    copyFileSync(from, to, constants.COPYFILE_EXCL); // file systems without hard links
   }
 }

@@ -22,6 +22,7 @@ import { encodePrompts, xlTimeIds } from './promptConditioning';
 import type { Rng } from './random';
 import { LCMScheduler } from './schedulers/lcm';
 import type { Scheduler } from './schedulers/types';
+import { nowMs } from './clock';
 
 /** One step's report: 1-based step of totalSteps, its duration, and the previews when asked for. */
 export interface PipelineStep {
@@ -64,7 +65,7 @@ export interface PipelineInput {
   readonly preview?: (latents: Float32Array, dims: readonly number[]) => RgbImage[] | Promise<RgbImage[]>;
   readonly signal?: AbortSignal;
   readonly onStep?: (step: PipelineStep) => void;
-  /** Monotonic clock in ms (performance.now by default). */
+  /** Monotonic clock in ms (nowMs by default). */
   readonly now?: () => number;
 }
 
@@ -155,7 +156,7 @@ function repeatRows(data: Float32Array, rowCount: number, rowLength: number, n: 
 /** Runs one generation; throws EngineError('cancelled') between stages once `signal` fires. */
 export async function runPipeline(input: PipelineInput): Promise<PipelineOutput> {
   const { model, scheduler, signal, cfgScale } = input;
-  const now = input.now ?? (() => performance.now());
+  const now = input.now ?? nowMs;
   const { latentChannels: channels, vaeScaleFactor } = model.info;
   const batch = input.seeds.length;
   const h = input.height / vaeScaleFactor;

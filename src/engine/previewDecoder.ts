@@ -9,8 +9,8 @@
  * Found in the model folder (taesd/vae_decoder/model.onnx, taesd/model.onnx, taesd_decoder.onnx; taesdxl/… for SDXL) or
  * at INLINE_DIFFUSION_PREVIEW_DECODER (a TAESD the user downloaded, SD 1.x/2.x only). Without one, previews stay linear (preview.ts).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { ExecutionProviderSetting, RgbImage } from '../protocol/engineMessages';
 import { toFloat32 } from './fp16';
 import { decodedToRgbImages } from './imageOps';
@@ -28,11 +28,11 @@ export const PREVIEW_MAX_SIDE = 256;
  */
 export function findPreviewDecoder(modelDir: string, env: NodeJS.ProcessEnv = process.env, xl = false): string | undefined {
   const name = xl ? 'taesdxl' : 'taesd';
-  const own = [`${name}/vae_decoder/model.onnx`, `${name}/model.onnx`, `${name}_decoder.onnx`].map((f) => path.join(modelDir, f));
+  const own = [`${name}/vae_decoder/model.onnx`, `${name}/model.onnx`, `${name}_decoder.onnx`].map((f) => join(modelDir, f));
   const fromEnv = xl ? undefined : env[PREVIEW_DECODER_ENV];
   return [...own, ...(fromEnv ? [fromEnv] : [])].find((f) => {
     try {
-      return fs.statSync(f).isFile();
+      return statSync(f).isFile();
     } catch {
       return false;
     }
@@ -84,10 +84,10 @@ export function conventionOf(inputNames: readonly string[], outputNames: readonl
 }
 
 function readConfigBeside(file: string): unknown {
-  const configFile = path.join(path.dirname(file), 'config.json');
-  if (!fs.existsSync(configFile)) return undefined;
+  const configFile = join(dirname(file), 'config.json');
+  if (!existsSync(configFile)) return undefined;
   try {
-    return JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    return JSON.parse(readFileSync(configFile, 'utf8'));
   } catch (e) {
     throw new Error(`${configFile} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }

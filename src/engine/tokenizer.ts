@@ -5,8 +5,8 @@
  * word's last unit, greedy lowest-rank merges. Reads a Hugging Face tokenizer folder (vocab.json, merges.txt,
  * tokenizer_config.json, special_tokens_map.json); nothing here assumes the SD 1.x vocabulary's ids.
  */
-import { readFile } from 'node:fs/promises';
-import * as path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fixText, unescapeHtml } from './textFix';
 
 /** One prompt's ids and whether its content had to be cut to fit. */
@@ -42,6 +42,18 @@ const IGNORED_BY_PATTERN = /\u0345/g;
 const CACHE_LIMIT = 20_000;
 const SPLIT_PATTERN =
   /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
+/**
+ * SPLIT_PATTERN for text that is all ASCII, where \p{L} and \p{N} are [a-z] and [0-9] (and nothing outside ASCII
+ * case-folds into them): the same matches, but V8 compiles it in ~0.1 ms where the Unicode one takes ~2 ms.
+ */
+const SPLIT_PATTERN_ASCII = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[a-z]+|[0-9]|[^\sa-z0-9]+/gi;
+const ALL_ASCII = /^[\x00-\x7f]*$/;
+
+/** The words CLIP's pattern splits a cleaned prompt into. */
+export function splitWords(clean: string, pattern: 'auto' | 'unicode' = 'auto'): string[] {
+  if (pattern === 'auto' && ALL_ASCII.test(clean)) return Array.from(clean.matchAll(SPLIT_PATTERN_ASCII), (m) => m[0]);
+  return Array.from(clean.replace(IGNORED_BY_PATTERN, ' ').matchAll(SPLIT_PATTERN), (m) => m[0]);
+}
 
 /** GPT-2/CLIP bytes_to_unicode: printable bytes map to themselves, the rest to U+0100 onwards. */
 function buildByteUnits(): string[] {
@@ -75,11 +87,14 @@ export class ClipTokenizer {
     readonly maxLength: number,
   ) {}
 
-  /** Reads vocab.json and merges.txt (required) and tokenizer_config.json / special_tokens_map.json. */
+  /**
+   * Reads vocab.json and merges.txt (required) and tokenizer_config.json / special_tokens_map.json. Synchronously:
+   * ~1.5 MB for CLIP's files, read once per folder, and node:fs/promises alone costs ~1 ms of a CLI start.
+   */
   static async fromFolder(dir: string): Promise<ClipTokenizer> {
-    const read = async (name: string, required: boolean): Promise<string | undefined> => {
+    const read = (name: string, required: boolean): string | undefined => {
       try {
-        return await readFile(path.join(dir, name), 'utf8');
+        return readFileSync(join(dir, name), 'utf8');
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (!required && code === 'ENOENT') return undefined;
@@ -87,13 +102,10 @@ export class ClipTokenizer {
           `merges.txt): ${code ?? String(err)}`);
       }
     };
-    const [vocabJson, mergesTxt, tokenizerConfigJson, specialTokensMapJson] = await Promise.all([
-      read('vocab.json', true), read('merges.txt', true),
-      read('tokenizer_config.json', false), read('special_tokens_map.json', false),
-    ]);
     return ClipTokenizer.fromTexts({
-      vocabJson: vocabJson as string, mergesTxt: mergesTxt as string,
-      tokenizerConfigJson, specialTokensMapJson, source: dir,
+      vocabJson: read('vocab.json', true) as string, mergesTxt: read('merges.txt', true) as string,
+      tokenizerConfigJson: read('tokenizer_config.json', false), specialTokensMapJson: read('special_tokens_map.json', false),
+      source: dir,
     });
   }
 
@@ -162,8 +174,7 @@ export class ClipTokenizer {
   /** The BPE pieces of a prompt ("a</w>", "photo</w>", …). */
   tokenize(text: string): string[] {
     const pieces: string[] = [];
-    for (const match of cleanPrompt(text).replace(IGNORED_BY_PATTERN, ' ').matchAll(SPLIT_PATTERN)) {
-      const word = match[0];
+    for (const word of splitWords(cleanPrompt(text))) {
       if (word === START_TOKEN || word === END_TOKEN) {
         pieces.push(word);
         continue;

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { decode } from 'fast-png';
 import { Engine, EngineError, ENGINE_VERSION, type GenerateProgress } from '../../src/engine/engine';
 import { readPngText } from '../../src/engine/png';
-import { modelHash } from '../../src/engine/modelFolder';
+import { modelHash, readModelFolder } from '../../src/engine/modelFolder';
 import type { GenerateRequest } from '../../src/protocol/engineMessages';
 import { buildTinyModel } from '../fixtures/tinyModel';
 
@@ -75,6 +75,21 @@ test('makes a batch of PNGs of the requested size with A1111 infotext, one UNet 
   for (const v of [t.load, t.textEncoder, t.unet, t.vae, t.png, t.total, ...t.unetSteps]) assert.ok(v >= 0 && Number.isFinite(v));
   assert.ok(t.total >= t.textEncoder + t.unet + t.vae + t.png);
   assert.deepEqual(out.warnings, []);
+});
+
+test('the output names the sampler as the infotext does; a model folder already read is used, not read again', async () => {
+  for (const [sampler, label] of [['euler_a', 'Euler a'], ['dpmpp_2m_karras', 'DPM++ 2M (Karras)'], ['ddim', 'DDIM']]) {
+    const out = await engine.generate(request({ sampler, steps: 2 }));
+    assert.equal(out.sampler, label);
+    const params = out.images[0].infotext.split('\n').pop() as string;
+    const scheduleType = /Schedule type: ([^,]+)/.exec(params)?.[1];
+    assert.equal(label, `${/Sampler: ([^,]+)/.exec(params)?.[1]}${scheduleType === undefined ? '' : ` (${scheduleType})`}`);
+  }
+  const info = await readModelFolder(fp32Dir);
+  const given = await engine.generate(request({ steps: 2 }), { modelInfo: { ...info, name: 'as-read-before' } });
+  assert.match(given.images[0].infotext, /, Model: as-read-before,/);
+  const other = await engine.generate(request({ steps: 2 }), { modelInfo: { ...info, dir: fp16Dir, name: 'another-folder' } });
+  assert.match(other.images[0].infotext, /, Model: tiny,/, 'the info of another folder is not taken for this one');
 });
 
 test('the same seed gives identical PNG bytes; another seed differs', async () => {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ClipTokenizer } from '../../src/engine/tokenizer';
+import { ClipTokenizer, cleanPrompt, splitWords } from '../../src/engine/tokenizer';
+import { fixText, fixTextLines } from '../../src/engine/textFix';
 
 const CLIP_DIR = path.resolve(__dirname, '../../../shared/data/clip');
 const REFERENCE = path.resolve(__dirname, '../../../shared/data/reference/clip_tokens.json');
@@ -189,4 +190,40 @@ test('loads the 49k vocabulary in well under a second and encodes a prompt in un
   for (const prompt of prompts) tok.encodePadded(prompt);
   const encodeMs = (performance.now() - encodeStart) / prompts.length;
   assert.ok(loadMs < 1000 && encodeMs < 1, `load ${loadMs.toFixed(0)} ms, encode ${encodeMs.toFixed(3)} ms per prompt`);
+});
+
+/** Deterministic random strings over `alphabet`. */
+function randomStrings(alphabet: string, count: number, seed: number): string[] {
+  let state = seed >>> 0;
+  const next = (): number => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state;
+  };
+  return Array.from({ length: count }, () => Array.from({ length: 1 + (next() % 40) }, () => alphabet[next() % alphabet.length]).join(''));
+}
+
+test('plain-ASCII prompts skip ftfy\'s fixes, which would not have changed them (the shortcut is exact)', () => {
+  const untouched = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join('').replace('&', '') + '\t\n';
+  const samples = [...randomStrings(untouched, 5000, 7), '<b>bold</b>', 'a\tb\nc', "it's 're 've", '<|startoftext|>x<|endoftext|>', ''];
+  for (const s of samples) {
+    assert.equal(fixText(s), s);
+    assert.equal(fixTextLines(s), s, JSON.stringify(s));
+  }
+  // Anything else takes the full path: entities, CR, controls, non-ASCII.
+  assert.equal(fixText('fish &amp; chips'), 'fish & chips');
+  assert.equal(fixText('a\r\nb'), 'a\nb');
+  assert.equal(fixText('a\x1b[31mred'), 'ared');
+  assert.equal(fixText('caf\u00c3\u00a9'), 'caf\u00e9');
+});
+
+test('the ASCII split pattern gives the Unicode pattern\'s words on every ASCII text', () => {
+  const ascii = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).join('');
+  const words = "'s 't 're 've 'm 'll 'd <|startoftext|> <|endoftext|> ";
+  const samples = [...randomStrings(ascii, 4000, 11), ...randomStrings(`${words}abcXYZ019 .,!?'-_<|>`, 4000, 13)];
+  for (const raw of samples) {
+    const clean = cleanPrompt(raw);
+    assert.deepEqual(splitWords(clean), splitWords(clean, 'unicode'), JSON.stringify(raw));
+  }
+  assert.deepEqual(splitWords("a photo's 3d <|endoftext|>!!"), ['a', 'photo', "'s", '3', 'd', '<|endoftext|>', '!!']);
+  assert.deepEqual(splitWords('caf\u00e9 \u0345x'), splitWords('caf\u00e9 \u0345x', 'unicode'), 'non-ASCII text takes the Unicode pattern');
 });
