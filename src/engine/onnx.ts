@@ -4,7 +4,7 @@
  * described from the session metadata, runs with plain typed-array feeds, and ORT's plain Errors classified
  * into ModelErrors that name the file (REFERENCE.md "onnxruntime-node 1.30 on these machines").
  */
-import * as os from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
 import type { ExecutionProviderSetting } from '../protocol/engineMessages';
 import { ModelError } from './modelError';
@@ -87,8 +87,17 @@ export function unavailableProviders(): ReadonlyMap<string, string> {
   return unavailable;
 }
 
+/**
+ * ONNX Runtime (≥ 1.29, outside Windows) starts a telemetry uploader unless ORT_DISABLE_TELEMETRY=1 is set before
+ * it loads: it keeps a SQLite event store under ~/.cache/Microsoft/DeveloperTools (fsynced on every start and exit,
+ * ~7 ms of each) and may leave a `.ses` file in the working folder. This product runs on the user's machine for
+ * the user: it is off unless the user set the variable to something else.
+ */
+export const ORT_TELEMETRY_ENV = 'ORT_DISABLE_TELEMETRY';
+
 function loadOrt(): typeof Ort {
   if (ortModule === undefined) {
+    process.env[ORT_TELEMETRY_ENV] ??= '1';
     ortModule = requireOrt();
     // A failed CUDA probe would otherwise print a red native error on every 'auto' start without CUDA.
     if (ortModule.env.logLevel === undefined || ortModule.env.logLevel === 'warning') ortModule.env.logLevel = 'fatal';
@@ -98,7 +107,7 @@ function loadOrt(): typeof Ort {
 
 /** Default intra-op threads: half the logical CPUs (≈ physical cores), at least 1. */
 export function defaultThreadCount(): number {
-  const logical = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const logical = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
   return Math.max(1, Math.floor(logical / 2));
 }
 
