@@ -3,7 +3,7 @@
  * The writer puts text chunks between IHDR and IDAT, as PIL does for A1111's `parameters`:
  * tEXt when the text is Latin-1, otherwise iTXt (UTF-8, uncompressed).
  */
-import * as zlib from 'node:zlib';
+import { constants, crc32 as zlibCrc32, deflateSync, inflateSync, type ZlibOptions } from 'node:zlib';
 
 const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 const COLOR_TYPE_RGB = 2;
@@ -14,7 +14,7 @@ const MAX_DIMENSION = 0x7fffffff;
  * zlib level 4 with Z_FILTERED (what zlib suggests for filtered image data): on 512×512 images 2–3% smaller than
  * level 4 default and within 1–2% of level 6, at about half of level 6's time on smooth images.
  */
-const DEFLATE_OPTIONS: zlib.ZlibOptions = { level: 4, strategy: zlib.constants.Z_FILTERED };
+const DEFLATE_OPTIONS: ZlibOptions = { level: 4, strategy: constants.Z_FILTERED };
 
 // ---- CRC-32 (ISO 3309, as zlib) -------------------------------------------------------------------------
 
@@ -36,7 +36,7 @@ export function crc32Table(data: Uint8Array, crc = 0): number {
 }
 
 const nativeCrc32: ((data: Uint8Array, value?: number) => number) | undefined =
-  typeof zlib.crc32 === 'function' ? zlib.crc32 : undefined;
+  typeof zlibCrc32 === 'function' ? zlibCrc32 : undefined;
 
 function crc32(data: Uint8Array, crc = 0): number {
   return nativeCrc32 ? nativeCrc32(data, crc) >>> 0 : crc32Table(data, crc);
@@ -99,15 +99,6 @@ function makeTextChunk(keyword: string, text: string): Uint8Array {
   return makeChunk('iTXt', data);
 }
 
-/** Paeth predictor (PNG spec 9.4): the neighbour closest to a + b - c. */
-function paeth(a: number, b: number, c: number): number {
-  const p = a + b - c;
-  const pa = Math.abs(p - a);
-  const pb = Math.abs(p - b);
-  const pc = Math.abs(p - c);
-  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-}
-
 /**
  * Filters every row with Paeth (type 4). Output: per row, the type byte then stride filtered bytes.
  * Measured on 512×512 photos, libpng's per-row "minimum sum of absolute differences" heuristic picked Paeth on
@@ -131,7 +122,15 @@ function filterRowsPaeth(rgb: Uint8Array, width: number, height: number): Uint8A
     // No left pixel: Paeth predicts b (the byte above), i.e. Up.
     for (let i = 0; i < bpp; i++) out[at + i] = (rgb[r + i] - rgb[u + i]) & 0xff;
     for (let i = bpp; i < stride; i++) {
-      out[at + i] = (rgb[r + i] - paeth(rgb[r + i - bpp], rgb[u + i], rgb[u + i - bpp])) & 0xff;
+      // The Paeth predictor (PNG spec 9.4), inlined: the neighbour closest to p = a + b − c, with pa = |p − a| = |b − c|,
+      // pb = |p − b| = |a − c|, pc = |p − c| (written out: this loop runs once a byte, mostly before V8 optimizes it).
+      const a = rgb[r + i - bpp];
+      const b = rgb[u + i];
+      const c = rgb[u + i - bpp];
+      const pa = b > c ? b - c : c - b;
+      const pb = a > c ? a - c : c - a;
+      const pc = a + b > 2 * c ? a + b - 2 * c : 2 * c - a - b;
+      out[at + i] = rgb[r + i] - (pa <= pb && pa <= pc ? a : pb <= pc ? b : c); // a Uint8Array store wraps mod 256
     }
   }
   return out;
@@ -159,7 +158,7 @@ export function encodePng(rgb: Uint8Array, width: number, height: number, text?:
   // compression 0, filter method 0, interlace 0 (bytes 10..12 stay 0)
 
   const textChunks = Object.entries(text ?? {}).map(([keyword, value]) => makeTextChunk(keyword, value));
-  const idat = zlib.deflateSync(filterRowsPaeth(rgb, width, height), DEFLATE_OPTIONS);
+  const idat = deflateSync(filterRowsPaeth(rgb, width, height), DEFLATE_OPTIONS);
   const chunks = [SIGNATURE, makeChunk('IHDR', ihdr), ...textChunks, makeChunk('IDAT', idat), makeChunk('IEND', new Uint8Array(0))];
 
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
@@ -192,7 +191,7 @@ function readUntilNul(data: Uint8Array, from: number, what: string): [Uint8Array
 function inflateText(data: Uint8Array, method: number, chunkType: string): Uint8Array {
   if (method !== 0) throw new Error(`${chunkType} chunk uses compression method ${method}; only 0 (zlib deflate) exists`);
   try {
-    return zlib.inflateSync(data);
+    return inflateSync(data);
   } catch (err) {
     throw new Error(`${chunkType} chunk holds compressed text that zlib cannot inflate: ${(err as Error).message}`);
   }

@@ -68,6 +68,53 @@ test('decoded B×3×H×W planes interleave into one RGB image per batch item; Na
   assert.throws(() => decodedToRgbImages(sample, [1, 3, 2, 3]), /VAE output has 12 values; dims \[1, 3, 2, 3\] need 18/);
 });
 
+/** diffusers' postprocess written out step by step in float32, as torch/numpy run it: the reference for the fast path. */
+function postprocessByte(x: number): number {
+  const f = Math.fround;
+  const y = f(f(f(x) * 0.5) + 0.5);
+  const clamped = y > 1 ? 1 : y >= 0 ? y : 0; // clamp(0, 1); NaN → 0 as astype(uint8) of nan gives here
+  const v = f(clamped * 255);
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r; // numpy round: half to even
+}
+
+test('the byte conversion equals diffusers\' float32 steps for every kind of float32 (3 M values + edge cases)', () => {
+  const bits = new Uint32Array(3 << 20);
+  let state = 0x9e3779b9;
+  for (let i = 0; i < bits.length; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0; // an LCG over all 2^32 bit patterns
+    bits[i] = state;
+  }
+  const values = new Float32Array(bits.buffer);
+  // Edges: ±0, subnormals, ±∞, NaN, ±1 and their neighbours, and every x whose byte is a tie (k + 0.5)/255·2 − 1.
+  const edges = [0, -0, 1e-45, -1e-45, 1.1754942e-38, -1.1754942e-38, Infinity, -Infinity, NaN, 1, -1,
+    Math.fround(1 + 2 ** -23), Math.fround(1 - 2 ** -24), Math.fround(-1 + 2 ** -24), Math.fround(-1 - 2 ** -23)];
+  for (let k = 0; k < 255; k++) {
+    const tie = Math.fround(((k + 0.5) / 255) * 2 - 1);
+    const below = new Float32Array([tie]);
+    const asInt = new Int32Array(below.buffer);
+    for (const d of [-2, -1, 0, 1, 2]) {
+      const v = new Int32Array([asInt[0] + d]);
+      edges.push(new Float32Array(v.buffer)[0]);
+    }
+  }
+  values.set(edges);
+  const n = values.length / 3;
+  const [image] = decodedToRgbImages(values, [1, 3, 1, n]);
+  let mismatches = 0;
+  let first = '';
+  for (let c = 0; c < 3; c++) {
+    for (let p = 0; p < n; p++) {
+      const x = values[c * n + p];
+      const expected = postprocessByte(x);
+      if (image.rgb[p * 3 + c] !== expected) {
+        if (mismatches++ === 0) first = `x=${x}: got ${image.rgb[p * 3 + c]}, expected ${expected}`;
+      }
+    }
+  }
+  assert.equal(mismatches, 0, first);
+});
+
 test('RGB bytes become [-1, 1] floats exactly as numpy computes them', () => {
   const expected = new Float32Array(new Uint8Array(Buffer.from(NORMALIZED_LUT_BASE64, 'base64')).buffer);
   const rgb = new Uint8Array(256 * 3);
