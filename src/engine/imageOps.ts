@@ -3,13 +3,13 @@
  * resize A1111 does before img2img (PIL's Lanczos, "Just resize" / "Crop and resize" / "Resize and fill").
  */
 import type { RgbImage } from '../protocol/engineMessages';
+import { vaePlanesToRgb } from './pixelKernels';
 
 /**
  * VAE decoder output B×3×H×W in [-1, 1] → one RGB image per batch item, as diffusers'
  * `VaeImageProcessor.postprocess(output_type="pil")`: `(x * 0.5 + 0.5).clamp(0, 1)` in float32, then
  * numpy_to_pil's `(images * 255).round().astype("uint8")` (round half to even). NaN becomes 0.
- * A Uint8ClampedArray store does that last part itself: it clamps to 0…255, rounds half to even and stores NaN
- * as 0. Clamping x·255 there is clamping x first: inside 0…1 nothing changes, above 1 both give 255, below 0 both 0.
+ * The per-value work runs in WebAssembly (src/engine/pixelKernels.ts).
  */
 export function decodedToRgbImages(sample: Float32Array, dims: readonly number[]): RgbImage[] {
   if (dims.length !== 4 || dims[1] !== 3) throw new Error(`expected VAE output dims [B, 3, H, W], got [${dims.join(', ')}]`);
@@ -18,20 +18,7 @@ export function decodedToRgbImages(sample: Float32Array, dims: readonly number[]
   if (sample.length !== batch * 3 * plane) {
     throw new Error(`VAE output has ${sample.length} values; dims [${dims.join(', ')}] need ${batch * 3 * plane}`);
   }
-  // x·0.5 is exact in float32 except where it is subnormal, and there x·0.5 + 0.5 rounds to 0.5 either way: one
-  // rounding after the add gives float32's (x·0.5) + 0.5. Few operations a value: this runs cold, once an image.
-  const f32 = Math.fround;
-  const images: RgbImage[] = [];
-  for (let b = 0; b < batch; b++) {
-    const rgb = new Uint8ClampedArray(plane * 3);
-    for (let c = 0; c < 3; c++) {
-      const start = (b * 3 + c) * plane;
-      const end = start + plane;
-      for (let k = start, q = c; k < end; k++, q += 3) rgb[q] = f32(f32(sample[k] * 0.5 + 0.5) * 255);
-    }
-    images.push({ width, height, rgb: new Uint8Array(rgb.buffer) });
-  }
-  return images;
+  return Array.from({ length: batch }, (_, b) => ({ width, height, rgb: vaePlanesToRgb(sample, b * 3 * plane, plane) }));
 }
 
 /** byte → `2 * (byte / 255) - 1` in float32, as VaeImageProcessor's pil_to_numpy then normalize. */
