@@ -15,16 +15,29 @@ function cacheKey(file: string, st: Stats): string {
   return `${file}|${st.size}|${Math.round(st.mtimeMs)}`;
 }
 
-function readCache(cacheFile: string): Record<string, string> {
+const HASH_RE = /^[0-9a-f]{10}$/;
+
+function readCacheObject(cacheFile: string): Record<string, unknown> {
   try {
     const v: unknown = JSON.parse(readFileSync(cacheFile, 'utf8'));
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
-    const out: Record<string, string> = {};
-    for (const [k, h] of Object.entries(v)) if (typeof h === 'string' && /^[0-9a-f]{10}$/.test(h)) out[k] = h;
-    return out;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Record<string, unknown> : {};
   } catch {
     return {};
   }
+}
+
+/** The valid entries of the cache file (what writeCache keeps). */
+function readCache(cacheFile: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, h] of Object.entries(readCacheObject(cacheFile))) if (typeof h === 'string' && HASH_RE.test(h)) out[k] = h;
+  return out;
+}
+
+/** One entry of the cache file, if it is valid: only this one is checked (the file holds up to 200). */
+function readCacheEntry(cacheFile: string, key: string): string | undefined {
+  const v = readCacheObject(cacheFile);
+  const h = Object.hasOwn(v, key) ? v[key] : undefined;
+  return typeof h === 'string' && HASH_RE.test(h) ? h : undefined;
 }
 
 function writeCache(cacheFile: string, key: string, hash: string): void {
@@ -66,7 +79,7 @@ export async function modelHash(dir: string, cacheDir: string = tmpdir()): Promi
   const inMemory = memory.get(key);
   if (inMemory !== undefined) return inMemory;
   const cacheFile = join(cacheDir, CACHE_FILE_NAME);
-  const cached = readCache(cacheFile)[key];
+  const cached = readCacheEntry(cacheFile, key);
   if (cached !== undefined) {
     memory.set(key, cached);
     return cached;

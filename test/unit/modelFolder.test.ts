@@ -154,6 +154,26 @@ test('modelHash is the first 10 hex chars of sha256(unet/model.onnx), cached by 
   assert.equal(await modelHash(dir, cacheDir), changed);
 });
 
+test('modelHash takes its entry from the cache file when it is valid, and hashes again when it is not', async () => {
+  const cacheDir = path.join(root, 'planted-cache');
+  fs.mkdirSync(cacheDir);
+  const keyOf = (dir: string): string => {
+    const file = path.resolve(dir, 'unet', 'model.onnx');
+    const st = fs.statSync(file);
+    return `${file}|${st.size}|${Math.round(st.mtimeMs)}`;
+  };
+  const planted = variant('hash-planted', () => undefined);
+  const broken = variant('hash-broken', () => undefined);
+  const want = createHash('sha256').update(fs.readFileSync(path.join(broken, 'unet', 'model.onnx'))).digest('hex').slice(0, 10);
+  fs.writeFileSync(path.join(cacheDir, 'inline-diffusion-model-hashes.json'), JSON.stringify({
+    other: 'not a hash', [keyOf(planted)]: 'abcdef0123', [keyOf(broken)]: 'NOT-A-HASH',
+  }));
+  assert.equal(await modelHash(planted, cacheDir), 'abcdef0123', 'the cached entry is used (the file is not hashed)');
+  assert.equal(await modelHash(broken, cacheDir), want, 'an invalid entry is not');
+  const kept = JSON.parse(fs.readFileSync(path.join(cacheDir, 'inline-diffusion-model-hashes.json'), 'utf8')) as Record<string, string>;
+  assert.deepEqual(kept, { [keyOf(planted)]: 'abcdef0123', [keyOf(broken)]: want }, 'rewriting keeps the valid entries only');
+});
+
 test('points at a model one level down (an onnx/ subfolder or a Hugging Face snapshot)', async () => {
   const outer = path.join(root, 'hf-cache');
   fs.cpSync(base, path.join(outer, 'snapshots', 'abc123'), { recursive: true });

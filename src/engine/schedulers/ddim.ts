@@ -59,7 +59,7 @@ export class DDIMScheduler extends AlphaScheduler<DDIMConfig> {
     const sqrtAlphaPrev = f32(Math.sqrt(alphaProdTPrev));
     const prevSample = new Float32Array(sample.length);
     for (let i = 0; i < prevSample.length; i++) {
-      prevSample[i] = f32(f32(sqrtAlphaPrev * predOriginalSample[i]) + f32(dirCoeff * predEpsilon[i]));
+      prevSample[i] = f32(sqrtAlphaPrev * predOriginalSample[i]) + f32(dirCoeff * predEpsilon[i]); // stored: rounded
     }
     // 7. x_{t−1} = √ᾱₜ₋₁·x̂₀ + direction + σₜ·z
     if (eta > 0) {
