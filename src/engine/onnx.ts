@@ -90,8 +90,8 @@ export function unavailableProviders(): ReadonlyMap<string, string> {
 /**
  * ONNX Runtime (≥ 1.29, outside Windows) starts a telemetry uploader unless ORT_DISABLE_TELEMETRY=1 is set before
  * it loads: it keeps a SQLite event store under ~/.cache/Microsoft/DeveloperTools (fsynced on every start and exit,
- * ~7 ms of each) and may leave a `.ses` file in the working folder. This product runs on the user's machine for
- * the user: it is off unless the user set the variable to something else.
+ * ~7 ms of each) and a session file (/tmp/.ses here). This product runs on the user's machine for the user: the
+ * uploader is off unless the user set the variable to something else.
  */
 export const ORT_TELEMETRY_ENV = 'ORT_DISABLE_TELEMETRY';
 
