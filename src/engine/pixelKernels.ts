@@ -26,8 +26,12 @@ interface Kernels {
 // ---- running them ------------------------------------------------------------------------------------------
 
 const PAGE = 65536;
-/** Above this the instance (and its memory) is dropped after the call: a 2048² image needs ~75 MB of it. */
-const KEEP_MEMORY_BYTES = 8 << 20;
+/**
+ * Above this the instance (and its memory) is dropped after the call: a 2048² image needs ~64 MB of it, which the
+ * engine process should not hold between generations. Up to 1280² (SDXL's sizes, whose TAESD previews come every
+ * step) the memory is kept and reused.
+ */
+const KEEP_MEMORY_BYTES = 32 << 20;
 let compiled: object | undefined;
 let cached: Kernels | undefined;
 
