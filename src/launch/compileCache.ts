@@ -12,7 +12,7 @@
  * ever fails a run: a cache that cannot be read or written only costs the compile.
  */
 import { isAscii } from 'node:buffer';
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
@@ -96,6 +96,26 @@ export function writeCacheFile(file: string, sourceCrc: number, data: Buffer): v
   }
 }
 
+/** Cache files (and leftovers of interrupted writes) untouched this long are removed when a new cache is saved. */
+export const STALE_AFTER_MS = 30 * 24 * 3600 * 1000;
+
+/**
+ * Removes the folder's cache files older than STALE_AFTER_MS but `keep`: every install, update or Node version
+ * makes a file of its own (~250 KB), and nothing else would ever remove the old ones. One in use that is removed
+ * costs one compile: it is written again after the next generation.
+ */
+export function pruneStale(dir: string, keep: string, now = Date.now()): void {
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.cache') && !name.endsWith('.tmp')) continue;
+    const file = join(dir, name);
+    try {
+      if (file !== keep && now - statSync(file).mtimeMs > STALE_AFTER_MS) unlinkSync(file);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+}
+
 /**
  * Whether `dir` is a folder only this user can write (made first, mode 0700, when `create`). Code from a cache file
  * runs as this user: never take one from a folder someone else owns or may write into.
@@ -135,7 +155,9 @@ export function runBundle(file: string, cacheDir: string | null = compileCacheDi
   if (use === 'none' || use === 'rejected') {
     process.once(COMPILE_CACHE_WARM_EVENT, () => {
       try {
-        if (cacheFile !== undefined && isOwnFolder(dirname(cacheFile), true)) writeCacheFile(cacheFile, sourceCrc, script.createCachedData());
+        if (cacheFile === undefined || !isOwnFolder(dirname(cacheFile), true)) return;
+        writeCacheFile(cacheFile, sourceCrc, script.createCachedData());
+        pruneStale(dirname(cacheFile), cacheFile);
       } catch {
         // only costs the compile next time
       }

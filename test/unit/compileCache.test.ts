@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cacheFileFor, compileCacheDir, isOwnFolder, readCacheFile, runBundle } from '../../src/launch/compileCache';
+import { cacheFileFor, compileCacheDir, isOwnFolder, pruneStale, readCacheFile, runBundle, STALE_AFTER_MS } from '../../src/launch/compileCache';
 import { COMPILE_CACHE_WARM_EVENT, signalWarm } from '../../src/launch/warmEvent';
 
 const posixOnly = { skip: typeof process.getuid !== 'function' ? 'POSIX ownership and modes' : false };
@@ -157,6 +157,37 @@ test('without a cache folder the bundle just runs; a folder that cannot be made 
     assert.equal(runBundle(bundle, path.join(blocked, 'cache')), 'none');
     assert.doesNotThrow(() => signalWarm());
     assert.equal(ran().marker, 'plain');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('saving a cache removes the folder\'s cache files untouched for 30 days, and nothing else', () => {
+  const dir = tempDir();
+  const cacheDir = path.join(dir, 'cache');
+  try {
+    fs.mkdirSync(cacheDir, { mode: 0o700 });
+    const old = (name: string): string => {
+      const file = path.join(cacheDir, name);
+      fs.writeFileSync(file, 'x');
+      const when = (Date.now() - STALE_AFTER_MS - 86_400_000) / 1000;
+      fs.utimesSync(file, when, when);
+      return file;
+    };
+    const stale = old('cli-main.js-00000000.cache');
+    const leftover = old('cli-main.js-00000000.cache.123.tmp');
+    const notOurs = old('notes.txt');
+    const fresh = path.join(cacheDir, 'engine-main.js-11111111.cache');
+    fs.writeFileSync(fresh, 'x');
+    const bundle = writeBundle(dir, 'prune');
+    runBundle(bundle, cacheDir);
+    signalWarm();
+    assert.deepEqual(fs.readdirSync(cacheDir).sort(), [path.basename(cacheFileFor(bundle, cacheDir)), 'engine-main.js-11111111.cache', 'notes.txt'].sort());
+    assert.ok(!fs.existsSync(stale) && !fs.existsSync(leftover) && fs.existsSync(notOurs) && fs.existsSync(fresh));
+    // The file being kept is never removed, however old its time stamp.
+    const kept = old('kept.cache');
+    pruneStale(cacheDir, kept);
+    assert.ok(fs.existsSync(kept));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
