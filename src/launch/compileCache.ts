@@ -2,7 +2,7 @@
  * Runs a CommonJS bundle (dist/cli-main.js, dist/engine-main.js) through V8's code cache, as Node 22's
  * module.enableCompileCache() does for every module (Node 20 has no such switch). The first run compiles the
  * bundle as `require` would and, when its entry says so, saves V8's cache of everything compiled by then (the
- * top level and every function that ran); later runs deserialize that instead of parsing ~380 KB and compiling
+ * top level and every function that ran); later runs deserialize that instead of parsing ~270 KB and compiling
  * each function on its first call — about 10 ms of a 0.3 s CLI generation on the embedded model.
  *
  * A cache file is used only when it is whole and belongs to exactly this source: its header carries the CRC-32
