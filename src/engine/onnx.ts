@@ -220,6 +220,9 @@ export async function createSession(file: string, opts: SessionOptions = {}): Pr
     `No execution provider could load ${file}; tried ${order.join(', ')}: ${failures.join('; ')}`);
 }
 
+/** Output tensor types passed on as they are; anything else is 'other'. */
+const KNOWN_OUTPUT_TYPES: readonly string[] = ['float32', 'float16', 'int32', 'int64', 'float64'];
+
 function wrapSession(ort: typeof Ort, session: Ort.InferenceSession, file: string, ep: Ep): OnnxSession {
   const inputs = describe(session.inputMetadata);
   const outputs = describe(session.outputMetadata);
@@ -243,8 +246,7 @@ function wrapSession(ort: typeof Ort, session: Ort.InferenceSession, file: strin
       const out: Record<string, { type: TensorType; data: unknown; dims: readonly number[] }> = {};
       for (const [name, value] of Object.entries(result)) {
         const t = value as Ort.Tensor;
-        const known: readonly string[] = ['float32', 'float16', 'int32', 'int64', 'float64'];
-        out[name] = { type: (known.includes(t.type) ? t.type : 'other') as TensorType, data: t.data, dims: t.dims };
+        out[name] = { type: (KNOWN_OUTPUT_TYPES.includes(t.type) ? t.type : 'other') as TensorType, data: t.data, dims: t.dims };
       }
       return out;
     },
