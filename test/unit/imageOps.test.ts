@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodedToRgbImages, resizeRgb, rgbImagesToTensor, type ResizeMode } from '../../src/engine/imageOps';
 import type { RgbImage } from '../../src/protocol/engineMessages';
+import { lcg } from '../fixtures/lcg';
 
 // Expected values recorded with numpy 1.24 running diffusers' VaeImageProcessor steps, and PIL 9.4 running
 // A1111's images.resize_image (no upscaler) on the pattern below.
@@ -79,12 +80,8 @@ function postprocessByte(x: number): number {
 }
 
 test('the byte conversion equals diffusers\' float32 steps for every kind of float32 (3 M values + edge cases)', () => {
-  const bits = new Uint32Array(3 << 20);
-  let state = 0x9e3779b9;
-  for (let i = 0; i < bits.length; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0; // an LCG over all 2^32 bit patterns
-    bits[i] = state;
-  }
+  const next = lcg(0x9e3779b9); // over all 2^32 bit patterns
+  const bits = Uint32Array.from({ length: 3 << 20 }, next);
   const values = new Float32Array(bits.buffer);
   // Edges: ±0, subnormals, ±∞, NaN, ±1 and their neighbours, and every x whose byte is a tie (k + 0.5)/255·2 − 1.
   const edges = [0, -0, 1e-45, -1e-45, 1.1754942e-38, -1.1754942e-38, Infinity, -Infinity, NaN, 1, -1,

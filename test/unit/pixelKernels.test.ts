@@ -5,6 +5,7 @@ import { paethFilterRows, vaePlanesToRgb } from '../../src/engine/pixelKernels';
 import { kernelModuleBytes } from '../../src/engine/pixelKernelsSource';
 import { PIXEL_KERNELS_WASM } from '../../src/engine/pixelKernelsWasm';
 import { encodePng } from '../../src/engine/png';
+import { lcg } from '../fixtures/lcg';
 
 test('the engine\'s WebAssembly bytes are exactly what pixelKernelsSource.ts assembles, and valid', () => {
   const assembled = Buffer.from(kernelModuleBytes()).toString('base64');
@@ -33,13 +34,11 @@ function paethReference(rgb: Uint8Array, width: number, height: number): Uint8Ar
 }
 
 function randomBytes(n: number, seed: number, smooth: boolean): Uint8Array {
-  let state = seed >>> 0;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    out[i] = smooth ? (128 + 100 * Math.sin(i / 50) + (state >>> 29)) & 0xff : state >>> 24;
-  }
-  return out;
+  const next = lcg(seed);
+  return Uint8Array.from({ length: n }, (_, i) => {
+    const state = next();
+    return smooth ? (128 + 100 * Math.sin(i / 50) + (state >>> 29)) & 0xff : state >>> 24;
+  });
 }
 
 test('the Paeth filter equals the PNG spec\'s, row by row, for every shape of image', () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ClipTokenizer, cleanPrompt, splitWords } from '../../src/engine/tokenizer';
 import { fixText, fixTextLines } from '../../src/engine/textFix';
+import { lcg } from '../fixtures/lcg';
 
 const CLIP_DIR = path.resolve(__dirname, '../../../shared/data/clip');
 const REFERENCE = path.resolve(__dirname, '../../../shared/data/reference/clip_tokens.json');
@@ -194,11 +195,7 @@ test('loads the 49k vocabulary in well under a second and encodes a prompt in un
 
 /** Deterministic random strings over `alphabet`. */
 function randomStrings(alphabet: string, count: number, seed: number): string[] {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state;
-  };
+  const next = lcg(seed);
   return Array.from({ length: count }, () => Array.from({ length: 1 + (next() % 40) }, () => alphabet[next() % alphabet.length]).join(''));
 }
 
