@@ -145,7 +145,7 @@ export function runBundle(file: string, cacheDir: string | null = compileCacheDi
   const dir = cacheDir !== null && typeof crc32 === 'function' ? cacheDir : undefined;
   const sourceCrc = dir !== undefined ? crc32(bytes) : 0;
   const cacheFile = dir !== undefined ? cacheFileFor(file, dir) : undefined;
-  const cachedData = cacheFile !== undefined && isOwnFolder(dirname(cacheFile), false) ? readCacheFile(cacheFile, sourceCrc) : undefined;
+  const cachedData = dir !== undefined && cacheFile !== undefined && isOwnFolder(dir, false) ? readCacheFile(cacheFile, sourceCrc) : undefined;
   // esbuild writes ASCII (escapes in strings, no comments when minified): latin1 makes the same one-byte string faster.
   const source = typeof isAscii === 'function' && isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const script = new Script(wrap(source), { filename: file, cachedData });
@@ -155,9 +155,9 @@ export function runBundle(file: string, cacheDir: string | null = compileCacheDi
   if (use === 'none' || use === 'rejected') {
     process.once(COMPILE_CACHE_WARM_EVENT, () => {
       try {
-        if (cacheFile === undefined || !isOwnFolder(dirname(cacheFile), true)) return;
+        if (dir === undefined || cacheFile === undefined || !isOwnFolder(dir, true)) return;
         writeCacheFile(cacheFile, sourceCrc, script.createCachedData());
-        pruneStale(dirname(cacheFile), cacheFile);
+        pruneStale(dir, cacheFile);
       } catch {
         // only costs the compile next time
       }
