@@ -4,7 +4,7 @@
  * and, for element i of a call, counter = [offset, 0, i, 0]; one Box–Muller output per element from
  * the first two words, in double, then stored as float32. Each call advances offset by one.
  */
-import type { Rng } from '../random';
+import type { Rng } from './types';
 import { toBigIntSeed } from './seed';
 
 const M0 = 0xd2511f53;

@@ -6,7 +6,7 @@
  *   u2 = next 8); a last partial block redraws 16 uniforms over the last 16 slots.
  * The 16-wide transform is x86-64's AVX2 kernel (bit-exact) or the portable scalar kernel.
  */
-import type { Rng } from '../random';
+import type { Rng } from './types';
 import { logAvx2, sincosAvx2 } from './avx2Math';
 import { Mt19937 } from './mt19937';
 

@@ -1,0 +1,5 @@
+/** The random room's front door: seeded standard-normal sources (ARCHITECTURE.md: TorchGenerator, PhiloxGenerator). */
+export type { Rng } from './types';
+export { TorchGenerator } from './torch';
+export type { TorchGeneratorOptions, TorchKernel } from './torch';
+export { PhiloxGenerator } from './philox';
