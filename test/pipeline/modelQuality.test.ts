@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { decode } from 'fast-png';
 import { Engine } from '../../src/engine/engine';
-import { ClipTokenizer } from '../../src/engine/tokenizer';
+import { ClipTokenizer } from '../../src/engine/tokenizer/clipTokenizer';
 import type { GenerateRequest } from '../../src/protocol/engineMessages';
 import {
   COLOUR_NAMES, POSITION_NAMES, SHAPE_NAMES, judgeShapes,

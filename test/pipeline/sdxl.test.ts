@@ -18,7 +18,7 @@ import { SDXL_LATENT_RGB } from '../../src/engine/preview';
 import { defaultRequest } from '../../src/engine/request';
 import { TorchGenerator } from '../../src/engine/random';
 import { createScheduler } from '../../src/engine/schedulers';
-import { ClipTokenizer } from '../../src/engine/tokenizer';
+import { ClipTokenizer } from '../../src/engine/tokenizer/clipTokenizer';
 import { decodeImage } from '../../src/engine/imageIo';
 import { decodedToRgbImages } from '../../src/engine/imageOps';
 import { pipelineSchedulerConfig } from '../../src/engine/pipelineSchedulerConfig';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ClipTokenizer, cleanPrompt, splitWords } from '../../src/engine/tokenizer';
-import { fixText, fixTextLines } from '../../src/engine/textFix';
+import { ClipTokenizer, cleanPrompt, splitWords } from '../../src/engine/tokenizer/clipTokenizer';
+import { fixText, fixTextLines } from '../../src/engine/tokenizer/textFix';
 import { lcg } from '../fixtures/lcg';
 
 const CLIP_DIR = path.resolve(__dirname, '../../../shared/data/clip');

@@ -1,0 +1,2 @@
+/** The tokenizer room's front door: CLIP BPE with OpenAI's text cleaning (ARCHITECTURE.md, engine step 1). */
+export { ClipTokenizer } from './clipTokenizer';
