@@ -9,8 +9,8 @@ import { defaultModelDir } from '../engine/defaultModel';
 import { Engine, EngineError } from '../engine/engine';
 import { readModelFolder } from '../engine/modelFolder';
 import type { ModelInfo } from '../engine/modelTypes';
-import { imageFileName, uniquePath, writeFileAtomic } from '../engine/outputFiles';
-import { encodePng } from '../engine/png';
+import { imageFileName, uniquePath, writeFileAtomic } from '../engine/image';
+import { encodePng } from '../engine/image';
 import { defaultRequest, validateRequest } from '../engine/request';
 import type { GenerateArgs } from './args';
 import { UsageError } from './args';
@@ -111,7 +111,7 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
     const file = resolve(cwd, args.initImage);
     try {
       // loaded on demand: the PNG/JPEG decoders are only needed for img2img
-      const { readImageFile } = await import('../engine/imageIo');
+      const { readImageFile } = await import('../engine/image/imageIo');
       initImage = readImageFile(file);
     } catch (err) {
       throw new UsageError(`--init-image: ${(err as Error).message}`);

@@ -17,11 +17,11 @@ import { runPipeline, throwIfCancelled, usesLcmStrengthSchedule } from './pipeli
 import { pipelineSchedulerConfig } from './pipelineSchedulerConfig';
 import { formatProviderFallback } from './providerFallback';
 import { findPreviewDecoder, PreviewDecoder } from './previewDecoder';
-import { encodePng } from './png';
+import { encodePng } from './image';
 import { validateRequest } from './request';
 import { ClipTokenizer } from './tokenizer';
-import { decodedToRgbImages, resizeRgb, rgbImagesToTensor } from './imageOps';
-import { latentsToPreviews, type LatentRgbFactors } from './preview';
+import { decodedToRgbImages, resizeRgb, rgbImagesToTensor } from './image';
+import { latentsToPreviews, type LatentRgbFactors } from './image';
 import { PhiloxGenerator, TorchGenerator, type Rng } from './random';
 import { createScheduler, resolveSampler } from './schedulers';
 import type { Scheduler } from './schedulers/types';

@@ -13,7 +13,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ExecutionProviderSetting, RgbImage } from '../protocol/engineMessages';
 import { toFloat32 } from './fp16';
-import { decodedToRgbImages } from './imageOps';
+import { decodedToRgbImages } from './image';
 import { checkLength, divide, floatFeed, pickInput, pickOutput } from './modelFeeds';
 import { createSession, type OnnxSession } from './onnx';
 

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { PanelParams, PanelSetup } from '../protocol/webviewMessages';
 import { EngineClient, EngineClientError } from '../engineClient';
 import { defaultModelDir } from '../engine/defaultModel';
-import { imageFileName } from '../engine/outputFiles';
+import { imageFileName } from '../engine/image';
 import type { ModelInfo } from '../engine/modelTypes';
 import { describeModels, listModels, ModelInfoCache, type ModelEntry } from '../models/modelCatalog';
 import type { ModelLibrary } from '../models/modelLibrary';

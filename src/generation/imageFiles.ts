@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { imageFileName, uniquePath, writeFileAtomic } from '../engine/outputFiles';
+import { imageFileName, uniquePath, writeFileAtomic } from '../engine/image';
 
 /**
  * The folder to save into, or undefined when there is no workspace folder (then the caller asks with a dialog).

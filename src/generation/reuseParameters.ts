@@ -4,7 +4,7 @@
  */
 import type { PanelParams } from '../protocol/webviewMessages';
 import { parseInfotext } from '../engine/infotext';
-import { readPngText } from '../engine/png';
+import { readPngText } from '../engine/image';
 import { PANEL_LIMITS } from '../panel/webviewMessageGuards';
 import { samplerIdFromA1111 } from './samplers';
 

@@ -1,7 +1,7 @@
 /** Files the extension writes into the workspace: new PNGs, their `parameters` text, the naming rule. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readPngText } from '../../src/engine/png';
+import { readPngText } from '../../src/engine/image/png';
 
 /** PNG files (workspace-relative paths) below `dir`. */
 export function listPngs(dir: string): string[] {

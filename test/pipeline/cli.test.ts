@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readPngText } from '../../src/engine/png';
+import { readPngText } from '../../src/engine/image/png';
 import { parseInfotext } from '../../src/engine/infotext';
 import { buildTinyModel } from '../fixtures/tinyModel';
 

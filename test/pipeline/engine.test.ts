@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { decode } from 'fast-png';
 import { Engine, EngineError, ENGINE_VERSION, type GenerateProgress } from '../../src/engine/engine';
-import { readPngText } from '../../src/engine/png';
+import { readPngText } from '../../src/engine/image/png';
 import { modelHash, readModelFolder } from '../../src/engine/modelFolder';
 import type { GenerateRequest } from '../../src/protocol/engineMessages';
 import { buildTinyModel } from '../fixtures/tinyModel';

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveOutputFolder, saveImageInto } from '../../src/generation/imageFiles';
-import { encodePng, readPngText } from '../../src/engine/png';
+import { encodePng, readPngText } from '../../src/engine/image/png';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'inline-diffusion-host-'));

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { PanelParams } from '../../src/protocol/webviewMessages';
 import { paramsFromInfotext, paramsFromPng } from '../../src/generation/reuseParameters';
 import { samplerChoices, samplerIdFromA1111 } from '../../src/generation/samplers';
-import { encodePng } from '../../src/engine/png';
+import { encodePng } from '../../src/engine/image/png';
 
 const reference = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../shared/data/reference/a1111_infotext.json'), 'utf8')) as {
   examples: Array<{ name: string; infotext: string }>;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodedToRgbImages, resizeRgb, rgbImagesToTensor, type ResizeMode } from '../../src/engine/imageOps';
+import { decodedToRgbImages, resizeRgb, rgbImagesToTensor, type ResizeMode } from '../../src/engine/image/imageOps';
 import type { RgbImage } from '../../src/protocol/engineMessages';
 import { lcg } from '../fixtures/lcg';
 

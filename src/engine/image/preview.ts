@@ -3,7 +3,7 @@
  * clamp((x + 1) / 2, 0, 1) · 255. Applied to the predicted original sample, one image per batch item, at
  * latent resolution (64×64 for a 512×512 image).
  */
-import type { RgbImage } from '../protocol/engineMessages';
+import type { RgbImage } from '../../protocol/engineMessages';
 
 /** Rows of `factors` are latent channels, columns R, G, B (the `preview.json` layout). */
 export interface LatentRgbFactors {

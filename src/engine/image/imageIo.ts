@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { decode as decodePngPixels, type DecodedPng } from 'fast-png';
 import { decode as decodeJpegPixels } from 'jpeg-js';
-import type { RgbImage } from '../protocol/engineMessages';
+import type { RgbImage } from '../../protocol/engineMessages';
 
 export type ImageFormat = 'png' | 'jpeg' | 'bmp' | 'webp' | 'gif' | 'tiff' | 'heif' | 'unknown';
 

@@ -2,7 +2,7 @@
  * Pixel conversions between the VAE's tensors and RGB bytes (diffusers' VaeImageProcessor), and the init-image
  * resize A1111 does before img2img (PIL's Lanczos, "Just resize" / "Crop and resize" / "Resize and fill").
  */
-import type { RgbImage } from '../protocol/engineMessages';
+import type { RgbImage } from '../../protocol/engineMessages';
 import { vaePlanesToRgb } from './pixelKernels';
 
 /**
