@@ -12,7 +12,7 @@ import { imageFileName } from '../engine/image';
 import type { ModelInfo } from '../engine/modelTypes';
 import { describeModels, listModels, ModelInfoCache, type ModelEntry } from '../models/modelCatalog';
 import type { ModelLibrary } from '../models/modelLibrary';
-import { PREVIEW_DECODER_ENV } from '../engine/previewDecoder';
+import { PREVIEW_DECODER_ENV } from '../engine/onnx';
 import { PANEL_LIMITS } from '../panel/webviewMessageGuards';
 import { Disposable } from '../util/disposable';
 import { Emitter } from '../util/emitter';

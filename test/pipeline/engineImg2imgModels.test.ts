@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine } from '../../src/engine/engine';
-import { VAE_ENCODER_NOISE_WARNING } from '../../src/engine/model';
+import { VAE_ENCODER_NOISE_WARNING } from '../../src/engine/onnx/onnxModel';
 import type { GenerateRequest } from '../../src/protocol/engineMessages';
 import { buildTinyModel } from '../fixtures/tinyModel';
 

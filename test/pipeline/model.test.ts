@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadModel, type OnnxLoadedModel, VAE_ENCODER_NOISE_WARNING } from '../../src/engine/model';
+import { loadModel, type OnnxLoadedModel, VAE_ENCODER_NOISE_WARNING } from '../../src/engine/onnx/onnxModel';
 import { ModelError } from '../../src/engine/modelError';
 import { readModelFolder } from '../../src/engine/modelFolder';
 import type { LoadedModel } from '../../src/engine/modelTypes';

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine } from '../../src/engine/engine';
-import { loadModel, type OnnxLoadedModel } from '../../src/engine/model';
+import { loadModel, type OnnxLoadedModel } from '../../src/engine/onnx/onnxModel';
 import { ModelError } from '../../src/engine/modelError';
 import { readModelFolder } from '../../src/engine/modelFolder';
 import { runPipeline } from '../../src/engine/pipeline';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { conventionOf, PreviewDecoder } from '../../src/engine/previewDecoder';
+import { conventionOf, PreviewDecoder } from '../../src/engine/onnx/previewDecoder';
 import { floatInit, writeModel } from '../fixtures/onnxBuilder';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'preview-conv-'));

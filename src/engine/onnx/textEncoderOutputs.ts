@@ -3,7 +3,7 @@
  * results joined back into one batch, and two encoders' hidden states side by side.
  */
 import { concat, fail } from './modelFeeds';
-import type { OnnxSession } from './onnx';
+import type { OnnxSession } from './session';
 
 /**
  * The name of the penultimate layer's hidden states: exports with output_hidden_states declare

@@ -2,9 +2,9 @@
  * What model.ts checks of the sessions' declared inputs and outputs: the UNet's inputs per family (SD, LCM's
  * timestep_cond, SDXL's text_embeds / time_ids), and a VAE decoder's output for NaN / ∞.
  */
-import { ModelError } from './modelError';
+import { ModelError } from '../modelError';
 import { fail, listNames } from './modelFeeds';
-import type { OnnxSession, ValueDescription } from './onnx';
+import type { OnnxSession, ValueDescription } from './session';
 
 /** Required inputs per component (names as diffusers' converter and Optimum export them). */
 const UNET_INPUTS = ['sample', 'timestep', 'encoder_hidden_states'] as const;

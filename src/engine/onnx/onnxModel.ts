@@ -4,18 +4,18 @@
  * batch item, fp16 or fp32 tensors — and returns float32 (ARCHITECTURE.md engine steps 2–5).
  */
 import { join } from 'node:path';
-import type { ExecutionProviderSetting } from '../protocol/engineMessages';
+import type { ExecutionProviderSetting } from '../../protocol/engineMessages';
 import { toFloat32 } from './fp16';
 import { guidanceScaleEmbedding } from './guidanceEmbedding';
-import { ModelError } from './modelError';
-import { COMPONENT_FILES } from './modelFolder';
-import type { LoadedModel, ModelInfo, PredictNoiseExtras, XlTextConditioning } from './modelTypes';
+import { ModelError } from '../modelError';
+import { COMPONENT_FILES } from '../modelFolder';
+import type { LoadedModel, ModelInfo, PredictNoiseExtras, XlTextConditioning } from '../modelTypes';
 import { concatLastDim, outputsOf, penultimateHiddenState } from './textEncoderOutputs';
 import { checkFinite, checkUnet, TIMESTEP_COND } from './unetInputs';
 import {
   checkLength, divide, fail, fixedBatch, floatFeed, inChunks, pickInput, pickOutput, scale, timestepFeed,
 } from './modelFeeds';
-import { createSession, type OnnxSession, type TensorValue, type ValueDescription } from './onnx';
+import { createSession, type OnnxSession, type TensorValue, type ValueDescription } from './session';
 
 export interface LoadModelOptions {
   readonly executionProvider?: ExecutionProviderSetting;

@@ -3,8 +3,8 @@
  * bits, int64 timesteps, scalar or vector), split batches for static-batch exports, and check lengths.
  */
 import { float32ToFloat16 } from './fp16';
-import { ModelError } from './modelError';
-import type { OnnxSession, TensorValue, ValueDescription } from './onnx';
+import { ModelError } from '../modelError';
+import type { OnnxSession, TensorValue, ValueDescription } from './session';
 
 export function fail(session: OnnxSession, message: string): never {
   throw new ModelError('wrong-input', session.file, `${session.file}: ${message}`);

@@ -11,11 +11,11 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { ExecutionProviderSetting, RgbImage } from '../protocol/engineMessages';
+import type { ExecutionProviderSetting, RgbImage } from '../../protocol/engineMessages';
 import { toFloat32 } from './fp16';
-import { decodedToRgbImages } from './image';
+import { decodedToRgbImages } from '../image';
 import { checkLength, divide, floatFeed, pickInput, pickOutput } from './modelFeeds';
-import { createSession, type OnnxSession } from './onnx';
+import { createSession, type OnnxSession } from './session';
 
 export const PREVIEW_DECODER_ENV = 'INLINE_DIFFUSION_PREVIEW_DECODER';
 /** Longest preview side in pixels (a 512² image previews at 256²). */
