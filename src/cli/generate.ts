@@ -5,10 +5,10 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { GenerateRequest, RgbImage } from '../protocol/engineMessages';
-import { defaultModelDir } from '../engine/defaultModel';
+import { defaultModelDir } from '../engine/model';
 import { Engine, EngineError } from '../engine/engine';
-import { readModelFolder } from '../engine/modelFolder';
-import type { ModelInfo } from '../engine/modelTypes';
+import { readModelFolder } from '../engine/model';
+import type { ModelInfo } from '../engine/model';
 import { imageFileName, uniquePath, writeFileAtomic } from '../engine/image';
 import { encodePng } from '../engine/image';
 import { defaultRequest, validateRequest } from '../engine/request';

@@ -6,12 +6,12 @@
  */
 import { resolve } from 'node:path';
 import type { GenerateRequest, GeneratedImage, RgbImage, TimingsMs } from '../protocol/engineMessages';
-import { EngineError } from './engineError';
+import { EngineError } from './model';
 import { buildInfotextParams, formatInfotext } from './infotext';
 import { loadModel } from './onnx';
-import { ModelError } from './modelError';
-import { modelHash, readModelFolder } from './modelFolder';
-import type { LoadedModel, ModelInfo } from './modelTypes';
+import { ModelError } from './model';
+import { modelHash, readModelFolder } from './model';
+import type { LoadedModel, ModelInfo } from './model';
 import { providerOrder, unavailableProviders } from './onnx';
 import { runPipeline, throwIfCancelled, usesLcmStrengthSchedule } from './pipeline';
 import { pipelineSchedulerConfig } from './pipelineSchedulerConfig';
@@ -28,7 +28,7 @@ import type { Scheduler } from './schedulers/types';
 import { version as packageVersion } from '../../package.json';
 import { nowMs } from './clock';
 
-export { EngineError } from './engineError';
+export { EngineError } from './model';
 
 export interface GenerateProgress {
   step: number;

@@ -16,8 +16,8 @@
  * 4. VAE decode of the final latents → B×3×H×W in [-1, 1].
  */
 import type { RgbImage } from '../protocol/engineMessages';
-import { EngineError } from './engineError';
-import type { LoadedModel, PredictNoiseExtras } from './modelTypes';
+import { EngineError } from './model';
+import type { LoadedModel, PredictNoiseExtras } from './model';
 import { encodePrompts, xlTimeIds } from './promptConditioning';
 import type { Rng } from './random';
 import { LCMScheduler } from './schedulers/lcm';

@@ -4,8 +4,8 @@
  * naming the field, what was expected and what arrived.
  */
 import type { ExecutionProviderSetting, GenerateRequest, RgbImage, RngSource } from '../protocol/engineMessages';
-import { EngineError } from './engineError';
-import type { ModelInfo } from './modelTypes';
+import { EngineError } from './model';
+import type { ModelInfo } from './model';
 import { allowedSamplerNames } from './schedulers';
 
 export const LIMITS = {

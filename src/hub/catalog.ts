@@ -3,7 +3,7 @@
  * listed with the entry's index and id), and turned into downloadModel options.
  */
 import * as fs from 'node:fs';
-import type { ModelFamily } from '../engine/modelFamily';
+import type { ModelFamily } from '../engine/model';
 import type { SamplerId } from '../engine/schedulers/index';
 import type { DownloadModelOptions, PinnedFile } from './install';
 

@@ -7,8 +7,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { detectModelFamily, type ModelFamily } from '../engine/modelFamily';
-import { isDir, isFile } from '../engine/fileChecks';
+import { detectModelFamily, type ModelFamily } from '../engine/model';
+import { isDir, isFile } from '../engine/model';
 
 /**
  * The hub cache folder as huggingface_hub finds it: HF_HUB_CACHE (or the older HUGGINGFACE_HUB_CACHE), else

@@ -7,9 +7,9 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ModelChoice, RecommendedParams } from '../protocol/webviewMessages';
-import { detectModelFamily, recommendedSettings, type ModelFamily } from '../engine/modelFamily';
-import { readModelFolder } from '../engine/modelFolder';
-import type { ModelInfo } from '../engine/modelTypes';
+import { detectModelFamily, recommendedSettings, type ModelFamily } from '../engine/model';
+import { readModelFolder } from '../engine/model';
+import type { ModelInfo } from '../engine/model';
 
 export type ModelSource = 'setting' | 'embedded' | 'added' | 'downloaded' | 'hf-cache';
 

@@ -8,9 +8,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatBytes } from '../hub/hubError';
-import { detectModelFamily, type FamilyInfo } from '../engine/modelFamily';
-import { readModelFolder } from '../engine/modelFolder';
-import type { ModelInfo } from '../engine/modelTypes';
+import { detectModelFamily, type FamilyInfo } from '../engine/model';
+import { readModelFolder } from '../engine/model';
+import type { ModelInfo } from '../engine/model';
 import { familyName } from './modelCatalog';
 
 /** UNet parameters of SD 1.x / 2.x (≈ 860 M): fp32 ≈ 3.4 GB, fp16 ≈ 1.7 GB. */

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { detectModelFamily, type ModelFamily } from '../engine/modelFamily';
+import { detectModelFamily, type ModelFamily } from '../engine/model';
 import { listHfCacheModels } from '../hub/hfCache';
 import { MANIFEST_FILE, readManifest } from '../hub/install';
 import { listModels, type ModelEntry } from './modelCatalog';

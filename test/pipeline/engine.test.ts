@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { decode } from 'fast-png';
 import { Engine, EngineError, ENGINE_VERSION, type GenerateProgress } from '../../src/engine/engine';
 import { readPngText } from '../../src/engine/image/png';
-import { modelHash, readModelFolder } from '../../src/engine/modelFolder';
+import { modelHash, readModelFolder } from '../../src/engine/model/modelFolder';
 import type { GenerateRequest } from '../../src/protocol/engineMessages';
 import { buildTinyModel } from '../fixtures/tinyModel';
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { decode } from 'fast-png';
 import { Engine } from '../../src/engine/engine';
-import { readModelFolder } from '../../src/engine/modelFolder';
+import { readModelFolder } from '../../src/engine/model/modelFolder';
 import { defaultRequest } from '../../src/engine/request';
 import type { GenerateRequest } from '../../src/protocol/engineMessages';
 import { judgeShapes } from './shapeJudge';

@@ -9,9 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadModel, type OnnxLoadedModel, VAE_ENCODER_NOISE_WARNING } from '../../src/engine/onnx/onnxModel';
-import { ModelError } from '../../src/engine/modelError';
-import { readModelFolder } from '../../src/engine/modelFolder';
-import type { LoadedModel } from '../../src/engine/modelTypes';
+import { ModelError } from '../../src/engine/model/modelError';
+import { readModelFolder } from '../../src/engine/model/modelFolder';
+import type { LoadedModel } from '../../src/engine/model/modelTypes';
 import { writeModel } from '../fixtures/onnxBuilder';
 import { buildTinyModel, type TinyModelOptions, tinyTextPreTanh, tinyWeight } from '../fixtures/tinyModel';
 

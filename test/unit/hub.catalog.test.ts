@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { catalogDownload, parseCatalog, readCatalog } from '../../src/hub/catalog';
-import { type FamilyInfo, recommendedSettings } from '../../src/engine/modelFamily';
+import { type FamilyInfo, recommendedSettings } from '../../src/engine/model/modelFamily';
 import { downloadModel } from '../../src/hub/install';
 import { buildTinyModel } from '../fixtures/tinyModel';
 import { FakeHub } from '../fixtures/fakeHub';

@@ -7,7 +7,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { downloadModel, type DownloadModelOptions, globalModelDir, readManifest } from '../../src/hub/install';
 import { HubError } from '../../src/hub/hubError';
 import type { DownloadProgress } from '../../src/hub/progress';
-import { readModelFolder } from '../../src/engine/modelFolder';
+import { readModelFolder } from '../../src/engine/model/modelFolder';
 import { buildTinyModel } from '../fixtures/tinyModel';
 import { FakeHub } from '../fixtures/fakeHub';
 

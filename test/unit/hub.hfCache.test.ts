@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { downloadModel, type DownloadModelOptions } from '../../src/hub/install';
 import { hfCacheDir, listHfCacheModels, repoFolderName, repoIdFromFolder } from '../../src/hub/hfCache';
-import { readModelFolder } from '../../src/engine/modelFolder';
+import { readModelFolder } from '../../src/engine/model/modelFolder';
 import { loadModel } from '../../src/engine/onnx/onnxModel';
 import { buildTinyModel } from '../fixtures/tinyModel';
 import { FakeHub } from '../fixtures/fakeHub';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runPipeline } from '../../src/engine/pipeline';
-import type { LoadedModel, ModelInfo } from '../../src/engine/modelTypes';
+import type { LoadedModel, ModelInfo } from '../../src/engine/model/modelTypes';
 import { TorchGenerator } from '../../src/engine/random';
 import { createScheduler } from '../../src/engine/schedulers';
 

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runPipeline } from '../../src/engine/pipeline';
-import type { LoadedModel, ModelInfo } from '../../src/engine/modelTypes';
+import type { LoadedModel, ModelInfo } from '../../src/engine/model/modelTypes';
 import type { Rng } from '../../src/engine/random';
 import type { Scheduler, StepOptions, StepResult } from '../../src/engine/schedulers/types';
 

@@ -6,9 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineError } from '../../src/engine/engineError';
+import { EngineError } from '../../src/engine/model/engineError';
 import { runPipeline } from '../../src/engine/pipeline';
-import type { LoadedModel, ModelInfo } from '../../src/engine/modelTypes';
+import type { LoadedModel, ModelInfo } from '../../src/engine/model/modelTypes';
 import type { Rng } from '../../src/engine/random';
 import { LCMScheduler } from '../../src/engine/schedulers/lcm';
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { guideNoise, img2imgTimesteps, runPipeline, type PipelineInput } from '../../src/engine/pipeline';
-import { EngineError } from '../../src/engine/engineError';
-import type { LoadedModel, ModelInfo } from '../../src/engine/modelTypes';
+import { EngineError } from '../../src/engine/model/engineError';
+import type { LoadedModel, ModelInfo } from '../../src/engine/model/modelTypes';
 import { PhiloxGenerator, TorchGenerator, type Rng } from '../../src/engine/random';
 import { createScheduler } from '../../src/engine/schedulers';
 import type { Scheduler, StepOptions, StepResult } from '../../src/engine/schedulers/types';

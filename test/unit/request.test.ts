@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultRequest, validateRequest } from '../../src/engine/request';
-import { EngineError } from '../../src/engine/engineError';
+import { EngineError } from '../../src/engine/model/engineError';
 import type { GenerateRequest } from '../../src/protocol/engineMessages';
-import type { ModelInfo } from '../../src/engine/modelTypes';
+import type { ModelInfo } from '../../src/engine/model/modelTypes';
 
 const GOOD: GenerateRequest = {
   modelDir: '/models/tiny',

@@ -3,7 +3,7 @@
  * bits, int64 timesteps, scalar or vector), split batches for static-batch exports, and check lengths.
  */
 import { float32ToFloat16 } from './fp16';
-import { ModelError } from '../modelError';
+import { ModelError } from '../model';
 import type { OnnxSession, TensorValue, ValueDescription } from './session';
 
 export function fail(session: OnnxSession, message: string): never {

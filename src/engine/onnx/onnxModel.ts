@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import type { ExecutionProviderSetting } from '../../protocol/engineMessages';
 import { toFloat32 } from './fp16';
 import { guidanceScaleEmbedding } from './guidanceEmbedding';
-import { ModelError } from '../modelError';
-import { COMPONENT_FILES } from '../modelFolder';
-import type { LoadedModel, ModelInfo, PredictNoiseExtras, XlTextConditioning } from '../modelTypes';
+import { ModelError } from '../model';
+import { COMPONENT_FILES } from '../model';
+import type { LoadedModel, ModelInfo, PredictNoiseExtras, XlTextConditioning } from '../model';
 import { concatLastDim, outputsOf, penultimateHiddenState } from './textEncoderOutputs';
 import { checkFinite, checkUnet, TIMESTEP_COND } from './unetInputs';
 import {

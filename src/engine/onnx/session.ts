@@ -7,7 +7,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
 import type { ExecutionProviderSetting } from '../../protocol/engineMessages';
-import { ModelError } from '../modelError';
+import { ModelError } from '../model';
 
 /** The tensor element types the engine feeds and reads. */
 export type TensorType = 'float32' | 'float16' | 'int32' | 'int64' | 'float64' | 'other';

@@ -2,7 +2,7 @@
  * What model.ts checks of the sessions' declared inputs and outputs: the UNet's inputs per family (SD, LCM's
  * timestep_cond, SDXL's text_embeds / time_ids), and a VAE decoder's output for NaN / ∞.
  */
-import { ModelError } from '../modelError';
+import { ModelError } from '../model';
 import { fail, listNames } from './modelFeeds';
 import type { OnnxSession, ValueDescription } from './session';
 

@@ -1,4 +1,4 @@
-import type { EngineErrorCode } from '../protocol/engineMessages';
+import type { EngineErrorCode } from '../../protocol/engineMessages';
 
 /** An engine failure the host can classify (src/protocol/engineMessages.ts `error.code`). */
 export class EngineError extends Error {

@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ModelError } from './modelError';
 import type { ModelInfo, XlInfo } from './modelTypes';
 import { isDir, isFile } from './fileChecks';
-import { SDXL_LATENT_RGB } from './image';
+import { SDXL_LATENT_RGB } from '../image';
 
 export { modelHash } from './modelHash';
 

@@ -1,0 +1,9 @@
+/** The model room's front door: what a model folder says (read without ONNX Runtime), its family and hash, and the engine's errors. */
+export { defaultModelDir } from './defaultModel';
+export { EngineError } from './engineError';
+export { isDir, isFile } from './fileChecks';
+export { ModelError } from './modelError';
+export { detectModelFamily, recommendedSettings } from './modelFamily';
+export type { FamilyInfo, ModelFamily } from './modelFamily';
+export { COMPONENT_FILES, modelHash, readModelFolder } from './modelFolder';
+export type { LoadedModel, ModelInfo, PredictNoiseExtras, XlTextConditioning } from './modelTypes';
