@@ -18,7 +18,7 @@
 import type { RgbImage } from '../protocol/engineMessages';
 import { EngineError } from './model';
 import type { LoadedModel, PredictNoiseExtras } from './model';
-import { encodePrompts, xlTimeIds } from './promptConditioning';
+import { encodePrompts, xlTimeIds } from './prompt';
 import type { Rng } from './random';
 import { LCMScheduler } from './schedulers/lcm';
 import type { Scheduler } from './schedulers/types';

@@ -13,7 +13,7 @@ import { loadModel, type OnnxLoadedModel } from '../../src/engine/onnx/onnxModel
 import { ModelError } from '../../src/engine/model/modelError';
 import { readModelFolder } from '../../src/engine/model/modelFolder';
 import { runPipeline } from '../../src/engine/pipeline';
-import { xlTimeIds } from '../../src/engine/promptConditioning';
+import { xlTimeIds } from '../../src/engine/prompt/promptConditioning';
 import { SDXL_LATENT_RGB } from '../../src/engine/image/preview';
 import { defaultRequest } from '../../src/engine/request';
 import { TorchGenerator } from '../../src/engine/random';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runPipeline } from '../../src/engine/pipeline';
-import { xlTimeIds } from '../../src/engine/promptConditioning';
+import { xlTimeIds } from '../../src/engine/prompt/promptConditioning';
 import type { LoadedModel, ModelInfo, PredictNoiseExtras, XlTextConditioning } from '../../src/engine/model/modelTypes';
 import { TorchGenerator } from '../../src/engine/random';
 import { createScheduler } from '../../src/engine/schedulers';

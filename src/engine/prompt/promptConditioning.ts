@@ -3,8 +3,8 @@
  * [negative; prompt] (the prompt alone without guidance) through the text encoder, or for SDXL through both encoders
  * with the pooled embeds, zeros for the unconditional row under force_zeros_for_empty_prompt, and time_ids.
  */
-import { EngineError } from './model';
-import type { LoadedModel } from './model';
+import { EngineError } from '../model';
+import type { LoadedModel } from '../model';
 
 /** What encodePrompts reads of the pipeline's input. */
 export interface PromptInput {
