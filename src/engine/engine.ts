@@ -14,7 +14,6 @@ import { modelHash, readModelFolder } from './model';
 import type { LoadedModel, ModelInfo } from './model';
 import { providerOrder, unavailableProviders } from './onnx';
 import { runPipeline, throwIfCancelled, usesLcmStrengthSchedule } from './pipeline';
-import { pipelineSchedulerConfig } from './pipelineSchedulerConfig';
 import { formatProviderFallback } from './providerFallback';
 import { findPreviewDecoder, PreviewDecoder } from './onnx';
 import { encodePng } from './image';
@@ -23,8 +22,7 @@ import { ClipTokenizer } from './tokenizer';
 import { decodedToRgbImages, resizeRgb, rgbImagesToTensor } from './image';
 import { latentsToPreviews, type LatentRgbFactors } from './image';
 import { PhiloxGenerator, TorchGenerator, type Rng } from './random';
-import { createScheduler, resolveSampler } from './schedulers';
-import type { Scheduler } from './schedulers/types';
+import { createScheduler, pipelineSchedulerConfig, resolveSampler, type Scheduler } from './schedulers';
 import { version as packageVersion } from '../../package.json';
 import { nowMs } from './clock';
 

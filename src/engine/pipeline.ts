@@ -20,8 +20,7 @@ import { EngineError } from './model';
 import type { LoadedModel, PredictNoiseExtras } from './model';
 import { encodePrompts, xlTimeIds } from './prompt';
 import type { Rng } from './random';
-import { LCMScheduler } from './schedulers/lcm';
-import type { Scheduler } from './schedulers/types';
+import { LCMScheduler, type Scheduler } from './schedulers';
 import { nowMs } from './clock';
 
 /** One step's report: 1-based step of totalSteps, its duration, and the previews when asked for. */

@@ -6,7 +6,7 @@
 import type { ExecutionProviderSetting, GenerateRequest, RgbImage, RngSource } from '../protocol/engineMessages';
 import { EngineError } from './model';
 import type { ModelInfo } from './model';
-import { allowedSamplerNames } from './schedulers';
+import { allowedSamplerNames } from './schedulers/samplers';
 
 export const LIMITS = {
   sizeMin: 64,

@@ -3,7 +3,7 @@
  * back to our sampler ids, over the engine's own table (src/engine/schedulers listSamplers()).
  */
 import type { SamplerChoice } from '../protocol/webviewMessages';
-import { listSamplers } from '../engine/schedulers/index';
+import { listSamplers } from '../engine/schedulers/samplers';
 
 /** The choice that leaves the sampler to the model's scheduler_config.json. */
 export const MODEL_DEFAULT_SAMPLER = 'default';

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import type { ModelFamily } from '../engine/model';
-import type { SamplerId } from '../engine/schedulers/index';
+import type { SamplerId } from '../engine/schedulers/samplers';
 import type { DownloadModelOptions, PinnedFile } from './install';
 
 export interface CatalogSettings {

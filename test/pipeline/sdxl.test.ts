@@ -21,7 +21,7 @@ import { createScheduler } from '../../src/engine/schedulers';
 import { ClipTokenizer } from '../../src/engine/tokenizer/clipTokenizer';
 import { decodeImage } from '../../src/engine/image/imageIo';
 import { decodedToRgbImages } from '../../src/engine/image/imageOps';
-import { pipelineSchedulerConfig } from '../../src/engine/pipelineSchedulerConfig';
+import { pipelineSchedulerConfig } from '../../src/engine/schedulers/pipelineSchedulerConfig';
 import { resolveSampler } from '../../src/engine/schedulers';
 import { floatInit, int64Init, writeModel } from '../fixtures/onnxBuilder';
 import { buildTinyModel, type TinyModelOptions, tinyTextPreTanh, tinyWeight, XL_D2, XL_SEED_OFFSET } from '../fixtures/tinyModel';

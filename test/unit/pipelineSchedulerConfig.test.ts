@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pipelineSchedulerConfig } from '../../src/engine/pipelineSchedulerConfig';
+import { pipelineSchedulerConfig } from '../../src/engine/schedulers/pipelineSchedulerConfig';
 import { createScheduler } from '../../src/engine/schedulers';
 
 const SD15 = {

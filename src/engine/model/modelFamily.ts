@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import type { SamplerId } from '../schedulers/index';
+import type { SamplerId } from '../schedulers/samplers';
 
 export type ModelFamily = 'sd1' | 'sd2' | 'sd-turbo' | 'lcm' | 'sdxl';
 

@@ -5,7 +5,7 @@
  * default clip_sample is true, every class's default steps_offset 0). A sampler picked afterwards
  * (`Other.from_config(pipe.scheduler.config)`) inherits the fixed values. LatentConsistencyModelPipeline makes neither.
  */
-import { SCHEDULER_CLASS_DEFAULTS } from './schedulers/classDefaults';
+import { SCHEDULER_CLASS_DEFAULTS } from './classDefaults';
 
 export interface FixedSchedulerConfig {
   readonly config: Record<string, unknown>;
