@@ -5,7 +5,7 @@
  * Used in-process by the CLI and by the engine process (main.ts).
  */
 import { resolve } from 'node:path';
-import type { GenerateRequest, GeneratedImage, RgbImage, TimingsMs } from '../protocol/engineMessages';
+import type { GenerateRequest, GeneratedImage, ProviderFallback, RgbImage, TimingsMs } from '../protocol/engineMessages';
 import { EngineError } from './model';
 import { buildInfotextParams, formatInfotext } from './infotext';
 import { loadModel } from './onnx';
@@ -42,6 +42,8 @@ export interface GenerateOutput {
   timingsMs: TimingsMs;
   executionProvider: string;
   warnings: string[];
+  /** Set when the requested provider could not start and the model ran on `executionProvider` instead. */
+  providerFallback?: ProviderFallback;
 }
 
 export interface GenerateOptions {
@@ -228,9 +230,11 @@ export class Engine {
     // Logged as a warning only when a GPU was asked for by name: 'auto' on a machine without one is the normal case
     // (the result still carries it, for the host to explain what is missing where a GPU exists).
     let quietWarning: string | undefined;
+    let providerFallback: ProviderFallback | undefined;
     if (wanted !== model.executionProvider) {
       const reason = unavailableProviders().get(wanted) ?? 'unavailable';
-      warnings.push(formatProviderFallback({ provider: wanted, ranOn: model.executionProvider, reason }));
+      providerFallback = { provider: wanted, ranOn: model.executionProvider, reason };
+      warnings.push(formatProviderFallback(providerFallback));
       if (req.executionProvider === 'auto') quietWarning = warnings[warnings.length - 1];
     }
     if (model.hasGuidanceEmbedding === true && req.negativePrompt.trim() !== '') {
@@ -304,6 +308,7 @@ export class Engine {
       },
       executionProvider: model.executionProvider,
       warnings,
+      ...(providerFallback === undefined ? {} : { providerFallback }),
     };
   }
 

@@ -1,5 +1,5 @@
 /**
- * The engine process: forked by the extension host (src/engineClient.ts) with an IPC channel using
+ * The engine process: forked by the extension host (src/generation/engineClient.ts) with an IPC channel using
  * serialization 'advanced'. Runs one generation at a time; `cancel` is honoured between denoising steps.
  * Exits when the host disconnects.
  */
@@ -61,7 +61,8 @@ async function runGenerate(engine: Engine, id: number, request: unknown, signal:
       signal,
       onProgress: (p) => send({ type: 'progress', id, step: p.step, totalSteps: p.totalSteps, stepMs: p.stepMs, previews: p.previews }),
     });
-    send({ type: 'result', id, images: output.images, timingsMs: output.timingsMs, executionProvider: output.executionProvider, warnings: output.warnings });
+    send({ type: 'result', id, images: output.images, timingsMs: output.timingsMs, executionProvider: output.executionProvider, warnings: output.warnings,
+      ...(output.providerFallback === undefined ? {} : { providerFallback: output.providerFallback }) });
     signalWarm(); // the compile cache (src/launch/) keeps what a generation compiled; later engine processes start faster
   } catch (err) {
     if (err instanceof EngineError) send({ type: 'error', id, code: err.code, message: err.message });

@@ -12,6 +12,7 @@ import { imageFileName } from '../engine/image';
 import type { ModelInfo } from '../engine/model';
 import { describeModels, listModels, ModelInfoCache, type ModelEntry } from '../models/modelCatalog';
 import type { ModelLibrary } from '../models/modelLibrary';
+import type { EngineResultInfo } from '../models/providerStatus';
 import { PREVIEW_DECODER_ENV } from '../engine/onnx';
 import { PANEL_LIMITS } from '../panel/webviewMessageGuards';
 import { Disposable } from '../util/disposable';
@@ -24,14 +25,6 @@ import { samplerChoices } from './samplers';
 import { readSettings, type ExtensionSettings } from './settings';
 
 const SIZE_PRESETS = [256, 384, 512, 640, 768, 1024];
-
-export interface EngineResultInfo {
-  /** The request's executionProvider setting. */
-  readonly requested: string;
-  /** The provider that ran the UNet ("cpu", "cuda", …). */
-  readonly executionProvider: string;
-  readonly warnings: readonly string[];
-}
 
 export class Generator extends Disposable {
   readonly engine: EngineClient;
@@ -71,7 +64,10 @@ export class Generator extends Disposable {
     this.service = this._register(new GenerationService({
       generate: async (request, opts) => {
         const result = await this.engine.generate(request, opts);
-        this.resultEmitter.fire({ requested: request.executionProvider, executionProvider: result.executionProvider, warnings: result.warnings });
+        this.resultEmitter.fire({
+          requested: request.executionProvider, executionProvider: result.executionProvider, warnings: result.warnings,
+          ...(result.providerFallback === undefined ? {} : { providerFallback: result.providerFallback }),
+        });
         return result;
       },
     }));

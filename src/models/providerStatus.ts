@@ -4,9 +4,9 @@
  * CUDA provider libraries, or CUDA 12 / cuDNN 9), that the generation went on on the CPU, and what to do.
  */
 import * as vscode from 'vscode';
-import type { EngineResultInfo, Generator } from '../generation/generator';
-import { parseProviderFallback } from '../engine/providerFallback';
+import type { ProviderFallback } from '../protocol/engineMessages';
 import { Disposable } from '../util/disposable';
+import type { Event } from '../util/emitter';
 import { diagnoseProviderFailure, hasNvidiaDriver, libraryDirs } from './gpuDiagnosis';
 
 const NAMES: Readonly<Record<string, string>> = { cpu: 'CPU', cuda: 'CUDA', dml: 'DirectML', coreml: 'CoreML', webgpu: 'WebGPU' };
@@ -16,12 +16,28 @@ export function providerLabel(provider: string): string {
   return NAMES[provider] ?? provider;
 }
 
+/** What the status item learns from each engine result. */
+export interface EngineResultInfo {
+  /** The request's executionProvider setting. */
+  readonly requested: string;
+  /** The provider that ran the UNet ("cpu", "cuda", …). */
+  readonly executionProvider: string;
+  readonly warnings: readonly string[];
+  /** Set when the requested provider could not start. */
+  readonly providerFallback?: ProviderFallback;
+}
+
+/** The generator as the status item sees it (src/generation/generator.ts). */
+export interface EngineResults {
+  readonly onEngineResult: Event<EngineResultInfo>;
+}
+
 export class ProviderStatus extends Disposable {
   private readonly item: vscode.StatusBarItem;
   private readonly warned = new Set<string>();
 
   constructor(
-    generator: Generator,
+    generator: EngineResults,
     /** The binding folder the engine loads now (where CUDA provider libraries must be). */
     private readonly bindingDir: () => string,
   ) {
@@ -43,18 +59,16 @@ export class ProviderStatus extends Disposable {
     this.item.tooltip = `Inline Diffusion runs on ${label} (setting: ${r.requested})`;
     this.item.command = { command: 'workbench.action.openSettings', title: 'Execution provider', arguments: ['inlineDiffusion.executionProvider'] };
     this.item.show();
-    for (const w of r.warnings) {
-      const fallback = parseProviderFallback(w);
-      if (fallback === undefined) continue;
-      if (r.requested === 'auto' && fallback.provider === 'cuda' && !hasNvidiaDriver()) {
-        this.item.tooltip = `${this.item.tooltip} — no NVIDIA driver found, so CUDA is not used`;
-        continue; // 'auto' on a machine without an NVIDIA GPU: the CPU is the expected outcome, no warning
-      }
-      const key = `${fallback.provider}\n${fallback.reason}`;
-      if (this.warned.has(key)) continue;
-      this.warned.add(key);
-      void this.explain(fallback.provider, fallback.ranOn, fallback.reason);
+    const fallback = r.providerFallback;
+    if (fallback === undefined) return;
+    if (r.requested === 'auto' && fallback.provider === 'cuda' && !hasNvidiaDriver()) {
+      this.item.tooltip = `${this.item.tooltip} — no NVIDIA driver found, so CUDA is not used`;
+      return; // 'auto' on a machine without an NVIDIA GPU: the CPU is the expected outcome, no warning
     }
+    const key = `${fallback.provider}\n${fallback.reason}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    void this.explain(fallback.provider, fallback.ranOn, fallback.reason);
   }
 
   private async explain(provider: string, ranOn: string, reason: string): Promise<void> {

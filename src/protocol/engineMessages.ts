@@ -1,5 +1,5 @@
 /**
- * Messages between the extension host (src/engineClient.ts) and the engine process (src/engine/main.ts).
+ * Messages between the extension host (src/generation/engineClient.ts) and the engine process (src/engine/main.ts).
  * Plain data only: numbers, strings, arrays, typed arrays (IPC uses serialization 'advanced').
  * Both sides import this file with `import type`; guards (isToEngine / isFromEngine) live beside the handlers.
  */
@@ -51,6 +51,16 @@ export interface GeneratedImage {
   readonly infotext: string;
 }
 
+/** The requested accelerator could not start and the model ran on another provider (the CPU) instead. */
+export interface ProviderFallback {
+  /** The provider that could not start ("cuda", "dml", "coreml"). */
+  readonly provider: string;
+  /** The provider the model runs on instead. */
+  readonly ranOn: string;
+  /** ONNX Runtime's message. */
+  readonly reason: string;
+}
+
 export interface TimingsMs {
   readonly load: number;
   readonly textEncoder: number;
@@ -81,7 +91,9 @@ export type FromEngine =
       readonly stepMs: number; readonly previews: readonly RgbImage[] }
   /** A generation finished. */
   | { readonly type: 'result'; readonly id: number; readonly images: readonly GeneratedImage[];
-      readonly timingsMs: TimingsMs; readonly executionProvider: string; readonly warnings: readonly string[] }
+      readonly timingsMs: TimingsMs; readonly executionProvider: string; readonly warnings: readonly string[];
+      /** Set when the requested provider could not start (its warning is among `warnings` too). */
+      readonly providerFallback?: ProviderFallback }
   /** A request failed; `code` classifies it (see EngineErrorCode). */
   | { readonly type: 'error'; readonly id: number; readonly code: EngineErrorCode; readonly message: string }
   /** Sessions released. */
