@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultModelDir } from '../src/engine/model';
-import { EngineClient } from '../src/engineClient';
+import { EngineClient } from '../src/generation/engineClient';
 import { readModelFolder } from '../src/engine/model';
 import { defaultThreadCount } from '../src/engine/onnx';
 import { makePreviewer } from '../src/engine/engine';

@@ -7,7 +7,7 @@
 import * as crypto from 'node:crypto';
 import type { GeneratedImage, GenerateRequest, RgbImage } from '../protocol/engineMessages';
 import type { JobSource, JobSummary, PanelParams } from '../protocol/webviewMessages';
-import type { ProgressMessage, ResultMessage } from '../engineClient';
+import type { ProgressMessage, ResultMessage } from './engineClient';
 import { Disposable } from '../util/disposable';
 import { Emitter } from '../util/emitter';
 import { ProgressMeter } from './progressMeter';

@@ -6,15 +6,15 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PanelParams, PanelSetup } from '../protocol/webviewMessages';
-import { EngineClient, EngineClientError } from '../engineClient';
+import { EngineClient, EngineClientError } from './engineClient';
 import { defaultModelDir } from '../engine/model';
 import { imageFileName } from '../engine/image';
 import type { ModelInfo } from '../engine/model';
 import { describeModels, listModels, ModelInfoCache, type ModelEntry } from '../models/modelCatalog';
 import type { ModelLibrary } from '../models/modelLibrary';
 import type { EngineResultInfo } from '../models/providerStatus';
-import { PREVIEW_DECODER_ENV } from '../engine/onnx';
-import { PANEL_LIMITS } from '../panel/webviewMessageGuards';
+import { PREVIEW_DECODER_ENV } from '../protocol/engineEnv';
+import { PANEL_LIMITS } from './panelLimits';
 import { Disposable } from '../util/disposable';
 import { Emitter } from '../util/emitter';
 import { GenerationService, type FinishedImage, type Job, type JobSpec } from './generationService';

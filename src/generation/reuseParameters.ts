@@ -5,7 +5,7 @@
 import type { PanelParams } from '../protocol/webviewMessages';
 import { parseInfotext } from '../engine/infotext';
 import { readPngText } from '../engine/image';
-import { PANEL_LIMITS } from '../panel/webviewMessageGuards';
+import { PANEL_LIMITS } from './panelLimits';
 import { samplerIdFromA1111 } from './samplers';
 
 export interface ModelRef {

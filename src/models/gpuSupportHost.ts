@@ -6,17 +6,21 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Generator } from '../generation/generator';
-import { ORT_OVERRIDE_ENV } from '../engine/onnx';
+import { ORT_OVERRIDE_ENV } from '../protocol/engineEnv';
 import { Disposable } from '../util/disposable';
 import { formatDownloadProgress, percentOf } from './downloadProgress';
 import { installedGpuSupport, installGpuSupport, NUGET_INDEX, type GpuInstall } from './gpuSupport';
+
+/** The generator as GPU support sees it (src/generation/generator.ts): the engine process's extra environment. */
+export interface EngineEnvironment {
+  setEngineEnv(extra: Record<string, string | undefined>): void;
+}
 
 export class GpuSupport extends Disposable {
   private readonly ortPackageDir: string;
   private installed: GpuInstall | undefined;
 
-  constructor(private readonly storageDir: string, extensionPath: string, private readonly generator: Generator,
+  constructor(private readonly storageDir: string, extensionPath: string, private readonly generator: EngineEnvironment,
     private readonly log: vscode.LogOutputChannel) {
     super();
     this.ortPackageDir = path.join(extensionPath, 'node_modules', 'onnxruntime-node');

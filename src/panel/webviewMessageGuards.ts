@@ -3,20 +3,10 @@
  * becomes an inline notice in the panel naming the field, what was expected and what arrived; never an exception
  * in the host. No `vscode` import: node tests load it.
  */
-import type { FromWebview, PanelLimits, PanelParams } from '../protocol/webviewMessages';
-import { describeValue, LIMITS } from '../engine/request';
+import type { FromWebview, PanelParams } from '../protocol/webviewMessages';
+import { describeValue } from '../engine/request';
+import { PANEL_LIMITS } from '../generation/panelLimits';
 import { isSamplerChoice } from '../generation/samplers';
-
-export const PANEL_LIMITS: PanelLimits = {
-  stepsMax: LIMITS.stepsMax,
-  cfgMax: LIMITS.cfgMax,
-  seedMax: LIMITS.seedMax,
-  sizeMin: LIMITS.sizeMin,
-  sizeMax: LIMITS.sizeMax,
-  sizeMultiple: LIMITS.sizeMultiple,
-  batchCountMax: LIMITS.batchMax,
-  promptMaxChars: LIMITS.promptMaxChars,
-};
 
 export type ParsedMessage =
   | { readonly ok: true; readonly message: FromWebview }

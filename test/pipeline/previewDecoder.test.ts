@@ -11,7 +11,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { decode } from 'fast-png';
 import { Engine, type GenerateProgress } from '../../src/engine/engine';
-import { downscaleRgb, findPreviewDecoder, PREVIEW_DECODER_ENV } from '../../src/engine/onnx/previewDecoder';
+import { downscaleRgb, findPreviewDecoder } from '../../src/engine/onnx/previewDecoder';
+import { PREVIEW_DECODER_ENV } from '../../src/protocol/engineEnv';
 import type { GenerateRequest } from '../../src/protocol/engineMessages';
 import { buildTinyModel } from '../fixtures/tinyModel';
 

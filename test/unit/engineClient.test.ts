@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { EngineClient, EngineClientError } from '../../src/engineClient';
+import { EngineClient, EngineClientError } from '../../src/generation/engineClient';
 import type { GenerateRequest } from '../../src/protocol/engineMessages';
 
 const fakeEngine = path.resolve(__dirname, '../fixtures/fakeEngine.js');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { GenerateRequest } from '../../src/protocol/engineMessages';
 import type { PanelParams } from '../../src/protocol/webviewMessages';
-import { EngineClient, EngineClientError, type ProgressMessage, type ResultMessage } from '../../src/engineClient';
+import { EngineClient, EngineClientError, type ProgressMessage, type ResultMessage } from '../../src/generation/engineClient';
 import { GenerationService, type EngineLike, type JobOutcome, type ProgressEvent } from '../../src/generation/generationService';
 import { formatProgress } from '../../src/generation/progressMeter';
 

@@ -11,13 +11,13 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { PREVIEW_DECODER_ENV } from '../../protocol/engineEnv';
 import type { ExecutionProviderSetting, RgbImage } from '../../protocol/engineMessages';
 import { toFloat32 } from './fp16';
 import { decodedToRgbImages } from '../image';
 import { checkLength, divide, floatFeed, pickInput, pickOutput } from './modelFeeds';
 import { createSession, type OnnxSession } from './session';
 
-export const PREVIEW_DECODER_ENV = 'INLINE_DIFFUSION_PREVIEW_DECODER';
 /** Longest preview side in pixels (a 512² image previews at 256²). */
 export const PREVIEW_MAX_SIDE = 256;
 

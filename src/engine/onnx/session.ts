@@ -6,6 +6,7 @@
  */
 import { availableParallelism, cpus } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
+import { ORT_OVERRIDE_ENV } from '../../protocol/engineEnv';
 import type { ExecutionProviderSetting } from '../../protocol/engineMessages';
 import { ModelError } from '../model';
 
@@ -54,12 +55,6 @@ let ortModule: typeof Ort | undefined;
 /** Providers that failed once in this process, with the reason (not retried for later sessions). */
 const unavailable = new Map<Ep, string>();
 
-/**
- * INLINE_DIFFUSION_ORT_NODE: the folder of another copy of the onnxruntime-node package (the extension's GPU
- * support copy, whose binding folder also holds the CUDA provider libraries that ORT looks for beside
- * libonnxruntime). When it cannot be loaded, the bundled package is used and the reason logged.
- */
-export const ORT_OVERRIDE_ENV = 'INLINE_DIFFUSION_ORT_NODE';
 let ortOverrideError: string | undefined;
 let ortOverrideLogged = false;
 

@@ -6,7 +6,7 @@
 import * as childProcess from 'node:child_process';
 import * as os from 'node:os';
 import type { ChildProcess } from 'node:child_process';
-import type { EngineErrorCode, FromEngine, GenerateRequest, ToEngine } from './protocol/engineMessages';
+import type { EngineErrorCode, FromEngine, GenerateRequest, ToEngine } from '../protocol/engineMessages';
 
 export type ProgressMessage = Extract<FromEngine, { type: 'progress' }>;
 export type ResultMessage = Extract<FromEngine, { type: 'result' }>;
