@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import type { ModelFamily } from '../engine/model';
 import type { SamplerId } from '../engine/schedulers/samplers';
-import type { DownloadModelOptions, PinnedFile } from './install';
+import type { DownloadModelOptions, PinnedFile } from './installTypes';
 
 export interface CatalogSettings {
   readonly sampler: SamplerId;

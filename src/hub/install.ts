@@ -10,74 +10,16 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { selectPipelineFiles } from './fileSelection';
-import { HubClient, type HubClientOptions, type RepoFile, type RepoInfo, parseRepoId } from './hubClient';
+import { HubClient, type RepoFile, type RepoInfo, parseRepoId } from './hubClient';
 import { HubError } from './hubError';
 import { withDownloadLock } from './downloadLock';
 import { repoFolderName } from './hfCache';
 import { installHfCache } from './installHfCache';
 import { checkFreeSpace, fetchAll, manifestFiles, planFiles } from './plan';
-import { type ProgressListener, ProgressTracker } from './progress';
+import { ProgressTracker } from './progress';
+import type { DownloadModelOptions, InstalledModel, Manifest } from './installTypes';
 
-export type InstallLayout = 'global' | 'hf-cache';
-
-/** A file the catalog pins: its path in the repo and, where known, its sha256. */
-export interface PinnedFile {
-  readonly path: string;
-  readonly sha256?: string;
-}
-
-export interface DownloadModelOptions {
-  readonly repoId: string;
-  /** Branch, tag or commit; default "main". */
-  readonly revision?: string;
-  readonly layout: InstallLayout;
-  /** 'global': the folder that holds installed models; 'hf-cache': the hub cache folder (hfCacheDir()). */
-  readonly root: string;
-  readonly client?: HubClient | HubClientOptions;
-  /** Default: the pipeline's files found in the repo's listing ('auto'). */
-  readonly files?: 'auto' | readonly PinnedFile[];
-  /** The folder of the pipeline inside the repo ("onnx"); default: found in the listing. */
-  readonly subfolder?: string;
-  readonly onProgress?: ProgressListener;
-  /** Least time between progress reports; default 250 ms. */
-  readonly progressIntervalMs?: number;
-  readonly signal?: AbortSignal;
-  /** Free bytes on the disk holding `dir` (injectable for tests); default fs.statfs. */
-  readonly freeSpace?: (dir: string) => Promise<number>;
-  readonly log?: (message: string) => void;
-}
-
-export interface ManifestFile {
-  /** Path inside the installed model folder. */
-  readonly path: string;
-  /** Path in the repo. */
-  readonly repoPath: string;
-  readonly size: number;
-  readonly sha256?: string;
-  readonly gitOid?: string;
-}
-
-/** manifest.json of a model in the 'global' layout. */
-export interface Manifest {
-  readonly repo: string;
-  readonly revision: string;
-  readonly commit: string;
-  readonly subfolder: string;
-  readonly files: ManifestFile[];
-  readonly installedAt: string;
-}
-
-export interface InstalledModel {
-  /** The folder with model_index.json: give it to readModelFolder. */
-  readonly dir: string;
-  readonly repoId: string;
-  readonly revision: string;
-  readonly commit: string;
-  readonly layout: InstallLayout;
-  readonly files: ManifestFile[];
-  /** True when this commit was installed before and nothing was downloaded. */
-  readonly alreadyInstalled: boolean;
-}
+export type { DownloadModelOptions, InstalledModel, InstallLayout, Manifest, ManifestFile, PinnedFile } from './installTypes';
 
 export const MANIFEST_FILE = 'manifest.json';
 

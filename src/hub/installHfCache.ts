@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { HubClient, RepoFile, RepoInfo } from './hubClient';
 import { HubError } from './hubError';
 import { repoFolderName } from './hfCache';
-import type { DownloadModelOptions, InstalledModel } from './install';
+import type { DownloadModelOptions, InstalledModel } from './installTypes';
 import { checkFreeSpace, fetchAll, manifestFiles, planFiles, sizeIf } from './plan';
 import type { ProgressTracker } from './progress';
 

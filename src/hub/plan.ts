@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { fetchFile, partPathOf } from './fetchFile';
 import type { HubClient, RepoFile, RepoInfo } from './hubClient';
 import { HubError, formatBytes } from './hubError';
-import type { DownloadModelOptions, ManifestFile } from './install';
+import type { DownloadModelOptions, ManifestFile } from './installTypes';
 import type { ProgressTracker } from './progress';
 
 /** Free bytes on the disk that holds `dir` (or its nearest existing parent), from fs.statfs. */
