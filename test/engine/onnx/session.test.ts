@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyOrtError, providerOrder } from '../../src/engine/onnx/session';
+import { classifyOrtError, providerOrder } from '../../../src/engine/onnx/session';
 
 const FILE = '/models/sd/unet/model.onnx';
 

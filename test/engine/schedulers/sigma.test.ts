@@ -8,16 +8,16 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TorchGenerator } from '../../src/engine/random';
-import { DPMSolverMultistepScheduler } from '../../src/engine/schedulers/dpmSolverMultistep';
-import { EulerDiscreteScheduler } from '../../src/engine/schedulers/euler';
-import { EulerAncestralDiscreteScheduler } from '../../src/engine/schedulers/eulerAncestral';
-import { HeunDiscreteScheduler } from '../../src/engine/schedulers/heun';
-import { LMSDiscreteScheduler } from '../../src/engine/schedulers/lms';
-import { UniPCMultistepScheduler } from '../../src/engine/schedulers/uniPc';
-import type { Scheduler } from '../../src/engine/schedulers/types';
-import { dummyModel, dummySampleDeter, sumAbs } from '../fixtures/schedulers/dummy';
-import { loadCases, replay } from '../fixtures/schedulers/sigmaReplay';
+import { TorchGenerator } from '../../../src/engine/random';
+import { DPMSolverMultistepScheduler } from '../../../src/engine/schedulers/dpmSolverMultistep';
+import { EulerDiscreteScheduler } from '../../../src/engine/schedulers/euler';
+import { EulerAncestralDiscreteScheduler } from '../../../src/engine/schedulers/eulerAncestral';
+import { HeunDiscreteScheduler } from '../../../src/engine/schedulers/heun';
+import { LMSDiscreteScheduler } from '../../../src/engine/schedulers/lms';
+import { UniPCMultistepScheduler } from '../../../src/engine/schedulers/uniPc';
+import type { Scheduler } from '../../../src/engine/schedulers/types';
+import { dummyModel, dummySampleDeter, sumAbs } from '../../fixtures/schedulers/dummy';
+import { loadCases, replay } from '../../fixtures/schedulers/sigmaReplay';
 
 type SigmaScheduler = Scheduler & { sigmas: Float32Array };
 type SigmaClass = new (config: Record<string, unknown>) => SigmaScheduler;
@@ -61,7 +61,7 @@ describe('diffusers test-suite full loops (scheduler_loops.json)', () => {
     final_sample_first8: number[]; timesteps: number[]; sigmas: number[] | null; init_noise_sigma: number;
     uses_torch_rng: boolean; expected_from_test: Record<string, { value: number; abs_tol: number }>;
   }
-  const file = path.resolve(__dirname, '../../../shared/data/reference/scheduler_loops.json');
+  const file = path.resolve(__dirname, '../../../../shared/data/reference/scheduler_loops.json');
   const cases = (JSON.parse(fs.readFileSync(file, 'utf8')) as { full_loop_tests: LoopCase[] }).full_loop_tests
     .filter((c) => c.scheduler in CLASSES);
 

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LCMScheduler } from '../../src/engine/schedulers/lcm';
+import { LCMScheduler } from '../../../src/engine/schedulers/lcm';
 
 /** LCM-Dreamshaper-v7's scheduler config (original_inference_steps 50). */
 const CONFIG = {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { divide, scale } from '../../src/engine/onnx/modelFeeds';
+import { divide, scale } from '../../../src/engine/onnx/modelFeeds';
 
 // Recorded with numpy 2.4.6 (float32 array and a Python float, which numpy and torch round to float32 first):
 // x = np.array([...], dtype=np.float32); x / 0.18215; 0.18215 * x.

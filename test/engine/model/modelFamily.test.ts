@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { detectModelFamily, type FamilyInfo, recommendedSettings } from '../../src/engine/model/modelFamily';
-import { buildTinyModel, SD15_SCHEDULER_CONFIG } from '../fixtures/tinyModel';
+import { detectModelFamily, type FamilyInfo, recommendedSettings } from '../../../src/engine/model/modelFamily';
+import { buildTinyModel, SD15_SCHEDULER_CONFIG } from '../../fixtures/tinyModel';
 
 let root: string;
 before(() => { root = fs.mkdtempSync(path.join(os.tmpdir(), 'modelFamily-')); });

@@ -7,13 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DDIMScheduler } from '../../src/engine/schedulers/ddim';
-import { DDPMScheduler } from '../../src/engine/schedulers/ddpm';
-import { PNDMScheduler } from '../../src/engine/schedulers/pndm';
-import { LCMScheduler } from '../../src/engine/schedulers/lcm';
-import type { Scheduler } from '../../src/engine/schedulers/types';
-import { TorchGenerator, type Rng } from '../../src/engine/random';
-import { dummyModel, dummySampleDeter, sumAbs } from '../fixtures/schedulers/dummy';
+import { DDIMScheduler } from '../../../src/engine/schedulers/ddim';
+import { DDPMScheduler } from '../../../src/engine/schedulers/ddpm';
+import { PNDMScheduler } from '../../../src/engine/schedulers/pndm';
+import { LCMScheduler } from '../../../src/engine/schedulers/lcm';
+import type { Scheduler } from '../../../src/engine/schedulers/types';
+import { TorchGenerator, type Rng } from '../../../src/engine/random';
+import { dummyModel, dummySampleDeter, sumAbs } from '../../fixtures/schedulers/dummy';
 
 interface Summary { pick: number[]; sumAbs: number; sumSq: number }
 interface RecordedCase {
@@ -33,8 +33,8 @@ interface ReferenceLoop {
   expected_from_test: Record<string, { value: number; abs_tol: number }>;
 }
 
-const recorded: Recorded = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../fixtures/schedulers/ddpm_family.json'), 'utf8'));
-const referencePath = path.resolve(__dirname, '../../../shared/data/reference/scheduler_loops.json');
+const recorded: Recorded = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../fixtures/schedulers/ddpm_family.json'), 'utf8'));
+const referencePath = path.resolve(__dirname, '../../../../shared/data/reference/scheduler_loops.json');
 
 const CLASSES: Record<string, new (config: Record<string, unknown>) => Scheduler> = {
   DDIMScheduler, DDPMScheduler, PNDMScheduler, LCMScheduler,

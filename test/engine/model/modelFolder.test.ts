@@ -4,9 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { ModelError } from '../../src/engine/model/modelError';
-import { modelHash, readModelFolder, SD1_PREVIEW_FACTORS } from '../../src/engine/model/modelFolder';
-import { buildTinyModel, SD15_SCHEDULER_CONFIG } from '../fixtures/tinyModel';
+import { ModelError } from '../../../src/engine/model/modelError';
+import { modelHash, readModelFolder, SD1_PREVIEW_FACTORS } from '../../../src/engine/model/modelFolder';
+import { buildTinyModel, SD15_SCHEDULER_CONFIG } from '../../fixtures/tinyModel';
 
 let root: string;
 let base: string;

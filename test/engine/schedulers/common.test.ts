@@ -10,11 +10,11 @@ import {
   alphasCumprodFrom, betasForSchedule, drawNoise, getAncestralStep, getSigmasKarras, indexForTimestep, interp,
   numpyArange, predictOriginal, readBaseConfig, readBool, readEnum, readNumber, readNumberArray, roundHalfEven,
   spacedTimesteps, thresholdSample, toD, torchLinspaceF32,
-} from '../../src/engine/schedulers/common';
-import type { Rng } from '../../src/engine/random';
+} from '../../../src/engine/schedulers/common';
+import type { Rng } from '../../../src/engine/random';
 
 const f32 = Math.fround;
-const recorded = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../fixtures/schedulers/ddpm_family.json'), 'utf8')) as {
+const recorded = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../fixtures/schedulers/ddpm_family.json'), 'utf8')) as {
   schedules: Array<{ config: Record<string, unknown>; pick: number[]; alphasCumprod: number[]; betas: number[] }>;
 };
 

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode } from 'fast-png';
-import { paethFilterRows, vaePlanesToRgb } from '../../src/engine/image/pixelKernels';
-import { kernelModuleBytes } from '../../src/engine/image/pixelKernelsSource';
-import { PIXEL_KERNELS_WASM } from '../../src/engine/image/pixelKernelsWasm';
-import { encodePng } from '../../src/engine/image/png';
-import { lcg } from '../fixtures/lcg';
+import { paethFilterRows, vaePlanesToRgb } from '../../../src/engine/image/pixelKernels';
+import { kernelModuleBytes } from '../../../src/engine/image/pixelKernelsSource';
+import { PIXEL_KERNELS_WASM } from '../../../src/engine/image/pixelKernelsWasm';
+import { encodePng } from '../../../src/engine/image/png';
+import { lcg } from '../../fixtures/lcg';
 
 test('the engine\'s WebAssembly bytes are exactly what pixelKernelsSource.ts assembles, and valid', () => {
   const assembled = Buffer.from(kernelModuleBytes()).toString('base64');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { float16ToFloat32, float32ToFloat16, toFloat32 } from '../../src/engine/onnx/fp16';
+import { float16ToFloat32, float32ToFloat16, toFloat32 } from '../../../src/engine/onnx/fp16';
 
 /** IEEE 754 binary16 decoded with plain double arithmetic (independent of the table in fp16.ts). */
 function decodeHalf(h: number): number {

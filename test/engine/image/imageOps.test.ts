@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodedToRgbImages, resizeRgb, rgbImagesToTensor, type ResizeMode } from '../../src/engine/image/imageOps';
-import type { RgbImage } from '../../src/protocol/engineMessages';
-import { lcg } from '../fixtures/lcg';
+import { decodedToRgbImages, resizeRgb, rgbImagesToTensor, type ResizeMode } from '../../../src/engine/image/imageOps';
+import type { RgbImage } from '../../../src/protocol/engineMessages';
+import { lcg } from '../../fixtures/lcg';
 
 // Expected values recorded with numpy 1.24 running diffusers' VaeImageProcessor steps, and PIL 9.4 running
 // A1111's images.resize_image (no upscaler) on the pattern below.

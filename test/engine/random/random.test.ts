@@ -3,16 +3,16 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PhiloxGenerator, TorchGenerator } from '../../src/engine/random';
-import { Mt19937 } from '../../src/engine/random/mt19937';
-import { philox4x32Into } from '../../src/engine/random/philox';
-import { fmaF32 } from '../../src/engine/random/avx2Math';
+import { PhiloxGenerator, TorchGenerator } from '../../../src/engine/random';
+import { Mt19937 } from '../../../src/engine/random/mt19937';
+import { philox4x32Into } from '../../../src/engine/random/philox';
+import { fmaF32 } from '../../../src/engine/random/avx2Math';
 
 interface Column { first32: number[]; last8: number[]; sha1_f32le: string; sum: number; mean: number }
 interface AvxColumn extends Column { first32_f32hex: string[]; abs_sum: number; std: number }
 interface TorchCase { seed: number; shape: number[]; numel: number; avx2: AvxColumn; default_scalar: Column }
 
-const referencePath = path.resolve(__dirname, '../../../shared/data/reference/torch_randn.json');
+const referencePath = path.resolve(__dirname, '../../../../shared/data/reference/torch_randn.json');
 const cases = (JSON.parse(readFileSync(referencePath, 'utf8')) as { cases: TorchCase[] }).cases;
 
 function toHex(values: Float32Array): string[] {

@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { encode as encodeWithFastPng } from 'fast-png';
 import { encode as encodeJpeg } from 'jpeg-js';
-import { applyExifOrientation, decodeImage, detectImageFormat, readImageFile, readJpegOrientation } from '../../src/engine/image/imageIo';
-import { encodePng } from '../../src/engine/image/png';
+import { applyExifOrientation, decodeImage, detectImageFormat, readImageFile, readJpegOrientation } from '../../../src/engine/image/imageIo';
+import { encodePng } from '../../../src/engine/image/png';
 
 function chunk(type: string, data: Uint8Array): Buffer {
   const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ClipTokenizer, cleanPrompt, splitWords } from '../../src/engine/tokenizer/clipTokenizer';
-import { fixText, fixTextLines } from '../../src/engine/tokenizer/textFix';
-import { lcg } from '../fixtures/lcg';
+import { ClipTokenizer, cleanPrompt, splitWords } from '../../../src/engine/tokenizer/clipTokenizer';
+import { fixText, fixTextLines } from '../../../src/engine/tokenizer/textFix';
+import { lcg } from '../../fixtures/lcg';
 
-const CLIP_DIR = path.resolve(__dirname, '../../../shared/data/clip');
-const REFERENCE = path.resolve(__dirname, '../../../shared/data/reference/clip_tokens.json');
+const CLIP_DIR = path.resolve(__dirname, '../../../../shared/data/clip');
+const REFERENCE = path.resolve(__dirname, '../../../../shared/data/reference/clip_tokens.json');
 
 interface ReferenceCase {
   text: string;

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { conventionOf, PreviewDecoder } from '../../src/engine/onnx/previewDecoder';
-import { floatInit, writeModel } from '../fixtures/onnxBuilder';
+import { conventionOf, PreviewDecoder } from '../../../src/engine/onnx/previewDecoder';
+import { floatInit, writeModel } from '../../fixtures/onnxBuilder';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'preview-conv-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

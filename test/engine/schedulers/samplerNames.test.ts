@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import {
   createScheduler, DDIMScheduler, DPMSolverMultistepScheduler, EulerAncestralDiscreteScheduler, listSamplers,
   PNDMScheduler, resolveSampler,
-} from '../../src/engine/schedulers';
+} from '../../../src/engine/schedulers';
 
 /** runwayml/stable-diffusion-v1-5 scheduler/scheduler_config.json as published. */
 const SD15 = {

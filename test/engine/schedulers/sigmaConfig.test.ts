@@ -4,14 +4,14 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DPMSolverMultistepScheduler } from '../../src/engine/schedulers/dpmSolverMultistep';
-import { EulerDiscreteScheduler } from '../../src/engine/schedulers/euler';
-import { EulerAncestralDiscreteScheduler } from '../../src/engine/schedulers/eulerAncestral';
-import { HeunDiscreteScheduler } from '../../src/engine/schedulers/heun';
-import { lmsCoefficient } from '../../src/engine/schedulers/lms';
-import { UniPCMultistepScheduler } from '../../src/engine/schedulers/uniPc';
-import { multistepTimesteps, sigmaToT } from '../../src/engine/schedulers/sigmas';
-import { FakeRng } from '../fixtures/schedulers/sigmaReplay';
+import { DPMSolverMultistepScheduler } from '../../../src/engine/schedulers/dpmSolverMultistep';
+import { EulerDiscreteScheduler } from '../../../src/engine/schedulers/euler';
+import { EulerAncestralDiscreteScheduler } from '../../../src/engine/schedulers/eulerAncestral';
+import { HeunDiscreteScheduler } from '../../../src/engine/schedulers/heun';
+import { lmsCoefficient } from '../../../src/engine/schedulers/lms';
+import { UniPCMultistepScheduler } from '../../../src/engine/schedulers/uniPc';
+import { multistepTimesteps, sigmaToT } from '../../../src/engine/schedulers/sigmas';
+import { FakeRng } from '../../fixtures/schedulers/sigmaReplay';
 
 /** Stable Diffusion 1.5's scheduler_config.json (written for PNDMScheduler). */
 const SD15 = {

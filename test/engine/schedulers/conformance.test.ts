@@ -4,9 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createScheduler, listSamplers, type Scheduler } from '../../src/engine/schedulers';
-import { TorchGenerator, type Rng } from '../../src/engine/random';
-import { dummyModel } from '../fixtures/schedulers/dummy';
+import { createScheduler, listSamplers, type Scheduler } from '../../../src/engine/schedulers';
+import { TorchGenerator, type Rng } from '../../../src/engine/random';
+import { dummyModel } from '../../fixtures/schedulers/dummy';
 
 const SD15 = {
   _class_name: 'PNDMScheduler', beta_end: 0.012, beta_schedule: 'scaled_linear', beta_start: 0.00085,

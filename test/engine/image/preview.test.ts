@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   SD15_LATENT_RGB, SDXL_LATENT_RGB, latentToRgbInto, latentsToPreviews, parseLatentRgbFactors,
-} from '../../src/engine/image/preview';
+} from '../../../src/engine/image/preview';
 
 /** 2×4×2×3 latents in about [-2.7, 2.7]: float32((i·7919 mod 200 − 100) / 37). */
 const LATENTS = Float32Array.from({ length: 48 }, (_, i) => ((i * 7919) % 200 - 100) / 37);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pipelineSchedulerConfig } from '../../src/engine/schedulers/pipelineSchedulerConfig';
-import { createScheduler } from '../../src/engine/schedulers';
+import { pipelineSchedulerConfig } from '../../../src/engine/schedulers/pipelineSchedulerConfig';
+import { createScheduler } from '../../../src/engine/schedulers';
 
 const SD15 = {
   _class_name: 'PNDMScheduler', beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear',

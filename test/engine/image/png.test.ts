@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
 import { decode as decodeWithFastPng, encode as encodeWithFastPng } from 'fast-png';
-import { crc32Table, encodePng, readPngText } from '../../src/engine/image/png';
+import { crc32Table, encodePng, readPngText } from '../../../src/engine/image/png';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
