@@ -6,6 +6,8 @@ import {
   provideVSCodeDesignSystem, vsCodeButton, vsCodeCheckbox, vsCodeDropdown, vsCodeOption, vsCodeProgressRing,
   vsCodeTextArea, vsCodeTextField,
 } from '@vscode/webview-ui-toolkit';
+import { assertNever } from '../src/common/assertNever';
+import { firstLine } from '../src/common/firstLine';
 import type { ImageResult, PanelSetup, ToWebview } from '../src/protocol/webviewMessages';
 import { el } from './dom';
 import { ParamsForm } from './form';
@@ -155,7 +157,7 @@ function main(): void {
         }
         break;
       default:
-        assertNever(message);
+        assertNever(message, 'host message');
     }
   };
   const addImage = (image: ImageResult): void => {
@@ -183,19 +185,9 @@ function main(): void {
   post({ type: 'ready' });
 }
 
-/** One line of a message: an engine error never shows a stack in the panel (the log has it). */
-function firstLine(text: string): string {
-  const line = text.split('\n').find((l) => l.trim() !== '') ?? '';
-  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
-}
-
 /** Escape in an open dropdown closes the dropdown; it does not cancel the generation. */
 function isInOpenDropdown(event: KeyboardEvent): boolean {
   return event.composedPath().some((n) => n instanceof HTMLElement && n.tagName === 'VSCODE-DROPDOWN' && n.hasAttribute('open'));
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled host message ${JSON.stringify(value)}`);
 }
 
 main();

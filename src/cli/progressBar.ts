@@ -1,3 +1,4 @@
+import { formatDuration } from '../common/formatDuration';
 import { nowMs } from '../engine/clock';
 
 /** A one-line progress bar on a terminal stream: "step 7/20 [######------] 3.41 it/s, ETA 4s". */
@@ -30,11 +31,4 @@ export class ProgressBar {
 
 export function formatRate(itPerS: number): string {
   return itPerS >= 1 || itPerS === 0 ? `${itPerS.toFixed(2)} it/s` : `${(1 / itPerS).toFixed(2)} s/it`;
-}
-
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }

@@ -205,9 +205,7 @@ export class Engine {
         warnings.push(`${what} truncated: ${encoded.contentTokens} tokens, the model reads ${kept}; `
           + `the last ${encoded.contentTokens - kept} were dropped`);
       }
-      const ids = new Int32Array(tok.maxLength).fill(tok.padId);
-      ids.set(encoded.ids);
-      return ids;
+      return tok.pad(encoded.ids);
     };
     const promptIds = encodeIds(req.prompt, 'prompt');
     const negativeIds = encodeIds(req.negativePrompt, 'negative prompt');

@@ -3,6 +3,7 @@
  * serialization 'advanced'. Runs one generation at a time; `cancel` is honoured between denoising steps.
  * Exits when the host disconnects.
  */
+import { assertNever } from '../common/assertNever';
 import type { FromEngine, GenerateRequest, ToEngine } from '../protocol/engineMessages';
 import { Engine, EngineError } from './engine';
 import { describeMessage, isToEngine } from './messages';
@@ -40,7 +41,7 @@ function main(): void {
         void engine.release().finally(() => process.exit(0));
         break;
       default:
-        assertNever(msg);
+        assertNever(msg, 'message');
     }
   };
 
@@ -72,10 +73,6 @@ async function runGenerate(engine: Engine, id: number, request: unknown, signal:
       send({ type: 'error', id, code: 'internal', message: `internal error: ${err instanceof Error ? err.message : String(err)}` });
     }
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled message ${JSON.stringify(value)}`);
 }
 
 main();

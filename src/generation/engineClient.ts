@@ -5,6 +5,7 @@
  */
 import * as childProcess from 'node:child_process';
 import * as os from 'node:os';
+import { assertNever } from '../common/assertNever';
 import type { ChildProcess } from 'node:child_process';
 import type { EngineErrorCode, FromEngine, GenerateRequest, ToEngine } from '../protocol/engineMessages';
 
@@ -253,7 +254,7 @@ export class EngineClient {
         this.options.onLog?.(raw.level, raw.message);
         break;
       default:
-        assertNever(raw);
+        assertNever(raw, 'engine message');
     }
   }
 
@@ -348,8 +349,4 @@ function lowerPriority(child: ChildProcess, onLog: EngineClientOptions['onLog'])
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   if (signal) return `signal ${signal}`;
   return `exit code ${code}`;
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled engine message ${JSON.stringify(value)}`);
 }

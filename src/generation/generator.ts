@@ -15,6 +15,7 @@ import type { ModelLibrary } from '../models/modelLibrary';
 import type { EngineResultInfo } from '../models/providerStatus';
 import { PREVIEW_DECODER_ENV } from '../protocol/engineEnv';
 import { PANEL_LIMITS } from './panelLimits';
+import { firstLine } from '../common/firstLine';
 import { Disposable } from '../util/disposable';
 import { Emitter } from '../util/emitter';
 import { GenerationService, type FinishedImage, type Job, type JobSpec } from './generationService';
@@ -249,6 +250,3 @@ function previewEnv(library: ModelLibrary): Record<string, string | undefined> {
   return { [PREVIEW_DECODER_ENV]: file };
 }
 
-function firstLine(text: string): string {
-  return text.split('\n')[0];
-}

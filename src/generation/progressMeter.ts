@@ -1,3 +1,5 @@
+import { formatDuration } from '../common/formatDuration';
+
 /** Speed and time left for a job of `imageCount` images × `totalSteps` steps, from the engine's per-step times. */
 export class ProgressMeter {
   private readonly recentMs: number[] = [];
@@ -23,13 +25,6 @@ export function formatProgress(p: { step: number; totalSteps: number; itPerSec: 
   if (p.imageCount > 1) parts.push(`image ${p.imageIndex + 1}/${p.imageCount}`);
   parts.push(`step ${p.step}/${p.totalSteps}`);
   if (p.itPerSec !== null) parts.push(p.itPerSec >= 1 ? `${p.itPerSec.toFixed(1)} it/s` : `${(1 / p.itPerSec).toFixed(1)} s/it`);
-  if (p.etaMs !== null) parts.push(`ETA ${formatDuration(p.etaMs)}`);
+  if (p.etaMs !== null) parts.push(`ETA ${formatDuration(p.etaMs / 1000)}`);
   return parts.join(' · ');
-}
-
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  return `${m}m ${String(s % 60).padStart(2, '0')}s`;
 }

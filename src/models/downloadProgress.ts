@@ -1,15 +1,8 @@
-/** Download progress as a notification line: "unet/model.onnx · 1.20 GB of 2.14 GB · 12.3 MB/s · 1:17 left". No `vscode`. */
+/** Download progress as a notification line: "unet/model.onnx · 1.20 GB of 2.14 GB · 12.3 MB/s · 1m 17s left". No `vscode`. */
+import { formatDuration } from '../common/formatDuration';
 import { formatBytes } from '../hub/hubError';
 import type { DownloadProgress } from '../hub/progress';
 
-/** Seconds → "1:05:09", "1:17", "0:09". */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
-}
 
 export function formatDownloadProgress(p: DownloadProgress): string {
   switch (p.phase) {

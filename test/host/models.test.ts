@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { IdleReleaser } from '../../src/models/idleRelease';
-import { formatDownloadProgress, formatDuration } from '../../src/models/downloadProgress';
+import { formatDuration } from '../../src/common/formatDuration';
+import { formatDownloadProgress } from '../../src/models/downloadProgress';
 import { readModelSettings, DEFAULT_MODEL_SETTINGS } from '../../src/models/modelSettings';
 import { checkHfToken } from '../../src/models/hfToken';
 import { guessPrecision } from '../../src/models/modelInspect';
@@ -47,7 +48,7 @@ test('progress lines: file, bytes, speed and time left', () => {
   const p: DownloadProgress = { file: 'unet/model.onnx', fileIndex: 2, fileCount: 9, fileBytesDone: 1, fileBytesTotal: 2,
     bytesDone: 1_200_000_000, bytesTotal: 2_140_000_000, bytesPerSecond: 12_300_000, etaSeconds: 77, phase: 'downloading' };
   assert.deepEqual([formatDownloadProgress(p), formatDuration(3909), formatDownloadProgress({ ...p, phase: 'verifying' })],
-    ['unet/model.onnx (3/9) · 1.20 GB of 2.14 GB · 12.3 MB/s · 1:17 left', '1:05:09', 'verifying unet/model.onnx…']);
+    ['unet/model.onnx (3/9) · 1.20 GB of 2.14 GB · 12.3 MB/s · 1m 17s left', '1h 05m 09s', 'verifying unet/model.onnx…']);
 });
 
 test('model settings: defaults, and wrong values fall back', () => {

@@ -13,7 +13,7 @@ import { buildTestExtension } from '../fixtures/extensionBundle';
 import { createContextParts, createVscodeStub, installVscodeStub, StubPanel } from '../fixtures/vscodeStub';
 import type { ImageResult, PanelParams } from '../../src/protocol/webviewMessages';
 import type { InlineDiffusionApi } from '../../src/extension';
-import { firstLine } from '../../src/panel/oneLine';
+import { firstLine } from '../../src/common/firstLine';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'inline-diffusion-reload-'));
 const extensionDir = path.join(root, 'extension');

@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
+import { assertNever } from '../../common/assertNever';
 import type { SamplerId } from '../schedulers/samplers';
 
 export type ModelFamily = 'sd1' | 'sd2' | 'sd-turbo' | 'lcm' | 'sdxl';
@@ -181,10 +182,6 @@ export function recommendedSettings(family: ModelFamily | FamilyInfo): Recommend
         ? { sampler: 'euler_a', steps: 1, cfgScale: 0, guidance: 'none', width: 512, height: 512, schedulerOverrides: { timestep_spacing: 'trailing' }, stepsRange: [1, 4], note: 'SDXL-Turbo: 1–4 steps without CFG, trailing timesteps, 512×512' }
         : { sampler: 'euler', steps: 30, cfgScale: 7, guidance: 'cfg', width: side(1024), height: side(1024), schedulerOverrides: {}, stepsRange: [20, 50], note: 'SDXL: 25–40 steps at CFG 5–8, 1024×1024' };
     default:
-      return assertNever(f);
+      return assertNever(f, 'model family');
   }
-}
-
-function assertNever(x: never): never {
-  throw new Error(`unknown model family ${JSON.stringify(x)}`);
 }

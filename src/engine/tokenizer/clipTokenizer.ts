@@ -146,8 +146,13 @@ export class ClipTokenizer {
 
   /** Exactly maxLength ids, padded with the model's pad id. */
   encodePadded(text: string): Int32Array {
+    return this.pad(this.encode(text));
+  }
+
+  /** `ids` (at most maxLength, as encode gives them) padded to exactly maxLength with the model's pad id. */
+  pad(ids: readonly number[]): Int32Array {
     const out = new Int32Array(this.maxLength).fill(this.padId);
-    out.set(this.encode(text));
+    out.set(ids);
     return out;
   }
 

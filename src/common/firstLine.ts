@@ -1,4 +1,7 @@
-/** The panel shows an engine error as one line, never a stack (the log has the whole message). No `vscode`. */
+/**
+ * An error shown in a notice or the panel as one line, never a stack (the log has the whole message). Dependency-free
+ * (src/common/): the host, the engine and the webview all use it.
+ */
 
 /** The first non-empty line, trimmed, at most 300 characters. */
 export function firstLine(text: string): string {
