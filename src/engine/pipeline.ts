@@ -20,7 +20,7 @@ import { EngineError } from './model';
 import type { LoadedModel, PredictNoiseExtras } from './model';
 import { encodePrompts, xlTimeIds } from './prompt';
 import type { Rng } from './random';
-import { LCMScheduler, type Scheduler } from './schedulers';
+import type { Scheduler } from './schedulers';
 import { nowMs } from './clock';
 
 /** One step's report: 1-based step of totalSteps, its duration, and the previews when asked for. */
@@ -88,23 +88,13 @@ export interface PipelineOutput {
   readonly warnings: readonly string[];
 }
 
-/** Models that can tell whether their VAE encoder samples with its own noise (model.ts; once per loaded model). */
-interface ChecksEncoderNoise {
-  vaeEncoderNoiseWarning?(): Promise<string | undefined>;
-}
-
 /**
  * diffusers' LatentConsistencyModelImg2ImgPipeline (LCM UNets, LCMScheduler) sets the schedule with the strength —
  * set_timesteps(steps, strength): all `steps` steps run on the first ⌊N·strength⌋ distillation timesteps — instead
  * of StableDiffusionImg2ImgPipeline's get_timesteps tail.
  */
 export function usesLcmStrengthSchedule(model: Pick<LoadedModel, 'hasGuidanceEmbedding'>, scheduler: Scheduler, img2img: boolean): boolean {
-  return img2img && model.hasGuidanceEmbedding === true && scheduler instanceof LCMScheduler;
-}
-
-/** Schedulers with diffusers' `set_begin_index` (the σ and multistep ones) expose it as this optional method. */
-interface SetsBeginIndex {
-  setBeginIndex?(beginIndex: number): void;
+  return img2img && model.hasGuidanceEmbedding === true && scheduler.setTimestepsForStrength !== undefined;
 }
 
 /** Throws EngineError('cancelled') when the signal has fired. */
@@ -152,10 +142,55 @@ function repeatRows(data: Float32Array, rowCount: number, rowLength: number, n: 
   return out;
 }
 
+/** What the stages of one run share: the input, its latent sizes, and the timings and warnings they add to. */
+interface Run {
+  readonly input: PipelineInput;
+  readonly now: () => number;
+  readonly batch: number;
+  readonly channels: number;
+  readonly h: number;
+  readonly w: number;
+  /** Values per image latent, C·h·w. */
+  readonly imageSize: number;
+  readonly latentDims: number[];
+  /** diffusers' do_classifier_free_guidance (never for UNets that embed the guidance scale). */
+  readonly doGuidance: boolean;
+  readonly timings: PipelineTimingsMs;
+  readonly warnings: string[];
+}
+
+/** The text conditioning repeated to the UNet batch, and the UNet's extra inputs. */
+interface TextConditioning {
+  readonly hiddenStates: Float32Array;
+  readonly hiddenDims: number[];
+  readonly unetOpts: PredictNoiseExtras;
+}
+
+/** The initial latents, the timesteps to run and one Rng per image (continuing the stream that made its noise). */
+interface StartLatents {
+  readonly latents: Float32Array;
+  readonly timesteps: number[];
+  readonly generators: Rng[];
+}
+
 /** Runs one generation; throws EngineError('cancelled') between stages once `signal` fires. */
 export async function runPipeline(input: PipelineInput): Promise<PipelineOutput> {
-  const { model, scheduler, signal, cfgScale } = input;
-  const now = input.now ?? nowMs;
+  const run = startRun(input);
+  throwIfCancelled(input.signal);
+  const text = await encodeText(run);
+  await betweenStages(input.signal);
+  const start = await prepareLatents(run);
+  const latents = await denoise(run, text, start);
+  const images = await decode(run, latents);
+  return {
+    images, dims: [run.batch, 3, input.height, input.width], timingsMs: run.timings, timesteps: start.timesteps,
+    warnings: run.warnings,
+  };
+}
+
+/** Checks the sizes and works out the latent shape and whether guidance runs. */
+function startRun(input: PipelineInput): Run {
+  const { model, cfgScale } = input;
   const { latentChannels: channels, vaeScaleFactor } = model.info;
   const batch = input.seeds.length;
   const h = input.height / vaeScaleFactor;
@@ -167,88 +202,120 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   if (input.promptIds.length !== input.negativeIds.length) {
     throw new EngineError('internal', `prompt and negative ids differ in length: ${input.promptIds.length} vs ${input.negativeIds.length}`);
   }
-  const imageSize = channels * h * w;
-  const latentDims = [batch, channels, h, w];
   // diffusers: do_classifier_free_guidance = guidance_scale > 1; LCM UNets embed the guidance scale instead
   // (LatentConsistencyModelPipeline: no CFG batch, no negative prompt, timestep_cond = embedding of cfg − 1).
-  const embeddedGuidance = model.hasGuidanceEmbedding === true;
-  const doGuidance = !embeddedGuidance && cfgScale > 1;
-  const timings: PipelineTimingsMs = { textEncoder: 0, unet: 0, unetSteps: [], vae: 0, preview: 0 };
-  const warnings: string[] = [];
-  throwIfCancelled(signal);
+  const doGuidance = model.hasGuidanceEmbedding !== true && cfgScale > 1;
+  return {
+    input, now: input.now ?? nowMs, batch, channels, h, w, imageSize: channels * h * w, latentDims: [batch, channels, h, w],
+    doGuidance, timings: { textEncoder: 0, unet: 0, unetSteps: [], vae: 0, preview: 0 }, warnings: [],
+  };
+}
 
-  // 1. Text encoder: [negative; prompt] → [uncond × B; cond × B].
-  let t0 = now();
-  const text = await encodePrompts(input, doGuidance);
+/** Lets a queued cancel in, checking the signal on both sides of the yield. */
+async function betweenStages(signal: AbortSignal | undefined): Promise<void> {
+  throwIfCancelled(signal);
+  await yieldToEventLoop();
+  throwIfCancelled(signal);
+}
+
+/** 1. Text encoder: [negative; prompt] → [uncond × B; cond × B] (SDXL: and the pooled embeds and time ids). */
+async function encodeText(run: Run): Promise<TextConditioning> {
+  const { input, batch } = run;
+  const t0 = run.now();
+  const text = await encodePrompts(input, run.doGuidance);
   const hiddenStates = repeatRows(text.hidden, text.rows, text.hidden.length / text.rows, batch);
   const hiddenDims = [text.rows * batch, ...text.hiddenDims.slice(1)];
   const unetOpts: PredictNoiseExtras = {
-    ...(embeddedGuidance ? { guidanceScale: cfgScale } : {}),
+    ...(input.model.hasGuidanceEmbedding === true ? { guidanceScale: input.cfgScale } : {}),
     ...(text.pooled === undefined ? {} : {
       textEmbeds: repeatRows(text.pooled, text.rows, text.pooled.length / text.rows, batch),
       timeIds: xlTimeIds(text.rows * batch, input.width, input.height),
     }),
   };
-  timings.textEncoder = now() - t0;
-  throwIfCancelled(signal);
-  await yieldToEventLoop();
-  throwIfCancelled(signal);
+  run.timings.textEncoder = run.now() - t0;
+  return { hiddenStates, hiddenDims, unetOpts };
+}
 
-  // 2. Timesteps and initial latents; one Rng per image, kept for the scheduler's noise.
+/** 2. Timesteps and initial latents: x_T = randn · σ_init (txt2img) or the init image noised to t_start (img2img). */
+async function prepareLatents(run: Run): Promise<StartLatents> {
+  const { input, batch, imageSize } = run;
+  const { scheduler } = input;
   scheduler.setTimesteps(input.steps);
   const generators = input.seeds.map((seed) => input.createRng(seed));
-  let timesteps = scheduler.timesteps.slice();
-  let latents: Float32Array = new Float32Array(batch * imageSize);
   if (input.initImage === null) {
+    const latents = new Float32Array(batch * imageSize);
     const sigma = Math.fround(scheduler.initNoiseSigma);
     for (let i = 0; i < batch; i++) {
       const noise = generators[i].randn(imageSize);
       for (let k = 0; k < imageSize; k++) latents[i * imageSize + k] = noise[k] * sigma;
     }
-  } else {
-    t0 = now();
-    const encodedImage = await model.encodeImage(input.initImage, [1, 3, input.height, input.width]);
-    const noiseWarning = await (model as LoadedModel & ChecksEncoderNoise).vaeEncoderNoiseWarning?.();
-    if (noiseWarning !== undefined) warnings.push(noiseWarning);
-    timings.vae += now() - t0;
-    if (encodedImage.length !== imageSize) {
-      throw new EngineError('internal', `vae_encoder gave ${encodedImage.length} values, expected ${imageSize} (1×${channels}×${h}×${w})`);
-    }
-    const initLatents = repeatRows(encodedImage, 1, imageSize, batch);
-    if (usesLcmStrengthSchedule(model, scheduler, true)) {
-      try {
-        (scheduler as LCMScheduler).setTimesteps(input.steps, input.strength);
-      } catch (e) {
-        throw new EngineError('invalid-request', `img2img with LCM: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-      }
-      timesteps = scheduler.timesteps.slice();
-    } else {
-      const fullLength = timesteps.length;
-      timesteps = img2imgTimesteps(timesteps, input.steps, input.strength, scheduler.order);
-      // diffusers' get_timesteps also calls scheduler.set_begin_index(t_start · order) where the scheduler has it, so
-      // add_noise and the first step use that index rather than looking the timestep up (which picks the second of
-      // two equal timesteps, as DPM++ Karras schedules have near their end).
-      (scheduler as Scheduler & SetsBeginIndex).setBeginIndex?.(fullLength - timesteps.length);
-    }
-    if (timesteps.length === 0) {
-      // Strength 0 (or steps · strength < 1): nothing to denoise; diffusers refuses, we return the init image
-      // as the VAE sees it (encoded, then decoded).
-      latents = initLatents;
-    } else {
-      const noise = new Float32Array(batch * imageSize);
-      for (let i = 0; i < batch; i++) noise.set(generators[i].randn(imageSize), i * imageSize);
-      latents = scheduler.addNoise(initLatents, noise, timesteps[0]);
-    }
-    throwIfCancelled(signal);
+    return { latents, timesteps: scheduler.timesteps.slice(), generators };
   }
+  const initLatents = await encodeInitImage(run, input.initImage);
+  const timesteps = img2imgSchedule(run);
+  let latents: Float32Array;
+  if (timesteps.length === 0) {
+    // Strength 0 (or steps · strength < 1): nothing to denoise; diffusers refuses, we return the init image
+    // as the VAE sees it (encoded, then decoded).
+    latents = initLatents;
+  } else {
+    const noise = new Float32Array(batch * imageSize);
+    for (let i = 0; i < batch; i++) noise.set(generators[i].randn(imageSize), i * imageSize);
+    latents = scheduler.addNoise(initLatents, noise, timesteps[0]);
+  }
+  throwIfCancelled(input.signal);
+  return { latents, timesteps, generators };
+}
 
-  // 3. Denoising loop. The UNet input buffer and the hidden states are reused across steps.
-  const unetBatch = doGuidance ? 2 * batch : batch;
+/** img2img: the VAE encoder's latents of the init image, repeated for each image of the batch. */
+async function encodeInitImage(run: Run, initImage: Float32Array): Promise<Float32Array> {
+  const { input, batch, imageSize, channels, h, w } = run;
+  const t0 = run.now();
+  const encodedImage = await input.model.encodeImage(initImage, [1, 3, input.height, input.width]);
+  const noiseWarning = await input.model.vaeEncoderNoiseWarning?.();
+  if (noiseWarning !== undefined) run.warnings.push(noiseWarning);
+  run.timings.vae += run.now() - t0;
+  if (encodedImage.length !== imageSize) {
+    throw new EngineError('internal', `vae_encoder gave ${encodedImage.length} values, expected ${imageSize} (1×${channels}×${h}×${w})`);
+  }
+  return repeatRows(encodedImage, 1, imageSize, batch);
+}
+
+/** img2img's timesteps: the strength's tail of the schedule (get_timesteps), or LCM's strength schedule. */
+function img2imgSchedule(run: Run): number[] {
+  const { input } = run;
+  const { scheduler } = input;
+  if (usesLcmStrengthSchedule(input.model, scheduler, true)) {
+    try {
+      scheduler.setTimestepsForStrength!(input.steps, input.strength);
+    } catch (e) {
+      throw new EngineError('invalid-request', `img2img with LCM: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    return scheduler.timesteps.slice();
+  }
+  const fullLength = scheduler.timesteps.length;
+  const timesteps = img2imgTimesteps(scheduler.timesteps.slice(), input.steps, input.strength, scheduler.order);
+  // diffusers' get_timesteps also calls scheduler.set_begin_index(t_start · order) where the scheduler has it, so
+  // add_noise and the first step use that index rather than looking the timestep up (which picks the second of
+  // two equal timesteps, as DPM++ Karras schedules have near their end).
+  scheduler.setBeginIndex?.(fullLength - timesteps.length);
+  return timesteps;
+}
+
+/**
+ * 3. The denoising loop, as k-diffusion's samplers read: per timestep one UNet call on the batch, guidance, one
+ * scheduler step, a preview and a progress report. The UNet input buffer and the hidden states are reused.
+ */
+async function denoise(run: Run, text: TextConditioning, start: StartLatents): Promise<Float32Array> {
+  const { input, batch, imageSize, channels, h, w, doGuidance, timings } = run;
+  const { model, scheduler, signal, cfgScale } = input;
+  const { timesteps, generators } = start;
   const unetInput = doGuidance ? new Float32Array(2 * batch * imageSize) : null;
-  const unetDims = [unetBatch, channels, h, w];
+  const unetDims = [doGuidance ? 2 * batch : batch, channels, h, w];
+  let latents = start.latents;
   for (let s = 0; s < timesteps.length; s++) {
     const t = timesteps[s];
-    const stepStart = now();
+    const stepStart = run.now();
     const scaled = scheduler.scaleModelInput(latents, t);
     let sample = scaled;
     if (unetInput !== null) {
@@ -256,34 +323,35 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
       unetInput.set(scaled, batch * imageSize);
       sample = unetInput;
     }
-    const unetStart = now();
-    const noisePred = await model.predictNoise(sample, unetDims, t, hiddenStates, hiddenDims, unetOpts);
-    const unetMs = now() - unetStart;
+    const unetStart = run.now();
+    const noisePred = await model.predictNoise(sample, unetDims, t, text.hiddenStates, text.hiddenDims, text.unetOpts);
+    const unetMs = run.now() - unetStart;
     timings.unet += unetMs;
     timings.unetSteps.push(unetMs);
     const guided = doGuidance ? guideNoise(noisePred, cfgScale) : noisePred;
     const result = scheduler.step(guided, t, latents, { generator: generators, eta: 0 });
     latents = result.prevSample;
-    const stepMs = now() - stepStart;
+    const stepMs = run.now() - stepStart;
     let previews: RgbImage[] = [];
     if (input.preview) {
-      const previewStart = now();
-      previews = await input.preview(result.predOriginalSample ?? latents, latentDims);
-      timings.preview += now() - previewStart;
+      const previewStart = run.now();
+      previews = await input.preview(result.predOriginalSample ?? latents, run.latentDims);
+      timings.preview += run.now() - previewStart;
     }
     input.onStep?.({ step: s + 1, totalSteps: timesteps.length, stepMs, previews });
-    throwIfCancelled(signal);
-    await yieldToEventLoop();
-    throwIfCancelled(signal);
+    await betweenStages(signal);
   }
+  return latents;
+}
 
-  // 4. VAE decode.
-  t0 = now();
-  const images = await model.decodeLatents(latents, latentDims);
-  timings.vae += now() - t0;
-  const dims = [batch, 3, input.height, input.width];
+/** 4. VAE decode of the final latents → B×3×H×W in [-1, 1]. */
+async function decode(run: Run, latents: Float32Array): Promise<Float32Array> {
+  const { input, batch } = run;
+  const t0 = run.now();
+  const images = await input.model.decodeLatents(latents, run.latentDims);
+  run.timings.vae += run.now() - t0;
   if (images.length !== batch * 3 * input.height * input.width) {
-    throw new EngineError('internal', `vae_decoder gave ${images.length} values, expected ${dims.join('×')}`);
+    throw new EngineError('internal', `vae_decoder gave ${images.length} values, expected ${[batch, 3, input.height, input.width].join('×')}`);
   }
-  return { images, dims, timingsMs: timings, timesteps, warnings };
+  return images;
 }

@@ -104,6 +104,11 @@ export interface LoadedModel {
   decodeLatents(latents: Float32Array, latentDims: number[]): Promise<Float32Array>;
   /** Image B×3×H×W in [-1, 1] → latents B×C×h×w (the distribution's mean, × scaling_factor inside). */
   encodeImage(image: Float32Array, imageDims: number[]): Promise<Float32Array>;
+  /**
+   * What an img2img result should say when the VAE encoder samples with its own unseeded noise (asked once per
+   * loaded model; src/engine/onnx/onnxModel.ts). Models that cannot tell leave it out.
+   */
+  vaeEncoderNoiseWarning?(): Promise<string | undefined>;
   /** Frees every session. Afterwards the model must not be used. */
   release(): Promise<void>;
 }

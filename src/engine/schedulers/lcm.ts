@@ -35,6 +35,11 @@ export class LCMScheduler extends AlphaScheduler<LCMConfig> {
     this.finalAlphaCumprod = this.config.setAlphaToOne ? 1 : this.alphasCumprod[0];
   }
 
+  /** img2img for LCM UNets (the Scheduler interface's hook): setTimesteps with the strength. */
+  setTimestepsForStrength(numInferenceSteps: number, strength: number): void {
+    this.setTimesteps(numInferenceSteps, strength);
+  }
+
   /**
    * n timesteps taken evenly (by index) from the distillation schedule k−1, 2k−1, …, M·k−1 (k = ⌊T/N⌋,
    * N = original_inference_steps), highest first. img2img (diffusers' LCM img2img pipeline) passes its strength:

@@ -24,4 +24,14 @@ export interface Scheduler {
   scaleModelInput(sample: Float32Array, timestep: number): Float32Array;
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, opts?: StepOptions): StepResult;
   addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array;
+  /**
+   * diffusers' `set_begin_index`, where the scheduler has it (the σ and multistep ones): the index of the first
+   * step when img2img starts mid-schedule, so add_noise and the first step use it rather than looking it up.
+   */
+  setBeginIndex?(beginIndex: number): void;
+  /**
+   * LCMScheduler's `set_timesteps(steps, strength=…)`, which diffusers' LCM img2img pipeline calls for LCM UNets:
+   * all `steps` run on the first ⌊N·strength⌋ distillation timesteps instead of the tail get_timesteps keeps.
+   */
+  setTimestepsForStrength?(numInferenceSteps: number, strength: number): void;
 }
