@@ -13,7 +13,7 @@ import { ModelError } from './model';
 import { modelHash, readModelFolder } from './model';
 import type { LoadedModel, ModelInfo } from './model';
 import { providerOrder, unavailableProviders } from './onnx';
-import { runPipeline, throwIfCancelled, usesLcmStrengthSchedule } from './pipeline';
+import { runPipeline, throwIfCancelled, usesLcmStrengthSchedule, type PipelineInput, type PipelineOutput } from './pipeline';
 import { formatProviderFallback } from './providerFallback';
 import { findPreviewDecoder, PreviewDecoder } from './onnx';
 import { encodePng } from './image';
@@ -127,6 +127,86 @@ export function makePreviewer(factors: ModelInfo['previewFactors']): (latents: F
   return (latents, dims) => latentsToPreviews(latents, dims, rgb);
 }
 
+type PromptIds = Pick<PipelineInput, 'promptIds' | 'negativeIds' | 'promptIds2' | 'negativeIds2' | 'zeroNegative'>;
+
+/** The prompts' padded ids for both tokenizers (SDXL), warning in `warnings` when a prompt is cut. */
+function tokenizePrompts(req: GenerateRequest, info: ModelInfo, tokenizer: ClipTokenizer, tokenizer2: ClipTokenizer | undefined,
+    warnings: string[]): PromptIds {
+  const encodeIds = (text: string, what: string, tok: ClipTokenizer = tokenizer): Int32Array => {
+    const encoded = tok.encodeWithInfo(text);
+    // The negative prompt is only read with guidance (cfg > 1), as in diffusers; tokenizer_2 (SDXL) splits the
+    // same words, so only the first tokenizer warns.
+    if (encoded.truncated && tok === tokenizer && (what === 'prompt' || req.cfgScale > 1)) {
+      const kept = tokenizer.maxLength - 2;
+      warnings.push(`${what} truncated: ${encoded.contentTokens} tokens, the model reads ${kept}; `
+        + `the last ${encoded.contentTokens - kept} were dropped`);
+    }
+    return tok.pad(encoded.ids);
+  };
+  const promptIds = encodeIds(req.prompt, 'prompt');
+  const negativeIds = encodeIds(req.negativePrompt, 'negative prompt');
+  return tokenizer2 === undefined ? { promptIds, negativeIds } : {
+    promptIds, negativeIds,
+    promptIds2: encodeIds(req.prompt, 'prompt', tokenizer2),
+    negativeIds2: encodeIds(req.negativePrompt, 'negative prompt', tokenizer2),
+    // diffusers zeroes the unconditional embeddings when negative_prompt is None; ours is '' then (A1111 alike).
+    zeroNegative: info.xl?.forceZerosForEmptyPrompt === true && req.negativePrompt === '',
+  };
+}
+
+/**
+ * What the loaded model makes worth saying before the run — no step to run, a provider that could not start, a
+ * negative prompt an LCM UNet ignores — pushed to `warnings`. The fallback is returned as data too; `quietWarning`
+ * is logged as info only ('auto' on a machine without a GPU is the normal case).
+ */
+function warnBeforeRun(req: GenerateRequest, model: LoadedModel, scheduler: Scheduler, img2img: boolean, warnings: string[]):
+    { providerFallback?: ProviderFallback; quietWarning?: string } {
+  if (img2img && Math.floor(req.steps * req.strength) < 1 && !usesLcmStrengthSchedule(model, scheduler, true)) {
+    // diffusers' get_timesteps runs int(steps · strength) steps (and then fails on none); we return the init image.
+    warnings.push(`denoising strength ${req.strength} × ${req.steps} steps leaves no step to run `
+      + '(img2img runs ⌊steps × strength⌋ steps): the result is the init image through the VAE');
+  }
+  const wanted = providerOrder(req.executionProvider)[0];
+  // Logged as a warning only when a GPU was asked for by name: 'auto' on a machine without one is the normal case
+  // (the result still carries it, for the host to explain what is missing where a GPU exists).
+  let providerFallback: ProviderFallback | undefined;
+  let quietWarning: string | undefined;
+  if (wanted !== model.executionProvider) {
+    const reason = unavailableProviders().get(wanted) ?? 'unavailable';
+    providerFallback = { provider: wanted, ranOn: model.executionProvider, reason };
+    warnings.push(formatProviderFallback(providerFallback));
+    if (req.executionProvider === 'auto') quietWarning = warnings[warnings.length - 1];
+  }
+  if (model.hasGuidanceEmbedding === true && req.negativePrompt.trim() !== '') {
+    warnings.push('this LCM model embeds the guidance scale and reads no negative prompt (as diffusers\' LCM pipeline); it was ignored');
+  }
+  return { providerFallback, quietWarning };
+}
+
+/** The decoded images as PNGs with A1111 infotext, one per seed. */
+function writeImages(req: GenerateRequest, result: PipelineOutput, sampler: { a1111Name: string; scheduleType?: string },
+    seeds: readonly number[], model: { modelHash: string | undefined; model: string }): GeneratedImage[] {
+  const rgbImages = decodedToRgbImages(result.images, result.dims);
+  return rgbImages.map((rgb, i): GeneratedImage => {
+    const infotext = formatInfotext(req.prompt, req.negativePrompt, buildInfotextParams({
+      steps: req.steps,
+      sampler: sampler.a1111Name,
+      scheduleType: sampler.scheduleType,
+      cfgScale: req.cfgScale,
+      seed: seeds[i],
+      width: req.width,
+      height: req.height,
+      modelHash: model.modelHash,
+      model: model.model,
+      denoisingStrength: req.initImage !== null ? req.strength : undefined,
+      rng: req.rng === 'nv' ? 'NV' : 'CPU',
+      version: ENGINE_VERSION,
+    }));
+    const png = encodePng(rgb.rgb, req.width, req.height, { parameters: infotext });
+    return { seed: seeds[i], width: req.width, height: req.height, png, infotext };
+  });
+}
+
 interface CachedModel {
   readonly key: string;
   readonly model: LoadedModel;
@@ -164,6 +244,7 @@ export class Engine {
     return run;
   }
 
+  /** One generation in its stages: read, tokenize, load, denoise (pipeline.ts), write the PNGs. */
   private async generateNow(
     request: GenerateRequest,
     opts: GenerateOptions,
@@ -176,125 +257,38 @@ export class Engine {
 
     // Everything cheap first: folder, sampler, tokenizer, init image. Nothing is loaded if these fail.
     let loadMs = nowMs();
-    let info: ModelInfo;
-    let tokenizer: ClipTokenizer;
-    let tokenizer2: ClipTokenizer | undefined;
-    try {
-      info = opts.modelInfo !== undefined && opts.modelInfo.dir === resolve(req.modelDir)
-        ? opts.modelInfo : await readModelFolder(req.modelDir);
-      tokenizer = await this.tokenizerFor(info.tokenizerDir);
-      tokenizer2 = info.xl === undefined ? undefined : await this.tokenizerFor(info.xl.tokenizer2Dir);
-    } catch (e) {
-      throw toEngineError(e, 'read');
-    }
-    // As diffusers' Stable Diffusion pipelines: steps_offset 1 and clip_sample false, whatever the file says.
-    const schedulerConfig = pipelineSchedulerConfig(info.schedulerConfig, info.pipelineClass);
-    if (schedulerConfig.changes.length > 0) {
-      this.log('info', `scheduler config adjusted as diffusers' ${info.pipelineClass} does: ${schedulerConfig.changes.join(', ')}`);
-    }
-    const sampler = schedulerFor(req.sampler, schedulerConfig.config, req.steps);
+    const { info, tokenizer, tokenizer2 } = await this.readModel(req, opts.modelInfo);
+    const sampler = this.samplerFor(req, info);
     if (req.initImage !== null && !info.hasVaeEncoder) {
       throw new EngineError('model-invalid', `img2img needs ${info.dir}/vae_encoder/model.onnx, which this model does not have`);
     }
-    const encodeIds = (text: string, what: string, tok: ClipTokenizer = tokenizer): Int32Array => {
-      const encoded = tok.encodeWithInfo(text);
-      // The negative prompt is only read with guidance (cfg > 1), as in diffusers; tokenizer_2 (SDXL) splits the
-      // same words, so only the first tokenizer warns.
-      if (encoded.truncated && tok === tokenizer && (what === 'prompt' || req.cfgScale > 1)) {
-        const kept = tokenizer.maxLength - 2;
-        warnings.push(`${what} truncated: ${encoded.contentTokens} tokens, the model reads ${kept}; `
-          + `the last ${encoded.contentTokens - kept} were dropped`);
-      }
-      return tok.pad(encoded.ids);
-    };
-    const promptIds = encodeIds(req.prompt, 'prompt');
-    const negativeIds = encodeIds(req.negativePrompt, 'negative prompt');
-    const xlIds = tokenizer2 === undefined ? {} : {
-      promptIds2: encodeIds(req.prompt, 'prompt', tokenizer2),
-      negativeIds2: encodeIds(req.negativePrompt, 'negative prompt', tokenizer2),
-      // diffusers zeroes the unconditional embeddings when negative_prompt is None; ours is '' then (A1111 alike).
-      zeroNegative: info.xl?.forceZerosForEmptyPrompt === true && req.negativePrompt === '',
-    };
+    const ids = tokenizePrompts(req, info, tokenizer, tokenizer2, warnings);
     const initImage = req.initImage === null ? null : initImageTensor(req.initImage, req.width, req.height);
     throwIfCancelled(signal);
 
     const model = await this.modelFor(info, req);
-    if (initImage !== null && Math.floor(req.steps * req.strength) < 1 && !usesLcmStrengthSchedule(model, sampler.scheduler, true)) {
-      // diffusers' get_timesteps runs int(steps · strength) steps (and then fails on none); we return the init image.
-      warnings.push(`denoising strength ${req.strength} × ${req.steps} steps leaves no step to run `
-        + '(img2img runs ⌊steps × strength⌋ steps): the result is the init image through the VAE');
-    }
-    const wanted = providerOrder(req.executionProvider)[0];
-    // Logged as a warning only when a GPU was asked for by name: 'auto' on a machine without one is the normal case
-    // (the result still carries it, for the host to explain what is missing where a GPU exists).
-    let quietWarning: string | undefined;
-    let providerFallback: ProviderFallback | undefined;
-    if (wanted !== model.executionProvider) {
-      const reason = unavailableProviders().get(wanted) ?? 'unavailable';
-      providerFallback = { provider: wanted, ranOn: model.executionProvider, reason };
-      warnings.push(formatProviderFallback(providerFallback));
-      if (req.executionProvider === 'auto') quietWarning = warnings[warnings.length - 1];
-    }
-    if (model.hasGuidanceEmbedding === true && req.negativePrompt.trim() !== '') {
-      warnings.push('this LCM model embeds the guidance scale and reads no negative prompt (as diffusers\' LCM pipeline); it was ignored');
-    }
-    let hash: string | undefined;
-    try {
-      hash = await modelHash(info.dir);
-    } catch (e) {
-      this.log('warn', `model hash unavailable: ${e instanceof Error ? e.message : String(e)}`);
-    }
+    const { providerFallback, quietWarning } = warnBeforeRun(req, model, sampler.scheduler, initImage !== null, warnings);
+    const hash = await this.hashOf(info.dir);
     loadMs = nowMs() - loadMs;
     throwIfCancelled(signal);
     for (const w of warnings) this.log(w === quietWarning ? 'info' : 'warn', w);
 
     const seeds = Array.from({ length: req.batchSize }, (_, i) => req.seed + i);
-    let result;
-    try {
-      result = await runPipeline({
-        model, scheduler: sampler.scheduler, promptIds, negativeIds, ...xlIds,
-        steps: req.steps, cfgScale: req.cfgScale, seeds, width: req.width, height: req.height,
-        createRng: rngFactory(req.rng), initImage, strength: req.strength,
-        preview: req.previews ? await this.previewerFor(model, req) : undefined,
-        signal,
-        onStep: opts.onProgress,
-      });
-    } catch (e) {
-      const error = toEngineError(e, 'run');
-      const native = info.sampleSize * info.vaeScaleFactor;
-      if (e instanceof ModelError && (e.kind === 'runtime' || e.kind === 'wrong-input') && error instanceof EngineError
-          && (req.width !== native || req.height !== native)) {
-        // UNets exported at their native size often cannot run latents whose sides their downsampling does not divide.
-        throw new EngineError(error.code, `${error.message}\n(${req.width}x${req.height} is not this model's native `
-          + `${native}x${native}; try the native size or sides that are multiples of 64)`, { cause: e });
-      }
-      throw error;
-    }
-
+    const result = await this.denoise(req, info, {
+      model, scheduler: sampler.scheduler, ...ids,
+      steps: req.steps, cfgScale: req.cfgScale, seeds, width: req.width, height: req.height,
+      createRng: rngFactory(req.rng), initImage, strength: req.strength,
+      preview: req.previews ? await this.previewerFor(model, req) : undefined,
+      signal,
+      onStep: opts.onProgress,
+    });
     for (const w of result.warnings) {
       this.log('warn', w);
       warnings.push(w);
     }
+
     const pngStart = nowMs();
-    const rgbImages = decodedToRgbImages(result.images, result.dims);
-    const images = rgbImages.map((rgb, i): GeneratedImage => {
-      const infotext = formatInfotext(req.prompt, req.negativePrompt, buildInfotextParams({
-        steps: req.steps,
-        sampler: sampler.a1111Name,
-        scheduleType: sampler.scheduleType,
-        cfgScale: req.cfgScale,
-        seed: seeds[i],
-        width: req.width,
-        height: req.height,
-        modelHash: hash,
-        model: info.name,
-        denoisingStrength: req.initImage !== null ? req.strength : undefined,
-        rng: req.rng === 'nv' ? 'NV' : 'CPU',
-        version: ENGINE_VERSION,
-      }));
-      const png = encodePng(rgb.rgb, req.width, req.height, { parameters: infotext });
-      return { seed: seeds[i], width: req.width, height: req.height, png, infotext };
-    });
+    const images = writeImages(req, result, sampler, seeds, { modelHash: hash, model: info.name });
     const pngMs = nowMs() - pngStart;
     const t = result.timingsMs;
     return {
@@ -308,6 +302,56 @@ export class Engine {
       warnings,
       ...(providerFallback === undefined ? {} : { providerFallback }),
     };
+  }
+
+  /** The model folder (the caller's reading when it is this request's) and its tokenizers. */
+  private async readModel(req: GenerateRequest, known: ModelInfo | undefined):
+      Promise<{ info: ModelInfo; tokenizer: ClipTokenizer; tokenizer2?: ClipTokenizer }> {
+    try {
+      const info = known !== undefined && known.dir === resolve(req.modelDir) ? known : await readModelFolder(req.modelDir);
+      const tokenizer = await this.tokenizerFor(info.tokenizerDir);
+      const tokenizer2 = info.xl === undefined ? undefined : await this.tokenizerFor(info.xl.tokenizer2Dir);
+      return { info, tokenizer, tokenizer2 };
+    } catch (e) {
+      throw toEngineError(e, 'read');
+    }
+  }
+
+  /** The request's sampler over the model's scheduler config as its pipeline class leaves it. */
+  private samplerFor(req: GenerateRequest, info: ModelInfo): ReturnType<typeof schedulerFor> {
+    // As diffusers' Stable Diffusion pipelines: steps_offset 1 and clip_sample false, whatever the file says.
+    const schedulerConfig = pipelineSchedulerConfig(info.schedulerConfig, info.pipelineClass);
+    if (schedulerConfig.changes.length > 0) {
+      this.log('info', `scheduler config adjusted as diffusers' ${info.pipelineClass} does: ${schedulerConfig.changes.join(', ')}`);
+    }
+    return schedulerFor(req.sampler, schedulerConfig.config, req.steps);
+  }
+
+  /** The model's A1111 hash, or undefined (logged) when the files cannot be read. */
+  private async hashOf(dir: string): Promise<string | undefined> {
+    try {
+      return await modelHash(dir);
+    } catch (e) {
+      this.log('warn', `model hash unavailable: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
+  }
+
+  /** runPipeline, its errors as EngineErrors (a UNet that fails off its native size says so). */
+  private async denoise(req: GenerateRequest, info: ModelInfo, input: PipelineInput): Promise<PipelineOutput> {
+    try {
+      return await runPipeline(input);
+    } catch (e) {
+      const error = toEngineError(e, 'run');
+      const native = info.sampleSize * info.vaeScaleFactor;
+      if (e instanceof ModelError && (e.kind === 'runtime' || e.kind === 'wrong-input') && error instanceof EngineError
+          && (req.width !== native || req.height !== native)) {
+        // UNets exported at their native size often cannot run latents whose sides their downsampling does not divide.
+        throw new EngineError(error.code, `${error.message}\n(${req.width}x${req.height} is not this model's native `
+          + `${native}x${native}; try the native size or sides that are multiples of 64)`, { cause: e });
+      }
+      throw error;
+    }
   }
 
   private async releaseNow(): Promise<void> {
