@@ -12,5 +12,3 @@ export const COMMAND_IDS = [
   'inlineDiffusion.setHuggingFaceToken',
   'inlineDiffusion.installGpuSupport',
 ] as const;
-
-export type CommandId = (typeof COMMAND_IDS)[number];

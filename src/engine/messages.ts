@@ -1,4 +1,4 @@
-import type { GenerateRequest, ToEngine } from '../protocol/engineMessages';
+import type { ToEngine } from '../protocol/engineMessages';
 
 /** Accepts what arrives on the engine's IPC channel as a ToEngine message; the request body is validated later. */
 export function isToEngine(value: unknown): value is ToEngine {
@@ -27,5 +27,3 @@ export function describeMessage(value: unknown): string {
   const type = (value as { type?: unknown }).type;
   return typeof type === 'string' ? `type '${type.slice(0, 40)}'` : 'object without a string type';
 }
-
-export type GenerateMessage = { readonly type: 'generate'; readonly id: number; readonly request: GenerateRequest };

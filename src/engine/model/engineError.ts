@@ -10,8 +10,3 @@ export class EngineError extends Error {
     this.code = code;
   }
 }
-
-/** Whether an error is an EngineError with the given code (or any code when none is given). */
-export function isEngineError(error: unknown, code?: EngineErrorCode): error is EngineError {
-  return error instanceof EngineError && (code === undefined || error.code === code);
-}

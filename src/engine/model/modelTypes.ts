@@ -65,17 +65,6 @@ export interface PredictNoiseExtras {
   readonly timeIds?: Float32Array;
 }
 
-/** Stage timings in milliseconds. */
-export interface StageTimingsMs {
-  load: number;
-  textEncoder: number;
-  unet: number;
-  unetSteps: number[];
-  vae: number;
-  png: number;
-  total: number;
-}
-
 /** A model whose sessions are loaded; every method converts to and from the dtypes the sessions declare. */
 export interface LoadedModel {
   readonly info: ModelInfo;

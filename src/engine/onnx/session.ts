@@ -58,11 +58,6 @@ const unavailable = new Map<Ep, string>();
 let ortOverrideError: string | undefined;
 let ortOverrideLogged = false;
 
-/** Why the INLINE_DIFFUSION_ORT_NODE copy could not be loaded (undefined when it loaded or none was given). */
-export function ortOverrideProblem(): string | undefined {
-  return ortOverrideError;
-}
-
 function requireOrt(): typeof Ort {
   const override = process.env[ORT_OVERRIDE_ENV];
   if (override !== undefined && override !== '') {
