@@ -1,13 +1,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Command } from '../util/commandManager';
-import { catalogDownload, readCatalog, type CatalogEntry } from '../hub/catalog';
+import { catalogDownload, readCatalog, type CatalogEntry } from '../hub/downloadCatalog';
 import { HubError, formatBytes } from '../hub/hubError';
 import { downloadModel, type DownloadModelOptions, type InstalledModel } from '../hub/install';
 import { parseRepoId } from '../hub/hubClient';
 import { formatDownloadProgress, percentOf } from '../models/downloadProgress';
 import { readHfToken } from '../models/hfToken';
-import { familyName } from '../models/modelCatalog';
+import { familyName } from '../models/modelChoices';
 import { describeInspection, inspectModelFolder } from '../models/modelInspect';
 import type { ModelLibrary } from '../models/modelLibrary';
 import { readModelSettings } from '../models/modelSettings';

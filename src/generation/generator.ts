@@ -10,7 +10,7 @@ import { EngineClient, EngineClientError } from './engineClient';
 import { defaultModelDir } from '../engine/model';
 import { imageFileName } from '../engine/image';
 import type { ModelInfo } from '../engine/model';
-import { describeModels, listModels, ModelInfoCache, type ModelEntry } from '../models/modelCatalog';
+import { describeModels, listModels, ModelInfoCache, type ModelEntry } from '../models/modelChoices';
 import type { ModelLibrary } from '../models/modelLibrary';
 import type { EngineResultInfo } from '../models/providerStatus';
 import { PREVIEW_DECODER_ENV } from '../protocol/engineEnv';

@@ -1,6 +1,6 @@
 /**
  * The shapes of a Hub install (install.ts): its options, the files it pins and writes, its manifest and result.
- * Types only, so plan.ts, installHfCache.ts and catalog.ts name them without importing install.ts back.
+ * Types only, so plan.ts, installHfCache.ts and downloadCatalog.ts name them without importing install.ts back.
  */
 import type { HubClient, HubClientOptions } from './hubClient';
 import type { ProgressListener } from './progress';

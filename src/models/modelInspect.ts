@@ -11,7 +11,7 @@ import { formatBytes } from '../hub/hubError';
 import { detectModelFamily, type FamilyInfo } from '../engine/model';
 import { readModelFolder } from '../engine/model';
 import type { ModelInfo } from '../engine/model';
-import { familyName } from './modelCatalog';
+import { familyName } from './modelChoices';
 
 /** UNet parameters of SD 1.x / 2.x (≈ 860 M): fp32 ≈ 3.4 GB, fp16 ≈ 1.7 GB. */
 const SD_UNET_PARAMS = 860e6;

@@ -9,8 +9,8 @@ import type * as vscode from 'vscode';
 import { hfCacheDir } from '../hub/hfCache';
 import { Disposable } from '../util/disposable';
 import { Emitter } from '../util/emitter';
-import type { ModelEntry } from './modelCatalog';
-import { listAllModels } from './modelList';
+import type { ModelEntry } from './modelChoices';
+import { listAllModels } from './modelSources';
 import type { ModelSettings } from './modelSettings';
 
 const ADDED_KEY = 'inlineDiffusion.addedModels';

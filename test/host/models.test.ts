@@ -10,7 +10,7 @@ import { formatDownloadProgress } from '../../src/models/downloadProgress';
 import { readModelSettings, DEFAULT_MODEL_SETTINGS } from '../../src/models/modelSettings';
 import { checkHfToken } from '../../src/models/hfToken';
 import { guessPrecision } from '../../src/models/modelInspect';
-import { listAllModels, listDownloadedModels } from '../../src/models/modelList';
+import { listAllModels, listDownloadedModels } from '../../src/models/modelSources';
 import type { DownloadProgress } from '../../src/hub/progress';
 
 function fakeTimers() {

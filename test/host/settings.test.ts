@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { DEFAULT_SETTINGS, readSettings, type ExtensionSettings } from '../../src/generation/settings';
 import { DEFAULT_MODEL_SETTINGS } from '../../src/models/modelSettings';
 import { altTextParams, buildRequests, randomSeed, withConcreteSeed } from '../../src/generation/requestBuilder';
-import { listModels, resolveModelSetting } from '../../src/models/modelCatalog';
+import { listModels, resolveModelSetting } from '../../src/models/modelChoices';
 import { samplerChoices } from '../../src/generation/samplers';
 import { isKnownSampler } from '../../src/engine/request';
 import type { PanelParams } from '../../src/protocol/webviewMessages';

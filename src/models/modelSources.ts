@@ -8,8 +8,8 @@ import * as path from 'node:path';
 import { detectModelFamily, type ModelFamily } from '../engine/model';
 import { listHfCacheModels } from '../hub/hfCache';
 import { MANIFEST_FILE, readManifest } from '../hub/install';
-import { listModels, type ModelEntry } from './modelCatalog';
-export { familyName } from './modelCatalog';
+import { listModels, type ModelEntry } from './modelChoices';
+export { familyName } from './modelChoices';
 
 export interface ModelLocations {
   /** The `inlineDiffusion.model` setting ("" = none). */

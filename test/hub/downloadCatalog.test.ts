@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { catalogDownload, parseCatalog, readCatalog } from '../../src/hub/catalog';
+import { catalogDownload, parseCatalog, readCatalog } from '../../src/hub/downloadCatalog';
 import { type FamilyInfo, recommendedSettings } from '../../src/engine/model/modelFamily';
 import { downloadModel } from '../../src/hub/install';
 import { buildTinyModel } from '../fixtures/tinyModel';

@@ -1,6 +1,6 @@
 /**
  * The models the panel offers: the embedded default (models/<name> in the extension) and the folder the
- * `inlineDiffusion.model` setting names (modelList.ts adds added, downloaded and Hugging Face cache models), and
+ * `inlineDiffusion.model` setting names (modelSources.ts adds added, downloaded and Hugging Face cache models), and
  * their descriptions for the panel with the family's recommended settings.
  * Reads model folders without loading ONNX Runtime. No `vscode` import.
  */
