@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const require = createRequire(import.meta.url);
-process.env.ORT_DISABLE_TELEMETRY ??= '1'; // as the engine does (src/engine/onnx.ts)
+process.env.ORT_DISABLE_TELEMETRY ??= '1'; // as the engine does (src/engine/onnx/session.ts)
 const ort = require('onnxruntime-node');
 const [modelDir, stepsArg, threadsArg, widthArg, heightArg] = process.argv.slice(2);
 const steps = Number(stepsArg), threads = Number(threadsArg), width = Number(widthArg), height = Number(heightArg);

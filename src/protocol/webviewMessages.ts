@@ -28,7 +28,7 @@ export interface SamplerChoice {
   readonly label: string;
 }
 
-/** A family's defaults the panel offers when its model is picked (src/engine/modelFamily.ts recommendedSettings). */
+/** A family's defaults the panel offers when its model is picked (src/engine/model/modelFamily.ts recommendedSettings). */
 export interface RecommendedParams {
   /** A sampler id from PanelSetup.samplers. */
   readonly sampler: string;

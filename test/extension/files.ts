@@ -29,7 +29,7 @@ export interface SavedPng {
   readonly seed: number;
 }
 
-/** Reads a saved PNG's `parameters` chunk (src/engine/png.ts readPngText) and its seed. */
+/** Reads a saved PNG's `parameters` chunk (src/engine/image/png.ts readPngText) and its seed. */
 export function readSavedPng(file: string): SavedPng {
   const bytes = new Uint8Array(fs.readFileSync(file));
   const text = readPngText(bytes);

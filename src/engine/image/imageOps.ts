@@ -9,7 +9,7 @@ import { vaePlanesToRgb } from './pixelKernels';
  * VAE decoder output B×3×H×W in [-1, 1] → one RGB image per batch item, as diffusers'
  * `VaeImageProcessor.postprocess(output_type="pil")`: `(x * 0.5 + 0.5).clamp(0, 1)` in float32, then
  * numpy_to_pil's `(images * 255).round().astype("uint8")` (round half to even). NaN becomes 0.
- * The per-value work runs in WebAssembly (src/engine/pixelKernels.ts).
+ * The per-value work runs in WebAssembly (src/engine/image/pixelKernels.ts).
  */
 export function decodedToRgbImages(sample: Float32Array, dims: readonly number[]): RgbImage[] {
   if (dims.length !== 4 || dims[1] !== 3) throw new Error(`expected VAE output dims [B, 3, H, W], got [${dims.join(', ')}]`);

@@ -4,7 +4,7 @@
  * ~1.4 ms for a 64×64 image, a tenth of the CLI's own time on the embedded model; here they take microseconds
  * (plus ~0.3 ms to compile the module once a process). WebAssembly's f32 operations are IEEE single precision
  * and f32.nearest rounds half to even, so the bytes are exactly those of diffusers' float32 steps. The module's
- * source is src/engine/pixelKernelsSource.ts.
+ * source is src/engine/image/pixelKernelsSource.ts.
  */
 import { PIXEL_KERNELS_WASM } from './pixelKernelsWasm';
 

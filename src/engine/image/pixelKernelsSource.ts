@@ -1,7 +1,7 @@
 /**
- * The source of src/engine/pixelKernels.ts's WebAssembly module, written with a minimal assembler of the
+ * The source of src/engine/image/pixelKernels.ts's WebAssembly module, written with a minimal assembler of the
  * WebAssembly 1.0 binary format. Not loaded at run time (assembling costs ~1 ms of interpreted JS a start): the
- * engine carries the bytes as base64 in PIXEL_KERNELS_WASM, and test/unit/pixelKernels.test.ts checks that they
+ * engine carries the bytes as base64 in PIXEL_KERNELS_WASM, and test/engine/image/pixelKernels.test.ts checks that they
  * are exactly what this file assembles (and prints the new base64 when a change here needs it).
  */
 

@@ -1,6 +1,6 @@
 /**
- * The bytes of the WebAssembly module src/engine/pixelKernelsSource.ts assembles (exports memory, rgb, paeth), as
- * base64. Generated: test/unit/pixelKernels.test.ts fails with the new value when the source changes.
+ * The bytes of the WebAssembly module src/engine/image/pixelKernelsSource.ts assembles (exports memory, rgb, paeth), as
+ * base64. Generated: test/engine/image/pixelKernels.test.ts fails with the new value when the source changes.
  */
 export const PIXEL_KERNELS_WASM =
   'AGFzbQEAAAABGARgAX0Bf2ADf39/AGABfwF/YAR/f39/AAMFBAABAgMFAwEAAQcYAwZtZW1vcnkCAANyZ2IAAQVwYWV0aAADCpwD'

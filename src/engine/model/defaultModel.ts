@@ -6,7 +6,7 @@ export const DEFAULT_MODEL_NAME = 'shapes-64';
 
 /**
  * The embedded model's folder: models/<name> found upwards from this file's folder, which is dist/ in a bundle and
- * src/engine/ in tests. Returns the first candidate that has a model_index.json, else the dist/-relative guess.
+ * src/engine/model/ in tests. Returns the first candidate that has a model_index.json, else the dist/-relative guess.
  */
 export function defaultModelDir(from: string = __dirname): string {
   let dir = from;

@@ -1,10 +1,10 @@
 /**
- * The contract between the pipeline (pure TypeScript math) and a loaded model (ONNX sessions, src/engine/model.ts).
+ * The contract between the pipeline (pure TypeScript math) and a loaded model (ONNX sessions, src/engine/onnx/onnxModel.ts).
  * Tests give the pipeline fakes of this interface; model.ts implements it over onnxruntime-node.
  * All tensors are flat, batch-major float32 with their shape in the doc line.
  */
 
-/** What a model folder says about itself (src/engine/modelFolder.ts reads and validates it). */
+/** What a model folder says about itself (src/engine/model/modelFolder.ts reads and validates it). */
 export interface ModelInfo {
   /** Absolute path of the model folder. */
   readonly dir: string;

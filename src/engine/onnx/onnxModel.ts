@@ -1,5 +1,5 @@
 /**
- * LoadedModel over ONNX Runtime sessions (src/engine/onnx.ts): reads what each session declares and casts to it —
+ * LoadedModel over ONNX Runtime sessions (src/engine/onnx/session.ts): reads what each session declares and casts to it —
  * `input_ids` int32/int64, UNet `timestep` int64/float32/float16 as a scalar, a fixed-length vector or one per
  * batch item, fp16 or fp32 tensors — and returns float32 (ARCHITECTURE.md engine steps 2–5).
  */

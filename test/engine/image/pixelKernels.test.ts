@@ -9,7 +9,7 @@ import { lcg } from '../../fixtures/lcg';
 
 test('the engine\'s WebAssembly bytes are exactly what pixelKernelsSource.ts assembles, and valid', () => {
   const assembled = Buffer.from(kernelModuleBytes()).toString('base64');
-  assert.equal(PIXEL_KERNELS_WASM, assembled, `src/engine/pixelKernelsWasm.ts needs PIXEL_KERNELS_WASM = '${assembled}'`);
+  assert.equal(PIXEL_KERNELS_WASM, assembled, `src/engine/image/pixelKernelsWasm.ts needs PIXEL_KERNELS_WASM = '${assembled}'`);
   assert.equal((globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly.validate(kernelModuleBytes()), true);
 });
 
