@@ -197,3 +197,11 @@ test('the parser sees type-only imports and re-exports', () => {
     ['src/engine/random/index.ts', 'src/engine/random/philox.ts', false],
   ]);
 });
+test('every path docs/ARCHITECTURE.md names exists', () => {
+  const doc = fs.readFileSync(path.join(repo, 'docs/ARCHITECTURE.md'), 'utf8');
+  // `…/<room>/` is a pattern, not a path
+  const named = [...doc.matchAll(/`((?:src|webview|test|bench|scripts|models|docs|media)\/[^`*\s<]*)`/g)].map((m) => m[1]);
+  assert.ok(named.length > 20, `the map names only ${named.length} paths`);
+  const missing = named.filter((p) => !fs.existsSync(path.join(repo, p)));
+  assert.deepEqual(missing, []);
+});
