@@ -22,7 +22,7 @@ const root = path.resolve(__dirname, '..');
 const runs = Number(process.env.BENCH_RUNS ?? 11);
 const steps = Number(process.env.BENCH_STEPS ?? 20);
 const threads = Number(process.env.BENCH_THREADS ?? defaultThreadCount());
-const modelDir = process.env.BENCH_MODEL ? path.resolve(process.env.BENCH_MODEL) : defaultModelDir(path.join(root, 'src', 'engine'));
+const modelDir = process.env.BENCH_MODEL ? path.resolve(process.env.BENCH_MODEL) : defaultModelDir(path.join(root, 'src', 'engine', 'model'));
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);

@@ -46,7 +46,7 @@ function otherPlatformBinaries() {
 function main() {
   const t0 = Date.now();
   run(process.execPath, ['esbuild.js', '--production']);
-  const modelName = (/DEFAULT_MODEL_NAME = '([^']+)'/.exec(fs.readFileSync(path.join(root, 'src', 'engine', 'defaultModel.ts'), 'utf8')) || [])[1];
+  const modelName = (/DEFAULT_MODEL_NAME = '([^']+)'/.exec(fs.readFileSync(path.join(root, 'src', 'engine', 'model', 'defaultModel.ts'), 'utf8')) || [])[1];
   if (!modelName || !fs.existsSync(path.join(root, 'models', modelName, 'model_index.json'))) {
     console.warn(`warning: the embedded model models/${modelName}/ has no model_index.json yet: the .vsix will lack it`);
   }
