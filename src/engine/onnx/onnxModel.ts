@@ -9,11 +9,11 @@ import { toFloat32 } from './fp16';
 import { guidanceScaleEmbedding } from './guidanceEmbedding';
 import { ModelError } from '../model';
 import { COMPONENT_FILES } from '../model';
-import type { LoadedModel, ModelInfo, PredictNoiseExtras, XlTextConditioning } from '../model';
+import type { LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, XlTextConditioning } from '../model';
 import { concatLastDim, outputsOf, penultimateHiddenState } from './textEncoderOutputs';
 import { checkFinite, checkUnet, TIMESTEP_COND } from './unetInputs';
 import {
-  checkLength, divide, fail, fixedBatch, floatFeed, inChunks, pickInput, pickOutput, scale, timestepFeed,
+  checkLength, concat, divide, fail, fixedBatch, floatFeed, inChunks, pickInput, pickOutput, scale, timestepFeed,
 } from './modelFeeds';
 import { createSession, type OnnxSession, type TensorValue, type ValueDescription } from './session';
 
@@ -277,6 +277,18 @@ class OnnxModel implements OnnxLoadedModel {
     return scale(await this.runEncoder(vae, image, imageDims), this.info.scalingFactor);
   }
 
+  async encodeImageDistribution(image: Float32Array, imageDims: number[]): Promise<LatentDistribution> {
+    this.check();
+    checkLength('encodeImageDistribution', image, imageDims);
+    const vae = await this.encoder();
+    if (vae === undefined) {
+      throw new ModelError('missing-file', join(this.info.dir, COMPONENT_FILES.vaeEncoder),
+        `Missing ${join(this.info.dir, COMPONENT_FILES.vaeEncoder)}: this model cannot do img2img`);
+    }
+    const parts = await this.runEncoderParts(vae, image, imageDims);
+    return parts.length === 1 ? { mean: parts[0] } : { mean: parts[0], logvar: parts[1] };
+  }
+
   async vaeEncoderNoiseWarning(): Promise<string | undefined> {
     this.check();
     if (this.encoderNoiseChecked) return undefined;
@@ -313,19 +325,27 @@ class OnnxModel implements OnnxLoadedModel {
   }
 
   /** Image B×3×H×W → unscaled latents B×C×h×w (the mean where the encoder gives mean and log-variance). */
-  private runEncoder(vae: OnnxSession, image: Float32Array, imageDims: number[]): Promise<Float32Array> {
+  private async runEncoder(vae: OnnxSession, image: Float32Array, imageDims: number[]): Promise<Float32Array> {
+    return (await this.runEncoderParts(vae, image, imageDims))[0];
+  }
+
+  /** Image B×3×H×W → [latents] or, from `latent_parameters`, [mean, log-variance], unscaled, B×C×h×w each. */
+  private async runEncoderParts(vae: OnnxSession, image: Float32Array, imageDims: number[]): Promise<Float32Array[]> {
     const input = pickInput(vae, 'sample');
     const output = pickOutput(vae, ['latent_parameters', 'latent_sample', 'latent_dist']);
     const c = this.info.latentChannels;
-    return inChunks(image, imageDims, 1, async (part, partDims) => {
+    const items: Float32Array[][] = [];
+    await inChunks(image, imageDims, 1, async (part, partDims) => {
       const result = (await vae.run({ [input.name]: floatFeed(input, vae, part, partDims) }))[output.name];
       const data = toFloat32(result.data, `${vae.file} output ${output.name}`);
       const channels = result.dims[1];
-      if (channels === c) return data;
-      // latent_parameters: mean (C channels) then log-variance (C channels); keep the mean.
-      if (channels === 2 * c) return data.slice(0, data.length / 2);
-      return fail(vae, `output "${output.name}" has ${channels} channels, expected ${c} (latents) or ${2 * c} (mean and log-variance)`);
+      if (channels === c) items.push([data]);
+      // latent_parameters: mean (C channels) then log-variance (C channels) of each image.
+      else if (channels === 2 * c) items.push([data.slice(0, data.length / 2), data.slice(data.length / 2)]);
+      else fail(vae, `output "${output.name}" has ${channels} channels, expected ${c} (latents) or ${2 * c} (mean and log-variance)`);
+      return data;
     });
+    return items[0].map((_, k) => concat(items.map((parts) => parts[k])));
   }
 
   async release(): Promise<void> {
