@@ -144,13 +144,14 @@ function tokenizePrompts(req: GenerateRequest, info: ModelInfo, tokenizer: ClipT
     return tok.pad(encoded.ids);
   };
   const promptIds = encodeIds(req.prompt, 'prompt');
-  const negativeIds = encodeIds(req.negativePrompt, 'negative prompt');
+  const negative = req.negativePrompt ?? '';
+  const negativeIds = encodeIds(negative, 'negative prompt');
   return tokenizer2 === undefined ? { promptIds, negativeIds } : {
     promptIds, negativeIds,
     promptIds2: encodeIds(req.prompt, 'prompt', tokenizer2),
-    negativeIds2: encodeIds(req.negativePrompt, 'negative prompt', tokenizer2),
-    // diffusers zeroes the unconditional embeddings when negative_prompt is None; ours is '' then (A1111 alike).
-    zeroNegative: info.xl?.forceZerosForEmptyPrompt === true && req.negativePrompt === '',
+    negativeIds2: encodeIds(negative, 'negative prompt', tokenizer2),
+    // diffusers zeroes the unconditional embeddings when negative_prompt is None (null here) and encodes "" when given.
+    zeroNegative: info.xl?.forceZerosForEmptyPrompt === true && req.negativePrompt === null,
   };
 }
 
@@ -177,7 +178,7 @@ function warnBeforeRun(req: GenerateRequest, model: LoadedModel, scheduler: Sche
     warnings.push(formatProviderFallback(providerFallback));
     if (req.executionProvider === 'auto') quietWarning = warnings[warnings.length - 1];
   }
-  if (model.hasGuidanceEmbedding === true && req.negativePrompt.trim() !== '') {
+  if (model.hasGuidanceEmbedding === true && (req.negativePrompt ?? '').trim() !== '') {
     warnings.push('this LCM model embeds the guidance scale and reads no negative prompt (as diffusers\' LCM pipeline); it was ignored');
   }
   return { providerFallback, quietWarning };
@@ -188,7 +189,7 @@ function writeImages(req: GenerateRequest, result: PipelineOutput, sampler: { a1
     seeds: readonly number[], model: { modelHash: string | undefined; model: string }): GeneratedImage[] {
   const rgbImages = decodedToRgbImages(result.images, result.dims);
   return rgbImages.map((rgb, i): GeneratedImage => {
-    const infotext = formatInfotext(req.prompt, req.negativePrompt, buildInfotextParams({
+    const infotext = formatInfotext(req.prompt, req.negativePrompt ?? '', buildInfotextParams({
       steps: req.steps,
       sampler: sampler.a1111Name,
       scheduleType: sampler.scheduleType,
