@@ -106,6 +106,31 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
   return new OnnxModel(info, sessions);
 }
 
+/** `rows` items of a batch-major tensor → `total` items, the last repeated. */
+function padRows(data: Float32Array, rows: number, total: number): Float32Array {
+  const item = data.length / rows;
+  const out = new Float32Array(total * item);
+  out.set(data);
+  for (let r = rows; r < total; r++) out.set(data.subarray((rows - 1) * item, rows * item), r * item);
+  return out;
+}
+
+/**
+ * A UNet exported without dynamic axes runs only the latent size it was traced at: say which, before ONNX
+ * Runtime's "invalid dimensions".
+ */
+function checkFixedLatentSize(unet: OnnxSession, sample: ValueDescription, sampleDims: readonly number[], vaeScale: number): void {
+  const [fh, fw] = [sample.dims[2], sample.dims[3]];
+  const [h, w] = [sampleDims[2], sampleDims[3]];
+  if ((typeof fh === 'number' && fh !== h) || (typeof fw === 'number' && fw !== w)) {
+    const size = (lh: number | string, lw: number | string): string =>
+      typeof lh === 'number' && typeof lw === 'number' ? `${lw * vaeScale}x${lh * vaeScale} pixels (latents ${lw}×${lh})` : `latents ${lw}×${lh}`;
+    throw new ModelError('unsupported', unet.file, `${unet.file}: this UNet was exported with a fixed size: it runs `
+      + `${size(fh ?? '?', fw ?? '?')} only, not ${size(h, w)}; use `
+      + `${typeof fh === 'number' && typeof fw === 'number' ? `${fw * vaeScale}x${fh * vaeScale}` : 'that size'}, or a UNet exported with dynamic axes`);
+  }
+}
+
 class OnnxModel implements OnnxLoadedModel {
   readonly info: ModelInfo;
   readonly executionProvider: string;
@@ -190,6 +215,20 @@ class OnnxModel implements OnnxLoadedModel {
     }
     const unet = this.s.unet;
     const sIn = unet.input('sample') as ValueDescription;
+    checkFixedLatentSize(unet, sIn, sampleDims, this.info.vaeScaleFactor);
+    const fixed = fixedBatch(sIn);
+    const batch = sampleDims[0];
+    if (fixed !== undefined && batch % fixed !== 0) {
+      // A UNet exported with a fixed batch (optimum-cli --no-dynamic-axes gives 2) run on another: pad with copies of
+      // the last item (guidance ≤ 1 runs one), then drop their rows.
+      const padded = Math.ceil(batch / fixed) * fixed;
+      const pad = (rows: Float32Array | undefined): Float32Array | undefined =>
+        rows === undefined ? undefined : padRows(rows, batch, padded);
+      const out = await this.predictNoise(pad(sample) as Float32Array, [padded, ...sampleDims.slice(1)], timestep,
+        pad(hiddenStates) as Float32Array, [padded, ...hiddenDims.slice(1)],
+        { ...opts, textEmbeds: pad(opts.textEmbeds), timeIds: pad(opts.timeIds) });
+      return out.subarray(0, sample.length);
+    }
     const tIn = unet.input('timestep') as ValueDescription;
     const hIn = unet.input('encoder_hidden_states') as ValueDescription;
     const output = pickOutput(unet, ['out_sample']);
