@@ -6,7 +6,7 @@
  * |Δ| ≤ 0.25 per channel (levels of 255) on fp32 graphs; mean ≤ 2 on fp16 graphs.
  */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { after, describe, test, type TestContext } from 'node:test';
 import { Engine } from '../../src/engine/engine';
 import { decodeImage } from '../../src/engine/image/imageIo';
 import { detectModelFamily, EngineError, type ModelFamily, readModelFolder } from '../../src/engine/model';
@@ -46,8 +46,11 @@ for (const c of cases) {
 
 const isFp16 = (variant: string): boolean => variant.endsWith('fp16');
 
-/** Runs `req` and checks every image against diffusers' at the bar of the graph's precision. */
-async function assertDiffusersPicture(c: RealArchCase, variant: string, req: GenerateRequest,
+/**
+ * Runs `req` and checks every image against diffusers' at the bar of the graph's precision; each image's |Δ| is
+ * reported as a test diagnostic (the table of issue 13's closing note).
+ */
+async function assertDiffusersPicture(t: TestContext, c: RealArchCase, variant: string, req: GenerateRequest,
   opts: Parameters<Engine['generate']>[1] = {}): Promise<void> {
   const out = await engine.generate(req, opts);
   assert.equal(out.images.length, c.batch);
@@ -55,6 +58,7 @@ async function assertDiffusersPicture(c: RealArchCase, variant: string, req: Gen
     const d = imageDelta(decodeImage(image.png).rgb, realArchReference(c, i));
     const mean = Math.max(...d.meanPerChannel);
     const report = `${c.id} on ${variant}, image ${i}: max |Δ| ${d.max}, mean |Δ| per channel ${d.meanPerChannel.map((m) => m.toFixed(3)).join('/')}`;
+    t.diagnostic(report);
     assert.ok(isFp16(variant) ? mean <= 2 : d.max <= 2 && mean <= 0.25, report);
   });
 }
@@ -79,12 +83,12 @@ for (const [key, { family, variant, cases: folderCases }] of folders) {
       const what = `${c.scheduler_class}, ${c.steps} steps, ${c.width}×${c.height}, batch ${c.batch}`;
       const awaiting = AWAITING_FROM_CONFIG.has(c.id);
       test(`${c.id}: diffusers' picture (${what})`, awaiting ? { todo: 'a picked sampler\'s defaults: issue 13 §1' } : {},
-        () => assertDiffusersPicture(c, variant, realArchRequest(c, variant)));
+        (t) => assertDiffusersPicture(t, c, variant, realArchRequest(c, variant)));
       if (awaiting) {
-        test(`${c.id}: diffusers' picture with the scheduler diffusers ran as the model's own (${what})`, async () => {
+        test(`${c.id}: diffusers' picture with the scheduler diffusers ran as the model's own (${what})`, async (t) => {
           const info = await readModelFolder(realArchModel(family, variant));
           const schedulerConfig = { _class_name: c.scheduler_class, ...finiteConfig(c.scheduler_config) };
-          await assertDiffusersPicture(c, variant, { ...realArchRequest(c, variant), sampler: null },
+          await assertDiffusersPicture(t, c, variant, { ...realArchRequest(c, variant), sampler: null },
             { modelInfo: { ...info, schedulerConfig } });
         });
       }
