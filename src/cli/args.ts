@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 /** What `inline-diffusion generate` was asked, before model-derived defaults are applied. */
 export interface GenerateArgs {
   readonly prompt: string;
-  readonly negativePrompt: string;
+  /** null when --negative-prompt is not given; "" when it is given empty (SDXL: the encoded empty prompt). */
+  readonly negativePrompt: string | null;
   readonly model: string | null;
   readonly sampler: string | null;
   readonly steps: number | null;
@@ -34,7 +35,7 @@ Generates images with Stable Diffusion (ONNX) on this machine and writes PNGs ca
 
 Options:
   --prompt TEXT            what to draw (required; may be "")
-  --negative-prompt TEXT   what to avoid (default: none)
+  --negative-prompt TEXT   what to avoid (default: none; SDXL: "" is the encoded empty prompt, none zeroes it)
   --model DIR              model folder in diffusers/Optimum ONNX layout (default: the embedded model)
   --sampler NAME           euler, euler_a, heun, lms, dpmpp_2m, dpmpp_2m_karras, ddim, plms, ddpm, lcm, unipc,
                            an A1111 name ("Euler a") or a diffusers class name (default: the model's own scheduler)
@@ -95,7 +96,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     kind: 'generate',
     args: {
       prompt,
-      negativePrompt: str('negative-prompt') ?? '',
+      negativePrompt: str('negative-prompt'),
       model: str('model'),
       sampler: str('sampler'),
       steps: parseInteger('--steps', str('steps')),

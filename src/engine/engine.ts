@@ -107,6 +107,24 @@ function schedulerFor(sampler: string | null, schedulerConfig: Record<string, un
   return { scheduler, a1111Name: resolved.a1111Name, scheduleType: resolved.scheduleType };
 }
 
+/**
+ * Why a UNet that runs its native size may fail at width×height: exporters trace the UNet at a latent size its
+ * downsampling divides (SD: 3 halvings, latents divisible by 8; SDXL: 2, by 4), and the traced graph then runs only
+ * such sizes — torch's own UNet pads the odd ones, a traced one cannot. Names the sizes around the request that
+ * work; undefined when both sides already are such multiples (the failure is something else).
+ */
+export function tracedSizeHint(info: Pick<ModelInfo, 'vaeScaleFactor' | 'xl'>, width: number, height: number): string | undefined {
+  const latentMultiple = info.xl === undefined ? 8 : 4;
+  const multiple = latentMultiple * info.vaeScaleFactor;
+  if (width % multiple === 0 && height % multiple === 0) return undefined;
+  const down = (n: number): number => Math.max(multiple, Math.floor(n / multiple) * multiple);
+  const up = (n: number): number => Math.ceil(n / multiple) * multiple;
+  const lower = `${down(width)}x${down(height)}`;
+  const upper = `${up(width)}x${up(height)}`;
+  return `${width}x${height}: UNets exported by tracing (Optimum, diffusers' converter) run only sizes whose latents divide by `
+    + `${latentMultiple}, sides that are multiples of ${multiple} px; try ${lower === upper ? lower : `${lower} or ${upper}`}`;
+}
+
 /** TorchGenerator (A1111 "RNG: CPU", diffusers/ComfyUI CPU seeds) or Philox (A1111 "RNG: NV"). */
 function rngFactory(source: 'cpu' | 'nv'): (seed: number) => Rng {
   return source === 'nv' ? (seed) => new PhiloxGenerator(seed) : (seed) => new TorchGenerator(seed);
@@ -144,13 +162,14 @@ function tokenizePrompts(req: GenerateRequest, info: ModelInfo, tokenizer: ClipT
     return tok.pad(encoded.ids);
   };
   const promptIds = encodeIds(req.prompt, 'prompt');
-  const negativeIds = encodeIds(req.negativePrompt, 'negative prompt');
+  const negative = req.negativePrompt ?? '';
+  const negativeIds = encodeIds(negative, 'negative prompt');
   return tokenizer2 === undefined ? { promptIds, negativeIds } : {
     promptIds, negativeIds,
     promptIds2: encodeIds(req.prompt, 'prompt', tokenizer2),
-    negativeIds2: encodeIds(req.negativePrompt, 'negative prompt', tokenizer2),
-    // diffusers zeroes the unconditional embeddings when negative_prompt is None; ours is '' then (A1111 alike).
-    zeroNegative: info.xl?.forceZerosForEmptyPrompt === true && req.negativePrompt === '',
+    negativeIds2: encodeIds(negative, 'negative prompt', tokenizer2),
+    // diffusers zeroes the unconditional embeddings when negative_prompt is None (null here) and encodes "" when given.
+    zeroNegative: info.xl?.forceZerosForEmptyPrompt === true && req.negativePrompt === null,
   };
 }
 
@@ -177,7 +196,7 @@ function warnBeforeRun(req: GenerateRequest, model: LoadedModel, scheduler: Sche
     warnings.push(formatProviderFallback(providerFallback));
     if (req.executionProvider === 'auto') quietWarning = warnings[warnings.length - 1];
   }
-  if (model.hasGuidanceEmbedding === true && req.negativePrompt.trim() !== '') {
+  if (model.hasGuidanceEmbedding === true && (req.negativePrompt ?? '').trim() !== '') {
     warnings.push('this LCM model embeds the guidance scale and reads no negative prompt (as diffusers\' LCM pipeline); it was ignored');
   }
   return { providerFallback, quietWarning };
@@ -188,7 +207,7 @@ function writeImages(req: GenerateRequest, result: PipelineOutput, sampler: { a1
     seeds: readonly number[], model: { modelHash: string | undefined; model: string }): GeneratedImage[] {
   const rgbImages = decodedToRgbImages(result.images, result.dims);
   return rgbImages.map((rgb, i): GeneratedImage => {
-    const infotext = formatInfotext(req.prompt, req.negativePrompt, buildInfotextParams({
+    const infotext = formatInfotext(req.prompt, req.negativePrompt ?? '', buildInfotextParams({
       steps: req.steps,
       sampler: sampler.a1111Name,
       scheduleType: sampler.scheduleType,
@@ -337,19 +356,14 @@ export class Engine {
     }
   }
 
-  /** runPipeline, its errors as EngineErrors (a UNet that fails off its native size says so). */
+  /** runPipeline, its errors as EngineErrors (a traced UNet that fails at a size its tracing cannot run says so). */
   private async denoise(req: GenerateRequest, info: ModelInfo, input: PipelineInput): Promise<PipelineOutput> {
     try {
       return await runPipeline(input);
     } catch (e) {
       const error = toEngineError(e, 'run');
-      const native = info.sampleSize * info.vaeScaleFactor;
-      if (e instanceof ModelError && (e.kind === 'runtime' || e.kind === 'wrong-input') && error instanceof EngineError
-          && (req.width !== native || req.height !== native)) {
-        // UNets exported at their native size often cannot run latents whose sides their downsampling does not divide.
-        throw new EngineError(error.code, `${error.message}\n(${req.width}x${req.height} is not this model's native `
-          + `${native}x${native}; try the native size or sides that are multiples of 64)`, { cause: e });
-      }
+      const hint = e instanceof ModelError && (e.kind === 'runtime' || e.kind === 'wrong-input') ? tracedSizeHint(info, req.width, req.height) : undefined;
+      if (hint !== undefined && error instanceof EngineError) throw new EngineError(error.code, `${error.message}\n(${hint})`, { cause: e });
       throw error;
     }
   }

@@ -8,16 +8,18 @@
  *    [uncond × B; cond × B]. SDXL (StableDiffusionXLPipeline): both encoders, their penultimate hidden states side
  *    by side, text_encoder_2's pooled embeds and time_ids (h, w, 0, 0, h, w) as added conditions; zeros for the
  *    unconditional half when force_zeros_for_empty_prompt and no negative prompt.
- * 2. Initial latents, image by image: txt2img x_T = randn(seed + i) · σ_init; img2img x_t = addNoise(E(image),
- *    randn(seed + i), t_start) where t_start follows diffusers' get_timesteps (LCM UNets with LCMScheduler: the
- *    schedule set with the strength, as diffusers' LCM img2img pipeline).
+ * 2. Initial latents, image by image: txt2img x_T = randn(seed + i) · σ_init; img2img x_t = addNoise(z_i,
+ *    randn(seed + i), t_start) where z_i = (μ + σ·ε) · scaling_factor samples the VAE posterior with ε drawn first
+ *    from the same stream (diffusers' retrieve_latents with the image's generator; μ alone for encoders without a
+ *    log-variance) and t_start follows diffusers' get_timesteps (LCM UNets with LCMScheduler: the schedule set with
+ *    the strength, as diffusers' LCM img2img pipeline).
  * 3. Per timestep t: one UNet call on the batch, ε = ε_u + cfg · (ε_c − ε_u), x = scheduler.step(ε, t, x) with
  *    one Rng per image, continuing the stream that made its initial noise (so image i of a batch equals seed + i alone).
  * 4. VAE decode of the final latents → B×3×H×W in [-1, 1].
  */
 import type { RgbImage } from '../protocol/engineMessages';
 import { EngineError } from './model';
-import type { LoadedModel, PredictNoiseExtras } from './model';
+import type { LatentDistribution, LoadedModel, PredictNoiseExtras } from './model';
 import { encodePrompts, xlTimeIds } from './prompt';
 import type { Rng } from './random';
 import type { Scheduler } from './schedulers';
@@ -251,34 +253,80 @@ async function prepareLatents(run: Run): Promise<StartLatents> {
     }
     return { latents, timesteps: scheduler.timesteps.slice(), generators };
   }
-  const initLatents = await encodeInitImage(run, input.initImage);
+  const init = await encodeInitImage(run, input.initImage);
   const timesteps = img2imgSchedule(run);
   let latents: Float32Array;
   if (timesteps.length === 0) {
     // Strength 0 (or steps · strength < 1): nothing to denoise; diffusers refuses, we return the init image
-    // as the VAE sees it (encoded, then decoded).
-    latents = initLatents;
+    // as the VAE sees it (encoded to the posterior's mean, then decoded).
+    latents = repeatRows(init.mean, 1, imageSize, batch);
   } else {
+    // Image i: its posterior sample (ε drawn first from its generator), then the added noise from the same one.
+    const initLatents = new Float32Array(batch * imageSize);
     const noise = new Float32Array(batch * imageSize);
-    for (let i = 0; i < batch; i++) noise.set(generators[i].randn(imageSize), i * imageSize);
+    for (let i = 0; i < batch; i++) {
+      initLatents.set(init.sample(generators[i]), i * imageSize);
+      noise.set(generators[i].randn(imageSize), i * imageSize);
+    }
     latents = scheduler.addNoise(initLatents, noise, timesteps[0]);
   }
   throwIfCancelled(input.signal);
   return { latents, timesteps, generators };
 }
 
-/** img2img: the VAE encoder's latents of the init image, repeated for each image of the batch. */
-async function encodeInitImage(run: Run, initImage: Float32Array): Promise<Float32Array> {
-  const { input, batch, imageSize, channels, h, w } = run;
+/**
+ * img2img: the init image through the VAE encoder — its scaled posterior mean, and how an image's init latents
+ * are drawn from its generator (the posterior sample where the encoder gives a log-variance, else the latents).
+ */
+async function encodeInitImage(run: Run, initImage: Float32Array):
+    Promise<{ mean: Float32Array; sample: (rng: Rng) => Float32Array }> {
+  const { input, imageSize, channels, h, w } = run;
+  const { model } = input;
+  const { scalingFactor } = model.info;
+  const imageDims = [1, 3, input.height, input.width];
   const t0 = run.now();
-  const encodedImage = await input.model.encodeImage(initImage, [1, 3, input.height, input.width]);
-  const noiseWarning = await input.model.vaeEncoderNoiseWarning?.();
+  let posterior: LatentDistribution | undefined;
+  let encoded: Float32Array | undefined;
+  if (model.encodeImageDistribution !== undefined) posterior = await model.encodeImageDistribution(initImage, imageDims);
+  else encoded = await model.encodeImage(initImage, imageDims);
+  const noiseWarning = await model.vaeEncoderNoiseWarning?.();
   if (noiseWarning !== undefined) run.warnings.push(noiseWarning);
   run.timings.vae += run.now() - t0;
-  if (encodedImage.length !== imageSize) {
-    throw new EngineError('internal', `vae_encoder gave ${encodedImage.length} values, expected ${imageSize} (1×${channels}×${h}×${w})`);
+  for (const part of posterior === undefined ? [encoded as Float32Array] : [posterior.mean, posterior.logvar ?? posterior.mean]) {
+    if (part.length !== imageSize) {
+      throw new EngineError('internal', `vae_encoder gave ${part.length} values, expected ${imageSize} (1×${channels}×${h}×${w})`);
+    }
   }
-  return repeatRows(encodedImage, 1, imageSize, batch);
+  if (posterior === undefined) {
+    const latents = encoded as Float32Array;
+    return { mean: latents, sample: () => latents };
+  }
+  const dist = posterior;
+  return { mean: scaleLatents(dist.mean, scalingFactor), sample: (rng) => samplePosterior(dist, rng, scalingFactor) };
+}
+
+/** x · factor in float32, the factor rounded to float32 first (diffusers' `scaling_factor * init_latents`). */
+function scaleLatents(x: Float32Array, factor: number): Float32Array {
+  const f = Math.fround(factor);
+  return Float32Array.from(x, (v) => v * f);
+}
+
+/**
+ * diffusers' retrieve_latents(vae.encode(image), generator) × scaling_factor: DiagonalGaussianDistribution.sample —
+ * mean + exp(½·clamp(logvar, −30, 20)) · ε with ε = randn(C·h·w) from the image's generator — in float32; the mean
+ * alone where the encoder gave no log-variance (then nothing is drawn).
+ */
+export function samplePosterior(posterior: LatentDistribution, rng: Rng, scalingFactor: number): Float32Array {
+  const { mean, logvar } = posterior;
+  const f = Math.fround(scalingFactor);
+  if (logvar === undefined) return scaleLatents(mean, scalingFactor);
+  const eps = rng.randn(mean.length);
+  const out = new Float32Array(mean.length);
+  for (let k = 0; k < mean.length; k++) {
+    const std = Math.fround(Math.exp(Math.fround(0.5 * Math.min(Math.max(logvar[k], -30), 20))));
+    out[k] = Math.fround(Math.fround(mean[k] + Math.fround(std * eps[k])) * f);
+  }
+  return out;
 }
 
 /** img2img's timesteps: the strength's tail of the schedule (get_timesteps), or LCM's strength schedule. */

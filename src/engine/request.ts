@@ -69,9 +69,9 @@ function checkNumber(problems: Problems, field: string, value: unknown, min: num
   return value;
 }
 
-function checkString(problems: Problems, field: string, value: unknown, maxChars: number, nonEmpty = false): string {
+function checkString(problems: Problems, field: string, value: unknown, maxChars: number, nonEmpty = false, orElse = ''): string {
   if (typeof value !== 'string') {
-    problems.push(`${field}: expected a string, got ${describeValue(value)}`);
+    problems.push(`${field}: expected a string${orElse}, got ${describeValue(value)}`);
     return '';
   }
   if (value.length > maxChars) {
@@ -151,7 +151,8 @@ export function validateRequest(value: unknown): GenerateRequest {
   const request: GenerateRequest = {
     modelDir: checkString(problems, 'modelDir', r.modelDir, 4096, true),
     prompt: checkString(problems, 'prompt', r.prompt, LIMITS.promptMaxChars),
-    negativePrompt: checkString(problems, 'negativePrompt', r.negativePrompt, LIMITS.promptMaxChars),
+    negativePrompt: r.negativePrompt === null ? null
+      : checkString(problems, 'negativePrompt', r.negativePrompt, LIMITS.promptMaxChars, false, ' or null (none)'),
     sampler: checkSampler(problems, r.sampler),
     steps: checkInteger(problems, 'steps', r.steps, LIMITS.stepsMin, LIMITS.stepsMax),
     cfgScale: checkNumber(problems, 'cfgScale', r.cfgScale, 0, LIMITS.cfgMax),
@@ -188,7 +189,7 @@ export function defaultRequest(info: ModelInfo): GenerateRequest {
   return {
     modelDir: info.dir,
     prompt: '',
-    negativePrompt: '',
+    negativePrompt: null,
     sampler: null,
     steps: 20,
     cfgScale: 7.5,

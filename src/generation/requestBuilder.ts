@@ -27,7 +27,8 @@ export function buildRequests(params: PanelParams, modelDir: string, settings: E
   return Array.from({ length: params.batchCount }, (_, i) => validateRequest({
     modelDir,
     prompt: params.prompt,
-    negativePrompt: params.negativePrompt,
+    // An empty field is no negative prompt (SDXL: zeroed embeddings, diffusers' negative_prompt=None).
+    negativePrompt: params.negativePrompt === '' ? null : params.negativePrompt,
     sampler: samplerForRequest(params.sampler),
     steps: params.steps,
     cfgScale: params.cfgScale,

@@ -19,7 +19,11 @@ export interface GenerateRequest {
   /** Model folder (diffusers / Optimum ONNX layout). */
   readonly modelDir: string;
   readonly prompt: string;
-  readonly negativePrompt: string;
+  /**
+   * null: no negative prompt (diffusers' negative_prompt=None: the empty prompt's embeddings, or zeros for SDXL models
+   * with force_zeros_for_empty_prompt); '' is the empty prompt, encoded (an SDXL model then differs from null).
+   */
+  readonly negativePrompt: string | null;
   /** Short id ("euler_a"), A1111 name ("Euler a") or diffusers class name; null = the model's own scheduler. */
   readonly sampler: string | null;
   readonly steps: number;

@@ -58,3 +58,41 @@ test('img2img starts the scheduler at t_start · order as diffusers get_timestep
   }
   assert.deepEqual([out.images[0], out.images[64], out.images[128]], Array.from(x));
 });
+
+test('img2img samples the VAE posterior as diffusers does: (μ + exp(½·clamp(logvar)) · ε) · scaling_factor with ε drawn '
+  + 'from image i\'s generator before its added noise; a batch of 2 draws each from its own seed', async () => {
+  const mean = Float32Array.from([0.5, -0.25, 1]);
+  const logvar = Float32Array.from([-1, 0.5, -40]); // −40 is clamped to −30
+  const scalingFactor = 0.18215;
+  class PosteriorModel extends TinyModel {
+    override readonly info: ModelInfo = { ...new TinyModel().info, scalingFactor };
+    async encodeImageDistribution(): Promise<{ mean: Float32Array; logvar: Float32Array }> {
+      return { mean, logvar };
+    }
+    override async decodeLatents(latents: Float32Array): Promise<Float32Array> {
+      const out = new Float32Array(latents.length * 64);
+      for (let i = 0; i < latents.length; i++) out.fill(latents[i], i * 64, (i + 1) * 64);
+      return out;
+    }
+  }
+  const model = new PosteriorModel();
+  const scheduler = createScheduler('ddim', SD15_SCHEDULER);
+  const out = await runPipeline({
+    model, scheduler, promptIds: new Int32Array(2), negativeIds: new Int32Array(2), steps: 4, cfgScale: 1, seeds: [3, 4],
+    width: 8, height: 8, createRng: (seed) => new TorchGenerator(seed), initImage: new Float32Array(3 * 64), strength: 0.5,
+  });
+  assert.deepEqual(out.timesteps, [251, 1]);
+  for (const [i, seed] of [[0, 3], [1, 4]]) {
+    // retrieve_latents(vae.encode(image), generator) · scaling_factor, then add_noise(…, randn(generator), t), then the loop.
+    const oracle = createScheduler('ddim', SD15_SCHEDULER);
+    oracle.setTimesteps(4);
+    const rng = new TorchGenerator(seed);
+    const eps = rng.randn(3);
+    const f = Math.fround(scalingFactor);
+    const z = mean.map((m, k) => Math.fround(Math.fround(m + Math.fround(Math.fround(Math.exp(Math.fround(0.5 * Math.max(logvar[k], -30)))) * eps[k])) * f));
+    let x = oracle.addNoise(z, rng.randn(3), 251);
+    for (const t of [251, 1]) x = oracle.step(await model.predictNoise(oracle.scaleModelInput(x, t)), t, x, { generator: [rng], eta: 0 }).prevSample;
+    const base = i * 3 * 64;
+    assert.deepEqual([out.images[base], out.images[base + 64], out.images[base + 128]], Array.from(x), `image ${i}`);
+  }
+});

@@ -45,7 +45,7 @@ test('accepts edge values: empty prompt, size 64 and 2048, steps 1 and 1000, cfg
     { prompt: '' }, { width: 64, height: 2048 }, { steps: 1 }, { steps: 1000 }, { cfgScale: 0 }, { cfgScale: 50 },
     { seed: 0 }, { seed: 4294967295 }, { strength: 0 }, { strength: 1 }, { sampler: 'Euler a' }, { sampler: 'dpmpp_2m_karras' },
     { sampler: 'PNDMScheduler' }, { threads: 4 }, { rng: 'nv' }, { prompt: 'x'.repeat(10_000) },
-    { initImage: { width: 3, height: 2, rgb: new Uint8Array(18) } },
+    { initImage: { width: 3, height: 2, rgb: new Uint8Array(18) } }, { negativePrompt: null }, { negativePrompt: 'blurry' },
   ];
   for (const patch of edges) assert.deepEqual(problemsOf(patch), [], JSON.stringify(patch));
 });
@@ -65,6 +65,7 @@ test('names the field, the expected range and what arrived for each bad input of
     [{ seed: 4294967296 }, 'seed: expected an integer in 0…4294967295, got 4294967296'],
     [{ seed: 1.5 }, 'seed: expected an integer in 0…4294967295, got 1.5'],
     [{ seed: '42' }, 'seed: expected an integer in 0…4294967295, got "42"'],
+    [{ negativePrompt: 3 }, 'negativePrompt: expected a string or null (none), got 3'],
     [{ prompt: 'a'.repeat(10_001) }, 'prompt: expected at most 10000 characters, got 10001 characters'],
     [{ strength: 1.5 }, 'strength: expected a number in 0…1, got 1.5'],
     [{ strength: -0.1 }, 'strength: expected a number in 0…1, got -0.1'],
@@ -113,8 +114,8 @@ test('defaultRequest takes the native size from the model and the documented def
   const info = { dir: '/m/tiny', sampleSize: 8, vaeScaleFactor: 8 } as ModelInfo;
   const d = defaultRequest(info);
   assert.deepEqual(
-    [d.modelDir, d.width, d.height, d.sampler, d.steps, d.cfgScale, d.batchSize, d.initImage, d.rng, d.threads],
-    ['/m/tiny', 64, 64, null, 20, 7.5, 1, null, 'cpu', null],
+    [d.modelDir, d.width, d.height, d.negativePrompt, d.sampler, d.steps, d.cfgScale, d.batchSize, d.initImage, d.rng, d.threads],
+    ['/m/tiny', 64, 64, null, null, 20, 7.5, 1, null, 'cpu', null],
   );
   assert.deepEqual(validateRequest({ ...d, prompt: 'x' }), { ...d, prompt: 'x' });
 });

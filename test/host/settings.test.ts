@@ -54,6 +54,8 @@ test('a batch count of n makes n requests with seeds seed … seed+n−1, settin
   });
   assert.equal(buildRequests({ ...params, sampler: 'euler_a', batchCount: 1 }, '/m', DEFAULT_SETTINGS)[0].threads, null);
   assert.equal(buildRequests({ ...params, sampler: 'euler_a', batchCount: 1 }, '/m', DEFAULT_SETTINGS)[0].sampler, 'euler_a');
+  // An empty negative prompt field is no negative prompt: SDXL zeroes the unconditional embeddings, as diffusers' None.
+  assert.equal(buildRequests({ ...params, negativePrompt: '', batchCount: 1 }, '/m', DEFAULT_SETTINGS)[0].negativePrompt, null);
 });
 
 test('a random seed is drawn so that the whole batch fits under 2^32', () => {

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readPngText } from '../../src/engine/image/png';
 import { parseInfotext } from '../../src/engine/infotext';
+import { parseCommandLine } from '../../src/cli/args';
 import { buildTinyModel } from '../fixtures/tinyModel';
 
 const root = path.resolve(__dirname, '../..');
@@ -20,6 +21,14 @@ before(() => {
 });
 
 after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+test('--negative-prompt "" is the empty prompt (SDXL encodes it); no --negative-prompt is none (SDXL zeroes it)', () => {
+  const negativeOf = (argv: string[]): unknown => {
+    const c = parseCommandLine(['generate', '--prompt', 'a fox', ...argv]);
+    return c.kind === 'generate' ? c.args.negativePrompt : c.kind;
+  };
+  assert.deepEqual([negativeOf([]), negativeOf(['--negative-prompt', '']), negativeOf(['--negative-prompt', 'blur'])], [null, '', 'blur']);
+});
 
 function run(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000, env });

@@ -198,13 +198,15 @@ describe('SDXL generations through the Engine', () => {
     await engine.release();
   });
 
-  test('no negative prompt: zero unconditional embeddings when force_zeros_for_empty_prompt, the encoded "" otherwise — as runPipeline with the tokenizers\' ids', async () => {
+  test('no negative prompt (null): zero unconditional embeddings when force_zeros_for_empty_prompt, the encoded "" otherwise; '
+    + 'an explicit "" is always encoded — as runPipeline with the tokenizers\' ids', async () => {
     const engine = new Engine();
     for (const force of [true, false]) {
       const dir = build({ xl: { forceZerosForEmptyPrompt: force } });
       const info = await readModelFolder(dir);
-      const req = { ...defaultRequest(info), prompt: 'a blue square', negativePrompt: '', steps: 3, cfgScale: 6, seed: 5, executionProvider: 'cpu' as const, threads: 1, previews: false };
+      const req = { ...defaultRequest(info), prompt: 'a blue square', negativePrompt: null, steps: 3, cfgScale: 6, seed: 5, executionProvider: 'cpu' as const, threads: 1, previews: false };
       const got = await engine.generate(req);
+      const explicit = await engine.generate({ ...req, negativePrompt: '' });
       const model = await loadModel(info, { executionProvider: 'cpu', threads: 1 });
       const tok = await ClipTokenizer.fromFolder(info.tokenizerDir);
       const tok2 = await ClipTokenizer.fromFolder(info.xl?.tokenizer2Dir ?? '');
@@ -220,6 +222,8 @@ describe('SDXL generations through the Engine', () => {
       const expected = decodedToRgbImages(force ? zeroed : encoded, [1, 3, 64, 64])[0].rgb;
       assert.ok(Buffer.from(decodeImage(got.images[0].png).rgb).equals(Buffer.from(expected)),
         `force_zeros ${force}: the engine's PNG differs from runPipeline(zeroNegative: ${force})`);
+      assert.ok(Buffer.from(decodeImage(explicit.images[0].png).rgb).equals(Buffer.from(decodedToRgbImages(encoded, [1, 3, 64, 64])[0].rgb)),
+        `force_zeros ${force}: an explicit "" negative prompt must be encoded`);
       assert.equal(tok2.encodePadded('')[5], 0, 'tokenizer_2 pads with "!" (0)');
       await model.release();
     }

@@ -1,7 +1,7 @@
 /**
  * Which Stable Diffusion family a diffusers ONNX model folder holds, read from its configs alone (no ONNX
  * session): SD 1.x (cross-attention 768), SD 2.x (1024; v-prediction at 768 px, or epsilon at 512 px for
- * 2.x-base; pad token "!" = id 0), SD-Turbo (SD 2.1 distilled: trailing timesteps, 1–4 steps, no CFG), LCM
+ * 2.x-base; pad token "!" = id 0; at other widths its OpenCLIP text encoder: GELU, pad "!"), SD-Turbo (SD 2.1 distilled: trailing timesteps, 1–4 steps, no CFG), LCM
  * (UNet `time_cond_proj_dim` → a `timestep_cond` input, LCMScheduler) and SDXL (text_encoder_2,
  * addition_embed_type "text_time", VAE scaling 0.13025). `recommendedSettings` gives each family's defaults
  * for the panel and the CLI.
@@ -103,6 +103,10 @@ export function detectModelFamily(dir: string): FamilyInfo {
     evidence.push(`UNet cross_attention_dim ${xattn}`);
   }
   const timeCond = num(unet?.time_cond_proj_dim);
+  // SD 2.x's OpenCLIP-H text encoder, told by its layout where the width does not say (fine-tunes and exports of
+  // other widths): GELU where OpenAI's CLIP-L uses quick_gelu, and the pad token "!" of its tokenizer.
+  const openClip = text?.hidden_act === 'gelu' ? 'an OpenCLIP text encoder (hidden_act "gelu")'
+    : padToken === '!' ? 'an OpenCLIP tokenizer (pad token "!")' : null;
   const names = namesOf(dir, [index, unet, sched, text]);
   const turboName = names.find((n) => /turbo/i.test(n));
   const isTrailing = spacing === 'trailing';
@@ -120,8 +124,9 @@ export function detectModelFamily(dir: string): FamilyInfo {
     family = 'lcm';
     if (timeCond !== null) evidence.push(`UNet time_cond_proj_dim ${timeCond} (a timestep_cond guidance embedding)`);
     if (schedulerClass === 'LCMScheduler') evidence.push('scheduler LCMScheduler');
-  } else if (xattn === 1024) {
+  } else if (xattn === 1024 || (xattn !== 768 && openClip !== null)) {
     family = turboName !== undefined || (isTrailing && prediction === 'epsilon') ? 'sd-turbo' : 'sd2';
+    if (xattn !== 1024 && openClip !== null) evidence.push(openClip);
     if (family === 'sd-turbo') evidence.push(turboName !== undefined ? `named "${turboName}"` : 'trailing timestep spacing with epsilon prediction');
     evidence.push(prediction === 'v_prediction' ? 'v-prediction' : `${prediction} prediction`);
   } else {

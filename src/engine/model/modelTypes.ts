@@ -55,6 +55,12 @@ export interface XlTextConditioning {
   readonly pooledDims: number[];
 }
 
+/** The VAE encoder's posterior N(mean, exp(logvar)), unscaled, B×C×h×w each; logvar undefined when not given. */
+export interface LatentDistribution {
+  readonly mean: Float32Array;
+  readonly logvar?: Float32Array;
+}
+
 /** Per-call extras of predictNoise. */
 export interface PredictNoiseExtras {
   /** For models with hasGuidanceEmbedding: the guidance scale w to embed. */
@@ -98,6 +104,12 @@ export interface LoadedModel {
    * loaded model; src/engine/onnx/onnxModel.ts). Models that cannot tell leave it out.
    */
   vaeEncoderNoiseWarning?(): Promise<string | undefined>;
+  /**
+   * Image B×3×H×W in [-1, 1] → the VAE posterior, unscaled: its mean B×C×h×w and, where the encoder gives them
+   * (`latent_parameters`), its log-variance; encoders that output latents only give those as the mean. img2img
+   * samples it as diffusers does (pipeline.ts); absent: encodeImage's mean is used.
+   */
+  encodeImageDistribution?(image: Float32Array, imageDims: number[]): Promise<LatentDistribution>;
   /** Frees every session. Afterwards the model must not be used. */
   release(): Promise<void>;
 }

@@ -9,11 +9,11 @@ import { toFloat32 } from './fp16';
 import { guidanceScaleEmbedding } from './guidanceEmbedding';
 import { ModelError } from '../model';
 import { COMPONENT_FILES } from '../model';
-import type { LoadedModel, ModelInfo, PredictNoiseExtras, XlTextConditioning } from '../model';
+import type { LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, XlTextConditioning } from '../model';
 import { concatLastDim, outputsOf, penultimateHiddenState } from './textEncoderOutputs';
 import { checkFinite, checkUnet, TIMESTEP_COND } from './unetInputs';
 import {
-  checkLength, divide, fail, fixedBatch, floatFeed, inChunks, pickInput, pickOutput, scale, timestepFeed,
+  checkLength, concat, divide, fail, fixedBatch, floatFeed, inChunks, pickInput, pickOutput, scale, timestepFeed,
 } from './modelFeeds';
 import { createSession, type OnnxSession, type TensorValue, type ValueDescription } from './session';
 
@@ -106,6 +106,31 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
   return new OnnxModel(info, sessions);
 }
 
+/** `rows` items of a batch-major tensor → `total` items, the last repeated. */
+function padRows(data: Float32Array, rows: number, total: number): Float32Array {
+  const item = data.length / rows;
+  const out = new Float32Array(total * item);
+  out.set(data);
+  for (let r = rows; r < total; r++) out.set(data.subarray((rows - 1) * item, rows * item), r * item);
+  return out;
+}
+
+/**
+ * A UNet exported without dynamic axes runs only the latent size it was traced at: say which, before ONNX
+ * Runtime's "invalid dimensions".
+ */
+function checkFixedLatentSize(unet: OnnxSession, sample: ValueDescription, sampleDims: readonly number[], vaeScale: number): void {
+  const [fh, fw] = [sample.dims[2], sample.dims[3]];
+  const [h, w] = [sampleDims[2], sampleDims[3]];
+  if ((typeof fh === 'number' && fh !== h) || (typeof fw === 'number' && fw !== w)) {
+    const size = (lh: number | string, lw: number | string): string =>
+      typeof lh === 'number' && typeof lw === 'number' ? `${lw * vaeScale}x${lh * vaeScale} pixels (latents ${lw}×${lh})` : `latents ${lw}×${lh}`;
+    throw new ModelError('unsupported', unet.file, `${unet.file}: this UNet was exported with a fixed size: it runs `
+      + `${size(fh ?? '?', fw ?? '?')} only, not ${size(h, w)}; use `
+      + `${typeof fh === 'number' && typeof fw === 'number' ? `${fw * vaeScale}x${fh * vaeScale}` : 'that size'}, or a UNet exported with dynamic axes`);
+  }
+}
+
 class OnnxModel implements OnnxLoadedModel {
   readonly info: ModelInfo;
   readonly executionProvider: string;
@@ -190,6 +215,20 @@ class OnnxModel implements OnnxLoadedModel {
     }
     const unet = this.s.unet;
     const sIn = unet.input('sample') as ValueDescription;
+    checkFixedLatentSize(unet, sIn, sampleDims, this.info.vaeScaleFactor);
+    const fixed = fixedBatch(sIn);
+    const batch = sampleDims[0];
+    if (fixed !== undefined && batch % fixed !== 0) {
+      // A UNet exported with a fixed batch (optimum-cli --no-dynamic-axes gives 2) run on another: pad with copies of
+      // the last item (guidance ≤ 1 runs one), then drop their rows.
+      const padded = Math.ceil(batch / fixed) * fixed;
+      const pad = (rows: Float32Array | undefined): Float32Array | undefined =>
+        rows === undefined ? undefined : padRows(rows, batch, padded);
+      const out = await this.predictNoise(pad(sample) as Float32Array, [padded, ...sampleDims.slice(1)], timestep,
+        pad(hiddenStates) as Float32Array, [padded, ...hiddenDims.slice(1)],
+        { ...opts, textEmbeds: pad(opts.textEmbeds), timeIds: pad(opts.timeIds) });
+      return out.subarray(0, sample.length);
+    }
     const tIn = unet.input('timestep') as ValueDescription;
     const hIn = unet.input('encoder_hidden_states') as ValueDescription;
     const output = pickOutput(unet, ['out_sample']);
@@ -277,6 +316,18 @@ class OnnxModel implements OnnxLoadedModel {
     return scale(await this.runEncoder(vae, image, imageDims), this.info.scalingFactor);
   }
 
+  async encodeImageDistribution(image: Float32Array, imageDims: number[]): Promise<LatentDistribution> {
+    this.check();
+    checkLength('encodeImageDistribution', image, imageDims);
+    const vae = await this.encoder();
+    if (vae === undefined) {
+      throw new ModelError('missing-file', join(this.info.dir, COMPONENT_FILES.vaeEncoder),
+        `Missing ${join(this.info.dir, COMPONENT_FILES.vaeEncoder)}: this model cannot do img2img`);
+    }
+    const parts = await this.runEncoderParts(vae, image, imageDims);
+    return parts.length === 1 ? { mean: parts[0] } : { mean: parts[0], logvar: parts[1] };
+  }
+
   async vaeEncoderNoiseWarning(): Promise<string | undefined> {
     this.check();
     if (this.encoderNoiseChecked) return undefined;
@@ -313,19 +364,27 @@ class OnnxModel implements OnnxLoadedModel {
   }
 
   /** Image B×3×H×W → unscaled latents B×C×h×w (the mean where the encoder gives mean and log-variance). */
-  private runEncoder(vae: OnnxSession, image: Float32Array, imageDims: number[]): Promise<Float32Array> {
+  private async runEncoder(vae: OnnxSession, image: Float32Array, imageDims: number[]): Promise<Float32Array> {
+    return (await this.runEncoderParts(vae, image, imageDims))[0];
+  }
+
+  /** Image B×3×H×W → [latents] or, from `latent_parameters`, [mean, log-variance], unscaled, B×C×h×w each. */
+  private async runEncoderParts(vae: OnnxSession, image: Float32Array, imageDims: number[]): Promise<Float32Array[]> {
     const input = pickInput(vae, 'sample');
     const output = pickOutput(vae, ['latent_parameters', 'latent_sample', 'latent_dist']);
     const c = this.info.latentChannels;
-    return inChunks(image, imageDims, 1, async (part, partDims) => {
+    const items: Float32Array[][] = [];
+    await inChunks(image, imageDims, 1, async (part, partDims) => {
       const result = (await vae.run({ [input.name]: floatFeed(input, vae, part, partDims) }))[output.name];
       const data = toFloat32(result.data, `${vae.file} output ${output.name}`);
       const channels = result.dims[1];
-      if (channels === c) return data;
-      // latent_parameters: mean (C channels) then log-variance (C channels); keep the mean.
-      if (channels === 2 * c) return data.slice(0, data.length / 2);
-      return fail(vae, `output "${output.name}" has ${channels} channels, expected ${c} (latents) or ${2 * c} (mean and log-variance)`);
+      if (channels === c) items.push([data]);
+      // latent_parameters: mean (C channels) then log-variance (C channels) of each image.
+      else if (channels === 2 * c) items.push([data.slice(0, data.length / 2), data.slice(data.length / 2)]);
+      else fail(vae, `output "${output.name}" has ${channels} channels, expected ${c} (latents) or ${2 * c} (mean and log-variance)`);
+      return data;
     });
+    return items[0].map((_, k) => concat(items.map((parts) => parts[k])));
   }
 
   async release(): Promise<void> {

@@ -56,6 +56,26 @@ test('SD 2.1: cross-attention 1024, v-prediction, 768 px, pad token "!"', () => 
   assert.deepEqual(f.evidence, ['UNet cross_attention_dim 1024', 'v-prediction', 'pad token "!"']);
 });
 
+test('SD 2.x at another width (a tiny or pruned export): told by its OpenCLIP text encoder, GELU or pad "!"; CLIP-L stays SD 1.x', () => {
+  const byAct = folder('sd2-narrow', {
+    'unet/config.json': { cross_attention_dim: 8, sample_size: 8 }, 'text_encoder/config.json': { hidden_size: 8, hidden_act: 'gelu' },
+    'scheduler/scheduler_config.json': SD21_SCHEDULER, 'vae_decoder/config.json': VAE,
+  });
+  const f = detectModelFamily(byAct);
+  assert.deepEqual(summary(f), ['sd2', 'v_prediction', 64, 8, false, null, null]);
+  assert.deepEqual(f.evidence, ['UNet cross_attention_dim 8', 'an OpenCLIP text encoder (hidden_act "gelu")', 'v-prediction']);
+  const byPad = folder('sd2-legacy-onnx', { 'tokenizer/special_tokens_map.json': SD2_PAD, 'scheduler/scheduler_config.json': SD21_SCHEDULER });
+  assert.equal(detectModelFamily(byPad).family, 'sd2');
+  const clipL = folder('sd1-narrow', {
+    'unet/config.json': { cross_attention_dim: 8 }, 'text_encoder/config.json': { hidden_size: 8, hidden_act: 'quick_gelu' },
+    'scheduler/scheduler_config.json': SD15_SCHEDULER_CONFIG,
+  });
+  assert.equal(detectModelFamily(clipL).family, 'sd1');
+  // Width 768 is CLIP-L's: SD 1.x whatever else the folder says.
+  const wide = folder('sd1-gelu', { 'unet/config.json': { cross_attention_dim: 768 }, 'tokenizer/special_tokens_map.json': SD2_PAD });
+  assert.equal(detectModelFamily(wide).family, 'sd1');
+});
+
 test('SD 2.1-base: 1024 with epsilon at 512 px is SD 2.x, not Turbo', () => {
   const dir = folder('sd21-base', {
     'unet/config.json': { cross_attention_dim: 1024, sample_size: 64 }, 'scheduler/scheduler_config.json': SD21_BASE_SCHEDULER,
