@@ -20,7 +20,10 @@ const nodeEntries = [
   ['src/cli.ts', 'dist/cli-main.js', { external: ['onnxruntime-node'], minifyWhitespace: true, minifySyntax: true }],
   ['src/launch/cli.ts', 'dist/cli.js', { banner: { js: '#!/usr/bin/env node' } }],
 ];
-const webEntries = [['webview/main.ts', 'dist/webview/main.js'], ['webview/main.css', 'dist/webview/main.css']];
+const webEntries = [
+  ['webview/main.ts', 'dist/webview/main.js'], ['webview/main.css', 'dist/webview/main.css'],
+  ['webview/review/main.ts', 'dist/webview/review.js'], ['webview/review/review.css', 'dist/webview/review.css'],
+];
 
 async function main() {
   const contexts = [];

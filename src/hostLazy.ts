@@ -13,6 +13,7 @@ import { COMMAND_IDS } from './commands/commandIds';
 import { DownloadModelCommand } from './commands/downloadModel';
 import { GenerateImageCommand } from './commands/generateImage';
 import { IllustrateAltTextCommand } from './commands/illustrateAltText';
+import { IllustrateDocumentCommand } from './commands/illustrateDocument';
 import { InstallGpuSupportCommand } from './commands/installGpuSupport';
 import { ReuseParametersCommand } from './commands/reuseParameters';
 import { SetHfTokenCommand } from './commands/setHfToken';
@@ -67,6 +68,7 @@ export class Host extends Disposable implements InlineDiffusionApi {
     for (const command of [
       new GenerateImageCommand(this.panels),
       new IllustrateAltTextCommand(generator),
+      this._register(new IllustrateDocumentCommand(generator, context.extensionUri)),
       new CancelCommand(generator),
       new ReuseParametersCommand(generator, this.panels),
       new AddModelCommand(this.library),

@@ -5,6 +5,7 @@
 export const COMMAND_IDS = [
   'inlineDiffusion.generateImage',
   'inlineDiffusion.illustrateAltText',
+  'inlineDiffusion.illustrateDocument',
   'inlineDiffusion.cancel',
   'inlineDiffusion.reuseParameters',
   'inlineDiffusion.addModel',

@@ -64,19 +64,22 @@ export class IllustrateAltTextCommand implements Command {
   }
 
   private async illustrate(job: Illustration): Promise<void> {
-    const outcome = await this.generate(job.prompt);
-    if (outcome === undefined || outcome.status === 'cancelled') return;
+    const done = await this.generate(job.prompt, (image) => this.save(job.uri, image));
+    if (done === undefined || done.outcome.status === 'cancelled') return;
+    const { outcome, file } = done;
     if (outcome.status === 'failed') {
       const choice = await vscode.window.showErrorMessage(`Inline Diffusion: could not illustrate “${short(job.prompt)}”: ${outcome.error.message.split('\n')[0]}`, 'Retry');
       if (choice === 'Retry') await this.illustrate(job);
       return;
     }
-    const image = outcome.images[0];
-    if (image) await this.link(job, image);
+    if (file) await this.link(job, file);
   }
 
-  /** Runs the generation under a cancellable progress notification. */
-  private async generate(prompt: string): Promise<JobOutcome | undefined> {
+  /**
+   * Runs the generation under a cancellable progress notification, which stays until the image is written
+   * (`save`), then closes: it never shows the last step with its Cancel button once the work is done.
+   */
+  private async generate(prompt: string, save: (image: FinishedImage) => Promise<string | undefined>): Promise<{ outcome: JobOutcome; file: string | undefined } | undefined> {
     const settings = this.generator.settings();
     const model = this.generator.models()[0];
     let job;
@@ -100,28 +103,34 @@ export class IllustrateAltTextCommand implements Command {
         progress.report({ message: formatProgress(p), increment: done - reported });
         reported = done;
       });
+      let outcome: JobOutcome;
       try {
-        return await queuedJob.done;
+        outcome = await queuedJob.done;
       } finally {
         subscription.dispose();
       }
+      const image = outcome.status === 'finished' ? outcome.images[0] : undefined;
+      if (!image) return { outcome, file: undefined };
+      progress.report({ message: 'saving the image…' });
+      return { outcome, file: await save(image) };
     });
   }
 
-  /** Saves the image and points the link at it, on the document as it is now. */
-  private async link(job: Illustration, image: FinishedImage): Promise<void> {
+  /** Saves the image into the output folder; undefined (the user told why) when it was not saved. */
+  private async save(document: vscode.Uri, image: FinishedImage): Promise<string | undefined> {
     let file: string | undefined;
     try {
-      file = await this.generator.save(image, job.uri);
+      file = await this.generator.save(image, document);
     } catch (err) {
       void vscode.window.showErrorMessage(`Inline Diffusion: could not save the image: ${(err as Error).message}`);
-      return;
+      return undefined;
     }
-    if (!file) {
-      void vscode.window.showWarningMessage('Inline Diffusion: the image was not saved, so the link was left as it was.');
-      return;
-    }
-    const savedFile = file;
+    if (!file) void vscode.window.showWarningMessage('Inline Diffusion: the image was not saved, so the link was left as it was.');
+    return file;
+  }
+
+  /** Points the link at the saved image, on the document as it is now. */
+  private async link(job: Illustration, savedFile: string): Promise<void> {
     let document: vscode.TextDocument;
     try {
       document = await vscode.workspace.openTextDocument(job.uri);

@@ -1,0 +1,165 @@
+/**
+ * "Illustrate Document" in the extension bundle, activated against the stub `vscode` with the real engine on a tiny
+ * model: the review panel's rows and candidates, pick / skip / regenerate, Apply as one edit on a changed document,
+ * closing without Apply, and the review's message guard.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildTestExtension } from '../fixtures/extensionBundle';
+import { createContextParts, createVscodeStub, installVscodeStub, type StubPanel } from '../fixtures/vscodeStub';
+import { readPngText } from '../../src/engine/png';
+import type { ReviewState } from '../../src/protocol/reviewMessages';
+import type { InlineDiffusionApi } from '../../src/extension';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'inline-diffusion-doc-'));
+const extensionDir = path.join(root, 'extension');
+const workspace = path.join(root, 'workspace');
+process.env.INLINE_DIFFUSION_COMPILE_CACHE = path.join(root, 'compile-cache');
+const stub = createVscodeStub({ workspaceFolder: workspace, config: { steps: 2, sampler: 'euler_a', threads: 1, executionProvider: 'cpu', candidates: 2 } });
+let uninstall: () => void = () => undefined;
+let subscriptions: Array<{ dispose(): unknown }> = [];
+let api: InlineDiffusionApi;
+const storage = path.join(root, 'storage');
+
+before(async () => {
+  fs.mkdirSync(workspace, { recursive: true });
+  await buildTestExtension(extensionDir);
+  uninstall = installVscodeStub(stub.vscode);
+  const extension = require(path.join(extensionDir, 'dist/extension.js')) as { activate(context: unknown): unknown };
+  const context = { subscriptions, extensionUri: stub.vscode.Uri.file(extensionDir), ...createContextParts(storage) };
+  api = extension.activate(context) as InlineDiffusionApi;
+  subscriptions = context.subscriptions;
+});
+
+after(async () => {
+  for (const s of subscriptions.reverse()) await s.dispose();
+  uninstall();
+});
+
+async function until(check: () => boolean, what: string | (() => string), timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function review(): StubPanel {
+  const p = stub.panels.filter((x) => x.viewType === 'inlineDiffusion.reviewPanel').at(-1);
+  assert.ok(p, 'expected a review panel');
+  return p;
+}
+
+function lastState(p = review()): ReviewState {
+  const states = (p.posted as Array<{ type: string; state?: ReviewState }>).filter((m) => m.type === 'state');
+  assert.ok(states.length > 0, 'expected a state message');
+  return states.at(-1)!.state!;
+}
+
+const allDone = (p = review()): boolean => {
+  const states = (p.posted as Array<{ type: string; state?: ReviewState }>).filter((m) => m.type === 'state');
+  const s = states.at(-1)?.state;
+  return s !== undefined && !s.busy && s.rows.every((r) => r.status === 'done' || r.status === 'skipped');
+};
+
+const DOC = [
+  '---', 'inline-diffusion: {style: flat colours, negative: blurry, seed: 100}', '---',
+  '# Shapes', '', '![a red circle]()', '', '![a blue square][sq]', '', 'Text ![a green triangle](missing.png "t") end.', '',
+  '![kept](https://example.com/x.png)', '', '[sq]: ', '',
+].join('\n');
+
+test('Illustrate Document: three rows of two candidates from the front matter, pick / skip, Apply rewrites the links in one edit', async () => {
+  const file = path.join(workspace, 'docs', 'shapes.md');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const doc = stub.openEditor(file, DOC.replace('[sq]: \n', '[sq]: <>\n'), 0);
+  await stub.vscode.commands.executeCommand('inlineDiffusion.illustrateDocument');
+  const p = review();
+  assert.equal(p.title, 'Illustrate shapes.md');
+  assert.match(p.webview.html, /default-src &#39;none&#39;;/);
+  p.receive.fire({ type: 'ready' });
+  await until(() => allDone(p), () => `every row done; last state: ${JSON.stringify(lastState(p)).slice(0, 400)}`);
+  const state = lastState(p);
+  assert.deepEqual(state.rows.map((r) => [r.alt, r.candidates.map((c) => c.seed)]),
+    [['a red circle', [100, 101]], ['a blue square', [102, 103]], ['a green triangle', [104, 105]]]);
+  assert.deepEqual([state.style, state.negative, state.candidates], ['flat colours', 'blurry', 2]);
+  // the document changes meanwhile: a line above everything, and the second image's text moved
+  doc.text = doc.text.replace('# Shapes', '# Shapes\n\nA new intro line.');
+  doc.version++;
+  p.receive.fire({ type: 'pick', rowId: 0, imageId: state.rows[0].candidates[1].imageId });
+  p.receive.fire({ type: 'skip', rowId: 1, skipped: true });
+  const applyEdit = stub.vscode.workspace.applyEdit;
+  const edits: number[] = [];
+  stub.vscode.workspace.applyEdit = async (e) => { edits.push(e.edits.length); return applyEdit(e); };
+  p.receive.fire({ type: 'apply' });
+  await until(() => stub.messages.some(([, m]) => m.startsWith('Inline Diffusion: Illustrated')), () => JSON.stringify(stub.messages));
+  assert.match(doc.text, /!\[a red circle\]\(\.\.\/images\/a-red-circle-flat-colours-101\.png\)/);
+  assert.match(doc.text, /!\[a blue square\]\[sq\]/);
+  assert.match(doc.text, /\[sq\]: <>/, 'the skipped row keeps its empty definition');
+  assert.match(doc.text, /Text !\[a green triangle\]\(\.\.\/images\/a-green-triangle-flat-colours-104\.png "t"\) end\./);
+  assert.match(doc.text, /A new intro line\./);
+  stub.vscode.workspace.applyEdit = applyEdit;
+  assert.deepEqual(edits, [2], 'one WorkspaceEdit (one undo step) for every link');
+  const params = readPngText(fs.readFileSync(path.join(workspace, 'images', 'a-red-circle-flat-colours-101.png'))).parameters;
+  assert.match(params, /^a red circle, flat colours\nNegative prompt: blurry\nSteps: 2, /);
+  assert.ok(!fs.existsSync(path.join(workspace, 'images', 'a-blue-square-flat-colours-102.png')), 'a skipped row saves nothing');
+});
+
+test('closing the review without Apply writes nothing; a later review offers the kept candidates again', async () => {
+  const file = path.join(workspace, 'later.md');
+  const text = '![a yellow star]()\n';
+  const doc = stub.openEditor(file, text, 0);
+  await stub.vscode.commands.executeCommand('inlineDiffusion.illustrateDocument');
+  const first = review();
+  first.receive.fire({ type: 'ready' });
+  await until(() => allDone(first), 'the first review done');
+  const seeds = lastState(first).rows[0].candidates.map((c) => c.seed);
+  first.dispose();
+  assert.equal(doc.text, text);
+  assert.deepEqual((fs.existsSync(path.join(workspace, 'images')) ? fs.readdirSync(path.join(workspace, 'images')) : []).filter((f) => f.startsWith('a-yellow-star')), []);
+  await api.generator.results?.flush();
+  await stub.vscode.commands.executeCommand('inlineDiffusion.illustrateDocument');
+  const second = review();
+  assert.notEqual(second, first);
+  second.receive.fire({ type: 'ready' });
+  await until(() => allDone(second), 'the second review');
+  const row = lastState(second).rows[0];
+  assert.deepEqual([row.candidates.map((c) => c.seed), row.detail], [seeds, 'kept from an earlier review']);
+  second.receive.fire({ type: 'regenerate', rowId: 0, prompt: 'a small yellow star' });
+  await until(() => allDone(second) && lastState(second).rows[0].candidates.length === 4, 'regenerated candidates');
+  assert.equal(lastState(second).rows[0].prompt, 'a small yellow star');
+  second.dispose();
+});
+
+test('Cancel stops the review\'s generations; malformed review messages become notices', async () => {
+  const file = path.join(workspace, 'cancel.md');
+  stub.openEditor(file, '![one]()\n![two]()\n![three]()\n', 0);
+  stub.state.trusted = false;
+  await stub.vscode.commands.executeCommand('inlineDiffusion.illustrateDocument');
+  stub.state.trusted = true;
+  const p = review();
+  p.receive.fire({ type: 'ready' });
+  p.receive.fire({ type: 'cancel' });
+  await until(() => !lastState(p).busy, 'the review idle after Cancel');
+  assert.ok(lastState(p).rows.some((r) => r.status === 'cancelled'), JSON.stringify(lastState(p).rows.map((r) => r.status)));
+  const notices = (): unknown[] => (p.posted as Array<{ type: string; message?: string }>).filter((m) => m.type === 'notice' && m.message !== undefined && !m.message.startsWith('Cancelled')).map((m) => m.message);
+  for (const bad of [null, { type: 'pick', rowId: 99, imageId: 'x' }, { type: 'regenerate', rowId: 0, prompt: '' }, { type: 'skip', rowId: 0 }, { type: 'nope' }]) p.receive.fire(bad);
+  await until(() => notices().length === 5, () => JSON.stringify(notices()));
+  assert.deepEqual(notices(), [
+    'message: expected an object, got null',
+    'pick: expected a row of this review, got 99',
+    'regenerate: expected a prompt of 1 to 10000 characters, got ""',
+    'skip: expected skipped true or false, got nothing (missing)',
+    'message: unknown type "nope" (expected ready, pick, regenerate, skip, setStyle, apply or cancel)',
+  ]);
+  p.dispose();
+});
+
+test('a document without images that need a picture says so', async () => {
+  stub.openEditor(path.join(workspace, 'none.md'), '![x](https://example.com/x.png)\n', 0);
+  const before = stub.messages.length;
+  await stub.vscode.commands.executeCommand('inlineDiffusion.illustrateDocument');
+  assert.match(stub.messages[before]?.[1] ?? '', /^Illustrate Document: no image in none\.md needs a picture/);
+});
