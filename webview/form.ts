@@ -151,6 +151,11 @@ export class ParamsForm {
     for (const f of this.errors.keys()) this.clearError(f);
   }
 
+  /** With "Random seed" ticked, the (disabled) seed field shows the seed the last run drew instead of a stale one. */
+  showDrawnSeed(seed: number): void {
+    if (this.randomSeed.checked) this.controls.get('seed')!.value = String(seed);
+  }
+
   setSeed(seed: number): void {
     this.controls.get('seed')!.value = String(seed);
     this.randomSeed.checked = false;

@@ -160,11 +160,16 @@ function main(): void {
         assertNever(message, 'host message');
     }
   };
+  let seedShownForJob: number | null = null;
   const addImage = (image: ImageResult): void => {
     preview.hideCanvas();
     results.add(image);
     history.add(image);
     lastSeed = image.seed;
+    if (image.jobId !== seedShownForJob) { // a batch's first image carries the run's seed (image i: seed + i)
+      seedShownForJob = image.jobId;
+      form.showDrawnSeed(image.seed);
+    }
     persist();
   };
 
