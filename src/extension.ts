@@ -11,6 +11,7 @@ import { LazyHost } from './hostLoader';
 import type { InlineDiffusionApi } from './hostLazy';
 import { AltTextContext } from './markdown/altTextContext';
 import { MarkdownEditorTracker } from './markdown/markdownEditorTracker';
+import { MarkdownProviders } from './markdown/markdownProviders';
 import { PANEL_VIEW_TYPE } from './panel/viewType';
 import { CommandManager } from './util/commandManager';
 import { LastDocument } from './util/lastDocument';
@@ -25,7 +26,7 @@ export function activate(context: vscode.ExtensionContext): InlineDiffusionApi {
   const commands = new CommandManager();
   for (const id of COMMAND_IDS) commands.register({ id, execute: (...args: unknown[]) => host.get().execute(id, args) });
   context.subscriptions.push(
-    markdown, lastDocument, host, commands, new AltTextContext(),
+    markdown, lastDocument, host, commands, new AltTextContext(), new MarkdownProviders(),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       deserializeWebviewPanel: (panel: vscode.WebviewPanel) => host.get().panels.deserializeWebviewPanel(panel),
     }),

@@ -14,6 +14,9 @@ import { DownloadModelCommand } from './commands/downloadModel';
 import { GenerateImageCommand } from './commands/generateImage';
 import { IllustrateAltTextCommand } from './commands/illustrateAltText';
 import { IllustrateDocumentCommand } from './commands/illustrateDocument';
+import { ImageVariationsCommand } from './commands/imageVariations';
+import { RegenerateImageCommand } from './commands/regenerateImage';
+import { RevealImageCommand } from './commands/revealImage';
 import { InstallGpuSupportCommand } from './commands/installGpuSupport';
 import { ReuseParametersCommand } from './commands/reuseParameters';
 import { SetHfTokenCommand } from './commands/setHfToken';
@@ -65,9 +68,14 @@ export class Host extends Disposable implements InlineDiffusionApi {
     const gpu = this._register(new GpuSupport(storage, context.extensionUri.fsPath, generator, output));
     this.providerStatus = this._register(new ProviderStatus(generator, () => gpu.bindingDir()));
     this.panels = this._register(new GeneratePanelManager(context.extensionUri, generator, markdown));
+    const illustrate = new IllustrateAltTextCommand(generator);
     for (const command of [
       new GenerateImageCommand(this.panels),
-      new IllustrateAltTextCommand(generator),
+      illustrate,
+      new RegenerateImageCommand(generator, illustrate),
+      new ImageVariationsCommand('inlineDiffusion.imageVariations', generator, this.panels),
+      new ImageVariationsCommand('inlineDiffusion.openImageInPanel', generator, this.panels),
+      new RevealImageCommand(),
       this._register(new IllustrateDocumentCommand(generator, context.extensionUri)),
       new CancelCommand(generator),
       new ReuseParametersCommand(generator, this.panels),

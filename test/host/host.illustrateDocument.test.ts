@@ -163,3 +163,32 @@ test('a document without images that need a picture says so', async () => {
   await stub.vscode.commands.executeCommand('inlineDiffusion.illustrateDocument');
   assert.match(stub.messages[before]?.[1] ?? '', /^Illustrate Document: no image in none\.md needs a picture/);
 });
+
+test('the hover on a link to a generated PNG shows its parameters and trusts only its own commands; the Code Action offers Illustrate', async () => {
+  const file = path.join(workspace, 'docs', 'hover.md');
+  const text = '![a red circle](../images/a-red-circle-flat-colours-101.png) and ![a plan]()\n';
+  const doc = stub.openEditor(file, text, 0);
+  const hover = stub.providers.find(([kind]) => kind === 'hover')?.[2] as { provideHover(d: unknown, p: unknown): Promise<{ contents: { value: string; isTrusted: unknown } } | undefined> };
+  const result = await hover.provideHover(doc, doc.positionAt(5));
+  assert.ok(result, 'expected a hover');
+  assert.match(result.contents.value, /\*\*a red circle, flat colours\*\*/);
+  assert.match(result.contents.value, /Negative: blurry/);
+  assert.match(result.contents.value, /Steps: 2 · Sampler: Euler a · CFG scale: 7\\\.5 · Seed: 101 · Size: 64x64/);
+  assert.deepEqual(result.contents.isTrusted, { enabledCommands: ['inlineDiffusion.regenerateImage', 'inlineDiffusion.imageVariations', 'inlineDiffusion.openImageInPanel', 'inlineDiffusion.revealImage'] });
+  assert.equal(await hover.provideHover(doc, doc.positionAt(text.indexOf('a plan'))), undefined, 'no file yet: no hover');
+
+  const actions = stub.providers.find(([kind]) => kind === 'codeAction')?.[2] as { provideCodeActions(d: unknown, r: unknown): Array<{ title: string; command: { command: string } }> };
+  const at = doc.positionAt(text.indexOf('a plan') + 2);
+  assert.deepEqual(actions.provideCodeActions(doc, new stub.vscode.Range(at, at)).map((a) => [a.title, a.command.command]),
+    [['Illustrate “a plan”', 'inlineDiffusion.illustrateAltText']]);
+
+  // Regenerate from the hover: the same parameters with a new seed, the link pointed at the new file in one edit
+  const link = /command:inlineDiffusion\.regenerateImage\?([^ )]+)/.exec(result.contents.value);
+  assert.ok(link);
+  const args = JSON.parse(decodeURIComponent(link[1])) as unknown[];
+  await stub.vscode.commands.executeCommand('inlineDiffusion.regenerateImage', ...args);
+  const m = /^!\[a red circle\]\(\.\.\/images\/a-red-circle-flat-colours-(\d+)\.png\) and/.exec(doc.text);
+  assert.ok(m && m[1] !== '101', doc.text);
+  const params = readPngText(fs.readFileSync(path.join(workspace, 'images', `a-red-circle-flat-colours-${m[1]}.png`))).parameters;
+  assert.match(params, new RegExp(`^a red circle, flat colours\\nNegative prompt: blurry\\nSteps: 2, Sampler: Euler a, CFG scale: 7\\.5, Seed: ${m[1]},`));
+});
