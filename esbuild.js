@@ -23,6 +23,7 @@ const nodeEntries = [
 const webEntries = [
   ['webview/main.ts', 'dist/webview/main.js'], ['webview/main.css', 'dist/webview/main.css'],
   ['webview/review/main.ts', 'dist/webview/review.js'], ['webview/review/review.css', 'dist/webview/review.css'],
+  ['webview/gallery/main.ts', 'dist/webview/gallery.js'], ['webview/gallery/gallery.css', 'dist/webview/gallery.css'],
 ];
 
 async function main() {

@@ -18,6 +18,7 @@ import { ImageVariationsCommand } from './commands/imageVariations';
 import { RegenerateImageCommand } from './commands/regenerateImage';
 import { RevealImageCommand } from './commands/revealImage';
 import { InstallGpuSupportCommand } from './commands/installGpuSupport';
+import { OpenGalleryCommand } from './commands/openGallery';
 import { ReuseParametersCommand } from './commands/reuseParameters';
 import { SetHfTokenCommand } from './commands/setHfToken';
 import { Generator } from './generation/generator';
@@ -76,6 +77,7 @@ export class Host extends Disposable implements InlineDiffusionApi {
       new ImageVariationsCommand('inlineDiffusion.imageVariations', generator, this.panels),
       new ImageVariationsCommand('inlineDiffusion.openImageInPanel', generator, this.panels),
       new RevealImageCommand(),
+      this._register(new OpenGalleryCommand(generator, markdown, context.extensionUri, (context.storageUri ?? context.globalStorageUri).fsPath)),
       this._register(new IllustrateDocumentCommand(generator, context.extensionUri)),
       new CancelCommand(generator),
       new ReuseParametersCommand(generator, this.panels),

@@ -10,6 +10,7 @@ export const COMMAND_IDS = [
   'inlineDiffusion.imageVariations',
   'inlineDiffusion.openImageInPanel',
   'inlineDiffusion.revealImage',
+  'inlineDiffusion.openGallery',
   'inlineDiffusion.cancel',
   'inlineDiffusion.reuseParameters',
   'inlineDiffusion.addModel',

@@ -192,3 +192,52 @@ test('the hover on a link to a generated PNG shows its parameters and trusts onl
   const params = readPngText(fs.readFileSync(path.join(workspace, 'images', `a-red-circle-flat-colours-${m[1]}.png`))).parameters;
   assert.match(params, new RegExp(`^a red circle, flat colours\\nNegative prompt: blurry\\nSteps: 2, Sampler: Euler a, CFG scale: 7\\.5, Seed: ${m[1]},`));
 });
+
+test('the gallery lists the output folder newest first, sends thumbnails, inserts into markdown, deletes to the trash after asking, follows the folder', async () => {
+  const mdFile = path.join(workspace, 'docs', 'gallery.md');
+  stub.openEditor(mdFile, 'Pictures: \n', 'Pictures: '.length);
+  await stub.vscode.commands.executeCommand('inlineDiffusion.openGallery');
+  const p = stub.panels.filter((x) => x.viewType === 'inlineDiffusion.gallery').at(-1);
+  assert.ok(p);
+  assert.equal(p.title, 'Image Gallery');
+  p.receive.fire({ type: 'ready' });
+  type Items = { type: 'items'; items: Array<{ path: string; prompt: string; mtimeMs: number }> };
+  const lastItems = (): Items | undefined => (p.posted as Items[]).filter((m) => m.type === 'items').at(-1);
+  await until(() => lastItems() !== undefined, 'the items');
+  const items = lastItems()!.items;
+  const onDisk = fs.readdirSync(path.join(workspace, 'images')).filter((f) => f.endsWith('.png'));
+  assert.deepEqual(items.map((i) => path.basename(i.path)).sort(), onDisk.sort());
+  assert.deepEqual(items.map((i) => i.mtimeMs), [...items.map((i) => i.mtimeMs)].sort((a, b) => b - a), 'newest first');
+  const fox = items.find((i) => i.prompt === 'a red circle, flat colours');
+  assert.ok(fox, JSON.stringify(items.map((i) => i.prompt)));
+
+  p.receive.fire({ type: 'thumbs', paths: [fox.path] });
+  await until(() => (p.posted as Array<{ type: string; src?: string }>).some((m) => m.type === 'thumb' && m.src?.startsWith('data:image/png;base64,')), 'a thumbnail');
+
+  p.receive.fire({ type: 'action', action: 'insert', path: fox.path });
+  const doc = await stub.vscode.workspace.openTextDocument(stub.vscode.Uri.file(mdFile));
+  await until(() => doc.getText().includes('!['), 'the inserted link');
+  assert.equal(doc.getText(), `Pictures: ![a red circle, flat colours](../images/${path.basename(fox.path)})\n`);
+
+  const victim = items[items.length - 1].path;
+  stub.answers.push(''); // the confirmation dismissed: nothing is deleted
+  p.receive.fire({ type: 'action', action: 'delete', path: victim });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(fs.existsSync(victim));
+  stub.answers.push('Move to Trash');
+  p.receive.fire({ type: 'action', action: 'delete', path: victim });
+  await until(() => stub.trashed.length === 1, 'the deletion');
+  assert.deepEqual(stub.trashed, [[victim, true]]);
+  await until(() => !lastItems()!.items.some((i) => i.path === victim), 'the list without the deleted image');
+
+  const added = path.join(workspace, 'images', 'dropped-in.png');
+  fs.copyFileSync(fox.path, added);
+  stub.watcher.created.fire(stub.vscode.Uri.file(added));
+  await until(() => lastItems()!.items.some((i) => i.path === added), 'the new file listed after the watcher fired');
+
+  const before = p.posted.length;
+  p.receive.fire({ type: 'action', action: 'reveal', path: '/etc/passwd' });
+  await until(() => p.posted.length > before, 'a notice');
+  assert.deepEqual(p.posted.at(-1), { type: 'notice', level: 'error', message: 'action: expected a listed image, got "/etc/passwd"' });
+  p.dispose();
+});
