@@ -43,8 +43,11 @@ export class GalleryIndex {
   /** `cacheFile`: where the heads read are kept between windows (undefined: memory only). */
   constructor(private readonly cacheFile: string | undefined, private readonly label: (file: string) => string = (f) => f) {}
 
-  /** Lists the PNGs of `folders`, newest first. */
-  scan(folders: readonly string[]): ScanResult {
+  /**
+   * Lists the PNGs of `folders`, newest first. `onFirstPage` gets the newest `firstPage` items as soon as their heads
+   * are read (the first screen need not wait for thousands of older files).
+   */
+  scan(folders: readonly string[], onFirstPage?: (items: GalleryItem[]) => void, firstPage = 120): ScanResult {
     this.loadCache();
     const files: Array<{ file: string; size: number; mtimeMs: number }> = [];
     const seen = new Set<string>();
@@ -75,15 +78,17 @@ export class GalleryIndex {
     const kept = files.slice(0, MAX_ITEMS);
     let read = 0;
     const next = new Map<string, CachedHead>();
-    const items = kept.map(({ file, size, mtimeMs }): GalleryItem => {
+    const items: GalleryItem[] = [];
+    for (const { file, size, mtimeMs } of kept) {
       let head = this.cache.get(file);
       if (!head || head.size !== size || head.mtimeMs !== mtimeMs) {
         head = readHead(file, size, mtimeMs);
         read++;
       }
       next.set(file, head);
-      return { path: file, label: this.label(file), mtimeMs, width: head.width, height: head.height, prompt: head.prompt, model: head.model, sampler: head.sampler, seed: head.seed };
-    });
+      items.push({ path: file, label: this.label(file), mtimeMs, width: head.width, height: head.height, prompt: head.prompt, model: head.model, sampler: head.sampler, seed: head.seed });
+      if (items.length === firstPage && kept.length > firstPage) onFirstPage?.([...items]);
+    }
     const changed = read > 0 || next.size !== this.cache.size;
     this.cache = next;
     if (changed) this.saveCache();

@@ -78,10 +78,15 @@ export class GalleryPanel extends Disposable {
   rescan(): void {
     if (this.isDisposed) return;
     const folders = this.folders();
-    const result = this.index.scan(folders);
+    const shownFolders = folders.map((f) => this.generator.displayPath(f));
+    const result = this.index.scan(folders, (first) => {
+      this.items = first;
+      this.listed = new Set(first.map((i) => i.path));
+      this.post({ type: 'items', items: first, folders: shownFolders, complete: false });
+    });
     this.items = result.items;
     this.listed = new Set(result.items.map((i) => i.path));
-    this.post({ type: 'items', items: this.items, folders: folders.map((f) => this.generator.displayPath(f)) });
+    this.post({ type: 'items', items: this.items, folders: shownFolders, complete: true });
     if (result.leftOut > 0) this.post({ type: 'notice', level: 'info', message: `Showing the newest ${this.items.length} images; ${result.leftOut} older ones are left out.` });
   }
 

@@ -20,8 +20,11 @@ export interface GalleryItem {
 
 /** Host → gallery webview. */
 export type ToGallery =
-  /** Every image, newest first (sent on ready and whenever the folders change). `folders` names where it looked. */
-  | { readonly type: 'items'; readonly items: readonly GalleryItem[]; readonly folders: readonly string[] }
+  /**
+   * The images, newest first (sent on ready and whenever the folders change): with many, first the newest page
+   * (`complete` false), then all. `folders` names where it looked.
+   */
+  | { readonly type: 'items'; readonly items: readonly GalleryItem[]; readonly folders: readonly string[]; readonly complete: boolean }
   /** A thumbnail asked for (a data: URL), or null when the file could not be read as an image. */
   | { readonly type: 'thumb'; readonly path: string; readonly src: string | null }
   /** A one-line message. */

@@ -43,6 +43,9 @@ test('lists the PNGs of the output folders newest first with their parameters; r
     [path.join('images', 'old.png'), 'an old fox', 'sd15', 'Euler a', '5', 8],
   ]);
   assert.equal(first.read, 4);
+  const pages: string[][] = [];
+  new GalleryIndex(undefined).scan([images], (page) => pages.push(page.map((i) => path.basename(i.path))), 2);
+  assert.deepEqual(pages, [['new.png', 'broken.png']], 'the newest page is handed over before the older files are read');
   assert.equal(index.scan([images]).read, 0, 'unchanged files come from the cache');
   write('old.png', png('a changed fox'), 1);
   const again = new GalleryIndex(cacheFile).scan([images]);

@@ -135,6 +135,7 @@ function main(): void {
         firstItems = false;
         if (items.length === 0) notice.textContent = `No images yet in ${m.folders.join(', ') || 'the output folder'}: generate some, and they appear here.`;
         applyFilter();
+        if (!m.complete) count.textContent = `newest ${items.length} shown; listing the rest…`;
         break;
       case 'thumb': {
         thumbs.set(m.path, m.src);
