@@ -103,3 +103,31 @@ export async function hoverShowsParameters(s: Session): Promise<void> {
   for (const link of ['Regenerate', 'Variations', 'Open in Panel', 'Reveal']) assert.match(text, new RegExp(link));
   await s.page.keyboard.press('Escape');
 }
+
+/** Open Image Gallery: the images listed newest first; the filter narrows them; Insert puts one into the markdown file. */
+export async function galleryListsFiltersInserts(s: Session): Promise<void> {
+  if (!(await s.page.locator('.tab.active', { hasText: 'chapter.md' }).count())) await openFile(s.page, DOC);
+  await s.page.keyboard.press('Control+End');
+  await runCommand(s.page, `${COMMAND_PREFIX}Open Image Gallery`);
+  const gallery = await webviewWith(s.page, '#grid', 60_000);
+  const onDisk = listPngs(path.join(s.workspaceDir, IMAGES)).filter((f) => !f.includes('/'));
+  await waitFor(`${onDisk.length} cards`, async () => ((await gallery.locator('#grid li.card').count()) === onDisk.length ? true : undefined), 30_000, 250);
+  await waitFor('thumbnails on the first cards', async () => ((await gallery.locator('#grid li.card img[src^="data:image/png"]').count()) >= Math.min(3, onDisk.length) ? true : undefined), 30_000, 250);
+  await shoot(s, 'gallery-1-all');
+  await gallery.locator('#filter').fill('triangle black');
+  await waitFor('one card after filtering', async () => ((await gallery.locator('#grid li.card').count()) === 1 ? true : undefined), 10_000, 100);
+  assert.match(await gallery.locator('#grid li.card .prompt').first().innerText(), new RegExp(ALTS[2]));
+  await shoot(s, 'gallery-2-filtered');
+  const docPath = path.join(s.workspaceDir, DOC);
+  const link = new RegExp(`!\\[${ALTS[2]}\\]\\(\\.\\./images/[^)]+\\.png\\)`, 'g');
+  const before = (fs.readFileSync(docPath, 'utf8').match(link) ?? []).length;
+  await gallery.getByRole('button', { name: /^Insert: / }).first().click();
+  await waitFor('the inserted link in the editor', async () => (((await activeEditorText(s.page)).match(link) ?? []).length === before + 1 ? true : undefined), 20_000, 200);
+  await shoot(s, 'gallery-3-inserted');
+  await s.page.keyboard.press('Control+S');
+  await waitFor('the markdown saved with the inserted link', () => ((fs.readFileSync(docPath, 'utf8').match(link) ?? []).length === before + 1 ? true : undefined), 20_000)
+    .catch(async () => {
+      await runCommand(s.page, 'File: Save', 20_000);
+      await waitFor('the markdown saved (File: Save)', () => ((fs.readFileSync(docPath, 'utf8').match(link) ?? []).length === before + 1 ? true : undefined), 20_000);
+    });
+}
