@@ -73,7 +73,7 @@ export function hoverContent(o: {
   const prompt = parsed.prompt.replace(/\s+/g, ' ').trim();
   const negativePrompt = parsed.negativePrompt.replace(/\s+/g, ' ').trim();
   const { params } = parsed;
-  const shown = Math.min(256, o.width || 256);
+  const shown = Math.max(128, Math.min(256, o.width || 256)); // small pictures (the embedded model's 64²) shown larger
   const lines = [
     `![${escapeMarkdown(prompt.slice(0, 100))}](${o.imageUri}|width=${shown})`,
     '',

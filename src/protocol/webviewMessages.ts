@@ -50,6 +50,8 @@ export interface ModelChoice {
   readonly family?: string | null;
   /** Defaults for this model's family; absent or null when the folder could not be read. */
   readonly recommended?: RecommendedParams | null;
+  /** The words a grammar-only model knows (the embedded one), for the prompt's completions and hints; else absent or null. */
+  readonly words?: readonly string[] | null;
 }
 
 export interface PanelLimits {
