@@ -3,7 +3,8 @@
  * filter by prompt, model and sampler (in the webview) and, per image, Reuse Parameters, Insert into Markdown, Reveal
  * in Explorer, Copy Path and Delete (to the trash, after a confirmation). Thumbnails are made when the webview asks
  * for the ones on screen and cached in the extension's storage; the folders are watched and the list rescanned
- * (debounced) when a PNG is created, changed or deleted.
+ * (debounced) when a PNG is created, changed or deleted. Its webview keeps its context while hidden (the list and the
+ * thumbnails already sent stay), and is not restored after a window reload.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -47,7 +48,6 @@ export class GalleryPanel extends Disposable {
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)));
-    this._register(panel.onDidChangeViewState((e) => { if (!e.webviewPanel.visible) this.webviewReady = false; }));
     const watcher = this._register(vscode.workspace.createFileSystemWatcher('**/*.png'));
     const changed = (uri: vscode.Uri): void => {
       if (this.folders().some((f) => isInside(f, uri.fsPath))) this.scheduleRescan();

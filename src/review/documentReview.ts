@@ -4,7 +4,8 @@
  * (new seeds, maybe an edited prompt), skip. Apply saves the picked images and rewrites every link in one undoable
  * WorkspaceEdit on the document as it is then; closing without Apply writes nothing into the document (the
  * candidates stay in the extension's storage like every unsaved result, and a later review of the same document
- * offers them again). Cancel stops this review's generations and nothing else.
+ * offers them again). Cancel stops this review's generations and nothing else. Its webview keeps its context while
+ * hidden (a short-lived panel; the host holds the state and sends it whole), and is not restored after a reload.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -82,7 +83,6 @@ export class DocumentReview extends Disposable {
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)));
-    this._register(panel.onDidChangeViewState((e) => { if (!e.webviewPanel.visible) this.webviewReady = false; }));
     const service = generator.service;
     this._register(service.onProgress((p) => {
       const row = this.rowOfJob(p.jobId);
