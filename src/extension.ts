@@ -26,7 +26,8 @@ export function activate(context: vscode.ExtensionContext): InlineDiffusionApi {
   const commands = new CommandManager();
   for (const id of COMMAND_IDS) commands.register({ id, execute: (...args: unknown[]) => host.get().execute(id, args) });
   context.subscriptions.push(
-    markdown, lastDocument, host, commands, new AltTextContext(), new MarkdownProviders(),
+    markdown, lastDocument, host, commands, new AltTextContext(),
+    new MarkdownProviders((file, document, offset) => host.get().imageHover(file, document, offset)),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       deserializeWebviewPanel: (panel: vscode.WebviewPanel) => host.get().panels.deserializeWebviewPanel(panel),
     }),

@@ -22,6 +22,7 @@ import { OpenGalleryCommand } from './commands/openGallery';
 import { ReuseParametersCommand } from './commands/reuseParameters';
 import { SetHfTokenCommand } from './commands/setHfToken';
 import { Generator } from './generation/generator';
+import { hoverForFile } from './markdown/imageHover';
 import type { MarkdownEditorTracker } from './markdown/markdownEditorTracker';
 import { GpuSupport } from './models/gpuSupportHost';
 import { releaseWhenIdle } from './models/idleRelease';
@@ -89,6 +90,11 @@ export class Host extends Disposable implements InlineDiffusionApi {
     const ids = [...this.commands.keys()].sort().join(', ');
     if (ids !== [...COMMAND_IDS].sort().join(', ')) throw new Error(`expected the commands registered at activation (${[...COMMAND_IDS].sort().join(', ')}); the host has ${ids}`);
     this._register(releaseWhenIdle(generator, () => modelSettings().releaseAfterIdleMinutes));
+  }
+
+  /** The hover's markdown for a PNG an image link points at (src/markdown/markdownProviders.ts asks). */
+  async imageHover(file: string, document: vscode.Uri, offset: number): Promise<string | undefined> {
+    return (await hoverForFile(file, vscode.Uri.file(file).toString(), document.toString(), offset))?.markdown;
   }
 
   /** Runs a command registered at activation. */

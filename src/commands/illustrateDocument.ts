@@ -13,11 +13,6 @@ import { scanDocument } from '../markdown/documentImages';
 import { DocumentReview, REVIEW_VIEW_TYPE } from '../review/documentReview';
 import { Disposable } from '../util/disposable';
 
-/** The setting `inlineDiffusion.candidates`: candidates per image in the review. */
-export function readCandidates(value: unknown): number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 8 ? value : 2;
-}
-
 export class IllustrateDocumentCommand extends Disposable implements Command {
   readonly id = 'inlineDiffusion.illustrateDocument';
   private readonly reviews = new Map<string, DocumentReview>();
@@ -71,7 +66,7 @@ export class IllustrateDocumentCommand extends Disposable implements Command {
       void vscode.window.showErrorMessage(`Inline Diffusion: ${(err as Error).message.split('\n')[0]}`);
       return;
     }
-    const candidates = readCandidates(vscode.workspace.getConfiguration('inlineDiffusion').get('candidates'));
+    const { candidates } = this.generator.settings();
     const panel = vscode.window.createWebviewPanel(REVIEW_VIEW_TYPE, `Illustrate ${name}`, vscode.ViewColumn.Beside,
       { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')] });
     const review = new DocumentReview(panel, this.extensionUri, this.generator, { document, scan, candidates, base, notes });

@@ -5,12 +5,13 @@
  * front matter, fenced code blocks and code spans. Reads the document's options from its front matter
  * (`inline-diffusion: {style, negative, model, seed}`) and, on Apply, finds each image again in the text as it is then.
  */
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as yaml from 'js-yaml';
 import type { ImageLink, TextRange } from './altText';
 import { findDefinition, findImages, normalizeLabel } from './altText';
+import { classifyTarget, type TargetState } from './imageTarget';
 import { planLinkEdit, snapshotTarget, type TargetSnapshot, type TextEdit } from './linkEdit';
+
+export { classifyTarget, decodeDestination, type TargetState } from './imageTarget';
 
 /** The front matter key this extension reads. */
 export const FRONT_MATTER_KEY = 'inline-diffusion';
@@ -90,48 +91,6 @@ export function promptWithStyle(prompt: string, style: string): string {
   const s = style.trim();
   if (!s) return p;
   return p ? `${p}, ${s}` : s;
-}
-
-/** Where an image's target points, as far as "needs a picture" goes. */
-export type TargetState =
-  | { readonly kind: 'empty' }
-  | { readonly kind: 'missing'; readonly path: string }
-  | { readonly kind: 'present'; readonly path: string }
-  | { readonly kind: 'url' }
-  | { readonly kind: 'absolute' };
-
-/** Decodes a written destination: `<…>` removed, backslash escapes and percent-encoding undone. */
-export function decodeDestination(written: string): string {
-  let d = written.trim();
-  if (d.startsWith('<') && d.endsWith('>')) d = d.slice(1, -1);
-  d = d.replace(/\\([!-/:-@[-`{-~])/g, '$1');
-  try {
-    return decodeURI(d);
-  } catch {
-    return d;
-  }
-}
-
-/**
- * Classifies a destination relative to the document's folder; `exists` answers for absolute file paths. A query or
- * fragment (`a.png#x`) is cut off first. `file:` URLs count as paths; any other scheme is a URL.
- */
-export function classifyTarget(written: string, documentDir: string | undefined, exists: (file: string) => boolean): TargetState {
-  const d = decodeDestination(written);
-  if (d === '') return { kind: 'empty' };
-  if (/^file:/i.test(d)) {
-    let file: string;
-    try {
-      file = fileURLToPath(d);
-    } catch {
-      return { kind: 'url' };
-    }
-    return exists(file) ? { kind: 'present', path: file } : { kind: 'missing', path: file };
-  }
-  if (/^[A-Za-z][A-Za-z0-9+.-]+:/.test(d)) return { kind: 'url' }; // http:, https:, data:, mailto:, vscode:… (not C:\)
-  if (path.isAbsolute(d) || d.startsWith('/') || documentDir === undefined) return { kind: 'absolute' };
-  const file = path.resolve(documentDir, d.replace(/[?#].*$/, ''));
-  return exists(file) ? { kind: 'present', path: file } : { kind: 'missing', path: file };
 }
 
 /** One image that needs a picture. */

@@ -1,49 +1,18 @@
 /**
  * What a hover on a markdown image link shows when its file is a PNG with parameters (ours or AUTOMATIC1111's):
- * the picture, its prompt and settings, and command links (Regenerate, Variations, Open in Panel, Reveal). Finds the
- * image under the cursor and the file its link points at. No `vscode` import: node tests load it.
+ * the picture, its prompt and settings, and command links (Regenerate, Variations, Open in Panel, Reveal). The image
+ * under the cursor and its file are found by imageTarget.ts. No `vscode` import: node tests load it.
  */
 import * as path from 'node:path';
 import { parseInfotext } from '../engine/infotext';
-import type { ImageLink } from './altText';
-import { findDefinition, findIllustrateTarget } from './altText';
-import { classifyTarget } from './documentImages';
+import { HOVER_COMMANDS, type HoverCommandArgs } from './hoverCommands';
+import { readPngHead } from './pngHead';
+
+export { HOVER_COMMANDS, type HoverCommandArgs } from './hoverCommands';
+export { imageFileAt } from './imageTarget';
 
 /** Hovers read at most this much of a file (its head: size and text chunks). */
 export const HOVER_READ_BYTES = 256 * 1024;
-
-/** The commands a hover links to; each takes one argument object (JSON in the link). */
-export const HOVER_COMMANDS = {
-  regenerate: 'inlineDiffusion.regenerateImage',
-  variations: 'inlineDiffusion.imageVariations',
-  openInPanel: 'inlineDiffusion.openImageInPanel',
-  reveal: 'inlineDiffusion.revealImage',
-} as const;
-
-/** The argument of every hover command: the image file, and for Regenerate the link to point at the new one. */
-export interface HoverCommandArgs {
-  readonly file: string;
-  /** The document holding the link (a URI string) and the offset of its `!`. */
-  readonly document?: string;
-  readonly offset?: number;
-}
-
-/** The image under the cursor and the local file its link points at (inline destination or reference definition). */
-export function imageFileAt(text: string, offset: number, documentDir: string, exists: (file: string) => boolean): { image: ImageLink; file: string } | undefined {
-  const target = findIllustrateTarget(text, offset);
-  if (target?.kind !== 'image') return undefined;
-  const { image } = target;
-  let written: string | undefined;
-  if (image.kind === 'inline') written = image.destRange ? text.slice(image.destRange.start, image.destRange.end) : undefined;
-  else if (image.label !== undefined) {
-    const definition = findDefinition(text, image.label);
-    written = definition ? text.slice(definition.destRange.start, definition.destRange.end) : undefined;
-  }
-  if (!written) return undefined;
-  const state = classifyTarget(written, documentDir, exists);
-  if (state.kind !== 'present' || !/\.png$/i.test(state.path)) return undefined;
-  return { image, file: state.path };
-}
 
 /** Escapes text for markdown (every ASCII punctuation character that could start syntax). */
 export function escapeMarkdown(text: string): string {
@@ -95,6 +64,17 @@ export function hoverContent(o: {
     commandLink('Reveal', HOVER_COMMANDS.reveal, { file: o.file }, `Reveal ${path.basename(o.file)} in the Explorer`),
   ].join(' · '));
   return { markdown: lines.join('\n') };
+}
+
+/** The hover of a PNG file (its head read, at most HOVER_READ_BYTES); undefined for a file without parameters or unreadable. */
+export async function hoverForFile(file: string, imageUri: string, document: string, offset: number): Promise<HoverContent | undefined> {
+  let head;
+  try {
+    head = await readPngHead(file, HOVER_READ_BYTES);
+  } catch {
+    return undefined; // not a PNG we can read: the hover says nothing rather than an error on mouse-over
+  }
+  return hoverContent({ file, imageUri, width: head.width, height: head.height, text: head.text, document, offset });
 }
 
 /** Accepts a hover command's argument (it comes back through a command link: `unknown` until checked). */

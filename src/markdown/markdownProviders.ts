@@ -1,38 +1,33 @@
 /**
- * The markdown editor's language features, registered at activation (they are cheap and load no model): the hover
- * on image links whose PNG carries parameters, and "Illustrate" as a Code Action. Each reads at most a window of the
- * document or the head of one file.
+ * The markdown editor's language features, registered at activation (cheap; they load no model): the hover on image
+ * links whose PNG carries parameters, and "Illustrate" as a Code Action. The hover finds the image and its local PNG
+ * here and asks the host (loaded then) for the content; the code action reads only a window of lines.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Disposable } from '../util/disposable';
+import { HOVER_COMMANDS } from './hoverCommands';
 import { illustrateActionFor } from './illustrateCodeAction';
-import { HOVER_COMMANDS, HOVER_READ_BYTES, hoverContent, imageFileAt } from './imageHover';
-import { readPngHead } from './pngHead';
+import { imageFileAt } from './imageTarget';
 
 const MARKDOWN: vscode.DocumentSelector = { language: 'markdown' };
 /** Lines looked at around a code action's range: an image's syntax spans a paragraph at most. */
 const WINDOW_LINES = 30;
 
+/** The hover's markdown for a PNG linked from a document (the `!` of its image at `offset`), or undefined. */
+export type ImageHoverSource = (file: string, document: vscode.Uri, offset: number) => Promise<string | undefined>;
+
 export class ImageLinkHoverProvider implements vscode.HoverProvider {
+  constructor(private readonly hoverFor: ImageHoverSource) {}
+
   async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
     if (document.uri.scheme !== 'file') return undefined;
-    const text = document.getText();
-    const found = imageFileAt(text, document.offsetAt(position), path.dirname(document.uri.fsPath), (f) => fs.existsSync(f));
+    const found = imageFileAt(document.getText(), document.offsetAt(position), path.dirname(document.uri.fsPath), (f) => fs.existsSync(f));
     if (!found) return undefined;
-    let head;
-    try {
-      head = await readPngHead(found.file, HOVER_READ_BYTES);
-    } catch {
-      return undefined; // not a PNG we can read: the hover says nothing rather than an error on mouse-over
-    }
-    const content = hoverContent({
-      file: found.file, imageUri: vscode.Uri.file(found.file).toString(), width: head.width, height: head.height, text: head.text,
-      document: document.uri.toString(), offset: found.image.range.start,
-    });
-    if (!content) return undefined;
-    const markdown = new vscode.MarkdownString(content.markdown);
+    const content = await this.hoverFor(found.file, document.uri, found.image.range.start);
+    if (content === undefined) return undefined;
+    const markdown = new vscode.MarkdownString(content);
     markdown.isTrusted = { enabledCommands: Object.values(HOVER_COMMANDS) };
     markdown.supportHtml = false;
     const range = new vscode.Range(document.positionAt(found.image.range.start), document.positionAt(found.image.range.end));
@@ -58,9 +53,9 @@ export class IllustrateCodeActionProvider implements vscode.CodeActionProvider {
 
 /** Registers both for markdown documents. */
 export class MarkdownProviders extends Disposable {
-  constructor() {
+  constructor(hoverFor: ImageHoverSource) {
     super();
-    this._register(vscode.languages.registerHoverProvider(MARKDOWN, new ImageLinkHoverProvider()));
+    this._register(vscode.languages.registerHoverProvider(MARKDOWN, new ImageLinkHoverProvider(hoverFor)));
     this._register(vscode.languages.registerCodeActionsProvider(MARKDOWN, new IllustrateCodeActionProvider(),
       { providedCodeActionKinds: IllustrateCodeActionProvider.kinds }));
   }
