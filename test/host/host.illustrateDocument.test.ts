@@ -241,3 +241,25 @@ test('the gallery lists the output folder newest first, sends thumbnails, insert
   assert.deepEqual(p.posted.at(-1), { type: 'notice', level: 'error', message: 'action: expected a listed image, got "/etc/passwd"' });
   p.dispose();
 });
+
+test('the alt-text progress notification closes once the image is written, after a last "saving" report', async () => {
+  const file = path.join(workspace, 'progress.md');
+  const text = '![a purple star]()\n';
+  stub.openEditor(file, text, 4);
+  const withProgress = stub.vscode.window.withProgress;
+  const closedWith: string[][] = [];
+  stub.vscode.window.withProgress = (async (o: never, task: never) => {
+    const result = await withProgress(o, task);
+    closedWith.push(fs.readdirSync(path.join(workspace, 'images')).filter((f) => f.startsWith('a-purple-star-')));
+    return result;
+  }) as typeof withProgress;
+  const before = stub.progressReports.length;
+  try {
+    await stub.vscode.commands.executeCommand('inlineDiffusion.illustrateAltText');
+  } finally {
+    stub.vscode.window.withProgress = withProgress;
+  }
+  assert.equal(closedWith.length, 1);
+  assert.equal(closedWith[0].length, 1, 'the PNG was written when the notification closed');
+  assert.equal(stub.progressReports.slice(before).at(-1)?.message, 'saving the image…');
+});
