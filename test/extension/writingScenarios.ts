@@ -107,6 +107,7 @@ export async function hoverShowsParameters(s: Session): Promise<void> {
 /** Open Image Gallery: the images listed newest first; the filter narrows them; Insert puts one into the markdown file. */
 export async function galleryListsFiltersInserts(s: Session): Promise<void> {
   if (!(await s.page.locator('.tab.active', { hasText: 'chapter.md' }).count())) await openFile(s.page, DOC);
+  await s.page.locator('.editor-group-container.active .view-line').last().click(); // the cursor at the end: Insert goes there
   await s.page.keyboard.press('Control+End');
   await runCommand(s.page, `${COMMAND_PREFIX}Open Image Gallery`);
   const gallery = await webviewWith(s.page, '#grid', 60_000);
