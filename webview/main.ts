@@ -125,7 +125,7 @@ function main(): void {
           // the shown results stay until this job's first image replaces them (they may be this job's, after hiding)
           const job = message.jobs.find((j) => j.jobId === message.runningJobId);
           const what = `“${job?.prompt || 'image'}”${job && job.imageCount > 1 ? ` ×${job.imageCount}` : ''}`;
-          preview.setTitle(`${job?.source === 'altText' ? 'Illustrating alt text' : 'Generating'} ${what}`);
+          preview.setTitle(`${job?.source === 'altText' ? 'Illustrating alt text' : job?.source === 'document' ? 'Illustrating a document' : 'Generating'} ${what}`);
           preview.start(`Starting ${what}…`);
         }
         runningJobId = message.runningJobId;

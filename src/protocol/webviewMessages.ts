@@ -76,7 +76,8 @@ export interface PanelSetup {
   readonly previews: boolean;
 }
 
-export type JobSource = 'panel' | 'altText';
+/** Who queued a job: the panel, "Illustrate Alt Text" (and Regenerate from a hover), or an "Illustrate Document" review. */
+export type JobSource = 'panel' | 'altText' | 'document';
 
 export interface JobSummary {
   readonly jobId: number;

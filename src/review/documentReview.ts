@@ -156,7 +156,7 @@ export class DocumentReview extends Disposable {
     const kept = (await this.generator.results?.list()) ?? [];
     for (const row of this.rows) {
       const prompt = promptWithStyle(row.prompt, this.style);
-      const matches = kept.filter((r) => r.savedPath === null && r.params.prompt === prompt && r.params.negativePrompt === this.negative
+      const matches = kept.filter((r) => r.savedPath === null && r.source === 'document' && r.params.prompt === prompt && r.params.negativePrompt === this.negative
         && r.params.model === this.setup.base.model).slice(-this.setup.candidates);
       for (const m of matches) {
         const image = await this.generator.findImage(m.imageId);
@@ -181,7 +181,7 @@ export class DocumentReview extends Disposable {
     row.status = 'waiting';
     row.detail = '';
     try {
-      row.job = await this.generator.enqueue(params, 'altText');
+      row.job = await this.generator.enqueue(params, 'document');
     } catch (err) {
       row.status = 'failed';
       row.detail = firstLine((err as Error).message);
