@@ -127,6 +127,7 @@ function main(): void {
           const what = `“${job?.prompt || 'image'}”${job && job.imageCount > 1 ? ` ×${job.imageCount}` : ''}`;
           preview.setTitle(`${job?.source === 'altText' ? 'Illustrating alt text' : job?.source === 'document' ? 'Illustrating a document' : 'Generating'} ${what}`);
           preview.start(`Starting ${what}…`);
+          if (job?.source === 'panel') form.showDrawnSeed(job.seed); // the seed this run drew, even if it is cancelled
         }
         runningJobId = message.runningJobId;
         form.setRunning(runningJobId !== null);

@@ -84,6 +84,8 @@ export interface JobSummary {
   readonly source: JobSource;
   readonly prompt: string;
   readonly imageCount: number;
+  /** The seed of its first image (drawn already when Random seed was ticked). */
+  readonly seed: number;
 }
 
 /** A step preview: RGB bytes, 3 a pixel, row-major. */
