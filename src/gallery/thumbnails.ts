@@ -1,6 +1,6 @@
 /**
- * Gallery thumbnails, made on demand and cached in the extension's storage: the image decoded (the engine's
- * decodeImage), box-filtered down to fit THUMB_SIZE, encoded as a small PNG under a name derived from the file's
+ * Gallery thumbnails, made on demand and cached in the extension's storage: the image decoded (pngDecodeRgb.ts for
+ * common PNGs, else the engine's decodeImage: other PNGs and JPEG), box-filtered down to fit THUMB_SIZE, encoded as a small PNG under a name derived from the file's
  * path, size and mtime (a changed file gets a new thumbnail; old ones are pruned by count). No `vscode` import.
  */
 import * as crypto from 'node:crypto';
@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decodeImage } from '../engine/imageIo';
 import { encodePng } from '../engine/png';
+import { decodePngRgbQuick } from './pngDecodeRgb';
 
 export const THUMB_SIZE = 192;
 /** Files bigger than this are not decoded for a thumbnail. */
@@ -71,7 +72,8 @@ export class ThumbnailCache {
       // not made yet
     }
     if (st.size > THUMB_MAX_FILE_BYTES) throw new Error(`${path.basename(file)} is larger than ${THUMB_MAX_FILE_BYTES / 1024 / 1024} MB`);
-    const small = shrinkToFit(decodeImage(fs.readFileSync(file), path.basename(file)), this.size);
+    const bytes = fs.readFileSync(file);
+    const small = shrinkToFit(decodePngRgbQuick(bytes) ?? decodeImage(bytes, path.basename(file)), this.size);
     const png = encodePng(small.rgb, small.width, small.height);
     fs.mkdirSync(this.dir, { recursive: true });
     const tmp = `${cached}.${process.pid}.tmp`;

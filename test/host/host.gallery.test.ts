@@ -7,6 +7,7 @@ import { encodePng, readPngText } from '../../src/engine/png';
 import { decodeImage } from '../../src/engine/imageIo';
 import { GalleryIndex } from '../../src/gallery/galleryIndex';
 import { parseFromGallery } from '../../src/gallery/galleryMessageGuards';
+import { decodePngRgbQuick } from '../../src/gallery/pngDecodeRgb';
 import { shrinkToFit, ThumbnailCache } from '../../src/gallery/thumbnails';
 import { distinct, filterItems, indexPrompts } from '../../webview/gallery/filter';
 
@@ -108,4 +109,25 @@ test('gallery messages name only listed images', () => {
     'message: unknown type "nope" (expected ready, thumbs or action)',
     'message: expected an object, got "ready"',
   ]);
+});
+
+test('the quick PNG decoder matches the engine\'s decoder on every filter, with grey, alpha and RGB; it declines what it does not handle', async () => {
+  const { encode } = await import('fast-png');
+  const w = 13;
+  const h = 7;
+  const cases: Array<[number, Uint8Array]> = [1, 2, 3, 4].map((channels) => {
+    const data = new Uint8Array(w * h * channels);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 37 + (i % 5) * 101) & 255;
+    return [channels, data];
+  });
+  for (const [channels, data] of cases) {
+    const png = encode({ width: w, height: h, data, channels, depth: 8 });
+    assert.deepEqual(decodePngRgbQuick(png), decodeImage(png), `${channels} channels`);
+  }
+  const rgb = new Uint8Array(w * h * 3).map((_, i) => (i * 7) & 255);
+  const ours = encodePng(rgb, w, h, { parameters: 'x' }); // the engine's writer picks filters per row
+  assert.deepEqual(decodePngRgbQuick(ours), { width: w, height: h, rgb });
+  const sixteen = encode({ width: 2, height: 2, data: new Uint16Array(12), channels: 3, depth: 16 });
+  assert.equal(decodePngRgbQuick(sixteen), undefined);
+  assert.equal(decodePngRgbQuick(new Uint8Array([1, 2, 3])), undefined);
 });
