@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { encodePng } from '../src/engine/png';
+import { encodePng } from '../src/engine/image';
 import { GalleryIndex } from '../src/gallery/galleryIndex';
 import { ThumbnailCache } from '../src/gallery/thumbnails';
 import { filterItems, indexPrompts } from '../webview/gallery/filter';

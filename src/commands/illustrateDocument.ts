@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { firstLine } from '../common/firstLine';
 import type { Command } from '../util/commandManager';
 import type { Generator } from '../generation/generator';
 import { altTextParams } from '../generation/requestBuilder';
@@ -63,7 +64,7 @@ export class IllustrateDocumentCommand extends Disposable implements Command {
       const info = await this.generator.modelInfo(model.dir);
       base = altTextParams('', this.generator.settings(), model.id, info.sampleSize * info.vaeScaleFactor);
     } catch (err) {
-      void vscode.window.showErrorMessage(`Inline Diffusion: ${(err as Error).message.split('\n')[0]}`);
+      void vscode.window.showErrorMessage(`Inline Diffusion: ${firstLine((err as Error).message)}`);
       return;
     }
     const { candidates } = this.generator.settings();

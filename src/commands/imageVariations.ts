@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { firstLine } from '../common/firstLine';
 import type { Command } from '../util/commandManager';
 import type { Generator } from '../generation/generator';
 import type { GeneratePanelManager } from '../panel/generatePanel';
@@ -28,7 +29,7 @@ export class ImageVariationsCommand implements Command {
     try {
       bytes = await vscode.workspace.fs.readFile(vscode.Uri.file(args.file));
     } catch (err) {
-      void vscode.window.showErrorMessage(`Inline Diffusion: could not read ${args.file}: ${(err as Error).message.split('\n')[0]}`);
+      void vscode.window.showErrorMessage(`Inline Diffusion: could not read ${args.file}: ${firstLine((err as Error).message)}`);
       return;
     }
     const setup = await this.generator.panelSetup();

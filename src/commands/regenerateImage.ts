@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { firstLine } from '../common/firstLine';
 import type { Command } from '../util/commandManager';
 import type { Generator } from '../generation/generator';
 import { paramsFromPng } from '../generation/reuseParameters';
@@ -28,7 +29,7 @@ export class RegenerateImageCommand implements Command {
       document = await vscode.workspace.openTextDocument(vscode.Uri.parse(args.document));
       bytes = await vscode.workspace.fs.readFile(vscode.Uri.file(args.file));
     } catch (err) {
-      void vscode.window.showErrorMessage(`Inline Diffusion: could not read ${path.basename(args.file)}: ${(err as Error).message.split('\n')[0]}`);
+      void vscode.window.showErrorMessage(`Inline Diffusion: could not read ${path.basename(args.file)}: ${firstLine((err as Error).message)}`);
       return;
     }
     const setup = await this.generator.panelSetup();

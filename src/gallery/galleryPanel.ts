@@ -14,9 +14,10 @@ import { resolveOutputFolder } from '../generation/imageFiles';
 import type { MarkdownEditorTracker } from '../markdown/markdownEditorTracker';
 import { insertImageLink } from '../markdown/insertImage';
 import { createNonce } from '../panel/panelHtml';
-import { assertNever } from '../util/assertNever';
+import { assertNever } from '../common/assertNever';
+import { firstLine } from '../common/firstLine';
 import { Disposable } from '../util/disposable';
-import { renderWebviewPage } from '../util/webviewPage';
+import { renderWebviewPage } from '../panel/webviewPage';
 import { GalleryIndex } from './galleryIndex';
 import { parseFromGallery } from './galleryMessageGuards';
 import { ThumbnailCache } from './thumbnails';
@@ -195,8 +196,4 @@ export class GalleryPanel extends Disposable {
 function isInside(folder: string, file: string): boolean {
   const rel = path.relative(folder, file);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0];
 }

@@ -6,8 +6,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { decodeImage } from '../engine/imageIo';
-import { encodePng } from '../engine/png';
+import { decodeImage, encodePng } from '../engine/image';
 import { decodePngRgbQuick } from './pngDecodeRgb';
 
 export const THUMB_SIZE = 192;

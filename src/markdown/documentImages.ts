@@ -6,6 +6,7 @@
  * (`inline-diffusion: {style, negative, model, seed}`) and, on Apply, finds each image again in the text as it is then.
  */
 import * as yaml from 'js-yaml';
+import { firstLine } from '../common/firstLine';
 import type { ImageLink, TextRange } from './altText';
 import { findDefinition, findImages, normalizeLabel } from './altText';
 import { classifyTarget, type TargetState } from './imageTarget';
@@ -267,8 +268,4 @@ function describe(value: unknown): string {
 
 function quote(source: string): string {
   return source.length > 40 ? `${source.slice(0, 40)}…` : source;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0];
 }

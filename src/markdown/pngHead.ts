@@ -5,7 +5,7 @@
  * before it). Hovers and the gallery read arbitrary files on mouse-over and on scan: this bounds the work. No `vscode`.
  */
 import * as fs from 'node:fs';
-import { readPngText } from '../engine/png';
+import { readPngText } from '../engine/image';
 
 /** Read at most this much of a file by default: our text chunk is a few hundred bytes, an A1111 one a few KB. */
 export const PNG_HEAD_BYTES = 256 * 1024;

@@ -19,9 +19,10 @@ import { destinationFor } from '../markdown/insertImage';
 import { mapRange } from '../markdown/linkEdit';
 import type { PanelParams } from '../protocol/webviewMessages';
 import type { FromReview, ReviewRow, ReviewState, RowStatus, ToReview } from '../protocol/reviewMessages';
-import { assertNever } from '../util/assertNever';
+import { assertNever } from '../common/assertNever';
+import { firstLine } from '../common/firstLine';
 import { Disposable } from '../util/disposable';
-import { renderWebviewPage } from '../util/webviewPage';
+import { renderWebviewPage } from '../panel/webviewPage';
 import { createNonce } from '../panel/panelHtml';
 import { parseFromReview } from './reviewMessageGuards';
 
@@ -319,8 +320,4 @@ export class DocumentReview extends Disposable {
     if (this.isDisposed) return;
     void this.panel.webview.postMessage(message).then(undefined, () => undefined);
   }
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0];
 }

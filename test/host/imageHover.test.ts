@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { encodePng } from '../../src/engine/png';
+import { encodePng } from '../../src/engine/image';
 import { escapeMarkdown, hoverContent, imageFileAt, parseHoverArgs } from '../../src/markdown/imageHover';
 import { illustrateActionFor } from '../../src/markdown/illustrateCodeAction';
 import { parsePngHead, readPngHead } from '../../src/markdown/pngHead';

@@ -3,7 +3,7 @@
  * (src/panel/panelHtml.ts), one script and one style sheet from dist/webview/, initial data in an escaped `data-`
  * attribute. No `vscode` import.
  */
-import { contentSecurityPolicy, escapeHtml } from '../panel/panelHtml';
+import { contentSecurityPolicy, escapeHtml } from './panelHtml';
 
 export interface WebviewPageOptions {
   readonly title: string;

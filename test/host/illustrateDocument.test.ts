@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildTestExtension } from '../fixtures/extensionBundle';
 import { createContextParts, createVscodeStub, installVscodeStub, type StubPanel } from '../fixtures/vscodeStub';
-import { readPngText } from '../../src/engine/png';
+import { readPngText } from '../../src/engine/image';
 import type { ReviewState } from '../../src/protocol/reviewMessages';
 import type { InlineDiffusionApi } from '../../src/extension';
 
