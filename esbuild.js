@@ -20,7 +20,11 @@ const nodeEntries = [
   ['src/cli.ts', 'dist/cli-main.js', { external: ['onnxruntime-node'], minifyWhitespace: true, minifySyntax: true }],
   ['src/launch/cli.ts', 'dist/cli.js', { banner: { js: '#!/usr/bin/env node' } }],
 ];
-const webEntries = [['webview/main.ts', 'dist/webview/main.js'], ['webview/main.css', 'dist/webview/main.css']];
+const webEntries = [
+  ['webview/main.ts', 'dist/webview/main.js'], ['webview/main.css', 'dist/webview/main.css'],
+  ['webview/review/main.ts', 'dist/webview/review.js'], ['webview/review/review.css', 'dist/webview/review.css'],
+  ['webview/gallery/main.ts', 'dist/webview/gallery.js'], ['webview/gallery/gallery.css', 'dist/webview/gallery.css'],
+];
 
 async function main() {
   const contexts = [];

@@ -11,6 +11,7 @@ import { LazyHost } from './hostLoader';
 import type { InlineDiffusionApi } from './hostLazy';
 import { AltTextContext } from './markdown/altTextContext';
 import { MarkdownEditorTracker } from './markdown/markdownEditorTracker';
+import { MarkdownProviders } from './markdown/markdownProviders';
 import { PANEL_VIEW_TYPE } from './panel/viewType';
 import { CommandManager } from './util/commandManager';
 import { LastDocument } from './util/lastDocument';
@@ -26,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): InlineDiffusionApi {
   for (const id of COMMAND_IDS) commands.register({ id, execute: (...args: unknown[]) => host.get().execute(id, args) });
   context.subscriptions.push(
     markdown, lastDocument, host, commands, new AltTextContext(),
+    new MarkdownProviders((file, document, offset) => host.get().imageHover(file, document, offset)),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       deserializeWebviewPanel: (panel: vscode.WebviewPanel) => host.get().panels.deserializeWebviewPanel(panel),
     }),

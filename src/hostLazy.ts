@@ -13,10 +13,16 @@ import { COMMAND_IDS } from './commands/commandIds';
 import { DownloadModelCommand } from './commands/downloadModel';
 import { GenerateImageCommand } from './commands/generateImage';
 import { IllustrateAltTextCommand } from './commands/illustrateAltText';
+import { IllustrateDocumentCommand } from './commands/illustrateDocument';
+import { ImageVariationsCommand } from './commands/imageVariations';
+import { RegenerateImageCommand } from './commands/regenerateImage';
+import { RevealImageCommand } from './commands/revealImage';
 import { InstallGpuSupportCommand } from './commands/installGpuSupport';
+import { OpenGalleryCommand } from './commands/openGallery';
 import { ReuseParametersCommand } from './commands/reuseParameters';
 import { SetHfTokenCommand } from './commands/setHfToken';
 import { Generator } from './generation/generator';
+import { hoverForFile } from './markdown/imageHover';
 import type { MarkdownEditorTracker } from './markdown/markdownEditorTracker';
 import { GpuSupport } from './models/gpuSupportHost';
 import { releaseWhenIdle } from './models/idleRelease';
@@ -64,9 +70,16 @@ export class Host extends Disposable implements InlineDiffusionApi {
     const gpu = this._register(new GpuSupport(storage, context.extensionUri.fsPath, generator, output));
     this.providerStatus = this._register(new ProviderStatus(generator, () => gpu.bindingDir()));
     this.panels = this._register(new GeneratePanelManager(context.extensionUri, generator, markdown));
+    const illustrate = new IllustrateAltTextCommand(generator);
     for (const command of [
       new GenerateImageCommand(this.panels),
-      new IllustrateAltTextCommand(generator),
+      illustrate,
+      new RegenerateImageCommand(generator, illustrate),
+      new ImageVariationsCommand('inlineDiffusion.imageVariations', generator, this.panels),
+      new ImageVariationsCommand('inlineDiffusion.openImageInPanel', generator, this.panels),
+      new RevealImageCommand(),
+      this._register(new OpenGalleryCommand(generator, markdown, context.extensionUri, (context.storageUri ?? context.globalStorageUri).fsPath)),
+      this._register(new IllustrateDocumentCommand(generator, context.extensionUri)),
       new CancelCommand(generator),
       new ReuseParametersCommand(generator, this.panels),
       new AddModelCommand(this.library),
@@ -77,6 +90,11 @@ export class Host extends Disposable implements InlineDiffusionApi {
     const ids = [...this.commands.keys()].sort().join(', ');
     if (ids !== [...COMMAND_IDS].sort().join(', ')) throw new Error(`expected the commands registered at activation (${[...COMMAND_IDS].sort().join(', ')}); the host has ${ids}`);
     this._register(releaseWhenIdle(generator, () => modelSettings().releaseAfterIdleMinutes));
+  }
+
+  /** The hover's markdown for a PNG an image link points at (src/markdown/markdownProviders.ts asks). */
+  async imageHover(file: string, document: vscode.Uri, offset: number): Promise<string | undefined> {
+    return (await hoverForFile(file, vscode.Uri.file(file).toString(), document.toString(), offset))?.markdown;
   }
 
   /** Runs a command registered at activation. */

@@ -5,6 +5,7 @@
  */
 import type { PanelParams, PanelSetup } from '../src/protocol/webviewMessages';
 import { clear, el } from './dom';
+import { GuidanceView } from './guidance';
 
 /** The toolkit's form controls, as far as this file uses them. */
 interface ValueElement extends HTMLElement {
@@ -44,6 +45,8 @@ export class ParamsForm {
   /** The picked model's family defaults, with a button that applies them. */
   private readonly modelHint: HTMLElement;
   private readonly modelHintText: HTMLElement;
+  /** Words, completions and size hints for models that know only a grammar (the embedded one). */
+  private readonly guidance: GuidanceView;
   /** True while the form sets dropdowns itself (their change events are not the user's). */
   private settingValues = false;
 
@@ -52,6 +55,7 @@ export class ParamsForm {
     const negative = this.control('negativePrompt', el('vscode-text-area', { rows: '2', resize: 'vertical', 'aria-label': 'Negative prompt', placeholder: 'what the image should not show' }, 'Negative prompt'));
     const sampler = this.control('sampler', el('vscode-dropdown', { 'aria-label': 'Sampler' }));
     const model = this.control('model', el('vscode-dropdown', { 'aria-label': 'Model' }));
+    this.guidance = new GuidanceView(prompt as HTMLElement & { value: string }, () => { this.updateGuidance(); callbacks.onChange(); });
     const text = new Map<Field, HTMLElement>();
     for (const f of TEXT_FIELDS) {
       text.set(f.id, this.control(f.id, el('vscode-text-field', { inputmode: f.mode, 'aria-label': f.label, size: '8' }, f.label)));
@@ -86,7 +90,7 @@ export class ParamsForm {
       el('div', { class: 'field' }, el('label', { for: id }, label), control, this.errorFor(id as Field));
     const withError = (id: Field, control: HTMLElement): HTMLElement => el('div', { class: 'field' }, control, this.errorFor(id));
     this.root = el('section', { class: 'form', 'aria-label': 'Generation parameters' },
-      withError('prompt', prompt),
+      el('div', { class: 'field' }, prompt, this.guidance.completions, this.guidance.hint, this.errorFor('prompt')),
       withError('negativePrompt', negative),
       el('div', { class: 'row' }, labelled('Sampler', 'sampler', sampler), withError('steps', text.get('steps')!), withError('cfgScale', text.get('cfgScale')!)),
       el('div', { class: 'row' }, withError('seed', text.get('seed')!), el('div', { class: 'field inline' }, this.randomSeed, reuse)),
@@ -97,7 +101,7 @@ export class ParamsForm {
       el('div', { class: 'actions' }, this.generateButton, this.cancelButton),
     );
     for (const control of this.controls.values()) {
-      control.addEventListener('input', () => { this.clearError(control.id as Field); callbacks.onChange(); });
+      control.addEventListener('input', () => { this.clearError(control.id as Field); this.updateGuidance(); callbacks.onChange(); });
       control.addEventListener('change', () => callbacks.onChange());
     }
   }
@@ -132,7 +136,14 @@ export class ParamsForm {
     return this.setup?.models.find((m) => m.id === id)?.recommended ?? undefined;
   }
 
+  /** The guidance for the picked model, the prompt and the size as they are now. */
+  private updateGuidance(): void {
+    const id = this.controls.get('model')!.value;
+    this.guidance.update(this.setup?.models.find((m) => m.id === id), Number(this.controls.get('width')!.value), Number(this.controls.get('height')!.value));
+  }
+
   private showModelHint(): void {
+    this.updateGuidance();
     const r = this.recommended();
     this.modelHint.hidden = r === undefined;
     this.modelHintText.textContent = r === undefined ? '' : `${r.note} `;
@@ -149,6 +160,11 @@ export class ParamsForm {
     this.randomSeed.checked = p.randomSeed;
     this.syncSeed();
     for (const f of this.errors.keys()) this.clearError(f);
+  }
+
+  /** With "Random seed" ticked, the (disabled) seed field shows the seed the last run drew instead of a stale one. */
+  showDrawnSeed(seed: number): void {
+    if (this.randomSeed.checked) this.controls.get('seed')!.value = String(seed);
   }
 
   setSeed(seed: number): void {

@@ -125,8 +125,9 @@ function main(): void {
           // the shown results stay until this job's first image replaces them (they may be this job's, after hiding)
           const job = message.jobs.find((j) => j.jobId === message.runningJobId);
           const what = `“${job?.prompt || 'image'}”${job && job.imageCount > 1 ? ` ×${job.imageCount}` : ''}`;
-          preview.setTitle(`${job?.source === 'altText' ? 'Illustrating alt text' : 'Generating'} ${what}`);
+          preview.setTitle(`${job?.source === 'altText' ? 'Illustrating alt text' : job?.source === 'document' ? 'Illustrating a document' : 'Generating'} ${what}`);
           preview.start(`Starting ${what}…`);
+          if (job?.source === 'panel') form.showDrawnSeed(job.seed); // the seed this run drew, even if it is cancelled
         }
         runningJobId = message.runningJobId;
         form.setRunning(runningJobId !== null);
@@ -160,11 +161,16 @@ function main(): void {
         assertNever(message, 'host message');
     }
   };
+  let seedShownForJob: number | null = null;
   const addImage = (image: ImageResult): void => {
     preview.hideCanvas();
     results.add(image);
     history.add(image);
     lastSeed = image.seed;
+    if (image.jobId !== seedShownForJob) { // a batch's first image carries the run's seed (image i: seed + i)
+      seedShownForJob = image.jobId;
+      form.showDrawnSeed(image.seed);
+    }
     persist();
   };
 

@@ -16,7 +16,7 @@ export class QueueView {
     clear(this.list);
     this.root.hidden = waiting.length === 0;
     for (const job of waiting) {
-      const what = `${job.source === 'altText' ? 'Alt text: ' : ''}${job.prompt || '(empty prompt)'}${job.imageCount > 1 ? ` ×${job.imageCount}` : ''}`;
+      const what = `${job.source === 'altText' ? 'Alt text: ' : job.source === 'document' ? 'Document: ' : ''}${job.prompt || '(empty prompt)'}${job.imageCount > 1 ? ` ×${job.imageCount}` : ''}`;
       const remove = el('vscode-button', { appearance: 'icon', 'aria-label': `Remove “${job.prompt}” from the queue`, title: 'Remove from the queue' }, '✕');
       remove.addEventListener('click', () => this.send({ type: 'cancel', jobId: job.jobId }));
       this.list.append(el('li', { 'data-job-id': String(job.jobId) }, el('span', {}, what), remove));

@@ -5,6 +5,12 @@
 export const COMMAND_IDS = [
   'inlineDiffusion.generateImage',
   'inlineDiffusion.illustrateAltText',
+  'inlineDiffusion.illustrateDocument',
+  'inlineDiffusion.regenerateImage',
+  'inlineDiffusion.imageVariations',
+  'inlineDiffusion.openImageInPanel',
+  'inlineDiffusion.revealImage',
+  'inlineDiffusion.openGallery',
   'inlineDiffusion.cancel',
   'inlineDiffusion.reuseParameters',
   'inlineDiffusion.addModel',

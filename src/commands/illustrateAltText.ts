@@ -9,6 +9,7 @@ import type { Command } from '../util/commandManager';
 import type { Generator } from '../generation/generator';
 import type { FinishedImage, JobOutcome } from '../generation/generationService';
 import { altTextParams } from '../generation/requestBuilder';
+import type { PanelParams } from '../protocol/webviewMessages';
 import { formatProgress } from '../generation/progressMeter';
 import { findIllustrateTarget, type TextRange } from '../markdown/altText';
 import { destinationFor } from '../markdown/insertImage';
@@ -19,6 +20,8 @@ interface Illustration {
   readonly version: number;
   readonly snapshot: TargetSnapshot;
   readonly prompt: string;
+  /** Parameters to use instead of the settings' (Regenerate from a hover: the image's own, a new seed). */
+  readonly params?: PanelParams;
   /** The target's range moved through every edit made since (undefined once an edit touched it). */
   tracked: TextRange | undefined;
 }
@@ -35,8 +38,16 @@ export class IllustrateAltTextCommand implements Command {
       return;
     }
     const { document, selection } = editor;
+    await this.illustrateAt(document, document.offsetAt(selection.start), document.offsetAt(selection.end));
+  }
+
+  /**
+   * Illustrates the image (or selected text) at [start, end) of a document; with `params`, generates from those
+   * (their seed as given) instead of the alt text and the settings.
+   */
+  async illustrateAt(document: vscode.TextDocument, start: number, end: number, params?: PanelParams): Promise<void> {
     const text = document.getText();
-    const target = findIllustrateTarget(text, document.offsetAt(selection.start), document.offsetAt(selection.end));
+    const target = findIllustrateTarget(text, start, end);
     if (!target) {
       void vscode.window.showInformationMessage('Illustrate Alt Text: put the cursor inside an image\'s alt text, ![like this](), or select the text to illustrate.');
       return;
@@ -47,7 +58,7 @@ export class IllustrateAltTextCommand implements Command {
       return;
     }
     const job: Illustration = {
-      uri: document.uri, version: document.version, snapshot: snapshotTarget(text, target), prompt,
+      uri: document.uri, version: document.version, snapshot: snapshotTarget(text, target), prompt: params?.prompt ?? prompt, params,
       tracked: target.kind === 'image' ? target.image.range : target.range,
     };
     // follow the document's edits while the image is made, so the link lands on the same image
@@ -64,25 +75,28 @@ export class IllustrateAltTextCommand implements Command {
   }
 
   private async illustrate(job: Illustration): Promise<void> {
-    const outcome = await this.generate(job.prompt);
-    if (outcome === undefined || outcome.status === 'cancelled') return;
+    const done = await this.generate(job.prompt, job.params, (image) => this.save(job.uri, image));
+    if (done === undefined || done.outcome.status === 'cancelled') return;
+    const { outcome, file } = done;
     if (outcome.status === 'failed') {
       const choice = await vscode.window.showErrorMessage(`Inline Diffusion: could not illustrate “${short(job.prompt)}”: ${outcome.error.message.split('\n')[0]}`, 'Retry');
       if (choice === 'Retry') await this.illustrate(job);
       return;
     }
-    const image = outcome.images[0];
-    if (image) await this.link(job, image);
+    if (file) await this.link(job, file);
   }
 
-  /** Runs the generation under a cancellable progress notification. */
-  private async generate(prompt: string): Promise<JobOutcome | undefined> {
+  /**
+   * Runs the generation under a cancellable progress notification, which stays until the image is written
+   * (`save`), then closes: it never shows the last step with its Cancel button once the work is done.
+   */
+  private async generate(prompt: string, given: PanelParams | undefined, save: (image: FinishedImage) => Promise<string | undefined>): Promise<{ outcome: JobOutcome; file: string | undefined } | undefined> {
     const settings = this.generator.settings();
     const model = this.generator.models()[0];
     let job;
     try {
       const info = await this.generator.modelInfo(model.dir);
-      job = await this.generator.enqueue(altTextParams(prompt, settings, model.id, info.sampleSize * info.vaeScaleFactor), 'altText');
+      job = await this.generator.enqueue(given ?? altTextParams(prompt, settings, model.id, info.sampleSize * info.vaeScaleFactor), 'altText');
     } catch (err) {
       void vscode.window.showErrorMessage(`Inline Diffusion: ${(err as Error).message.split('\n')[0]}`);
       return undefined;
@@ -100,28 +114,34 @@ export class IllustrateAltTextCommand implements Command {
         progress.report({ message: formatProgress(p), increment: done - reported });
         reported = done;
       });
+      let outcome: JobOutcome;
       try {
-        return await queuedJob.done;
+        outcome = await queuedJob.done;
       } finally {
         subscription.dispose();
       }
+      const image = outcome.status === 'finished' ? outcome.images[0] : undefined;
+      if (!image) return { outcome, file: undefined };
+      progress.report({ message: 'saving the image…' });
+      return { outcome, file: await save(image) };
     });
   }
 
-  /** Saves the image and points the link at it, on the document as it is now. */
-  private async link(job: Illustration, image: FinishedImage): Promise<void> {
+  /** Saves the image into the output folder; undefined (the user told why) when it was not saved. */
+  private async save(document: vscode.Uri, image: FinishedImage): Promise<string | undefined> {
     let file: string | undefined;
     try {
-      file = await this.generator.save(image, job.uri);
+      file = await this.generator.save(image, document);
     } catch (err) {
       void vscode.window.showErrorMessage(`Inline Diffusion: could not save the image: ${(err as Error).message}`);
-      return;
+      return undefined;
     }
-    if (!file) {
-      void vscode.window.showWarningMessage('Inline Diffusion: the image was not saved, so the link was left as it was.');
-      return;
-    }
-    const savedFile = file;
+    if (!file) void vscode.window.showWarningMessage('Inline Diffusion: the image was not saved, so the link was left as it was.');
+    return file;
+  }
+
+  /** Points the link at the saved image, on the document as it is now. */
+  private async link(job: Illustration, savedFile: string): Promise<void> {
     let document: vscode.TextDocument;
     try {
       document = await vscode.workspace.openTextDocument(job.uri);

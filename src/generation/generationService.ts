@@ -96,7 +96,7 @@ export class GenerationService extends Disposable {
     const done = new Promise<JobOutcome>((r) => { resolve = r; });
     const job: QueuedJob = {
       id, spec, done, resolve, controller: new AbortController(),
-      summary: { jobId: id, source: spec.source, prompt: spec.params.prompt, imageCount: spec.requests.length },
+      summary: { jobId: id, source: spec.source, prompt: spec.params.prompt, imageCount: spec.requests.length, seed: spec.params.seed },
     };
     this.jobs.push(job);
     this.queueEmitter.fire();

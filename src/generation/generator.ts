@@ -16,6 +16,7 @@ import type { EngineResultInfo } from '../models/providerStatus';
 import { PREVIEW_DECODER_ENV } from '../protocol/engineEnv';
 import { PANEL_LIMITS } from './panelLimits';
 import { firstLine } from '../common/firstLine';
+import { readPromptWords } from '../models/promptWords';
 import { Disposable } from '../util/disposable';
 import { Emitter } from '../util/emitter';
 import { GenerationService, type FinishedImage, type Job, type JobSpec } from './generationService';
@@ -143,7 +144,8 @@ export class Generator extends Disposable {
   /** Choices, defaults and limits for the panel. */
   async panelSetup(): Promise<PanelSetup> {
     const settings = this.settings();
-    const models = await describeModels(this.models(), this.modelCache);
+    const entries = this.models();
+    const models = (await describeModels(entries, this.modelCache)).map((m, i) => ({ ...m, words: readPromptWords(entries[i].dir) }));
     const native = models[0]?.nativeSize ?? 512;
     const defaults: PanelParams = {
       prompt: '', negativePrompt: '', sampler: settings.sampler, steps: settings.steps, cfgScale: settings.cfgScale,

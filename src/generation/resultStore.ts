@@ -223,7 +223,7 @@ function parseMeta(text: string): StoredResult | undefined {
       || typeof v.seed !== 'number' || typeof v.params !== 'object' || v.params === null
       || !(v.savedPath === null || typeof v.savedPath === 'string')) return undefined;
     return {
-      imageId: v.imageId, jobId: typeof v.jobId === 'number' ? v.jobId : 0, source: v.source === 'altText' ? 'altText' : 'panel',
+      imageId: v.imageId, jobId: typeof v.jobId === 'number' ? v.jobId : 0, source: v.source === 'altText' || v.source === 'document' ? v.source : 'panel',
       seed: v.seed, width: Number(v.width) || 0, height: Number(v.height) || 0, infotext: typeof v.infotext === 'string' ? v.infotext : '',
       params: v.params, savedPath: v.savedPath, createdMs: v.createdMs, bytes: Number(v.bytes) || 0,
     };

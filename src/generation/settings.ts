@@ -22,6 +22,8 @@ export interface ExtensionSettings {
   readonly threads: number;
   readonly previews: boolean;
   readonly autoSave: boolean;
+  /** Candidates per image in "Illustrate Document"'s review. */
+  readonly candidates: number;
 }
 
 export const DEFAULT_SETTINGS: ExtensionSettings = {
@@ -36,7 +38,11 @@ export const DEFAULT_SETTINGS: ExtensionSettings = {
   threads: 0,
   previews: true,
   autoSave: true,
+  candidates: 2,
 };
+
+/** The most candidates per image a review makes (package.json's maximum). */
+export const CANDIDATES_MAX = 8;
 
 const PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
 
@@ -76,5 +82,6 @@ export function readSettings(get: (key: keyof ExtensionSettings) => unknown): Ex
     threads: intIn(get('threads'), 0, LIMITS.threadsMax, d.threads),
     previews: bool('previews'),
     autoSave: bool('autoSave'),
+    candidates: intIn(get('candidates'), 1, CANDIDATES_MAX, d.candidates),
   };
 }

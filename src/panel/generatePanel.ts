@@ -57,6 +57,7 @@ export class GeneratePanel extends Disposable {
       previews: p.previews.map((im) => ({ width: im.width, height: im.height, rgb: im.rgb })),
     })));
     this._register(service.onImage((image) => {
+      if (image.source === 'document') return; // a review's candidates are shown (and kept) by the review
       if (this.webviewReady) this.post({ type: 'image', image: this.toResult(image) });
       else this.missed = [...this.missed, image].slice(-MISSED_IMAGES_KEPT);
     }));
@@ -199,7 +200,7 @@ export class GeneratePanel extends Disposable {
    * ignores ids it already shows.
    */
   private async postKeptResults(): Promise<void> {
-    const kept = (await this.generator.results?.list() ?? []).filter((r) => r.savedPath === null);
+    const kept = (await this.generator.results?.list() ?? []).filter((r) => r.savedPath === null && r.source !== 'document');
     const last = kept[kept.length - 1];
     if (!last) return;
     for (const entry of kept.filter((r) => r.jobId === last.jobId && jobKey(r.imageId) === jobKey(last.imageId)).slice(-MISSED_IMAGES_KEPT)) {

@@ -50,6 +50,8 @@ export interface ModelChoice {
   readonly family?: string | null;
   /** Defaults for this model's family; absent or null when the folder could not be read. */
   readonly recommended?: RecommendedParams | null;
+  /** The words a grammar-only model knows (the embedded one), for the prompt's completions and hints; else absent or null. */
+  readonly words?: readonly string[] | null;
 }
 
 export interface PanelLimits {
@@ -74,13 +76,16 @@ export interface PanelSetup {
   readonly previews: boolean;
 }
 
-export type JobSource = 'panel' | 'altText';
+/** Who queued a job: the panel, "Illustrate Alt Text" (and Regenerate from a hover), or an "Illustrate Document" review. */
+export type JobSource = 'panel' | 'altText' | 'document';
 
 export interface JobSummary {
   readonly jobId: number;
   readonly source: JobSource;
   readonly prompt: string;
   readonly imageCount: number;
+  /** The seed of its first image (drawn already when Random seed was ticked). */
+  readonly seed: number;
 }
 
 /** A step preview: RGB bytes, 3 a pixel, row-major. */

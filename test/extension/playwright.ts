@@ -23,6 +23,7 @@ export interface Locator extends Locatable {
   count(): Promise<number>;
   waitFor(options?: { state?: 'attached' | 'detached' | 'visible' | 'hidden'; timeout?: number }): Promise<void>;
   click(options?: { timeout?: number; button?: 'left' | 'right' }): Promise<void>;
+  hover(options?: { timeout?: number }): Promise<void>;
   focus(options?: { timeout?: number }): Promise<void>;
   fill(value: string, options?: { timeout?: number }): Promise<void>;
   press(key: string, options?: { timeout?: number }): Promise<void>;
@@ -39,6 +40,7 @@ export interface Locator extends Locatable {
 export interface FrameLocator extends Locatable {
   frameLocator(selector: string): FrameLocator;
   first(): FrameLocator;
+  nth(index: number): FrameLocator;
   owner(): Locator;
 }
 

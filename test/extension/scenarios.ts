@@ -13,6 +13,7 @@ import {
 } from './panel';
 import type { Session } from './session';
 import { activeEditorText, goToLineColumn, openFile, runCommand, waitFor } from './workbench';
+import { galleryListsFiltersInserts, hoverShowsParameters, illustrateDocument } from './writingScenarios';
 
 /** Enough steps to watch the preview change and take a screenshot meanwhile (the embedded model: ~5 ms a step). */
 const PANEL_STEPS = Number(process.env.E2E_STEPS ?? 400);
@@ -263,4 +264,7 @@ export const SCENARIOS: ReadonlyArray<readonly [string, (s: Session) => Promise<
   ['malformed webview messages: the host survives and a later Generate works', malformedMessages],
   ['Cancel during a run: the steps stop, nothing is saved, the next Generate works', cancelGeneration],
   ['auto-save off, by keyboard (Ctrl+Enter, Escape): an unsaved result survives a window reload and Save works', reloadKeepsUnsavedResult],
+  ['Illustrate Document: three empty images → review → Apply → links rewritten and files present', illustrateDocument],
+  ['hover on a generated image link: prompt, settings and command links', hoverShowsParameters],
+  ['Open Image Gallery: lists the images, filters by prompt, inserts one into markdown', galleryListsFiltersInserts],
 ];

@@ -21,7 +21,8 @@ let uninstall: () => void = () => undefined;
 const windows: Array<Array<{ dispose(): unknown }>> = [];
 
 /** Modules both bundles hold: stateless (constants, pure functions, a base class), so two copies cannot disagree. */
-const SHARED_STATELESS = ['src/commands/commandIds.ts', 'src/markdown/altText.ts', 'src/panel/viewType.ts', 'src/util/disposable.ts'];
+const SHARED_STATELESS = ['src/commands/commandIds.ts', 'src/markdown/altText.ts', 'src/markdown/hoverCommands.ts', 'src/markdown/imageTarget.ts',
+  'src/panel/viewType.ts', 'src/util/disposable.ts'];
 
 const lazyBundle = (): string => path.join(extensionDir, 'dist', 'host-lazy.js');
 const isLoaded = (): boolean => require.cache[lazyBundle()] !== undefined;

@@ -34,10 +34,10 @@ test('the sampler setting\'s enum is the panel\'s sampler list, every one a name
 test('wrong types and out-of-range values fall back to the defaults', () => {
   assert.deepEqual(settingsFrom({
     model: 3, outputFolder: '', sampler: 'k_lms', steps: 0, cfgScale: 'high', width: 500, height: -8,
-    executionProvider: 'tpu', threads: 1.5, previews: 'yes', autoSave: null,
+    executionProvider: 'tpu', threads: 1.5, previews: 'yes', autoSave: null, candidates: 9,
   }), DEFAULT_SETTINGS);
-  assert.deepEqual(settingsFrom({ model: ' ~/m ', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false }),
-    { model: '~/m', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false });
+  assert.deepEqual(settingsFrom({ model: ' ~/m ', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false, candidates: 4 }),
+    { model: '~/m', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false, candidates: 4 });
 });
 
 const params: PanelParams = {

@@ -1,0 +1,95 @@
+/**
+ * "Illustrate Document": finds every image of the markdown document that needs a picture (documentImages.ts) and
+ * opens the review panel (src/review/documentReview.ts) for it: one row per image, N candidates each. One review per
+ * document: running the command again reveals it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { firstLine } from '../common/firstLine';
+import type { Command } from '../util/commandManager';
+import type { Generator } from '../generation/generator';
+import { altTextParams } from '../generation/requestBuilder';
+import { scanDocument } from '../markdown/documentImages';
+import { DocumentReview, REVIEW_VIEW_TYPE } from '../review/documentReview';
+import { Disposable } from '../util/disposable';
+
+export class IllustrateDocumentCommand extends Disposable implements Command {
+  readonly id = 'inlineDiffusion.illustrateDocument';
+  private readonly reviews = new Map<string, DocumentReview>();
+
+  constructor(private readonly generator: Generator, private readonly extensionUri: vscode.Uri) {
+    super();
+  }
+
+  /** The open reviews (a test hook). */
+  get openReviews(): readonly DocumentReview[] {
+    return [...this.reviews.values()];
+  }
+
+  async execute(arg?: unknown): Promise<void> {
+    const document = await this.documentFor(arg);
+    if (!document) {
+      void vscode.window.showInformationMessage('Illustrate Document: open a markdown file first.');
+      return;
+    }
+    const key = document.uri.toString();
+    const open = this.reviews.get(key);
+    if (open && !open.isDisposed) {
+      open.reveal();
+      return;
+    }
+    const scan = scanDocument(document.getText(), {
+      documentDir: document.uri.scheme === 'file' ? path.dirname(document.uri.fsPath) : undefined,
+      exists: (file) => fs.existsSync(file),
+      trusted: vscode.workspace.isTrusted,
+    });
+    const name = path.basename(document.uri.path);
+    if (scan.images.length === 0) {
+      const also = [...scan.frontMatter.problems, ...scan.skipped];
+      void vscode.window.showInformationMessage(`Illustrate Document: no image in ${name} needs a picture (images with an empty target, ![like this](), or a missing file).${also.length ? ` ${also.join('; ')}.` : ''}`);
+      return;
+    }
+    const notes = [...scan.frontMatter.problems, ...scan.skipped];
+    let base;
+    try {
+      const models = this.generator.models();
+      const wanted = scan.frontMatter.options.model;
+      let model = models[0];
+      if (wanted !== null) {
+        const named = models.find((m) => m.id === wanted || m.label === wanted || path.basename(m.dir) === wanted);
+        if (named) model = named;
+        else notes.unshift(`the front matter's model “${wanted}” is not one of the models offered; using ${model.label}`);
+      }
+      const info = await this.generator.modelInfo(model.dir);
+      base = altTextParams('', this.generator.settings(), model.id, info.sampleSize * info.vaeScaleFactor);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Inline Diffusion: ${firstLine((err as Error).message)}`);
+      return;
+    }
+    const { candidates } = this.generator.settings();
+    const panel = vscode.window.createWebviewPanel(REVIEW_VIEW_TYPE, `Illustrate ${name}`, vscode.ViewColumn.Beside,
+      { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')] });
+    const review = new DocumentReview(panel, this.extensionUri, this.generator, { document, scan, candidates, base, notes });
+    this.reviews.set(key, review);
+    panel.onDidDispose(() => { if (this.reviews.get(key) === review) this.reviews.delete(key); });
+    await review.start();
+  }
+
+  override dispose(): void {
+    for (const review of this.reviews.values()) review.dispose();
+    super.dispose();
+  }
+
+  private async documentFor(arg: unknown): Promise<vscode.TextDocument | undefined> {
+    if (arg instanceof vscode.Uri) {
+      try {
+        return await vscode.workspace.openTextDocument(arg);
+      } catch {
+        return undefined;
+      }
+    }
+    const document = vscode.window.activeTextEditor?.document;
+    return document?.languageId === 'markdown' ? document : undefined;
+  }
+}

@@ -1,0 +1,39 @@
+import * as vscode from 'vscode';
+import type { Command } from '../util/commandManager';
+import type { Generator } from '../generation/generator';
+import { GALLERY_VIEW_TYPE, GalleryPanel } from '../gallery/galleryPanel';
+import type { MarkdownEditorTracker } from '../markdown/markdownEditorTracker';
+import { Disposable } from '../util/disposable';
+
+/** "Open Image Gallery": the grid of the workspace's generated images (one gallery; revealed when open). */
+export class OpenGalleryCommand extends Disposable implements Command {
+  readonly id = 'inlineDiffusion.openGallery';
+  private current: GalleryPanel | undefined;
+
+  constructor(private readonly generator: Generator, private readonly markdown: MarkdownEditorTracker,
+    private readonly extensionUri: vscode.Uri, private readonly storageDir: string) {
+    super();
+  }
+
+  /** The open gallery (a test hook). */
+  get gallery(): GalleryPanel | undefined {
+    return this.current;
+  }
+
+  execute(): GalleryPanel {
+    if (this.current && !this.current.isDisposed) {
+      this.current.reveal();
+      return this.current;
+    }
+    const panel = vscode.window.createWebviewPanel(GALLERY_VIEW_TYPE, 'Image Gallery', vscode.ViewColumn.Active,
+      { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')] });
+    const gallery = new GalleryPanel(panel, this.extensionUri, this.generator, this.markdown, this.storageDir);
+    this.current = gallery;
+    return gallery;
+  }
+
+  override dispose(): void {
+    this.current?.dispose();
+    super.dispose();
+  }
+}

@@ -1,0 +1,45 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { firstLine } from '../common/firstLine';
+import type { Command } from '../util/commandManager';
+import type { Generator } from '../generation/generator';
+import { paramsFromPng } from '../generation/reuseParameters';
+import { randomSeed } from '../generation/requestBuilder';
+import { HOVER_COMMANDS, parseHoverArgs } from '../markdown/imageHover';
+import type { IllustrateAltTextCommand } from './illustrateAltText';
+
+/**
+ * "Regenerate" from an image link's hover: the image's own parameters (its PNG's) with a new seed, made like
+ * "Illustrate Alt Text" (progress, Cancel), and the link then points at the new image in one undoable edit.
+ */
+export class RegenerateImageCommand implements Command {
+  readonly id = HOVER_COMMANDS.regenerate;
+
+  constructor(private readonly generator: Generator, private readonly illustrate: IllustrateAltTextCommand) {}
+
+  async execute(arg?: unknown): Promise<void> {
+    const args = parseHoverArgs(arg);
+    if (!args || args.document === undefined || args.offset === undefined) {
+      void vscode.window.showInformationMessage('Regenerate: hover over an image link in a markdown file and use its Regenerate link.');
+      return;
+    }
+    let document: vscode.TextDocument;
+    let bytes: Uint8Array;
+    try {
+      document = await vscode.workspace.openTextDocument(vscode.Uri.parse(args.document));
+      bytes = await vscode.workspace.fs.readFile(vscode.Uri.file(args.file));
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Inline Diffusion: could not read ${path.basename(args.file)}: ${firstLine((err as Error).message)}`);
+      return;
+    }
+    const setup = await this.generator.panelSetup();
+    const models = this.generator.models().map((m) => ({ id: m.id, name: path.basename(m.dir) }));
+    const reused = paramsFromPng(bytes, setup.defaults, models);
+    if (!reused.ok) {
+      void vscode.window.showErrorMessage(`Inline Diffusion: cannot regenerate ${path.basename(args.file)}: ${reused.reason}.`);
+      return;
+    }
+    const params = { ...reused.params, seed: randomSeed(1), randomSeed: false, batchCount: 1 };
+    await this.illustrate.illustrateAt(document, args.offset + 2, args.offset + 2, params);
+  }
+}

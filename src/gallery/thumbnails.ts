@@ -1,0 +1,97 @@
+/**
+ * Gallery thumbnails, made on demand and cached in the extension's storage: the image decoded (pngDecodeRgb.ts for
+ * common PNGs, else the engine's decodeImage: other PNGs and JPEG), box-filtered down to fit THUMB_SIZE, encoded as a small PNG under a name derived from the file's
+ * path, size and mtime (a changed file gets a new thumbnail; old ones are pruned by count). No `vscode` import.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { decodeImage, encodePng } from '../engine/image';
+import { decodePngRgbQuick } from './pngDecodeRgb';
+
+export const THUMB_SIZE = 192;
+/** Files bigger than this are not decoded for a thumbnail. */
+export const THUMB_MAX_FILE_BYTES = 64 * 1024 * 1024;
+/** Thumbnails kept in the cache folder; the oldest go first. */
+const MAX_CACHED = 20_000;
+
+export interface Rgb {
+  readonly width: number;
+  readonly height: number;
+  readonly rgb: Uint8Array;
+}
+
+/** Shrinks an RGB image to fit size×size (never enlarges), averaging each output pixel's box of input pixels. */
+export function shrinkToFit(image: Rgb, size: number): Rgb {
+  const scale = Math.min(1, size / Math.max(image.width, image.height));
+  const width = Math.max(1, Math.round(image.width * scale));
+  const height = Math.max(1, Math.round(image.height * scale));
+  if (width === image.width && height === image.height) return image;
+  const out = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const y0 = Math.floor((y * image.height) / height);
+    const y1 = Math.max(y0 + 1, Math.floor(((y + 1) * image.height) / height));
+    for (let x = 0; x < width; x++) {
+      const x0 = Math.floor((x * image.width) / width);
+      const x1 = Math.max(x0 + 1, Math.floor(((x + 1) * image.width) / width));
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let yy = y0; yy < y1; yy++) {
+        for (let xx = x0; xx < x1; xx++) {
+          const i = (yy * image.width + xx) * 3;
+          r += image.rgb[i];
+          g += image.rgb[i + 1];
+          b += image.rgb[i + 2];
+        }
+      }
+      const n = (y1 - y0) * (x1 - x0);
+      const o = (y * width + x) * 3;
+      out[o] = Math.round(r / n);
+      out[o + 1] = Math.round(g / n);
+      out[o + 2] = Math.round(b / n);
+    }
+  }
+  return { width, height, rgb: out };
+}
+
+export class ThumbnailCache {
+  private made = 0;
+
+  constructor(private readonly dir: string, private readonly size = THUMB_SIZE) {}
+
+  /** The thumbnail PNG of an image file (from the cache when it is there), or throws a one-line reason. */
+  thumbnail(file: string): Uint8Array {
+    const st = fs.statSync(file);
+    const key = crypto.createHash('sha1').update(`${file}\n${st.size}\n${st.mtimeMs}\n${this.size}`).digest('hex');
+    const cached = path.join(this.dir, `${key}.png`);
+    try {
+      return fs.readFileSync(cached);
+    } catch {
+      // not made yet
+    }
+    if (st.size > THUMB_MAX_FILE_BYTES) throw new Error(`${path.basename(file)} is larger than ${THUMB_MAX_FILE_BYTES / 1024 / 1024} MB`);
+    const bytes = fs.readFileSync(file);
+    const small = shrinkToFit(decodePngRgbQuick(bytes) ?? decodeImage(bytes, path.basename(file)), this.size);
+    const png = encodePng(small.rgb, small.width, small.height);
+    fs.mkdirSync(this.dir, { recursive: true });
+    const tmp = `${cached}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, png);
+    fs.renameSync(tmp, cached);
+    if (++this.made % 500 === 0) this.prune();
+    return png;
+  }
+
+  /** Keeps the newest MAX_CACHED thumbnails. */
+  prune(max = MAX_CACHED): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir).filter((n) => n.endsWith('.png'));
+    } catch {
+      return;
+    }
+    if (names.length <= max) return;
+    const dated = names.map((n) => ({ n, t: fs.statSync(path.join(this.dir, n)).mtimeMs })).sort((a, b) => a.t - b.t);
+    for (const { n } of dated.slice(0, dated.length - max)) fs.rmSync(path.join(this.dir, n), { force: true });
+  }
+}

@@ -1,0 +1,132 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { decodeImage, encodePng, readPngText } from '../../src/engine/image';
+import { GalleryIndex } from '../../src/gallery/galleryIndex';
+import { parseFromGallery } from '../../src/gallery/galleryMessageGuards';
+import { decodePngRgbQuick } from '../../src/gallery/pngDecodeRgb';
+import { shrinkToFit, ThumbnailCache } from '../../src/gallery/thumbnails';
+import { distinct, filterItems, indexPrompts } from '../../webview/gallery/filter';
+
+function png(prompt: string | null, model = 'sd15', sampler = 'Euler a', size = 8): Uint8Array {
+  const text = prompt === null ? undefined : { parameters: `${prompt}\nSteps: 20, Sampler: ${sampler}, CFG scale: 7, Seed: 5, Size: ${size}x${size}, Model: ${model}` };
+  return encodePng(new Uint8Array(size * size * 3).fill(90), size, size, text);
+}
+
+function folder(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'gallery-'));
+}
+
+test('lists the PNGs of the output folders newest first with their parameters; reads only new or changed files again', () => {
+  const dir = folder();
+  const images = path.join(dir, 'images');
+  fs.mkdirSync(path.join(images, 'sub'), { recursive: true });
+  const write = (name: string, bytes: Uint8Array, ageS: number): void => {
+    fs.writeFileSync(path.join(images, name), bytes);
+    const t = new Date(Date.now() - ageS * 1000);
+    fs.utimesSync(path.join(images, name), t, t);
+  };
+  write('old.png', png('an old fox'), 300);
+  write('sub/new.png', png('a new owl', 'sdxl', 'DPM++ 2M'), 10);
+  write('plain.png', png(null), 100);
+  write('broken.png', new Uint8Array([1, 2, 3]), 50);
+  write('notes.txt', new Uint8Array([1]), 1);
+  const cacheFile = path.join(dir, 'storage', 'index.json');
+  const index = new GalleryIndex(cacheFile, (f) => path.relative(dir, f));
+  const first = index.scan([images, path.join(dir, 'missing')]);
+  assert.deepEqual(first.items.map((i) => [i.label, i.prompt, i.model, i.sampler, i.seed, i.width]), [
+    [path.join('images', 'sub', 'new.png'), 'a new owl', 'sdxl', 'DPM++ 2M', '5', 8],
+    [path.join('images', 'broken.png'), '', '', '', '', 0],
+    [path.join('images', 'plain.png'), '', '', '', '', 8],
+    [path.join('images', 'old.png'), 'an old fox', 'sd15', 'Euler a', '5', 8],
+  ]);
+  assert.equal(first.read, 4);
+  const pages: string[][] = [];
+  new GalleryIndex(undefined).scan([images], (page) => pages.push(page.map((i) => path.basename(i.path))), 2);
+  assert.deepEqual(pages, [['new.png', 'broken.png']], 'the newest page is handed over before the older files are read');
+  assert.equal(index.scan([images]).read, 0, 'unchanged files come from the cache');
+  write('old.png', png('a changed fox'), 1);
+  const again = new GalleryIndex(cacheFile).scan([images]);
+  assert.equal(again.read, 1, 'a new window reads only the changed file (the cache file kept the rest)');
+  assert.equal(again.items[0].prompt, 'a changed fox');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('thumbnails fit 192 px, keep the aspect ratio, are cached, and are remade when the file changes', () => {
+  const dir = folder();
+  const file = path.join(dir, 'wide.png');
+  fs.writeFileSync(file, encodePng(new Uint8Array(400 * 100 * 3).fill(200), 400, 100));
+  const cache = new ThumbnailCache(path.join(dir, 'thumbs'));
+  const thumb = decodeImage(cache.thumbnail(file));
+  assert.deepEqual([thumb.width, thumb.height, thumb.rgb[0]], [192, 48, 200]);
+  assert.equal(fs.readdirSync(path.join(dir, 'thumbs')).length, 1);
+  cache.thumbnail(file);
+  assert.equal(fs.readdirSync(path.join(dir, 'thumbs')).length, 1, 'served from the cache');
+  fs.writeFileSync(file, encodePng(new Uint8Array(10 * 10 * 3), 10, 10));
+  fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
+  assert.deepEqual(readPngText(cache.thumbnail(file)), {}, 'a small image is not enlarged');
+  assert.equal(fs.readdirSync(path.join(dir, 'thumbs')).length, 2);
+  fs.writeFileSync(file, 'not an image');
+  fs.utimesSync(file, new Date(), new Date(Date.now() + 9000));
+  assert.throws(() => cache.thumbnail(file), /not a PNG or JPEG image/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('shrinking averages each box of pixels', () => {
+  const rgb = new Uint8Array([0, 0, 0, 255, 255, 255, 255, 255, 255, 0, 0, 0]);
+  assert.deepEqual(shrinkToFit({ width: 2, height: 2, rgb }, 1), { width: 1, height: 1, rgb: new Uint8Array([128, 128, 128]) });
+});
+
+test('the filter matches every prompt word, a model and a sampler', () => {
+  const item = (prompt: string, model: string, sampler: string) => ({ path: `/${prompt}`, label: prompt.replace(/ /g, '-'), mtimeMs: 0, width: 8, height: 8, prompt, model, sampler, seed: '1' });
+  const items = [item('a Red fox', 'sd15', 'Euler a'), item('a red owl', 'sdxl', 'Euler a'), item('a blue fox', 'sd15', 'DDIM')];
+  const prompts = indexPrompts(items);
+  assert.deepEqual(filterItems(items, prompts, { text: 'red', model: '', sampler: '' }), [0, 1]);
+  assert.deepEqual(filterItems(items, prompts, { text: 'FOX red', model: '', sampler: '' }), [0]);
+  assert.deepEqual(filterItems(items, prompts, { text: '', model: 'sd15', sampler: 'DDIM' }), [2]);
+  assert.deepEqual(filterItems(items, prompts, { text: ' ', model: '', sampler: '' }), [0, 1, 2]);
+  assert.deepEqual([distinct(items, 'model'), distinct(items, 'sampler')], [['sd15', 'sdxl'], ['DDIM', 'Euler a']]);
+});
+
+test('gallery messages name only listed images', () => {
+  const listed = (p: string): boolean => p === '/ws/images/a.png';
+  assert.deepEqual(parseFromGallery({ type: 'action', action: 'delete', path: '/ws/images/a.png' }, listed),
+    { ok: true, message: { type: 'action', action: 'delete', path: '/ws/images/a.png' } });
+  assert.deepEqual(parseFromGallery({ type: 'thumbs', paths: ['/ws/images/a.png'] }, listed), { ok: true, message: { type: 'thumbs', paths: ['/ws/images/a.png'] } });
+  const problems = [
+    { type: 'action', action: 'delete', path: '/etc/passwd' }, { type: 'action', action: 'format', path: '/ws/images/a.png' },
+    { type: 'thumbs', paths: ['/ws/images/a.png', '../x.png'] }, { type: 'thumbs', paths: new Array(201).fill('/ws/images/a.png') },
+    { type: 'nope' }, 'ready',
+  ].map((m) => { const r = parseFromGallery(m, listed); return r.ok ? 'accepted' : r.problem; });
+  assert.deepEqual(problems, [
+    'action: expected a listed image, got "/etc/passwd"',
+    'action: expected one of reuse, insert, reveal, copyPath, delete, got "format"',
+    'thumbs: expected listed images, got "../x.png"',
+    'thumbs: expected a list of at most 200 listed images, got an array of 201',
+    'message: unknown type "nope" (expected ready, thumbs or action)',
+    'message: expected an object, got "ready"',
+  ]);
+});
+
+test('the quick PNG decoder matches the engine\'s decoder on every filter, with grey, alpha and RGB; it declines what it does not handle', async () => {
+  const { encode } = await import('fast-png');
+  const w = 13;
+  const h = 7;
+  const cases: Array<[number, Uint8Array]> = [1, 2, 3, 4].map((channels) => {
+    const data = new Uint8Array(w * h * channels);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 37 + (i % 5) * 101) & 255;
+    return [channels, data];
+  });
+  for (const [channels, data] of cases) {
+    const png = encode({ width: w, height: h, data, channels, depth: 8 });
+    assert.deepEqual(decodePngRgbQuick(png), decodeImage(png), `${channels} channels`);
+  }
+  const rgb = new Uint8Array(w * h * 3).map((_, i) => (i * 7) & 255);
+  const ours = encodePng(rgb, w, h, { parameters: 'x' }); // the engine's writer picks filters per row
+  assert.deepEqual(decodePngRgbQuick(ours), { width: w, height: h, rgb });
+  const sixteen = encode({ width: 2, height: 2, data: new Uint16Array(12), channels: 3, depth: 16 });
+  assert.equal(decodePngRgbQuick(sixteen), undefined);
+  assert.equal(decodePngRgbQuick(new Uint8Array([1, 2, 3])), undefined);
+});
