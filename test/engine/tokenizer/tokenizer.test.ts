@@ -183,14 +183,20 @@ test('names the file when vocab.json or merges.txt is missing or garbage', async
 });
 
 test('loads the 49k vocabulary in well under a second and encodes a prompt in under a millisecond', async () => {
-  const start = performance.now();
-  const tok = await ClipTokenizer.fromFolder(CLIP_DIR);
-  const loadMs = performance.now() - start;
-  const prompts = Array.from({ length: 500 }, (_, i) => `a photo of cat number ${i}, highly detailed, trending on artstation`);
-  const encodeStart = performance.now();
-  for (const prompt of prompts) tok.encodePadded(prompt);
-  const encodeMs = (performance.now() - encodeStart) / prompts.length;
-  assert.ok(loadMs < 1000 && encodeMs < 1, `load ${loadMs.toFixed(0)} ms, encode ${encodeMs.toFixed(3)} ms per prompt`);
+  // The fastest of three loads and of three encoding rounds: complexity guards that a machine busy with other
+  // work cannot trip, as it could a single timing.
+  let loadMs = Infinity;
+  let encodeMs = Infinity;
+  for (let round = 0; round < 3; round++) {
+    const start = performance.now();
+    const tok = await ClipTokenizer.fromFolder(CLIP_DIR);
+    loadMs = Math.min(loadMs, performance.now() - start);
+    const prompts = Array.from({ length: 500 }, (_, i) => `a photo of cat number ${i} (round ${round}), highly detailed, trending on artstation`);
+    const encodeStart = performance.now();
+    for (const prompt of prompts) tok.encodePadded(prompt);
+    encodeMs = Math.min(encodeMs, (performance.now() - encodeStart) / prompts.length);
+  }
+  assert.ok(loadMs < 1000 && encodeMs < 1, `load ${loadMs.toFixed(0)} ms, encode ${encodeMs.toFixed(3)} ms per prompt (fastest of 3)`);
 });
 
 /** Deterministic random strings over `alphabet`. */
