@@ -5,6 +5,7 @@
  * retried with backoff; the rest become HubErrors that say what to do.
  */
 import { HubError, redactError, redactToken } from './hubError';
+import { assertRepoPath } from './repoPath';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 
@@ -268,7 +269,8 @@ export function parseRepoInfo(body: unknown, repoId: string, revision: string): 
   const files: RepoFile[] = o.siblings.map((s: unknown, i: number): RepoFile => {
     if (typeof s !== 'object' || s === null) throw bad(`siblings[${i}] is not an object`);
     const f = s as Record<string, unknown>;
-    if (typeof f.rfilename !== 'string' || f.rfilename === '') throw bad(`siblings[${i}] has no "rfilename"`);
+    if (typeof f.rfilename !== 'string') throw bad(`siblings[${i}] has no "rfilename"`);
+    assertRepoPath(f.rfilename, `The Hub's file list for ${repoId}@${revision}`);
     const lfs = typeof f.lfs === 'object' && f.lfs !== null ? (f.lfs as Record<string, unknown>) : undefined;
     const size = typeof lfs?.size === 'number' ? lfs.size : f.size;
     if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) {
