@@ -113,6 +113,12 @@ export class HubClient {
     this.userAgent = opts.userAgent ?? 'inline-diffusion (node)';
   }
 
+  /** Waits before the `attempt`-th (0-based) retry of anything: the retry delays, the last one repeated. */
+  backoff(attempt: number, signal?: AbortSignal): Promise<void> {
+    const delays = this.retryDelaysMs;
+    return delays.length === 0 ? Promise.resolve() : sleep(delays[Math.min(attempt, delays.length - 1)], signal);
+  }
+
   /** Removes the token from a message. */
   redact(text: string): string {
     return redactToken(text, this.token);
