@@ -6,10 +6,16 @@ import { findIllustrateTarget, findImages, ILLUSTRATE_WINDOW } from '../../src/m
 // not freeze the extension host. Before the fix, 80 KB of `![` took 6.9 s and 80 KB of `![a](` about 3 s.
 const BOUND_MS = 100;
 
+/** The best of three runs: a complexity guard, not a speed test, so a stall of the shared machine must not count. */
 function timed<T>(run: () => T): { value: T; ms: number } {
-  const t0 = performance.now();
-  const value = run();
-  return { value, ms: performance.now() - t0 };
+  let ms = Infinity;
+  let value = undefined as T;
+  for (let i = 0; i < 3 && (i === 0 || ms < 1000); i++) {
+    const t0 = performance.now();
+    value = run();
+    ms = Math.min(ms, performance.now() - t0);
+  }
+  return { value, ms };
 }
 
 test('the window around the cursor is 4 KB each side', () => {
