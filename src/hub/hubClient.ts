@@ -160,6 +160,11 @@ export class HubClient {
         if (e instanceof HubError) throw e;
         const origin = e instanceof NetworkFailure ? e.origin : this.endpoint;
         const reason = describeNetworkError(e instanceof NetworkFailure ? e.error : e);
+        if (isOffline(e instanceof NetworkFailure ? e.error : e)) {
+          // no route or no name resolution: retrying for 13 s would only make the user wait
+          throw new HubError('network', this.redact(`no network: could not reach ${origin} for ${opts.what} (${reason}); connect and try again`), undefined,
+            { cause: redactError(e instanceof NetworkFailure ? e.error : e, this.token) });
+        }
         if (attempt < this.retryDelaysMs.length) {
           this.log(`${opts.what}: ${reason}; retrying in ${this.retryDelaysMs[attempt]} ms`);
           await sleep(this.retryDelaysMs[attempt], opts.signal);
@@ -252,6 +257,15 @@ function retryAfterMs(headers: Headers): number {
   if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
   const date = Date.parse(v);
   return Number.isNaN(date) ? 0 : Math.max(0, date - Date.now());
+}
+
+/** Error codes that mean this machine has no network (no name resolution, no route), not a server's trouble. */
+const OFFLINE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN']);
+
+function isOffline(e: unknown): boolean {
+  const cause = (e as { cause?: unknown })?.cause;
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : (e as { code?: unknown })?.code;
+  return typeof code === 'string' && OFFLINE_CODES.has(code);
 }
 
 export function describeNetworkError(e: unknown): string {
