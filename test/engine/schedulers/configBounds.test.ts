@@ -31,3 +31,25 @@ for (const className of ['EulerDiscreteScheduler', 'DDIMScheduler', 'PNDMSchedul
 test('LCM: original_inference_steps over its bound is refused', () => {
   assert.throws(() => createScheduler('LCMScheduler', { original_inference_steps: 1e9 }), /"original_inference_steps" is 1000000000; at most 100000/);
 });
+
+test('reading a model folder: an oversized scheduler config or UNet sample_size is a ModelError naming the file', async (t) => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { buildTinyModel } = await import('../../fixtures/tinyModel');
+  const { readModelFolder } = await import('../../../src/engine/modelFolder');
+  const { ModelError } = await import('../../../src/engine/modelError');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'config-bounds-'));
+  t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const dir = buildTinyModel(path.join(tmp, 'model'));
+  const schedulerFile = path.join(dir, 'scheduler', 'scheduler_config.json');
+  const scheduler = JSON.parse(fs.readFileSync(schedulerFile, 'utf8')) as Record<string, unknown>;
+  fs.writeFileSync(schedulerFile, JSON.stringify({ ...scheduler, num_train_timesteps: 300_000_000 }));
+  await assert.rejects(readModelFolder(dir), (e: unknown) => e instanceof ModelError && e.kind === 'invalid-config'
+    && e.message === `${schedulerFile}: "num_train_timesteps" is 300000000; at most 100000 is accepted (real models use 1000)`);
+  fs.writeFileSync(schedulerFile, JSON.stringify(scheduler));
+  const unetFile = path.join(dir, 'unet', 'config.json');
+  const unet = JSON.parse(fs.readFileSync(unetFile, 'utf8')) as Record<string, unknown>;
+  fs.writeFileSync(unetFile, JSON.stringify({ ...unet, sample_size: 100_000 }));
+  await assert.rejects(readModelFolder(dir), /"sample_size" is 100000; at most 1024 is accepted/);
+});
