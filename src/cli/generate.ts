@@ -188,6 +188,17 @@ function isTaken(p: string): boolean {
  * says, replacing a file only with --overwrite (refused before the run otherwise, and again if one appeared since).
  */
 function writeOutput(args: GenerateArgs, path: string, png: Uint8Array): string {
+  try {
+    return writeOutputTo(args, path, png);
+  } catch (err) {
+    // name the file in the message (a failed write(2) carries no path)
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.code === 'string' && e.path === undefined) e.path = path;
+    throw err;
+  }
+}
+
+function writeOutputTo(args: GenerateArgs, path: string, png: Uint8Array): string {
   if (args.out === null) {
     for (let attempt = 0; ; attempt++) {
       const target = uniquePath(dirname(path), basename(path), isTaken);
