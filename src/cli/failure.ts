@@ -3,8 +3,7 @@
  * with its exit code (2 bad input, 1 failed, 130 cancelled); only an unexpected error (a bug) prints its stack
  * trace, with a request to report it.
  */
-import { EngineError } from '../engine/engineError';
-import { ModelError } from '../engine/modelError';
+import { EngineError, ModelError } from '../engine/model';
 import { HubError } from '../hub/hubError';
 import { UsageError } from './args';
 

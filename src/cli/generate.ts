@@ -12,7 +12,7 @@ import { readModelFolder } from '../engine/model';
 import type { ModelInfo } from '../engine/model';
 import { imageFileName, uniquePath, writeFileAtomic } from '../engine/image';
 import { encodePng } from '../engine/image';
-import { estimateMemory, judgeMemory, modelWeightsBytes, unetAttentionOf } from '../engine/memoryEstimate';
+import { estimateMemory, judgeMemory, modelWeightsBytes, unetAttentionOf } from '../engine/model';
 import { defaultRequest, validateRequest } from '../engine/request';
 import type { GenerateArgs } from './args';
 import { UsageError } from './args';

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { outputFolderProblem, saveImageInto } from '../../src/generation/imageFiles';
-import { encodePng } from '../../src/engine/png';
+import { encodePng } from '../../src/engine/image/png';
 
 // Issue 12 row 8: an output folder that is a symlink out of the workspace, a dangling symlink named like the next
 // file, and outputFolder "../../x" in an untrusted workspace.

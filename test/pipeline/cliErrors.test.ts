@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeFailure } from '../../src/cli/failure';
 import { closestSampler } from '../../src/cli/flagWords';
-import { estimateMemory, judgeMemory } from '../../src/engine/memoryEstimate';
+import { estimateMemory, judgeMemory } from '../../src/engine/model/memoryEstimate';
 import { FakeHub } from '../fixtures/fakeHub';
 import { buildTinyModel } from '../fixtures/tinyModel';
 

@@ -8,7 +8,7 @@ import { ModelError } from './modelError';
 import type { ModelInfo, XlInfo } from './modelTypes';
 import { isDir, isFile } from './fileChecks';
 import { SDXL_LATENT_RGB } from '../image';
-import { checkConfigBounds } from '../schedulers/configBounds';
+import { checkConfigBounds } from '../../common/configBounds';
 
 export { modelHash } from './modelHash';
 

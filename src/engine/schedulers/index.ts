@@ -15,7 +15,7 @@ import { LCMScheduler } from './lcm';
 import { LMSDiscreteScheduler } from './lms';
 import { PNDMScheduler } from './pndm';
 import { UniPCMultistepScheduler } from './uniPc';
-import { checkConfigBounds } from './configBounds';
+import { checkConfigBounds } from '../../common/configBounds';
 
 export type { Scheduler, StepOptions, StepResult } from './types';
 export type { SchedulerClassName } from './classDefaults';

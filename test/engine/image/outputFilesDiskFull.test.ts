@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { uniquePath, writeFileAtomic } from '../../../src/engine/outputFiles';
+import { uniquePath, writeFileAtomic } from '../../../src/engine/image/outputFiles';
 import { describeFailure } from '../../../src/cli/failure';
 
 // Issue 12 row 7: the disk filling up while an image is saved. Before the fix the hidden temporary file stayed in

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
-import { decodeImage } from '../../../src/engine/imageIo';
-import { encodePng, PNG_TEXT_LIMITS, readPngText } from '../../../src/engine/png';
+import { decodeImage } from '../../../src/engine/image/imageIo';
+import { encodePng, PNG_TEXT_LIMITS, readPngText } from '../../../src/engine/image/png';
 
 // Issue 12 rows 3 and 9: PNG files anyone can send. Before the fix a 255 KB PNG whose zTXt inflates to 256 MB
 // became a 268 MB string (+540 MB RSS), and a 560 KB init image declaring 12000×12000 was decoded (+1.1 GB, 4 s)

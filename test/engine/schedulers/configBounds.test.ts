@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createScheduler } from '../../../src/engine/schedulers';
-import { CONFIG_BOUNDS, checkConfigBounds } from '../../../src/engine/schedulers/configBounds';
+import { CONFIG_BOUNDS, checkConfigBounds } from '../../../src/common/configBounds';
 
 // Issue 12 row 10: `num_train_timesteps: 300000000` in a model's scheduler config took 20 s and 3.5 GB, then V8
 // aborted (30,000,000: 38.8 s and 759 MiB here). The bounds are checked before anything is sized by a value.
@@ -37,8 +37,8 @@ test('reading a model folder: an oversized scheduler config or UNet sample_size 
   const os = await import('node:os');
   const path = await import('node:path');
   const { buildTinyModel } = await import('../../fixtures/tinyModel');
-  const { readModelFolder } = await import('../../../src/engine/modelFolder');
-  const { ModelError } = await import('../../../src/engine/modelError');
+  const { readModelFolder } = await import('../../../src/engine/model/modelFolder');
+  const { ModelError } = await import('../../../src/engine/model/modelError');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'config-bounds-'));
   t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const dir = buildTinyModel(path.join(tmp, 'model'));
