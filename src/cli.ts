@@ -1,6 +1,8 @@
 /** The `inline-diffusion` command line; runs the engine in-process. Exit codes: 0 ok, 1 failed, 2 bad input, 130 cancelled. */
-import { EngineError } from './engine/engine';
-import { parseCommandLine, UsageError } from './cli/args';
+import { version } from '../package.json';
+import { parseCommandLine } from './cli/args';
+import { runDownload } from './cli/download';
+import { describeFailure } from './cli/failure';
 import { runGenerate } from './cli/generate';
 import { signalWarm } from './launch/warmEvent';
 
@@ -12,7 +14,12 @@ async function main(argv: string[]): Promise<number> {
     return fail(err);
   }
   if (command.kind === 'help') {
-    process.stdout.write(`${command.text}\n`);
+    // asked for: stdout, success; no command at all: a usage error
+    (command.asked ? process.stdout : process.stderr).write(`${command.text}\n`);
+    return command.asked ? 0 : 2;
+  }
+  if (command.kind === 'version') {
+    process.stdout.write(`${version}\n`);
     return 0;
   }
   const controller = new AbortController();
@@ -21,6 +28,14 @@ async function main(argv: string[]): Promise<number> {
     controller.abort();
     process.once('SIGINT', () => process.exit(130));
   });
+  if (command.kind === 'download') {
+    try {
+      await runDownload(command.args, { stdout: process.stdout, stderr: process.stderr, env: process.env }, controller.signal);
+      return 0;
+    } catch (err) {
+      return fail(err);
+    }
+  }
   try {
     const summary = await runGenerate(command.args, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() }, controller.signal, false);
     if (command.args.json) {
@@ -38,17 +53,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function fail(err: unknown): number {
-  if (err instanceof UsageError) {
-    process.stderr.write(`inline-diffusion: ${err.message}\n(see inline-diffusion --help)\n`);
-    return 2;
-  }
-  if (err instanceof EngineError) {
-    process.stderr.write(`inline-diffusion: ${err.message}\n`);
-    if (err.code === 'cancelled') return 130;
-    return err.code === 'invalid-request' || err.code === 'model-invalid' ? 2 : 1;
-  }
-  process.stderr.write(`inline-diffusion: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  return 1;
+  const failure = describeFailure(err);
+  process.stderr.write(`${failure.text}\n`);
+  return failure.exitCode;
 }
 
 /**

@@ -22,21 +22,40 @@ export interface GenerateArgs {
   readonly provider: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
   readonly json: boolean;
   readonly quiet: boolean;
+  /** An explicit --out (or its batch names) may replace existing files. */
+  readonly overwrite: boolean;
 }
 
-export type Command = { readonly kind: 'help'; readonly text: string } | { readonly kind: 'generate'; readonly args: GenerateArgs };
+/** What `inline-diffusion download REPO` was asked. */
+export interface DownloadArgs {
+  readonly repo: string;
+  readonly revision: string;
+  readonly quiet: boolean;
+}
+
+export type Command =
+  /** `usage`: asked for (stdout, exit 0) or shown because no command was given (stderr, exit 2). */
+  | { readonly kind: 'help'; readonly text: string; readonly asked: boolean }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'generate'; readonly args: GenerateArgs }
+  | { readonly kind: 'download'; readonly args: DownloadArgs };
 
 /** A usage error: the message says which flag, what was expected and what arrived. */
 export class UsageError extends Error {}
 
 export const USAGE = `Usage: inline-diffusion generate --prompt TEXT [options]
+       inline-diffusion download OWNER/NAME [--revision REV]
+       inline-diffusion --version
 
 Generates images with Stable Diffusion (ONNX) on this machine and writes PNGs carrying their parameters.
+\`download\` fetches a diffusers ONNX pipeline from the Hugging Face Hub into its cache (HF_HUB_CACHE, HF_HOME/hub
+or ~/.cache/huggingface/hub; HF_TOKEN for gated repos), verified and resumable, and prints its folder for --model.
 
 Options:
   --prompt TEXT            what to draw (required; may be "")
   --negative-prompt TEXT   what to avoid (default: none; SDXL: "" is the encoded empty prompt, none zeroes it)
-  --model DIR              model folder in diffusers/Optimum ONNX layout (default: the embedded model)
+  --model DIR              model folder in diffusers/Optimum ONNX layout (default: the embedded model);
+                           a Hub repo id is fetched first with \`inline-diffusion download OWNER/NAME\`
   --sampler NAME           euler, euler_a, heun, lms, dpmpp_2m, dpmpp_2m_karras, ddim, plms, ddpm, lcm, unipc,
                            an A1111 name ("Euler a") or a diffusers class name (default: the model's own scheduler)
   --steps N                denoising steps, 1…1000 (default 20)
@@ -46,14 +65,17 @@ Options:
   --batch N                number of images, seeds seed…seed+N−1 (default 1)
   --init-image FILE        img2img: start from this PNG or JPEG
   --strength X             img2img strength 0…1 (default 0.75)
-  --out FILE               output PNG (default <prompt-slug>-<seed>.png here; with --batch, <stem>-<seed>.png each)
-  --previews DIR           write each step's latent preview as a PNG into DIR
+  --out FILE               output PNG (default <prompt-slug>-<seed>.png here, never overwriting; with --batch,
+                           <stem>-<seed>.png each); an existing file is refused unless --overwrite
+  --overwrite              let --out replace existing files
+  --previews DIR           write each step's latent preview as a PNG into DIR (refused if one is already there)
   --threads N              CPU threads for ONNX Runtime
   --rng cpu|nv             initial-noise source: torch CPU (default) or A1111 "NV" (Philox)
   --provider NAME          execution provider: auto (default), cpu, cuda, dml, coreml
   --json                   print one JSON object with files, seeds, settings and timings on stdout
   --quiet                  no progress bar
-  -h, --help               this text`;
+  -h, --help               this text
+  --version                the version`;
 
 const flagSpec = {
   prompt: { type: 'string' },
@@ -75,20 +97,34 @@ const flagSpec = {
   provider: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
+  overwrite: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export function parseCommandLine(argv: readonly string[]): Command {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return { kind: 'help', text: USAGE };
-  const [command, ...rest] = argv;
-  if (command !== 'generate') throw new UsageError(`unknown command '${command}': expected 'generate' (see --help)`);
-  let values: Record<string, string | boolean | undefined>;
+const downloadSpec = {
+  revision: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseFlags<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T, allowPositionals: boolean): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
-    ({ values } = parseArgs({ args: joinNegativeNumbers(rest), options: flagSpec, strict: true, allowPositionals: false }));
+    const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals });
+    return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^TypeError.*?: /, ''));
+    throw new UsageError((err as Error).message.replace(/^TypeError.*?: /, '').replace(/\. To specify a positional argument.*$/, ''));
   }
-  if (values.help) return { kind: 'help', text: USAGE };
+}
+
+export function parseCommandLine(argv: readonly string[]): Command {
+  if (argv.length === 0) return { kind: 'help', text: USAGE, asked: false };
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return { kind: 'help', text: USAGE, asked: true };
+  if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') return { kind: 'version' };
+  const [command, ...rest] = argv;
+  if (command === 'download') return parseDownload(rest);
+  if (command !== 'generate') throw new UsageError(`unknown command '${command}': expected 'generate' or 'download'`);
+  const { values } = parseFlags(joinNegativeNumbers(rest), flagSpec, false);
+  if (values.help) return { kind: 'help', text: USAGE, asked: true };
   const str = (k: keyof typeof flagSpec): string | null => (typeof values[k] === 'string' ? (values[k] as string) : null);
   const prompt = str('prompt');
   if (prompt === null) throw new UsageError('--prompt is required (use --prompt "" for an unconditional image)');
@@ -114,7 +150,20 @@ export function parseCommandLine(argv: readonly string[]): Command {
       provider: parseChoice('--provider', str('provider'), ['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const) ?? 'auto',
       json: values.json === true,
       quiet: values.quiet === true,
+      overwrite: values.overwrite === true,
     },
+  };
+}
+
+function parseDownload(rest: string[]): Command {
+  const { values, positionals } = parseFlags(rest, downloadSpec, true);
+  if (values.help) return { kind: 'help', text: USAGE, asked: true };
+  if (positionals.length !== 1) {
+    throw new UsageError(`download: expected one Hugging Face repo id (owner/name), got ${positionals.length === 0 ? 'none' : positionals.join(' ')}`);
+  }
+  return {
+    kind: 'download',
+    args: { repo: positionals[0], revision: typeof values.revision === 'string' ? values.revision : 'main', quiet: values.quiet === true },
   };
 }
 

@@ -2,7 +2,8 @@
  * `inline-diffusion generate`: builds a GenerateRequest from the command line and the model's own defaults,
  * checks everything before any model is loaded, runs the engine in-process and writes the PNGs.
  */
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { freemem, totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { GenerateRequest, RgbImage } from '../protocol/engineMessages';
 import { defaultModelDir } from '../engine/model';
@@ -11,9 +12,11 @@ import { readModelFolder } from '../engine/model';
 import type { ModelInfo } from '../engine/model';
 import { imageFileName, uniquePath, writeFileAtomic } from '../engine/image';
 import { encodePng } from '../engine/image';
+import { estimateMemory, judgeMemory, modelWeightsBytes, unetAttentionOf } from '../engine/model';
 import { defaultRequest, validateRequest } from '../engine/request';
 import type { GenerateArgs } from './args';
 import { UsageError } from './args';
+import { requestProblemsInFlagWords } from './flagWords';
 import { ProgressBar } from './progressBar';
 
 export interface CliIo {
@@ -50,9 +53,13 @@ export const DEFAULT_STRENGTH = 0.75;
  * `releaseAtEnd` false leaves the sessions to the process's exit (the CLI exits next; freeing them costs ~5 ms).
  */
 export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortSignal, releaseAtEnd = true): Promise<GenerateSummary> {
-  const { request, info } = await buildRequest(args, io.cwd);
+  const { request, info, warnings } = await buildRequest(args, io.cwd);
   const outputs = planOutputs(args, request, io.cwd);
-  if (args.previews !== null) mkdirSync(resolve(io.cwd, args.previews), { recursive: true });
+  if (args.previews !== null) {
+    checkPreviewsFree(resolve(io.cwd, args.previews), request);
+    mkdirSync(resolve(io.cwd, args.previews), { recursive: true });
+  }
+  for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
 
   const showBar = !args.quiet && io.stderr.isTTY === true;
   const bar = new ProgressBar(io.stderr);
@@ -74,11 +81,7 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
       },
     });
     if (showBar && step > 0) bar.finish();
-    const files = output.images.map((image, i) => {
-      const target = uniquePath(dirname(outputs[i]), basename(outputs[i]));
-      writeFileAtomic(target, image.png, false);
-      return target;
-    });
+    const files = output.images.map((image, i) => writeOutput(args, outputs[i], image.png));
     return {
       files,
       seeds: output.images.map((im) => im.seed),
@@ -100,15 +103,22 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
  * The request from flags + the model's defaults; validated (every problem at once) before anything loads.
  * Also returns the model folder as read, for the engine not to read it again.
  */
-export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ request: GenerateRequest; info: ModelInfo }> {
+export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ request: GenerateRequest; info: ModelInfo; warnings: string[] }> {
   const modelDir = args.model !== null ? resolve(cwd, args.model) : defaultModelDir();
-  if (!existsSync(modelDir)) throw new UsageError(`--model: ${modelDir} does not exist`);
+  if (!existsSync(modelDir)) {
+    if (args.model !== null && HUB_REPO_ID.test(args.model)) {
+      throw new UsageError(`--model: there is no folder ${args.model} here; if it is a Hugging Face repo id, download it first with `
+        + `\`inline-diffusion download ${args.model}\` (or "Download Model…" in VS Code) and pass the folder it prints`);
+    }
+    throw new UsageError(`--model: ${modelDir} does not exist`);
+  }
   const info = await readModelFolder(modelDir);
   const base = defaultRequest(info);
   if (args.strength !== null && args.initImage === null) throw new UsageError('--strength only applies with --init-image');
   let initImage: RgbImage | null = null;
   if (args.initImage !== null) {
     const file = resolve(cwd, args.initImage);
+    if (!existsSync(file)) throw new UsageError(`--init-image: ${file} does not exist`);
     try {
       // loaded on demand: the PNG/JPEG decoders are only needed for img2img
       const { readImageFile } = await import('../engine/image/imageIo');
@@ -136,11 +146,99 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
     executionProvider: args.provider,
     threads: args.threads,
   };
-  const validated = validateRequest(request);
+  if (args.seed !== null && args.batch > 1 && args.seed + args.batch - 1 > 2 ** 32 - 1) {
+    throw new UsageError(`--seed ${args.seed} with --batch ${args.batch}: the last seed would pass 4294967295`);
+  }
+  let validated: GenerateRequest;
+  try {
+    validated = validateRequest(request);
+  } catch (err) {
+    if (err instanceof EngineError && err.code === 'invalid-request') throw new UsageError(requestProblemsInFlagWords(err.message, args.sampler));
+    throw err;
+  }
   if (validated.seed + validated.batchSize - 1 > 2 ** 32 - 1) {
     throw new UsageError(`--seed ${validated.seed} with --batch ${validated.batchSize}: the last seed would pass 4294967295`);
   }
-  return { request: validated, info };
+  const warnings: string[] = [];
+  const verdict = memoryVerdict(validated, info);
+  if (verdict.kind === 'refuse') throw new UsageError(verdict.message);
+  if (verdict.kind === 'warn') warnings.push(verdict.message);
+  return { request: validated, info, warnings };
+}
+
+/** "owner/name" as the Hub spells repo ids (a relative folder of that shape that does not exist is likely one). */
+const HUB_REPO_ID = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
+
+/** The memory estimate of a validated request against this machine's memory (total and free now). */
+function memoryVerdict(request: GenerateRequest, info: ModelInfo): ReturnType<typeof judgeMemory> {
+  const components = ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', ...(request.initImage ? ['vae_encoder'] : [])];
+  const estimate = estimateMemory(modelWeightsBytes(info.dir, components), {
+    width: request.width, height: request.height, batchSize: request.batchSize, guidance: request.cfgScale > 1, vaeScaleFactor: info.vaeScaleFactor,
+  }, unetAttentionOf(info.dir));
+  return judgeMemory(estimate, totalmem(), freemem(), `${request.width}×${request.height} × ${request.batchSize}`);
+}
+
+/** Whether anything (a file, a directory, a dangling symlink) is at `p`. */
+function isTaken(p: string): boolean {
+  return lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+}
+
+/**
+ * Writes one image: default names never overwrite (the next free -1, -2…); an explicit --out is written where it
+ * says, replacing a file only with --overwrite (refused before the run otherwise, and again if one appeared since).
+ */
+function writeOutput(args: GenerateArgs, path: string, png: Uint8Array): string {
+  try {
+    return writeOutputTo(args, path, png);
+  } catch (err) {
+    // name the file in the message (a failed write(2) carries no path)
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.code === 'string' && e.path === undefined) e.path = path;
+    throw err;
+  }
+}
+
+function writeOutputTo(args: GenerateArgs, path: string, png: Uint8Array): string {
+  if (args.out === null) {
+    for (let attempt = 0; ; attempt++) {
+      const target = uniquePath(dirname(path), basename(path), isTaken);
+      try {
+        writeFileAtomic(target, png, false);
+        return target;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 20) throw err;
+      }
+    }
+  }
+  try {
+    writeFileAtomic(path, png, args.overwrite);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`--out: ${path} appeared during the run; not overwritten (pass --overwrite to replace it)`);
+    throw err;
+  }
+  return path;
+}
+
+/** The preview file names a run writes into its --previews folder (steps + 1 covers PLMS's extra UNet call). */
+function previewNames(request: GenerateRequest): string[] {
+  const names: string[] = [];
+  for (let step = 1; step <= request.steps + 1; step++) {
+    for (let i = 0; i < request.batchSize; i++) names.push(previewName(step, request.batchSize, request.seed + i));
+  }
+  return names;
+}
+
+function previewName(step: number, batchSize: number, seed: number): string {
+  const s = String(step).padStart(3, '0');
+  return batchSize === 1 ? `step-${s}.png` : `step-${s}-${seed}.png`;
+}
+
+/** Refuses the run before it starts when a preview file it would write is already in `dir`. */
+function checkPreviewsFree(dir: string, request: GenerateRequest): void {
+  const taken = previewNames(request).find((name) => isTaken(join(dir, name)));
+  if (taken !== undefined) {
+    throw new UsageError(`--previews: ${join(dir, taken)} already exists; previews never overwrite: empty the folder or pick another one`);
+  }
 }
 
 /** Output paths: --out as given (one image) or <stem>-<seed>.png each; default <prompt-slug>-<seed>.png here. */
@@ -153,6 +251,8 @@ export function planOutputs(args: GenerateArgs, request: GenerateRequest, cwd: s
     const out = resolve(cwd, args.out);
     if (!out.toLowerCase().endsWith('.png')) throw new UsageError(`--out: expected a .png file name, got '${args.out}'`);
     paths = seeds.length === 1 ? [out] : seeds.map((seed) => `${out.slice(0, -4)}-${seed}.png`);
+    const existing = args.overwrite ? undefined : paths.find(isTaken);
+    if (existing !== undefined) throw new UsageError(`--out: ${existing} already exists; pass --overwrite to replace it`);
   }
   const dir = dirname(paths[0]);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--out: the folder ${dir} does not exist`);
@@ -166,8 +266,7 @@ export function planOutputs(args: GenerateArgs, request: GenerateRequest, cwd: s
 
 function writePreviews(dir: string, step: number, previews: readonly RgbImage[], seed: number): void {
   previews.forEach((p, i) => {
-    const name = previews.length === 1 ? `step-${String(step).padStart(3, '0')}.png` : `step-${String(step).padStart(3, '0')}-${seed + i}.png`;
-    writeFileAtomic(join(dir, name), encodePng(p.rgb, p.width, p.height));
+    writeFileAtomic(join(dir, previewName(step, previews.length, seed + i)), encodePng(p.rgb, p.width, p.height), false);
   });
 }
 

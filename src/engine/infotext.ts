@@ -9,29 +9,28 @@
 export type InfotextValue = string | number | null | undefined;
 
 /** Python's `str.isspace()` set, which is what `str.strip()` and `re`'s `\s` use (JS `\s` differs slightly). */
-const PY_SPACE = '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-/** Python `re`'s `\w` on str: letters, digits (all numeric categories) and '_'. */
-const PY_WORD = '\\p{L}\\p{N}_';
-
-let reParam: RegExp | undefined;
-/**
- * A1111's re_param: `\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)` (`.` is "not a newline" in Python).
- * Built on first use: its \p{L}/\p{N} classes take V8 ~0.3 ms to parse, and writing an infotext never needs it.
- */
-function paramPattern(): RegExp {
-  reParam ??= new RegExp(
-    `[${PY_SPACE}]*([${PY_WORD}][${PY_WORD} \\-/]+):[${PY_SPACE}]*("(?:\\\\[^\\n]|[^\\\\"])+"|[^,]*)(?:,|$)`,
-    'gu',
-  );
-  return reParam;
+function isPySpace(c: number): boolean {
+  return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c === 0x85 || c === 0xa0 || c === 0x1680
+    || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
 }
+
+/** Python `re`'s `\w` on str: letters, digits (all numeric categories) and '_'. */
+const RE_PY_WORD = /^[\p{L}\p{N}_]$/u;
+function isPyWord(c: number): boolean {
+  if (c < 0x80) return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
+  return RE_PY_WORD.test(String.fromCodePoint(c));
+}
+
 /** A1111's re_imagesize: `^(\d+)x(\d+)$` with Python's Unicode `\d`. */
 const RE_IMAGESIZE = /^(\p{Nd}+)x(\p{Nd}+)$/u;
-const RE_STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, 'gu');
 
 /** Python's `str.strip()` with no argument. */
 function pyStrip(s: string): string {
-  return s.replace(RE_STRIP, '');
+  let a = 0;
+  let b = s.length;
+  while (a < b && isPySpace(s.charCodeAt(a))) a++;
+  while (b > a && isPySpace(s.charCodeAt(b - 1))) b--;
+  return s.slice(a, b);
 }
 
 /** A1111's `quote`: JSON-encode (non-ASCII kept raw) a value holding ',', '\n' or ':'; otherwise str(value). */
@@ -70,10 +69,70 @@ export function formatInfotext(prompt: string, negativePrompt: string, params: A
   return pyStrip(`${prompt}${negativeText}\n${items.join(', ')}`);
 }
 
-/** Every `key: value` pair A1111's re_param finds in a params line, raw (values not unquoted). */
+/**
+ * Every `key: value` pair A1111's re_param finds in a params line, raw (values not unquoted):
+ * `\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)` (`.` is "not a newline" in Python), applied with
+ * finditer. Matched by hand in one linear pass: the regex backtracks from every start inside a long run of
+ * letters or spaces (quadratic: 40k letters took seconds), and a PNG's text is anyone's to craft.
+ * A start whose key run does not end in ':' fails for every start inside that run too, so the scan resumes
+ * after the run; quoted values find their closing quote through a table built once per line.
+ */
 function findParams(line: string): Array<[string, string]> {
+  const n = line.length;
+  const cp = (i: number): number => line.codePointAt(i) as number;
+  const width = (c: number): number => (c > 0xffff ? 2 : 1);
+  const inKey = (c: number): boolean => isPyWord(c) || c === 0x20 || c === 0x2d || c === 0x2f;
+  let closing: Int32Array | undefined;
+  /** Index of the quote closing quoted content that starts at j, or -1. */
+  const closingQuote = (j: number): number => {
+    if (closing === undefined) {
+      closing = new Int32Array(n + 1).fill(-1);
+      for (let k = n - 1; k >= 0; k--) {
+        const c = line.charCodeAt(k);
+        if (c === 0x22) closing[k] = k;
+        else if (c === 0x5c) {
+          if (k + 1 < n && line.charCodeAt(k + 1) !== 0x0a) {
+            const after = k + 1 + width(cp(k + 1));
+            closing[k] = after <= n ? closing[after] : -1;
+          }
+        } else {
+          closing[k] = closing[Math.min(n, k + width(cp(k)))];
+        }
+      }
+    }
+    return j >= n ? -1 : closing[j];
+  };
   const found: Array<[string, string]> = [];
-  for (const m of line.matchAll(paramPattern())) found.push([m[1], m[2]]);
+  let i = 0;
+  while (i < n) {
+    let q = i;
+    while (q < n && isPySpace(line.charCodeAt(q))) q++;
+    if (q >= n) break;
+    const first = cp(q);
+    if (!isPyWord(first)) {
+      i = q + width(first);
+      continue;
+    }
+    let r = q + width(first);
+    while (r < n && inKey(cp(r))) r += width(cp(r));
+    if (r === q + width(first) || r >= n || line.charCodeAt(r) !== 0x3a) {
+      i = Math.max(r, q + width(first));
+      continue;
+    }
+    let v = r + 1;
+    while (v < n && isPySpace(line.charCodeAt(v))) v++;
+    let valueEnd = -1;
+    if (v < n && line.charCodeAt(v) === 0x22) {
+      const close = closingQuote(v + 1);
+      if (close > v + 1 && (close + 1 === n || line.charCodeAt(close + 1) === 0x2c)) valueEnd = close + 1;
+    }
+    if (valueEnd < 0) {
+      const comma = line.indexOf(',', v);
+      valueEnd = comma < 0 ? n : comma;
+    }
+    found.push([line.slice(q, r), line.slice(v, valueEnd)]);
+    i = valueEnd < n ? valueEnd + 1 : n;
+  }
   return found;
 }
 

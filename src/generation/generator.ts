@@ -177,11 +177,14 @@ export class Generator extends Disposable {
     const settings = this.settings();
     const docUri = document ?? vscode.window.activeTextEditor?.document.uri ?? this.lastDocument;
     const docFolder = docUri ? vscode.workspace.getWorkspaceFolder(docUri) : undefined;
+    const root = docFolder?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const dir = resolveOutputFolder(settings.outputFolder, docFolder?.uri.fsPath, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
     let file: string;
     const name = imageFileName(image.params.prompt, image.image.seed);
     if (dir !== undefined) {
-      file = saveImageInto(dir, image.params.prompt, image.image.seed, image.image.png);
+      // an untrusted workspace cannot send images out of itself (a symlinked folder, "..", an absolute path)
+      const confineTo = vscode.workspace.isTrusted ? undefined : root;
+      file = saveImageInto(dir, image.params.prompt, image.image.seed, image.image.png, { confineTo });
     } else {
       const near = docUri?.scheme === 'file' ? path.dirname(docUri.fsPath) : undefined;
       const target = await vscode.window.showSaveDialog({

@@ -9,7 +9,8 @@ import { imageFileName, uniquePath, writeFileAtomic } from '../engine/image';
 
 /**
  * The folder to save into, or undefined when there is no workspace folder (then the caller asks with a dialog).
- * An absolute `outputFolder` is used as it is.
+ * An absolute `outputFolder` is used as it is (in an untrusted workspace, saveImageInto's `confineTo` refuses a
+ * folder leaving the workspace).
  */
 export function resolveOutputFolder(outputFolder: string, documentWorkspaceFolder: string | undefined,
   firstWorkspaceFolder: string | undefined): string | undefined {
@@ -19,12 +20,60 @@ export function resolveOutputFolder(outputFolder: string, documentWorkspaceFolde
   return root === undefined ? undefined : path.join(root, folder);
 }
 
+/** Whether a name is taken: anything there counts, a dangling symlink included (lstat, not exists). */
+function isTaken(p: string): boolean {
+  return fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+}
+
+function within(root: string, target: string): boolean {
+  const rel = path.relative(root, target);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
+/** The real path of `p`: symlinks of its existing part resolved, the part not made yet appended as written. */
+function realPathOf(p: string): string {
+  const rest: string[] = [];
+  let existing = path.resolve(p);
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync.native(existing), ...rest.reverse());
+    } catch {
+      const parent = path.dirname(existing);
+      if (parent === existing) return path.resolve(p);
+      rest.push(path.basename(existing));
+      existing = parent;
+    }
+  }
+}
+
+/**
+ * Why an output folder may not be used in an untrusted workspace whose folder is `workspaceRoot`: its real path
+ * (symlinks resolved, `..` included) leaves the workspace. Undefined when it stays inside.
+ */
+export function outputFolderProblem(dir: string, workspaceRoot: string): string | undefined {
+  const real = realPathOf(dir);
+  if (within(path.resolve(workspaceRoot), path.resolve(dir)) && within(realPathOf(workspaceRoot), real)) return undefined;
+  return `the output folder ${dir} leads outside the workspace (to ${real}); in an untrusted workspace images are saved only inside it: `
+    + 'trust the workspace, or set inlineDiffusion.outputFolder to a folder inside it';
+}
+
+export interface SaveOptions {
+  /** An untrusted workspace's folder: refuse an output folder whose real path leaves it. */
+  readonly confineTo?: string;
+}
+
 /** Saves a PNG into `dir` (created when missing) as `<prompt-slug>-<seed>.png`, `-1`, `-2`… when taken. */
-export function saveImageInto(dir: string, prompt: string, seed: number, png: Uint8Array): string {
+export function saveImageInto(dir: string, prompt: string, seed: number, png: Uint8Array, opts: SaveOptions = {}): string {
+  const confine = (): void => {
+    const problem = opts.confineTo === undefined ? undefined : outputFolderProblem(dir, opts.confineTo);
+    if (problem !== undefined) throw new Error(problem);
+  };
+  confine();
   fs.mkdirSync(dir, { recursive: true });
+  confine(); // again once made: a link swapped in meanwhile counts
   const name = imageFileName(prompt, seed);
   for (let attempt = 0; ; attempt++) {
-    const target = uniquePath(dir, name);
+    const target = uniquePath(dir, name, isTaken);
     try {
       writeFileAtomic(target, png, false);
       return target;

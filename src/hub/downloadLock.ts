@@ -1,8 +1,10 @@
 /**
  * One download per repo and destination at a time, across VS Code windows and CLI runs: two writers resuming the
  * same .partial / .incomplete files would corrupt each other. The lock is a file created exclusively ('wx') that
- * names its owner (pid, host); a lock whose process is gone (or from this process's earlier, crashed run) is taken over.
+ * names its owner (pid, host); a lock whose process is gone (or from this process's earlier, crashed run) is taken over
+ * atomically (withDownloadLock).
  */
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,9 +17,9 @@ interface LockOwner {
   readonly startedAt: string;
 }
 
-function readOwner(file: string): LockOwner | undefined {
+function readOwner(file: string, text = readText(file)): LockOwner | undefined {
   try {
-    const v = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockOwner>;
+    const v = JSON.parse(text ?? '') as Partial<LockOwner>;
     return typeof v.pid === 'number' && typeof v.host === 'string' ? v as LockOwner : undefined;
   } catch {
     return undefined;
@@ -36,37 +38,103 @@ function isAlive(pid: number): boolean {
 /** Locks held by this process, so a second download of the same repo here is refused like one elsewhere. */
 const heldHere = new Set<string>();
 
+/** Tries before a lock that keeps changing hands under us is reported as busy. */
+const MAX_TRIES = 8;
+
+function busyError(key: string, repo: string, who: string): HubError {
+  return new HubError('busy', `${repo} is already being downloaded into ${path.dirname(key)} by ${who}; `
+    + 'wait for that download to finish (or cancel it) and try again');
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Takes the stale lock `key` whose content was `seen` out of the way, atomically: it is renamed to a name of our
+ * own (only one taker's rename can succeed), and its content re-read there. When it is not the stale lock any
+ * more (another taker replaced it meanwhile), it is put back where it was.
+ */
+function moveStaleLock(key: string, seen: string): void {
+  const aside = `${key}.stale-${process.pid}-${randomUUID()}`;
+  try {
+    fs.renameSync(key, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // another taker moved it first
+    throw e;
+  }
+  if (readText(aside) !== seen) {
+    // a fresh lock, not the stale one we judged: hand it back (link fails where a third taker made one meanwhile)
+    try {
+      fs.linkSync(aside, key);
+    } catch {
+      // the lock file there now is the one that counts
+    }
+  }
+  fs.rmSync(aside, { force: true });
+}
+
 /**
  * Runs `fn` holding `lockFile`; throws HubError('busy') naming the owner when another live download holds it.
  * A lock on another host (a shared network folder) is respected as long as it is younger than `staleAfterMs`.
+ * The lock is only ever created exclusively ('wx', owner written to a temporary file and linked into place, so it
+ * is never seen half-written); a stale one is moved aside atomically first, so of several windows taking over
+ * one stale lock at the same moment exactly one holds it and the others are told it is busy.
  */
 export async function withDownloadLock<T>(lockFile: string, repo: string, fn: () => Promise<T>, staleAfterMs = 24 * 3600_000): Promise<T> {
   const key = path.resolve(lockFile);
   const owner: LockOwner = { pid: process.pid, host: os.hostname(), repo, startedAt: new Date().toISOString() };
+  const mine = JSON.stringify({ ...owner, id: randomUUID() });
+  if (heldHere.has(key)) throw busyError(key, repo, 'this window');
   fs.mkdirSync(path.dirname(key), { recursive: true });
   for (let attempt = 0; ; attempt++) {
-    try {
-      fs.writeFileSync(key, JSON.stringify(owner), { flag: 'wx' });
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
-      const other = readOwner(key);
-      const age = Date.now() - (fs.statSync(key, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-      const busy = heldHere.has(key) || (other !== undefined && other.pid !== process.pid
-        && (other.host === owner.host ? isAlive(other.pid) : age < staleAfterMs));
-      if (busy) {
-        const who = heldHere.has(key) ? 'this window' : `process ${other?.pid} on ${other?.host}, since ${other?.startedAt}`;
-        throw new HubError('busy', `${repo} is already being downloaded into ${path.dirname(key)} by ${who}; `
-          + 'wait for that download to finish (or cancel it) and try again');
-      }
-      fs.rmSync(key, { force: true }); // its owner is gone: the partial files it left are resumed
+    if (createExclusive(key, mine)) break;
+    const seen = readText(key);
+    if (seen === undefined) continue; // released meanwhile: try again
+    const other = readOwner(key, seen);
+    const age = Date.now() - (fs.statSync(key, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+    const busy = heldHere.has(key) || (other !== undefined && other.pid !== process.pid
+      && (other.host === owner.host ? isAlive(other.pid) : age < staleAfterMs));
+    if (busy || attempt >= MAX_TRIES) {
+      const who = heldHere.has(key) ? 'this window' : other ? `process ${other.pid} on ${other.host}, since ${other.startedAt}` : 'another window taking over its lock';
+      throw busyError(key, repo, who);
     }
+    moveStaleLock(key, seen); // its owner is gone: the partial files it left are resumed
   }
   heldHere.add(key);
   try {
     return await fn();
   } finally {
     heldHere.delete(key);
-    fs.rmSync(key, { force: true });
+    // release only our own lock
+    if (readText(key) === mine) fs.rmSync(key, { force: true });
+  }
+}
+
+/** Creates `key` holding `content` only if no file is there; false when one is. */
+function createExclusive(key: string, content: string): boolean {
+  const tmp = `${key}.new-${process.pid}-${randomUUID()}`;
+  fs.writeFileSync(tmp, content);
+  try {
+    fs.linkSync(tmp, key);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw e;
+    // a file system without hard links: create it exclusively in place (a reader may see it empty for a moment)
+    try {
+      fs.writeFileSync(key, content, { flag: 'wx' });
+      return true;
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw again;
+    }
+  } finally {
+    fs.rmSync(tmp, { force: true });
   }
 }

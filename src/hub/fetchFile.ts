@@ -21,7 +21,7 @@ export interface FetchFileOptions {
   readonly finalPath: string;
   readonly tracker: ProgressTracker;
   readonly signal?: AbortSignal;
-  /** How many times a connection that drops mid-file is resumed (default 5). */
+  /** How many times a body that ends early (a dropped connection or a short answer) is resumed (default 5). */
   readonly maxResumes?: number;
 }
 
@@ -44,6 +44,9 @@ class Digests {
     return { sha256: this.sha256.digest('hex'), gitOid: this.sha1.digest('hex') };
   }
 }
+
+/** Resumes in a row that bring no new byte before the download gives up. */
+const MAX_STALLS = 3;
 
 export function partPathOf(finalPath: string): string {
   return `${finalPath}.incomplete`;
@@ -89,6 +92,8 @@ export async function fetchFile(opts: FetchFileOptions): Promise<void> {
 
   let resumes = 0;
   let restarts = 0;
+  let best = have;
+  let stalls = 0;
   while (have < file.size || (file.size === 0 && !fs.existsSync(part))) {
     if (signal?.aborted) throw cancelled();
     const headers: Record<string, string> = have > 0 ? { range: `bytes=${have}-` } : {};
@@ -109,12 +114,24 @@ export async function fetchFile(opts: FetchFileOptions): Promise<void> {
       digests.reset();
       if (res.status !== 200) continue;
     }
+    let dropped: unknown;
     try {
       have = await streamInto(res, part, have, file.size, digests, tracker, what, signal);
     } catch (e) {
-      if (e instanceof HubError || signal?.aborted || ++resumes > (opts.maxResumes ?? 5)) throw wrapStreamError(e, what, signal);
+      if (e instanceof HubError || signal?.aborted) throw wrapStreamError(e, what, signal);
+      dropped = e;
       have = await sizeOf(part);
     }
+    if (have >= file.size) continue;
+    // The body ended before the file did (a dropped connection, or an answer shorter than the file): a resume,
+    // counted, after a backoff; given up after a few, or at once when the last ones brought no new byte.
+    stalls = have > best ? 0 : stalls + 1;
+    best = Math.max(best, have);
+    if (++resumes > (opts.maxResumes ?? 5) || stalls >= MAX_STALLS) {
+      if (dropped !== undefined) throw wrapStreamError(dropped, what, signal);
+      throw new HubError('network', `${what}: the server's answer ended early ${resumes} times (at ${have} of ${file.size} bytes); download again to resume`);
+    }
+    await client.backoff(resumes - 1, signal);
   }
 
   const got = digests.digest();

@@ -5,6 +5,7 @@
  * retried with backoff; the rest become HubErrors that say what to do.
  */
 import { HubError, redactError, redactToken } from './hubError';
+import { assertRepoPath } from './repoPath';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 
@@ -112,6 +113,12 @@ export class HubClient {
     this.userAgent = opts.userAgent ?? 'inline-diffusion (node)';
   }
 
+  /** Waits before the `attempt`-th (0-based) retry of anything: the retry delays, the last one repeated. */
+  backoff(attempt: number, signal?: AbortSignal): Promise<void> {
+    const delays = this.retryDelaysMs;
+    return delays.length === 0 ? Promise.resolve() : sleep(delays[Math.min(attempt, delays.length - 1)], signal);
+  }
+
   /** Removes the token from a message. */
   redact(text: string): string {
     return redactToken(text, this.token);
@@ -153,6 +160,11 @@ export class HubClient {
         if (e instanceof HubError) throw e;
         const origin = e instanceof NetworkFailure ? e.origin : this.endpoint;
         const reason = describeNetworkError(e instanceof NetworkFailure ? e.error : e);
+        if (isOffline(e instanceof NetworkFailure ? e.error : e)) {
+          // no route or no name resolution: retrying for 13 s would only make the user wait
+          throw new HubError('network', this.redact(`no network: could not reach ${origin} for ${opts.what} (${reason}); connect and try again`), undefined,
+            { cause: redactError(e instanceof NetworkFailure ? e.error : e, this.token) });
+        }
         if (attempt < this.retryDelaysMs.length) {
           this.log(`${opts.what}: ${reason}; retrying in ${this.retryDelaysMs[attempt]} ms`);
           await sleep(this.retryDelaysMs[attempt], opts.signal);
@@ -247,6 +259,15 @@ function retryAfterMs(headers: Headers): number {
   return Number.isNaN(date) ? 0 : Math.max(0, date - Date.now());
 }
 
+/** Error codes that mean this machine has no network (no name resolution, no route), not a server's trouble. */
+const OFFLINE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN']);
+
+function isOffline(e: unknown): boolean {
+  const cause = (e as { cause?: unknown })?.cause;
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : (e as { code?: unknown })?.code;
+  return typeof code === 'string' && OFFLINE_CODES.has(code);
+}
+
 export function describeNetworkError(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   const cause = (e as { cause?: unknown }).cause;
@@ -268,7 +289,8 @@ export function parseRepoInfo(body: unknown, repoId: string, revision: string): 
   const files: RepoFile[] = o.siblings.map((s: unknown, i: number): RepoFile => {
     if (typeof s !== 'object' || s === null) throw bad(`siblings[${i}] is not an object`);
     const f = s as Record<string, unknown>;
-    if (typeof f.rfilename !== 'string' || f.rfilename === '') throw bad(`siblings[${i}] has no "rfilename"`);
+    if (typeof f.rfilename !== 'string') throw bad(`siblings[${i}] has no "rfilename"`);
+    assertRepoPath(f.rfilename, `The Hub's file list for ${repoId}@${revision}`);
     const lfs = typeof f.lfs === 'object' && f.lfs !== null ? (f.lfs as Record<string, unknown>) : undefined;
     const size = typeof lfs?.size === 'number' ? lfs.size : f.size;
     if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) {

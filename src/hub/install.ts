@@ -15,6 +15,7 @@ import { HubError } from './hubError';
 import { withDownloadLock } from './downloadLock';
 import { repoFolderName } from './hfCache';
 import { installHfCache } from './installHfCache';
+import { assertInside, assertRepoPath } from './repoPath';
 import { checkFreeSpace, fetchAll, manifestFiles, planFiles } from './plan';
 import { ProgressTracker } from './progress';
 import type { DownloadModelOptions, InstalledModel, Manifest } from './installTypes';
@@ -51,6 +52,8 @@ function chooseFiles(info: RepoInfo, opts: DownloadModelOptions): { prefix: stri
 export async function downloadModel(opts: DownloadModelOptions): Promise<InstalledModel> {
   const repoId = parseRepoId(opts.repoId);
   const revision = opts.revision ?? 'main';
+  assertRepoPath(revision, `The revision of ${repoId}`);
+  if (opts.subfolder !== undefined && opts.subfolder.replace(/\/+$/, '') !== '') assertRepoPath(opts.subfolder.replace(/\/+$/, ''), `The subfolder of ${repoId}`);
   const client = opts.client instanceof HubClient ? opts.client : new HubClient(opts.client ?? {});
   const info = await client.getRepoInfo(repoId, revision, opts.signal);
   const { prefix, files } = chooseFiles(info, opts);
@@ -92,6 +95,7 @@ async function installGlobal(opts: DownloadModelOptions, client: HubClient, info
   await fsp.writeFile(stateFile, JSON.stringify({ repo: info.repoId, commit: info.commit, subfolder: prefix }));
 
   const plans = planFiles(files, (f) => path.join(partial, ...f.path.slice(prefix.length).split('/')));
+  for (const p of plans) assertInside(partial, p.target, `${info.repoId}/${p.file.path}`);
   tracker.update({ bytesDone: plans.reduce((s, p) => s + (p.complete ? p.file.size : p.partialBytes), 0) });
   await checkFreeSpace(plans, opts.root, opts);
   await fetchAll(plans, client, info, tracker, opts.signal);

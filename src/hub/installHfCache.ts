@@ -12,10 +12,13 @@ import { repoFolderName } from './hfCache';
 import type { DownloadModelOptions, InstalledModel } from './installTypes';
 import { checkFreeSpace, fetchAll, manifestFiles, planFiles, sizeIf } from './plan';
 import type { ProgressTracker } from './progress';
+import { assertInside } from './repoPath';
 
 /** A snapshot link: relative, as huggingface_hub makes it; a hard link or a copy where symlinks are not allowed. */
-async function linkBlob(linkPath: string, blob: string): Promise<void> {
+async function linkBlob(root: string, linkPath: string, blob: string): Promise<void> {
+  assertInside(root, linkPath, 'A snapshot link');
   await fsp.mkdir(path.dirname(linkPath), { recursive: true });
+  assertInside(root, linkPath, 'A snapshot link');
   await fsp.rm(linkPath, { force: true });
   try {
     await fsp.symlink(path.relative(path.dirname(linkPath), blob), linkPath);
@@ -40,6 +43,10 @@ export async function installHfCache(opts: DownloadModelOptions, client: HubClie
     layout: 'hf-cache', files: manifestFiles(files, ''), alreadyInstalled,
   });
   const plans = planFiles(files, (f) => path.join(repoDir, 'blobs', blobName(f)));
+  for (const p of plans) {
+    assertInside(snapshot, linkOf(p.file), `${info.repoId}/${p.file.path}`);
+    assertInside(path.join(repoDir, 'blobs'), p.target, `${info.repoId}/${p.file.path}`);
+  }
   const linked = files.every((f) => sizeIf(linkOf(f)) === f.size);
   if (linked) {
     await writeRef(repoDir, info);
@@ -54,12 +61,12 @@ export async function installHfCache(opts: DownloadModelOptions, client: HubClie
   tracker.update({ phase: 'installing', file: null });
   if (fs.existsSync(snapshot)) {
     // huggingface_hub (or an earlier run) made this snapshot: add the missing links in place.
-    for (const p of plans) await linkBlob(linkOf(p.file), p.target);
+    for (const p of plans) await linkBlob(snapshot, linkOf(p.file), p.target);
   } else {
     // Staged at the same depth as snapshots/<commit>, so the relative links stay right after the rename.
     const staging = path.join(repoDir, '.incomplete-snapshots', info.commit);
     await fsp.rm(staging, { recursive: true, force: true });
-    for (const p of plans) await linkBlob(path.join(staging, ...p.file.path.split('/')), p.target);
+    for (const p of plans) await linkBlob(staging, path.join(staging, ...p.file.path.split('/')), p.target);
     await fsp.mkdir(path.dirname(snapshot), { recursive: true });
     await fsp.rename(staging, snapshot);
     await fsp.rm(path.dirname(staging), { recursive: true, force: true });
@@ -73,6 +80,7 @@ export async function installHfCache(opts: DownloadModelOptions, client: HubClie
 async function writeRef(repoDir: string, info: RepoInfo): Promise<void> {
   if (info.revision === info.commit) return;
   const ref = path.join(repoDir, 'refs', ...info.revision.split('/'));
+  assertInside(path.join(repoDir, 'refs'), ref, `The ref of ${info.repoId}@${info.revision}`);
   await fsp.mkdir(path.dirname(ref), { recursive: true });
   const tmp = `${ref}.tmp-${process.pid}`;
   await fsp.writeFile(tmp, info.commit);

@@ -57,30 +57,81 @@ export function escapeAltText(text: string): string {
   return text.replace(/\s+/g, ' ').trim().replace(/[\\[\]]/g, (c) => `\\${c}`);
 }
 
-function isBlankLineAt(text: string, newlineIndex: number): boolean {
+/** How far "Illustrate Alt Text" looks each side of the cursor or selection: an image's syntax is short. */
+export const ILLUSTRATE_WINDOW = 4096;
+
+/** Longest reference label CommonMark allows. */
+const MAX_LABEL = 999;
+
+function isBlankLineAt(text: string, newlineIndex: number, end: number): boolean {
   // a newline followed by optional spaces/tabs and another newline (or the end) ends the paragraph
   let i = newlineIndex + 1;
-  while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\r')) i++;
-  return i >= text.length || text[i] === '\n';
+  while (i < end && (text[i] === ' ' || text[i] === '\t' || text[i] === '\r')) i++;
+  return i >= end || text[i] === '\n';
 }
 
-/** Index of the `]` closing the bracket opened just before `from`, or -1 (nested brackets, escapes, no blank line). */
-function findClosingBracket(text: string, from: number, end: number): number {
-  let depth = 0;
-  for (let i = from; i < end; i++) {
-    const c = text[i];
-    if (c === '\\' && i + 1 < end && ASCII_PUNCTUATION.test(text[i + 1])) {
-      i++;
-    } else if (c === '[') {
-      depth++;
-    } else if (c === ']') {
-      if (depth === 0) return i;
-      depth--;
-    } else if (c === '\n' && isBlankLineAt(text, i)) {
-      return -1;
+function isEscapeAt(text: string, i: number, end: number): boolean {
+  return text[i] === '\\' && i + 1 < end && ASCII_PUNCTUATION.test(text[i + 1]);
+}
+
+const STOP_SPACE = 0;
+const STOP_CLOSE = 1;
+const STOP_UNBALANCED = 2;
+
+/**
+ * One linear pass over text[from, end) that answers, in constant time, the two questions whose naive answers scan
+ * to the end of the text for every `![` (quadratic on hostile text): where the `]` closing each `[` is, and where
+ * an inline destination starting at an index stops.
+ */
+class BracketIndex {
+  private readonly closing: Int32Array;
+  private readonly stopAt: Int32Array;
+  private readonly stopKind: Uint8Array;
+
+  constructor(text: string, private readonly from: number, private readonly end: number) {
+    const n = end - from;
+    this.closing = new Int32Array(n).fill(-1);
+    const open: number[] = [];
+    for (let i = from; i < end; i++) {
+      const c = text[i];
+      if (isEscapeAt(text, i, end)) i++;
+      else if (c === '[') open.push(i);
+      else if (c === ']') { const o = open.pop(); if (o !== undefined) this.closing[o - from] = i; }
+      else if (c === '\n' && isBlankLineAt(text, i, end)) open.length = 0;
+    }
+    // where a destination scan starting at i (with no open parenthesis) stops, computed from the end backwards
+    this.stopAt = new Int32Array(n + 2);
+    this.stopKind = new Uint8Array(n + 2);
+    this.stopAt[n] = end; this.stopAt[n + 1] = end;
+    for (let k = n - 1; k >= 0; k--) {
+      const i = from + k;
+      const c = text[i];
+      if (c <= ' ' || c === '\u007f') { this.stopAt[k] = i; this.stopKind[k] = STOP_SPACE; }
+      else if (isEscapeAt(text, i, end)) { this.stopAt[k] = this.stopAt[k + 2]; this.stopKind[k] = this.stopKind[k + 2]; }
+      else if (c === ')') { this.stopAt[k] = i; this.stopKind[k] = STOP_CLOSE; }
+      else if (c === '(') {
+        const inner = this.stopAt[k + 1];
+        if (this.stopKind[k + 1] === STOP_CLOSE) {
+          const after = inner + 1 - from;
+          this.stopAt[k] = this.stopAt[after]; this.stopKind[k] = this.stopKind[after];
+        } else {
+          this.stopAt[k] = inner; this.stopKind[k] = STOP_UNBALANCED;
+        }
+      } else { this.stopAt[k] = this.stopAt[k + 1]; this.stopKind[k] = this.stopKind[k + 1]; }
     }
   }
-  return -1;
+
+  /** Index of the `]` closing the `[` at `open`, or -1 (nested brackets, escapes, no blank line). */
+  closingBracket(open: number): number {
+    return open < this.from || open >= this.end ? -1 : this.closing[open - this.from];
+  }
+
+  /** Where an unbracketed destination starting at `start` ends, or -1 when its parentheses do not balance. */
+  destinationEnd(start: number): number {
+    const k = start - this.from;
+    if (k < 0 || k > this.end - this.from) return -1;
+    return this.stopKind[k] === STOP_UNBALANCED ? -1 : this.stopAt[k];
+  }
 }
 
 function skipSpaces(text: string, i: number, end: number): number {
@@ -93,14 +144,14 @@ function skipSpaces(text: string, i: number, end: number): number {
 }
 
 /** Parses `(dest "title")` starting at the `(`; returns the destination range and the index after `)`. */
-function parseInlineTail(text: string, open: number, end: number): { destRange: TextRange; after: number } | undefined {
+function parseInlineTail(text: string, open: number, end: number, index: BracketIndex): { destRange: TextRange; after: number } | undefined {
   let i = skipSpaces(text, open + 1, end);
   let destRange: TextRange;
   if (text[i] === '<') {
     const start = i;
     for (i++; i < end; i++) {
       const c = text[i];
-      if (c === '\\' && i + 1 < end && ASCII_PUNCTUATION.test(text[i + 1])) i++;
+      if (isEscapeAt(text, i, end)) i++;
       else if (c === '>' || c === '<' || c === '\n') break;
     }
     if (text[i] !== '>') return undefined;
@@ -108,15 +159,8 @@ function parseInlineTail(text: string, open: number, end: number): { destRange: 
     i++;
   } else {
     const start = i;
-    let parens = 0;
-    for (; i < end; i++) {
-      const c = text[i];
-      if (c === '\\' && i + 1 < end && ASCII_PUNCTUATION.test(text[i + 1])) { i++; continue; }
-      if (c === '(') parens++;
-      else if (c === ')') { if (parens === 0) break; parens--; }
-      else if (c <= ' ' || c === '\u007f') break;
-    }
-    if (parens !== 0) return undefined;
+    i = index.destinationEnd(start);
+    if (i < 0) return undefined;
     destRange = { start, end: i };
   }
   const beforeTitle = i;
@@ -129,7 +173,7 @@ function parseInlineTail(text: string, open: number, end: number): { destRange: 
       if (c === '\\' && i + 1 < end) i++;
       else if (c === close) break;
       else if (quote === '(' && c === '(') return undefined;
-      else if (c === '\n' && isBlankLineAt(text, i)) return undefined;
+      else if (c === '\n' && isBlankLineAt(text, i, end)) return undefined;
     }
     if (text[i] !== close) return undefined;
     i = skipSpaces(text, i + 1, end);
@@ -138,30 +182,56 @@ function parseInlineTail(text: string, open: number, end: number): { destRange: 
   return { destRange, after: i + 1 };
 }
 
+/** An image's syntax found, before any of its text is copied out. */
+interface ImageBounds {
+  readonly kind: ImageKind;
+  readonly bang: number;
+  /** The `]` ending the alt text. */
+  readonly close: number;
+  readonly end: number;
+  readonly destRange?: TextRange;
+  /** A full reference `![alt][label]`'s label range (a blank label means the alt text). */
+  readonly labelRange?: TextRange;
+}
+
+function parseBoundsAt(text: string, bang: number, end: number, index: BracketIndex): ImageBounds | undefined {
+  if (text[bang] !== '!' || text[bang + 1] !== '[') return undefined;
+  if (isEscaped(text, bang)) return undefined;
+  const close = index.closingBracket(bang + 1);
+  if (close < 0) return undefined;
+  const next = text[close + 1];
+  if (next === '(') {
+    const tail = parseInlineTail(text, close + 1, end, index);
+    if (!tail) return undefined;
+    return { kind: 'inline', bang, close, end: tail.after, destRange: tail.destRange };
+  }
+  if (next === '[') {
+    // a label is at most 999 characters: look no further for its `]`
+    const labelStart = close + 2;
+    const limit = Math.min(end, labelStart + MAX_LABEL + 1);
+    let labelEnd = labelStart;
+    while (labelEnd < limit && text[labelEnd] !== ']') labelEnd++;
+    if (labelEnd < limit && text[labelEnd] === ']' && !/(^|[^\\])\[/.test(text.slice(labelStart, labelEnd))) {
+      return { kind: 'reference', bang, close, end: labelEnd + 1, labelRange: { start: labelStart, end: labelEnd } };
+    }
+  }
+  return { kind: 'reference', bang, close, end: close + 1 };
+}
+
+function toImage(text: string, b: ImageBounds): ImageLink {
+  const altRange = { start: b.bang + 2, end: b.close };
+  const altSource = text.slice(altRange.start, altRange.end);
+  const base = { range: { start: b.bang, end: b.end }, altRange, altSource, prompt: toPrompt(altSource) };
+  if (b.kind === 'inline') return { kind: 'inline', ...base, destRange: b.destRange };
+  const label = b.labelRange ? text.slice(b.labelRange.start, b.labelRange.end) : '';
+  return { kind: 'reference', ...base, label: label.trim() === '' ? altSource : label };
+}
+
 /** Parses the image whose `!` is at `bang`, or undefined when `![` there starts no image. */
 export function parseImageAt(text: string, bang: number, end = text.length): ImageLink | undefined {
   if (text[bang] !== '!' || text[bang + 1] !== '[') return undefined;
-  if (isEscaped(text, bang)) return undefined;
-  const altStart = bang + 2;
-  const close = findClosingBracket(text, altStart, end);
-  if (close < 0) return undefined;
-  const altRange = { start: altStart, end: close };
-  const altSource = text.slice(altStart, close);
-  const base = { altRange, altSource, prompt: toPrompt(altSource) };
-  const next = text[close + 1];
-  if (next === '(') {
-    const tail = parseInlineTail(text, close + 1, end);
-    if (!tail) return undefined;
-    return { kind: 'inline', range: { start: bang, end: tail.after }, destRange: tail.destRange, ...base };
-  }
-  if (next === '[') {
-    const labelEnd = text.indexOf(']', close + 2);
-    const label = labelEnd < 0 ? '' : text.slice(close + 2, labelEnd);
-    if (labelEnd >= 0 && label.length <= 999 && !/(^|[^\\])\[/.test(label)) {
-      return { kind: 'reference', range: { start: bang, end: labelEnd + 1 }, label: label.trim() === '' ? altSource : label, ...base };
-    }
-  }
-  return { kind: 'reference', range: { start: bang, end: close + 1 }, label: altSource, ...base };
+  const bounds = parseBoundsAt(text, bang, end, new BracketIndex(text, bang, end));
+  return bounds && toImage(text, bounds);
 }
 
 function isEscaped(text: string, index: number): boolean {
@@ -170,14 +240,20 @@ function isEscaped(text: string, index: number): boolean {
   return backslashes % 2 === 1;
 }
 
+/** The syntax of every image starting in [from, to) and ending by `end`, in one linear pass. */
+function findBounds(text: string, from: number, to: number, end: number): ImageBounds[] {
+  const index = new BracketIndex(text, from, end);
+  const found: ImageBounds[] = [];
+  for (let i = text.indexOf('![', from); i >= 0 && i < to; i = text.indexOf('![', i + 1)) {
+    const bounds = parseBoundsAt(text, i, end, index);
+    if (bounds) found.push(bounds);
+  }
+  return found;
+}
+
 /** Every image that starts in [from, to), images nested in another image's alt text included. */
 export function findImages(text: string, from = 0, to = text.length): ImageLink[] {
-  const images: ImageLink[] = [];
-  for (let i = text.indexOf('![', from); i >= 0 && i < to; i = text.indexOf('![', i + 1)) {
-    const image = parseImageAt(text, i);
-    if (image) images.push(image);
-  }
-  return images;
+  return findBounds(text, from, to, text.length).map((b) => toImage(text, b));
 }
 
 /** Label matching as CommonMark does it: case-folded, inner whitespace collapsed. */
@@ -198,49 +274,60 @@ export function findDefinition(text: string, label: string): LinkDefinition | un
 }
 
 /** Where a cursor counts as inside an image: anywhere in its alt text (edges included) or strictly inside its syntax. */
-function containsCursor(image: ImageLink, offset: number): boolean {
-  return (image.altRange.start <= offset && offset <= image.altRange.end)
-    || (image.range.start < offset && offset < image.range.end);
+function containsCursor(image: ImageBounds, offset: number): boolean {
+  return (image.bang + 2 <= offset && offset <= image.close) || (image.bang < offset && offset < image.end);
 }
 
-function innermost(images: ImageLink[]): ImageLink | undefined {
-  return images.reduce<ImageLink | undefined>((best, im) =>
-    best === undefined || im.range.end - im.range.start < best.range.end - best.range.start ? im : best, undefined);
+function innermost(images: ImageBounds[]): ImageBounds | undefined {
+  return images.reduce<ImageBounds | undefined>((best, im) =>
+    best === undefined || im.end - im.bang < best.end - best.bang ? im : best, undefined);
 }
 
-/** The paragraph around an offset: from the line after the previous blank line to just before the next one. */
-export function paragraphAround(text: string, offset: number): TextRange {
-  const isBlank = (from: number, to: number): boolean => text.slice(from, to).trim() === '';
-  let start = text.lastIndexOf('\n', offset - 1) + 1;
-  while (start > 0) {
-    const previous = text.lastIndexOf('\n', start - 2) + 1;
-    if (isBlank(previous, start - 1)) break;
+function isBlank(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (text[i] > ' ') return false;
+  return true;
+}
+
+/**
+ * The paragraph around an offset: from the line after the previous blank line to just before the next one,
+ * looked for only inside [lo, hi).
+ */
+export function paragraphAround(text: string, offset: number, lo = 0, hi = text.length): TextRange {
+  const lineStart = (i: number): number => { while (i > lo && text[i - 1] !== '\n') i--; return i; };
+  const lineEnd = (i: number): number => { while (i < hi && text[i] !== '\n') i++; return i; };
+  let start = lineStart(offset);
+  while (start > lo) {
+    const previous = lineStart(start - 1);
+    if (isBlank(text, previous, start - 1)) break;
     start = previous;
   }
-  let end = text.indexOf('\n', offset);
-  while (end >= 0) {
-    const next = text.indexOf('\n', end + 1);
-    if (isBlank(end + 1, next < 0 ? text.length : next)) break;
+  let end = lineEnd(offset);
+  while (end < hi) {
+    const next = lineEnd(end + 1);
+    if (isBlank(text, end + 1, next)) break;
     end = next;
   }
-  return { start, end: end < 0 ? text.length : end };
+  return { start, end };
 }
 
 /**
  * What "Illustrate Alt Text" acts on for a selection [selStart, selEnd): the innermost image containing the
- * cursor or the whole selection, else the selected text when it is not blank, else nothing.
+ * cursor or the whole selection, else the selected text when it is not blank, else nothing. Only the text within
+ * ILLUSTRATE_WINDOW of the selection is read, in linear time, so it is cheap on every cursor move.
  */
 export function findIllustrateTarget(text: string, selStart: number, selEnd = selStart): IllustrateTarget | undefined {
   const start = Math.min(selStart, selEnd);
   const end = Math.max(selStart, selEnd);
-  const paragraph = paragraphAround(text, start);
-  const images = findImages(text, paragraph.start, Math.max(end, paragraph.end));
+  const lo = Math.max(0, start - ILLUSTRATE_WINDOW);
+  const hi = Math.min(text.length, end + ILLUSTRATE_WINDOW);
+  const paragraph = paragraphAround(text, start, lo, hi);
+  const images = findBounds(text, paragraph.start, Math.max(end, paragraph.end), hi);
   const hits = start === end
     ? images.filter((im) => containsCursor(im, start))
-    : images.filter((im) => im.range.start <= start && end <= im.range.end
-      && (containsCursor(im, start) || start === im.range.start) && (containsCursor(im, end) || end === im.range.end));
+    : images.filter((im) => im.bang <= start && end <= im.end
+      && (containsCursor(im, start) || start === im.bang) && (containsCursor(im, end) || end === im.end));
   const image = innermost(hits);
-  if (image) return { kind: 'image', image };
+  if (image) return { kind: 'image', image: toImage(text, image) };
   if (start === end) return undefined;
   const source = text.slice(start, end);
   const prompt = toPrompt(source);

@@ -93,7 +93,10 @@ export async function readZipEntries(file: string): Promise<ZipEntry[]> {
   }
 }
 
-/** Writes one entry to `dest` (through `dest`.partial, renamed when size and CRC-32 match); returns its sha256. */
+/**
+ * Writes one entry to `dest` (through `dest`.partial, renamed when size and CRC-32 match); returns its sha256.
+ * Never writes more than the entry's declared size.
+ */
 export async function extractZipEntry(file: string, entry: ZipEntry, dest: string): Promise<string> {
   if (entry.method !== 0 && entry.method !== 8) throw new Error(`${file}: ${entry.name} uses compression method ${entry.method}; only stored (0) and deflate (8) are supported`);
   const fh = await fsp.open(file, 'r');
@@ -111,6 +114,11 @@ export async function extractZipEntry(file: string, entry: ZipEntry, dest: strin
   let written = 0;
   const check = new Transform({
     transform(chunk: Buffer, _enc, done) {
+      if (written + chunk.length > entry.size) {
+        // stop at the declared size: a damaged or hostile entry must not fill the disk before it is caught
+        done(new Error(`${file}: ${entry.name} inflates to more than the ${entry.size} bytes the archive declares (damaged or not a real package); nothing was installed`));
+        return;
+      }
       sha.update(chunk);
       crc = zlib.crc32(chunk, crc);
       written += chunk.length;

@@ -206,7 +206,8 @@ test('a connection that keeps dropping ends in a clear network error after a few
   hub.faults.drops.push({ match: /text_encoder\/model\.onnx$/, afterBytes: 100_000 });
   await rejectsWith(downloadModel(options(dest)), 'network', /^test-org\/tiny-sd-onnx\/text_encoder\/model\.onnx: the connection kept dropping mid-file \(.*\); download again to resume$/);
   const cdn = hub.fileRequests('text_encoder/model.onnx').filter((r) => r.server === 'cdn');
-  assert.deepEqual(cdn.map((r) => r.range), [undefined, ...Array(5).fill('bytes=100000-')]);
+  // three resumes in a row without a new byte: given up (issue 12 row 5)
+  assert.deepEqual(cdn.map((r) => r.range), [undefined, ...Array(3).fill('bytes=100000-')]);
   assert.equal(fs.statSync(path.join(`${globalModelDir(dest, REPO)}.partial`, 'text_encoder', 'model.onnx.incomplete')).size, 100_000);
   assert.equal(fs.existsSync(globalModelDir(dest, REPO)), false);
 });

@@ -54,8 +54,8 @@ const badInputs: Array<[string, string[], RegExp]> = [
   ['steps 0', ['--steps', '0'], /steps.*1…1000.*0/],
   ['steps 1001', ['--steps', '1001'], /steps.*1001/],
   ['steps not a number', ['--steps', 'ten'], /--steps: expected an integer, got 'ten'/],
-  ['negative CFG', ['--cfg', '-1'], /cfgScale.*-1/],
-  ['CFG above 50', ['--cfg', '50.5'], /cfgScale.*50.5/],
+  ['negative CFG', ['--cfg', '-1'], /--cfg.*-1/],
+  ['CFG above 50', ['--cfg', '50.5'], /--cfg.*50.5/],
   ['CFG NaN', ['--cfg', 'NaN'], /--cfg: expected a number, got 'NaN'/],
   ['fractional seed', ['--seed', '1.5'], /--seed: expected an integer, got '1.5'/],
   ['negative seed', ['--seed', '-1'], /seed.*0…4294967295.*-1/],
@@ -63,7 +63,7 @@ const badInputs: Array<[string, string[], RegExp]> = [
   ['unknown sampler', ['--sampler', 'bogus'], /sampler.*bogus/],
   ['strength without an init image', ['--strength', '0.5'], /--strength only applies with --init-image/],
   ['unknown flag', ['--colour', 'red'], /colour/],
-  ['batch 0', ['--batch', '0'], /batchSize.*0/],
+  ['batch 0', ['--batch', '0'], /--batch.*0/],
 ];
 
 for (const [what, extra, message] of badInputs) {
@@ -131,16 +131,20 @@ test('generates with --json: one object with files, seeds, settings and timings;
   assert.equal(parsed.params['CFG scale'], '7.0');
 });
 
-test('a batch writes <stem>-<seed>.png for each seed, and never overwrites', () => {
+test('a batch writes <stem>-<seed>.png for each seed; an explicit --out is never silently renamed (issue 12)', () => {
   const dir = freshDir('batch');
   const args = ['generate', '--prompt', 'two', '--model', model, '--seed', '10', '--steps', '2', '--batch', '2', '--out', 'pic.png'];
   const r = run(args, dir);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n'), [path.join(dir, 'pic-10.png'), path.join(dir, 'pic-11.png')]);
+  const first = fs.readFileSync(path.join(dir, 'pic-10.png'));
   const again = run(args, dir);
-  assert.equal(again.status, 0, again.stderr);
-  assert.deepEqual(again.stdout.trim().split('\n'), [path.join(dir, 'pic-10-1.png'), path.join(dir, 'pic-11-1.png')]);
-  assert.deepEqual(fs.readFileSync(path.join(dir, 'pic-10.png')), fs.readFileSync(path.join(dir, 'pic-10-1.png')));
+  assert.equal(again.status, 2, again.stderr);
+  assert.match(again.stderr, /--out: .*pic-10\.png already exists; pass --overwrite to replace it/);
+  const replaced = run([...args, '--overwrite'], dir);
+  assert.equal(replaced.status, 0, replaced.stderr);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['pic-10.png', 'pic-11.png']);
+  assert.deepEqual(fs.readFileSync(path.join(dir, 'pic-10.png')), first);
 });
 
 test('the compile cache: written after a whole generation (not --help), then used; the PNG does not change', () => {

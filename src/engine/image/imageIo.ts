@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { decode as decodePngPixels, type DecodedPng } from 'fast-png';
 import { decode as decodeJpegPixels } from 'jpeg-js';
 import type { RgbImage } from '../../protocol/engineMessages';
+import { crc32Table } from './png';
 
 export type ImageFormat = 'png' | 'jpeg' | 'bmp' | 'webp' | 'gif' | 'tiff' | 'heif' | 'unknown';
 
@@ -88,7 +89,20 @@ function over(c: number, a: number): number {
   return Math.round((c * a + BACKGROUND * (255 - a)) / 255);
 }
 
+/**
+ * Width and height from a PNG's IHDR (it must come first), read before anything is inflated; undefined when it
+ * is absent or its CRC does not match (the decoder then says what is wrong).
+ */
+function pngHeaderSize(bytes: Uint8Array): { width: number; height: number } | undefined {
+  if (bytes.length < 33 || String.fromCharCode(bytes[12], bytes[13], bytes[14], bytes[15]) !== 'IHDR') return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(8) !== 13 || crc32Table(bytes.subarray(12, 29)) !== view.getUint32(29)) return undefined;
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
 function decodePng(bytes: Uint8Array, source: string): RgbImage {
+  const header = pngHeaderSize(bytes);
+  if (header) checkSize(header.width, header.height, source); // before decoding: a small file may declare gigapixels
   let png: DecodedPng;
   try {
     png = decodePngPixels(bytes, { checkCrc: true });

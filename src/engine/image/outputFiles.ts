@@ -1,4 +1,4 @@
-import { closeSync, constants, copyFileSync, existsSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, fsyncSync, linkSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 
 /**
@@ -16,8 +16,13 @@ export function imageFileName(prompt: string, seed: number): string {
   return `${slugifyPrompt(prompt)}-${seed}.png`;
 }
 
-/** `name.png` if free in dir, else `name-1.png`, `name-2.png`, … (never overwrites). */
-export function uniquePath(dir: string, fileName: string, exists: (p: string) => boolean = existsSync): string {
+/** Whether anything is at `p`: a file, a folder, or a symlink, dangling ones included (lstat). */
+function isTaken(p: string): boolean {
+  return lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+}
+
+/** `name.png` if free in dir, else `name-1.png`, `name-2.png`, … (never overwrites; a dangling symlink counts as taken). */
+export function uniquePath(dir: string, fileName: string, exists: (p: string) => boolean = isTaken): string {
   const ext = extname(fileName);
   const stem = fileName.slice(0, fileName.length - ext.length);
   let candidate = join(dir, fileName);
@@ -26,24 +31,49 @@ export function uniquePath(dir: string, fileName: string, exists: (p: string) =>
 }
 
 /**
- * Writes bytes atomically: a temporary file in the same folder, fsync, then rename. With `overwrite` false the final
- * step is a hard link, which fails with EEXIST instead of replacing a file that appeared meanwhile.
+ * Writes bytes atomically: a temporary file in the same folder, fsync, then rename, then the folder fsynced so the
+ * new name survives a crash. With `overwrite` false the final step is a hard link, which fails with EEXIST instead
+ * of replacing a file that appeared meanwhile. On any failure (a full disk included) the temporary file is removed.
  */
 export function writeFileAtomic(target: string, data: Uint8Array, overwrite = true): void {
   const dir = dirname(target);
   const tmp = join(dir, `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
   const fd = openSync(tmp, 'wx');
+  let renamed = false;
   try {
-    for (let written = 0; written < data.length;) written += writeSync(fd, data, written);
-    fsyncSync(fd);
+    try {
+      for (let written = 0; written < data.length;) written += writeSync(fd, data, written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (overwrite) {
+      renameSync(tmp, target);
+      renamed = true;
+    } else {
+      linkOrCopyExclusive(tmp, target);
+    }
   } finally {
-    closeSync(fd);
+    if (!renamed) removeIfPresent(tmp);
+  }
+  fsyncFolder(dir);
+}
+
+/** fsync of a folder, so a rename or link in it is on disk; where folders cannot be opened (Windows) it is skipped. */
+function fsyncFolder(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch {
+    return;
   }
   try {
-    if (overwrite) renameSync(tmp, target);
-    else linkOrCopyExclusive(tmp, target);
+    fsyncSync(fd);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'EPERM' && code !== 'EISDIR' && code !== 'ENOTSUP') throw err;
   } finally {
-    if (!overwrite || existsSync(tmp)) removeIfPresent(tmp);
+    closeSync(fd);
   }
 }
 

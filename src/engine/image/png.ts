@@ -152,23 +152,34 @@ function readUntilNul(data: Uint8Array, from: number, what: string): [Uint8Array
   return [data.subarray(from, end), end + 1];
 }
 
-function inflateText(data: Uint8Array, method: number, chunkType: string): Uint8Array {
+/**
+ * How much text readPngText takes from a PNG anyone can send: 1 MiB of text in all (decoded), and the
+ * `parameters` text 64 KiB (AUTOMATIC1111's are under 10 KB). Compressed text is inflated with an output limit,
+ * so a small file cannot unfold into gigabytes.
+ */
+export const PNG_TEXT_LIMITS = { totalBytes: 1 << 20, parametersBytes: 64 << 10 } as const;
+
+function inflateText(data: Uint8Array, method: number, chunkType: string, keyword: string, limit: number): Uint8Array {
   if (method !== 0) throw new Error(`${chunkType} chunk uses compression method ${method}; only 0 (zlib deflate) exists`);
   try {
-    return inflateSync(data);
+    return inflateSync(data, { maxOutputLength: limit + 1 });
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new Error(`${chunkType} chunk ${JSON.stringify(keyword)} inflates to more than ${limit} bytes: not read (PNG text is limited to ${PNG_TEXT_LIMITS.totalBytes} bytes in all)`);
+    }
     throw new Error(`${chunkType} chunk holds compressed text that zlib cannot inflate: ${(err as Error).message}`);
   }
 }
 
-/** [keyword, text] of one tEXt, zTXt or iTXt chunk body. */
-function parseTextChunk(type: string, data: Uint8Array): [string, string] {
+/** [keyword, text, decoded byte length] of one tEXt, zTXt or iTXt chunk body; `budget` bytes of text may be inflated. */
+function parseTextChunk(type: string, data: Uint8Array, budget: number): [string, string, number] {
   const [keyBytes, rest] = readUntilNul(data, 0, `${type} keyword`);
   const keyword = decodeLatin1(keyBytes);
-  if (type === 'tEXt') return [keyword, decodeLatin1(data.subarray(rest))];
+  if (type === 'tEXt') return [keyword, decodeLatin1(data.subarray(rest)), data.length - rest];
   if (type === 'zTXt') {
     if (rest >= data.length) throw new Error(`zTXt chunk for ${JSON.stringify(keyword)} has no compression method byte`);
-    return [keyword, decodeLatin1(inflateText(data.subarray(rest + 1), data[rest], 'zTXt'))];
+    const bytes = inflateText(data.subarray(rest + 1), data[rest], 'zTXt', keyword, budget);
+    return [keyword, decodeLatin1(bytes), bytes.length];
   }
   if (rest + 2 > data.length) throw new Error(`iTXt chunk for ${JSON.stringify(keyword)} ends before its compression flag and method`);
   const isCompressed = data[rest] === 1;
@@ -176,13 +187,13 @@ function parseTextChunk(type: string, data: Uint8Array): [string, string] {
   const [, afterLanguage] = readUntilNul(data, rest + 2, `iTXt language tag of ${JSON.stringify(keyword)}`);
   const [, textStart] = readUntilNul(data, afterLanguage, `iTXt translated keyword of ${JSON.stringify(keyword)}`);
   const body = data.subarray(textStart);
-  const utf8 = isCompressed ? inflateText(body, data[rest + 1], 'iTXt') : body;
-  return [keyword, new TextDecoder('utf-8').decode(utf8)];
+  const utf8 = isCompressed ? inflateText(body, data[rest + 1], 'iTXt', keyword, budget) : body;
+  return [keyword, new TextDecoder('utf-8').decode(utf8), utf8.length];
 }
 
 /**
  * Every tEXt, zTXt and iTXt chunk of a PNG as keyword → text (a later chunk with the same keyword wins).
- * Verifies the signature, the chunk layout and every CRC.
+ * Verifies the signature, the chunk layout and every CRC; refuses more text than PNG_TEXT_LIMITS allows.
  */
 export function readPngText(png: Uint8Array): Record<string, string> {
   if (png.length < SIGNATURE.length || SIGNATURE.some((b, i) => png[i] !== b)) {
@@ -192,6 +203,7 @@ export function readPngText(png: Uint8Array): Record<string, string> {
   const texts = new Map<string, string>();
   let offset = SIGNATURE.length;
   let isFirst = true;
+  let textBytes = 0;
   for (;;) {
     if (offset + 12 > png.length) {
       throw new Error(`truncated PNG: expected a chunk header at byte ${offset} (or an IEND chunk before), but the file has ${png.length} bytes`);
@@ -211,7 +223,14 @@ export function readPngText(png: Uint8Array): Record<string, string> {
       throw new Error(`corrupt PNG: chunk ${type} at byte ${offset} has CRC 0x${stored.toString(16).padStart(8, '0')}, but its bytes give 0x${computed.toString(16).padStart(8, '0')}`);
     }
     if (type === 'tEXt' || type === 'zTXt' || type === 'iTXt') {
-      const [keyword, value] = parseTextChunk(type, png.subarray(offset + 8, end));
+      const [keyword, value, bytes] = parseTextChunk(type, png.subarray(offset + 8, end), PNG_TEXT_LIMITS.totalBytes - textBytes);
+      textBytes += bytes;
+      if (textBytes > PNG_TEXT_LIMITS.totalBytes) {
+        throw new Error(`the PNG's text chunks hold more than ${PNG_TEXT_LIMITS.totalBytes} bytes in all: not read`);
+      }
+      if (keyword === 'parameters' && bytes > PNG_TEXT_LIMITS.parametersBytes) {
+        throw new Error(`the PNG's "parameters" text is ${bytes} bytes; at most ${PNG_TEXT_LIMITS.parametersBytes} are read (AUTOMATIC1111's are under 10 KB)`);
+      }
       texts.set(keyword, value);
     }
     if (type === 'IEND') break;

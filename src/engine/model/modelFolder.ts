@@ -8,6 +8,7 @@ import { ModelError } from './modelError';
 import type { ModelInfo, XlInfo } from './modelTypes';
 import { isDir, isFile } from './fileChecks';
 import { SDXL_LATENT_RGB } from '../image';
+import { checkConfigBounds } from '../../common/configBounds';
 
 export { modelHash } from './modelHash';
 
@@ -93,6 +94,15 @@ export function checkOnnxFile(file: string): void {
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/** A config value too large to be real (CONFIG_BOUNDS) as a ModelError naming the file. */
+function checkBounds(config: Readonly<Record<string, unknown>>, file: string): void {
+  try {
+    checkConfigBounds(config, file);
+  } catch (err) {
+    throw new ModelError('invalid-config', file, (err as Error).message);
   }
 }
 
@@ -207,9 +217,11 @@ export async function readModelFolder(dir: string): Promise<ModelInfo> {
   }
   const schedulerFile = join(abs, 'scheduler', 'scheduler_config.json');
   const schedulerConfig = readJson(schedulerFile, true) as Json;
+  checkBounds(schedulerConfig, schedulerFile);
 
   const unetCfgFile = join(abs, 'unet', 'config.json');
   const unetCfg = readJson(unetCfgFile, false);
+  if (unetCfg) checkBounds(unetCfg, unetCfgFile);
   const positiveInt = (n: number): boolean => Number.isInteger(n) && n > 0;
   const latentChannels = readNumber(unetCfg, 'in_channels', DEFAULT_LATENT_CHANNELS, unetCfgFile, positiveInt);
   if (latentChannels === 9) {

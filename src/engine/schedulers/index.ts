@@ -15,6 +15,7 @@ import { LCMScheduler } from './lcm';
 import { LMSDiscreteScheduler } from './lms';
 import { PNDMScheduler } from './pndm';
 import { UniPCMultistepScheduler } from './uniPc';
+import { checkConfigBounds } from '../../common/configBounds';
 
 export type { Scheduler, StepOptions, StepResult } from './types';
 export type { SchedulerClassName } from './classDefaults';
@@ -32,6 +33,7 @@ const CLASSES: Record<SchedulerClassName, SchedulerClass> = {
 
 /** A scheduler for a sampler name over a model's scheduler_config.json (ARCHITECTURE.md). */
 export function createScheduler(name: string, config: Record<string, unknown>): Scheduler {
+  checkConfigBounds(config, 'scheduler_config.json');
   const resolved = resolveSampler(name, config);
   return new CLASSES[resolved.className](resolved.config);
 }

@@ -1,0 +1,104 @@
+/**
+ * A rough estimate of the memory one generation needs, made before anything loads, so that a request no machine
+ * could run is refused with a sentence instead of an out-of-memory abort: the weights (the ONNX files' sizes), the
+ * UNet's largest activations (the self-attention maps of its first attention level, as unet/config.json declares
+ * it, for every sample of the batch, twice with classifier-free guidance) and the VAE decoder's (full-size feature
+ * maps and its attention at the latent size, one image at a time). It errs low: a UNet whose config does not say
+ * where its attention is counts none.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface MemoryEstimate {
+  readonly weightsBytes: number;
+  readonly unetBytes: number;
+  readonly vaeBytes: number;
+  readonly totalBytes: number;
+}
+
+/** Bytes of the ONNX graphs and their external data in a model's component folders. */
+export function modelWeightsBytes(modelDir: string, components: readonly string[]): number {
+  let total = 0;
+  for (const component of components) {
+    let names: string[];
+    try {
+      names = readdirSync(join(modelDir, component));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!/\.(onnx|onnx_data|pb|bin|data)$/.test(name) && !name.endsWith('.onnx.data')) continue;
+      try {
+        total += statSync(join(modelDir, component, name)).size;
+      } catch {
+        // vanished meanwhile
+      }
+    }
+  }
+  return total;
+}
+
+/** The UNet's first self-attention level: heads, and how many times the latent is halved before it. */
+export interface UnetAttention {
+  readonly heads: number;
+  readonly downsamplings: number;
+}
+
+/** From diffusers' unet/config.json: `down_block_types` (the first CrossAttn block) and `attention_head_dim`. */
+export function unetAttentionOf(modelDir: string): UnetAttention | null {
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(readFileSync(join(modelDir, 'unet', 'config.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const blocks = Array.isArray(config.down_block_types) ? config.down_block_types : [];
+  const level = blocks.findIndex((b) => typeof b === 'string' && b.startsWith('CrossAttn'));
+  if (level < 0) return null;
+  const dims = config.attention_head_dim;
+  const heads = typeof dims === 'number' ? dims : Array.isArray(dims) && typeof dims[level] === 'number' ? dims[level] as number : 1;
+  return { heads: Math.max(1, Math.min(64, heads)), downsamplings: level };
+}
+
+export interface RunShape {
+  readonly width: number;
+  readonly height: number;
+  readonly batchSize: number;
+  /** Classifier-free guidance runs the UNet on two samples per image. */
+  readonly guidance: boolean;
+  /** Pixels per latent side (8 for every Stable Diffusion VAE). */
+  readonly vaeScaleFactor: number;
+}
+
+/** The estimate for a run of `shape` on weights of `weightsBytes`, with the UNet's first attention level. */
+export function estimateMemory(weightsBytes: number, shape: RunShape, attention: UnetAttention | null): MemoryEstimate {
+  const tokens = (shape.width / shape.vaeScaleFactor) * (shape.height / shape.vaeScaleFactor);
+  const samples = shape.batchSize * (shape.guidance ? 2 : 1);
+  // float32 attention maps of n² per head at the first attention level (n: its tokens), one set alive at a time
+  const attnTokens = attention === null ? 0 : tokens / 4 ** attention.downsamplings;
+  const unetBytes = attention === null ? 0 : samples * attention.heads * attnTokens * attnTokens * 4;
+  // the decoder's last blocks: 128 channels at full size, a few of them alive at once, plus its mid-block attention
+  const vaeBytes = shape.width * shape.height * 128 * 4 * 3 + tokens * tokens * 4;
+  return { weightsBytes, unetBytes, vaeBytes, totalBytes: weightsBytes + unetBytes + vaeBytes };
+}
+
+export type MemoryVerdict =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'warn'; readonly message: string }
+  | { readonly kind: 'refuse'; readonly message: string };
+
+function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(bytes < 10 * 2 ** 30 ? 1 : 0)} GiB`;
+}
+
+/** Refuse above the machine's total memory, warn above what is free now. */
+export function judgeMemory(estimate: MemoryEstimate, totalBytes: number, freeBytes: number, what: string): MemoryVerdict {
+  const needs = `${what} needs about ${gib(estimate.totalBytes)} (weights ${gib(estimate.weightsBytes)}, UNet ${gib(estimate.unetBytes)}, VAE decode ${gib(estimate.vaeBytes)})`;
+  if (estimate.totalBytes > totalBytes) {
+    return { kind: 'refuse', message: `${needs}, more than this machine's ${gib(totalBytes)} of memory: use a smaller size or batch` };
+  }
+  if (estimate.totalBytes > freeBytes) {
+    return { kind: 'warn', message: `${needs}, more than the ${gib(freeBytes)} free now: it may swap or run out of memory` };
+  }
+  return { kind: 'ok' };
+}
