@@ -1,2 +1,12 @@
-/** The prompt room's front door: prompts → text-encoder conditioning (and the home of A1111's prompt syntax). */
+/**
+ * The prompt room's front door: AUTOMATIC1111's prompt syntax (results identical to its modules/prompt_parser.py and
+ * sd_hijack_clip.py: emphasis weights, BREAK, prompt editing and alternation, AND, 75-token chunks) and the text-encoder
+ * conditioning built from it.
+ */
 export { encodePrompts, xlTimeIds } from './promptConditioning';
+export { parsePromptAttention } from './attention';
+export type { WeightedText } from './attention';
+export { promptSchedules } from './schedules';
+export { splitAndPrompts } from './andSplit';
+export { promptChunks } from './chunks';
+export type { PromptChunk, PromptChunks, EmphasisMode } from './chunks';
