@@ -10,3 +10,10 @@ export { promptSchedules } from './schedules';
 export { splitAndPrompts } from './andSplit';
 export { promptChunks } from './chunks';
 export type { PromptChunk, PromptChunks, EmphasisMode } from './chunks';
+export { extractExtraNetworks, handleExtraNetworks } from './extraNetworks';
+export type { ExtraNetworkHandler, ExtraNetworkParams } from './extraNetworks';
+export { combineComposable } from './composable';
+export { applyEmphasis, composableAt, composableConditioning, conditioningAt, encodeTexts, scheduleSteps,
+  scheduledConditioning, MAX_CHUNKS, PromptTooLongError } from './conditioning';
+export type { ChunkEncoder, ComposablePart, ConditioningOptions, ConditioningSchedule, TextConditioning } from './conditioning';
+export { applyLayerNorm, clipSkipOutput, fitFinalLayerNorm } from './clipSkip';
