@@ -17,3 +17,5 @@ export { applyEmphasis, composableAt, composableConditioning, conditioningAt, en
   scheduledConditioning, MAX_CHUNKS, PromptTooLongError } from './conditioning';
 export type { ChunkEncoder, ComposablePart, ConditioningOptions, ConditioningSchedule, TextConditioning } from './conditioning';
 export { applyLayerNorm, clipSkipOutput, fitFinalLayerNorm } from './clipSkip';
+export { addClipSkipOutputs } from './clipSkipGraph';
+export type { ClipSkipGraph } from './clipSkipGraph';

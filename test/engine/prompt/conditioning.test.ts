@@ -7,6 +7,7 @@ import { ClipTokenizer } from '../../../src/engine/tokenizer';
 import { composableAt, composableConditioning, conditioningAt, scheduledConditioning, type ChunkEncoder }
   from '../../../src/engine/prompt/conditioning';
 import { applyLayerNorm, clipSkipOutput, fitFinalLayerNorm } from '../../../src/engine/prompt/clipSkip';
+import { addClipSkipOutputs } from '../../../src/engine/prompt/clipSkipGraph';
 import type { EmphasisMode } from '../../../src/engine/prompt';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
@@ -73,3 +74,79 @@ for (const [i, c] of recorded.cases.entries()) {
     assert.ok(worst <= 1e-5, `max |Δ| ${worst}`);
   });
 }
+
+/** tiny-clip as Optimum exports SD 1.x text encoders: the hidden_states.* graph outputs removed (GraphProto field 12). */
+function withoutHiddenStateOutputs(model: Uint8Array): Uint8Array {
+  const varint = (buf: Uint8Array, pos: number): [number, number] => {
+    let value = 0;
+    for (let scale = 1; ; scale *= 128) {
+      const byte = buf[pos++];
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return [value, pos];
+    }
+  };
+  const encode = (value: number): number[] => {
+    const out: number[] = [];
+    for (; value >= 0x80; value = Math.floor(value / 128)) out.push((value % 128) | 0x80);
+    return [...out, value];
+  };
+  // ModelProto: find the graph (field 7), keep its fields but the hidden_states.* outputs, write it back.
+  let pos = 0;
+  while (pos < model.length) {
+    const [tag, afterTag] = varint(model, pos);
+    if (tag % 8 === 0) { pos = varint(model, afterTag)[1]; continue; }
+    const [length, dataStart] = varint(model, afterTag);
+    if (tag >> 3 === 7) {
+      const kept: Uint8Array[] = [];
+      let g = dataStart;
+      while (g < dataStart + length) {
+        const [gTag, gAfterTag] = varint(model, g);
+        let gEnd: number;
+        if (gTag % 8 === 2) {
+          const [gLength, gData] = varint(model, gAfterTag);
+          gEnd = gData + gLength;
+          const name = new TextDecoder().decode(model.subarray(gData + 2, gData + 2 + model[gData + 1]));
+          if (gTag >> 3 === 12 && name.startsWith('hidden_states.')) { g = gEnd; continue; }
+        } else {
+          gEnd = varint(model, gAfterTag)[1];
+        }
+        kept.push(model.subarray(g, gEnd));
+        g = gEnd;
+      }
+      const graph = Buffer.concat(kept);
+      return Buffer.concat([model.subarray(0, pos), Uint8Array.from([0x3a, ...encode(graph.length)]), graph, model.subarray(dataStart + length)]);
+    }
+    pos = dataStart + length;
+  }
+  throw new Error('no graph in the fixture');
+}
+
+test('clip skip on an export without hidden_states outputs: the outputs are added in memory and give A1111\'s conditioning', async () => {
+  const c = recorded.cases.find((x) => x.clipSkip === 2)!;
+  const bytes = withoutHiddenStateOutputs(readFileSync(path.join(FIXTURES, 'tiny-clip/model.onnx')));
+  const plain = await ort.InferenceSession.create(bytes);
+  assert.deepStrictEqual(plain.outputNames, ['last_hidden_state', 'pooler_output']);
+  const added = addClipSkipOutputs(bytes, 2);
+  assert.deepStrictEqual([added.name, added.last], ['hidden_states.2', 'hidden_states.3']);
+  const session = await ort.InferenceSession.create(added.bytes);
+  const tokenizer = await ClipTokenizer.fromFolder(CLIP_DIR);
+  const encoder: ChunkEncoder = {
+    tokenizer,
+    async encode(ids, rows) {
+      const out = await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [rows, 77]) });
+      const norm = fitFinalLayerNorm(out[added.last].data as Float32Array, out.last_hidden_state.data as Float32Array, 8);
+      return { hidden: applyLayerNorm(out[added.name].data as Float32Array, 8, norm), width: 8 };
+    },
+  };
+  const cond = await composableConditioning(c.prompt, c.steps, [encoder], { emphasis: 'original' });
+  const { conds } = composableAt(cond, 0);
+  const worst = maxAbsDiff(conds[0].hidden, recorded.tensors[c.perStep[0].cond]);
+  console.log(`# clip skip 2 through added outputs: max |Δ| ${worst.toExponential(2)}`);
+  assert.ok(worst <= 1e-5, `max |Δ| ${worst}`);
+});
+
+test('clip skip past the encoder\'s layers is refused, naming how many it has', () => {
+  const bytes = withoutHiddenStateOutputs(readFileSync(path.join(FIXTURES, 'tiny-clip/model.onnx')));
+  assert.throws(() => addClipSkipOutputs(bytes, 4), /clip skip 4 cannot be found in text_encoder\/model\.onnx.*the encoder has 3 layers/);
+  assert.throws(() => addClipSkipOutputs(Uint8Array.from([0x3a, 0x00]), 2), /clip skip 2 cannot be found/);
+});
