@@ -19,3 +19,5 @@ export type { ChunkEncoder, ComposablePart, ConditioningOptions, ConditioningSch
 export { applyLayerNorm, clipSkipOutput, fitFinalLayerNorm } from './clipSkip';
 export { addClipSkipOutputs } from './clipSkipGraph';
 export type { ClipSkipGraph } from './clipSkipGraph';
+export { countPromptTokens } from './tokenCounter';
+export type { TokenCount } from './tokenCounter';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parsePromptAttention, promptChunks, promptSchedules, splitAndPrompts } from '../../../src/engine/prompt';
+import { countPromptTokens, parsePromptAttention, promptChunks, promptSchedules, splitAndPrompts } from '../../../src/engine/prompt';
 import { ClipTokenizer } from '../../../src/engine/tokenizer';
 
 const SHARED = path.resolve(__dirname, '../../../../shared/data');
@@ -81,4 +81,22 @@ test('promptChunks matches A1111\'s tokenize_line: long prompts, comma backtrack
   assertAll(recorded.chunks,
     (c) => promptChunks(c.prompt, tokenizer, c.commaBacktrack, c.emphasis === 'None' ? 'none' : 'original'),
     (c) => c.result, (c) => `${JSON.stringify(c.prompt.slice(0, 60))} backtrack ${c.commaBacktrack} ${c.emphasis}`);
+});
+
+test('countPromptTokens counts as A1111\'s token counter: the longest scheduled text, the next multiple of 75', async () => {
+  const tokenizer = await ClipTokenizer.fromFolder(CLIP_DIR);
+  const long = 'word '.repeat(80);
+  assert.deepStrictEqual([
+    countPromptTokens('', tokenizer, 20),
+    countPromptTokens('a photo of a cat <lora:x:1>', tokenizer, 20),
+    countPromptTokens(`a [cat:${long}:5] AND b`, tokenizer, 20),
+    countPromptTokens('a BREAK b', tokenizer, 20),
+    countPromptTokens('x AND y', tokenizer, 20, false),
+  ], [
+    { tokens: 0, limit: 75 },
+    { tokens: 5, limit: 75 },
+    { tokens: 81, limit: 150 },
+    { tokens: 76, limit: 150 },
+    { tokens: 3, limit: 75 },
+  ]);
 });
