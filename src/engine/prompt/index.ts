@@ -21,3 +21,7 @@ export { addClipSkipOutputs } from './clipSkipGraph';
 export type { ClipSkipGraph } from './clipSkipGraph';
 export { countPromptTokens } from './tokenCounter';
 export type { TokenCount } from './tokenCounter';
+export { createGuidedPredictor } from './guidedPrediction';
+export type { GuidedPredictor, GuidedPredictorInput, PredictNoise, PromptPlan } from './guidedPrediction';
+export { buildPromptPlan, PromptPlanError } from './promptPlan';
+export type { PromptPlanInput } from './promptPlan';
