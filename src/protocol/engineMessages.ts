@@ -6,6 +6,8 @@
 
 export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
 export type RngSource = 'cpu' | 'nv';
+/** A1111's "Emphasis" setting: how (word:1.2) weights apply — "original" (weights, then the mean restored), "no-norm", "none". */
+export type EmphasisSetting = 'original' | 'no-norm' | 'none';
 
 /** An RGB image, 3 bytes a pixel, row-major. */
 export interface RgbImage {
@@ -36,6 +38,10 @@ export interface GenerateRequest {
   /** Send a latent preview after every step. */
   readonly previews: boolean;
   readonly rng: RngSource;
+  /** A1111's "Clip skip" (1…12; 1, the default, reads the last layer). */
+  readonly clipSkip?: number;
+  /** A1111's "Emphasis" ("original" by default). */
+  readonly emphasis?: EmphasisSetting;
   readonly executionProvider: ExecutionProviderSetting;
   /** intra-op threads; null = the engine's default. */
   readonly threads: number | null;

@@ -6,4 +6,4 @@ export { ModelError } from './modelError';
 export { detectModelFamily, recommendedSettings } from './modelFamily';
 export type { FamilyInfo, ModelFamily } from './modelFamily';
 export { COMPONENT_FILES, modelHash, readModelFolder } from './modelFolder';
-export type { LoadedModel, ModelInfo, PredictNoiseExtras, XlTextConditioning } from './modelTypes';
+export type { LoadedModel, ModelInfo, PredictNoiseExtras, TextEncoderRun, XlTextConditioning } from './modelTypes';

@@ -7,7 +7,7 @@
  * 1 is classifier-free guidance exactly as before. Without guidance (cfg ≤ 1 and one part of weight 1, or a UNet
  * that embeds the scale), the prompt's own prediction.
  */
-import type { PredictNoiseExtras } from '../modelTypes';
+import type { PredictNoiseExtras } from '../model';
 import { combineComposable } from './composable';
 import { composableAt, conditioningAt, type ComposablePart, type ConditioningSchedule, type TextConditioning } from './conditioning';
 

@@ -25,3 +25,5 @@ export { createGuidedPredictor } from './guidedPrediction';
 export type { GuidedPredictor, GuidedPredictorInput, PredictNoise, PromptPlan } from './guidedPrediction';
 export { buildPromptPlan, PromptPlanError } from './promptPlan';
 export type { PromptPlanInput } from './promptPlan';
+export { EMPHASIS_NAMES, preparePrompts } from './promptRequest';
+export type { PreparedPrompts, PromptRequest } from './promptRequest';
