@@ -5,7 +5,7 @@
  * Used in-process by the CLI and by the engine process (main.ts).
  */
 import { resolve } from 'node:path';
-import type { GenerateRequest, GeneratedImage, ProviderFallback, RgbImage, TimingsMs } from '../protocol/engineMessages';
+import type { GenerateRequest, GeneratedImage, ProviderFallback, RgbImage, TimingsMs, TokenCount } from '../protocol/engineMessages';
 import { EngineError } from './model';
 import { buildInfotextParams, formatInfotext } from './infotext';
 import { loadModel } from './onnx';
@@ -15,7 +15,7 @@ import type { LoadedModel, ModelInfo } from './model';
 import { providerOrder, unavailableProviders } from './onnx';
 import { runPipeline, throwIfCancelled, usesLcmStrengthSchedule, type PipelineInput, type PipelineOutput } from './pipeline';
 import {
-  buildPromptPlan, preparePrompts, PromptPlanError, PromptTooLongError,
+  buildPromptPlan, countPromptTokens, extractExtraNetworks, preparePrompts, PromptPlanError, PromptTooLongError,
   type ChunkEncoder, type EmphasisMode, type ExtraNetworkHandler, type PreparedPrompts, type PromptPlan,
 } from './prompt';
 import { formatProviderFallback } from './providerFallback';
@@ -282,6 +282,25 @@ export class Engine {
     opts: GenerateOptions = {},
   ): Promise<GenerateOutput> {
     return this.exclusive(() => this.generateNow(request, opts));
+  }
+
+  /**
+   * A1111's token counter for the prompt fields (countPromptTokens with the model's first tokenizer); runs beside a
+   * generation, reading only the tokenizer files.
+   */
+  async countTokens(modelDir: string, prompt: string, negativePrompt: string, steps: number):
+      Promise<{ prompt: TokenCount; negativePrompt: TokenCount }> {
+    let tokenizer: ClipTokenizer;
+    try {
+      tokenizer = await this.tokenizerFor((await readModelFolder(modelDir)).tokenizerDir);
+    } catch (e) {
+      throw toEngineError(e, 'read');
+    }
+    const counted = (text: string, positive: boolean): TokenCount => {
+      const { tokens, limit } = countPromptTokens(text, tokenizer, steps, positive);
+      return { tokens, limit };
+    };
+    return { prompt: counted(extractExtraNetworks(prompt).prompt, true), negativePrompt: counted(negativePrompt, false) };
   }
 
   /** Frees the cached sessions (after the generation in flight); the next generate loads again. */

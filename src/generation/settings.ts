@@ -2,7 +2,7 @@
  * The extension's settings (package.json `contributes.configuration`, prefix `inlineDiffusion.`), read through a
  * getter so node tests need no `vscode`. Wrong types or out-of-range values fall back to the default.
  */
-import type { ExecutionProviderSetting } from '../protocol/engineMessages';
+import type { EmphasisSetting, ExecutionProviderSetting } from '../protocol/engineMessages';
 import { LIMITS } from '../engine/request';
 import { isSamplerChoice, MODEL_DEFAULT_SAMPLER } from './samplers';
 
@@ -22,6 +22,10 @@ export interface ExtensionSettings {
   readonly threads: number;
   readonly previews: boolean;
   readonly autoSave: boolean;
+  /** A1111's "Clip skip" for new generations (1 = the last layer). */
+  readonly clipSkip: number;
+  /** A1111's "Emphasis": how (word:1.2) weights apply. */
+  readonly emphasis: EmphasisSetting;
 }
 
 export const DEFAULT_SETTINGS: ExtensionSettings = {
@@ -36,7 +40,10 @@ export const DEFAULT_SETTINGS: ExtensionSettings = {
   threads: 0,
   previews: true,
   autoSave: true,
+  clipSkip: 1,
+  emphasis: 'original',
 };
+const EMPHASIS: readonly EmphasisSetting[] = ['original', 'no-norm', 'none'];
 
 const PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
 
@@ -76,5 +83,7 @@ export function readSettings(get: (key: keyof ExtensionSettings) => unknown): Ex
     threads: intIn(get('threads'), 0, LIMITS.threadsMax, d.threads),
     previews: bool('previews'),
     autoSave: bool('autoSave'),
+    clipSkip: intIn(get('clipSkip'), 1, LIMITS.clipSkipMax, d.clipSkip),
+    emphasis: (EMPHASIS as readonly unknown[]).includes(get('emphasis')) ? get('emphasis') as EmphasisSetting : d.emphasis,
   };
 }
