@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ClipTokenizer } from '../../../src/engine/tokenizer';
-import { composableAt, composableConditioning, conditioningAt, scheduledConditioning, type ChunkEncoder }
+import { composableAt, composableConditioning, conditioningAt, encodeTexts, scheduledConditioning, type ChunkEncoder }
   from '../../../src/engine/prompt/conditioning';
 import { applyLayerNorm, clipSkipOutput, fitFinalLayerNorm } from '../../../src/engine/prompt/clipSkip';
 import { addClipSkipOutputs } from '../../../src/engine/prompt/clipSkipGraph';
@@ -134,8 +134,8 @@ test('clip skip on an export without hidden_states outputs: the outputs are adde
     tokenizer,
     async encode(ids, rows) {
       const out = await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [rows, 77]) });
-      const norm = fitFinalLayerNorm(out[added.last].data as Float32Array, out.last_hidden_state.data as Float32Array, 8);
-      return { hidden: applyLayerNorm(out[added.name].data as Float32Array, 8, norm), width: 8 };
+      const norm = fitFinalLayerNorm(out[added.last].data as Float32Array, out.last_hidden_state.data as Float32Array, 6);
+      return { hidden: applyLayerNorm(out[added.name].data as Float32Array, 6, norm), width: 6 };
     },
   };
   const cond = await composableConditioning(c.prompt, c.steps, [encoder], { emphasis: 'original' });
@@ -149,4 +149,35 @@ test('clip skip past the encoder\'s layers is refused, naming how many it has', 
   const bytes = withoutHiddenStateOutputs(readFileSync(path.join(FIXTURES, 'tiny-clip/model.onnx')));
   assert.throws(() => addClipSkipOutputs(bytes, 4), /clip skip 4 cannot be found in text_encoder\/model\.onnx.*the encoder has 3 layers/);
   assert.throws(() => addClipSkipOutputs(Uint8Array.from([0x3a, 0x00]), 2), /clip skip 2 cannot be found/);
+});
+
+/** SDXL: CLIP-L's and OpenCLIP-G's penultimate hidden states (G padded with 0 after EOS), G's text_embeds. */
+async function tinyXl(): Promise<ChunkEncoder[]> {
+  const tokenizer = await ClipTokenizer.fromFolder(CLIP_DIR);
+  const padZero = ClipTokenizer.fromTexts({
+    vocabJson: readFileSync(path.join(CLIP_DIR, 'vocab.json'), 'utf8'), mergesTxt: readFileSync(path.join(CLIP_DIR, 'merges.txt'), 'utf8'),
+    tokenizerConfigJson: JSON.stringify({ model_max_length: 77, pad_token: '!' }),
+  });
+  const session = async (dir: string) => ort.InferenceSession.create(path.join(FIXTURES, dir, 'model.onnx'));
+  const [l, g] = [await session('tiny-clip'), await session('tiny-clip-g')];
+  const run = (s: ort.InferenceSession, pooled: boolean): ChunkEncoder['encode'] => async (ids, rows) => {
+    const out = await s.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [rows, 77]) });
+    const hidden = out['hidden_states.2'];
+    return { hidden: hidden.data as Float32Array, width: hidden.dims[2] as number, ...(pooled ? { pooled: out.text_embeds.data as Float32Array } : {}) };
+  };
+  assert.equal(padZero.padId, 0);
+  return [{ tokenizer, encode: run(l, false) }, { tokenizer: padZero, encode: run(g, true) }];
+}
+
+test('SDXL: weights on both encoders, their hidden states side by side, pooled from the first chunk, as A1111', async () => {
+  const xl = recorded as unknown as { xlWidths: number[]; xlCases: Array<{ prompt: string; emphasis: RecordedCase['emphasis']; tokens: number; crossattn: number; pooled: number }> };
+  const encoders = await tinyXl();
+  let worst = 0;
+  for (const c of xl.xlCases) {
+    const cond = (await encodeTexts([c.prompt], encoders, { emphasis: EMPHASIS[c.emphasis] })).get(c.prompt)!;
+    assert.deepEqual([cond.tokens, cond.width], [c.tokens, xl.xlWidths[0] + xl.xlWidths[1]]);
+    worst = Math.max(worst, maxAbsDiff(cond.hidden, recorded.tensors[c.crossattn]), maxAbsDiff(cond.pooled!, recorded.tensors[c.pooled]));
+  }
+  console.log(`# SDXL (weighted, long + BREAK, no-norm): max |Δ| ${worst.toExponential(2)}`);
+  assert.ok(worst <= 1e-5, `max |Δ| ${worst}`);
 });
