@@ -86,6 +86,12 @@ function main(): void {
       if (key === lastCounted || p.model === '' || p.prompt.length > (setup?.limits.promptMaxChars ?? 10000)
           || p.negativePrompt.length > (setup?.limits.promptMaxChars ?? 10000)) return;
       lastCounted = key;
+      if (p.prompt === '' && p.negativePrompt === '') {
+        // Nothing to count: no need to start the engine for it.
+        form.promptExtras.prompt.showCount('0/75');
+        form.promptExtras.negativePrompt.showCount('0/75');
+        return;
+      }
       post({ type: 'countTokens', prompt: p.prompt, negativePrompt: p.negativePrompt, model: p.model, steps });
     }, 250);
   };
