@@ -94,3 +94,10 @@ test('a UNet with a fixed token axis reads the first chunk and names the dropped
   const out = await pixels({ modelDir: fixedDir, prompt: Array(80).fill('red').join(' ') });
   assert.deepEqual(out.warnings, ['this UNet reads 77 tokens (its token axis was fixed at export): only the first chunk of 75 is used, 5 tokens are dropped']);
 });
+
+test('the engine counts a prompt field as A1111\'s token counter does, with the model\'s tokenizer', async () => {
+  // The longest AND part counts: "word," and 80 × "x" are 82 tokens; the tag and the weight syntax count nothing.
+  assert.deepEqual(await engine.countTokens(dynamicDir, `a (red:1.2) circle <lora:film:0.8> AND word, ${'x '.repeat(80)}`, 'blurry', 20), {
+    prompt: { tokens: 82, limit: 150 }, negativePrompt: { tokens: 1, limit: 75 },
+  });
+});
