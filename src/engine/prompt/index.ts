@@ -7,6 +7,7 @@ export { encodePrompts, xlTimeIds } from './promptConditioning';
 export { parsePromptAttention } from './attention';
 export type { WeightedText } from './attention';
 export { promptSchedules } from './schedules';
+export type { ScheduleOptions } from './schedules';
 export { splitAndPrompts } from './andSplit';
 export { promptChunks } from './chunks';
 export type { PromptChunk, PromptChunks, EmphasisMode } from './chunks';

@@ -1,21 +1,21 @@
 /**
  * AUTOMATIC1111's prompt editing and alternation (get_learned_conditioning_prompt_schedules in
- * modules/prompt_parser.py): `[from:to:when]`, `[to:when]`, `[from::when]` (when < 1 is a fraction of the steps),
- * nesting, and `[a|b|c]` (one option per step, in turn).
+ * modules/prompt_parser.py, A1111 1.6+): `[from:to:when]`, `[to:when]`, `[from::when]`, nesting, and `[a|b|c]`
+ * (one option per step, in turn; options may be empty). `when` with a decimal point is a fraction of the steps
+ * ("0.5", "1.0"), without one a step number ("3"); a `when` below step 1 adds no step of its own. A1111's setting
+ * "Use old prompt editing timelines" (useOldScheduling) reads every `when` below 1 as a fraction instead.
  *
  * A1111 parses with a lark grammar (Earley):
  *   start: (prompt | /[][():]/+)*
  *   prompt: (emphasized | scheduled | alternate | plain | WHITESPACE)*
  *   emphasized: "(" prompt ")" | "(" prompt ":" prompt ")" | "[" prompt "]"
- *   scheduled: "[" [prompt ":"] prompt ":" [WHITESPACE] NUMBER "]"
- *   alternate: "[" prompt ("|" prompt)+ "]"
+ *   scheduled: "[" [prompt ":"] prompt ":" [WHITESPACE] NUMBER [WHITESPACE] "]"
+ *   alternate: "[" prompt ("|" [prompt])+ "]"
  *   plain: /([^\\\[\]():|]|\\.)+/
  * Inside a prompt the delimiters decide everything, so a recursive descent parses it exactly; only at the top
- * level may a bracket be a stray character, and lark takes the bracket construct wherever one parses. An
- * alternation option gives only its first part (a text run or a bracket construct), as A1111's transformer does.
- * Where A1111 cannot parse the prompt (a `|` outside an alternation, a backslash at the end) or raises
- * (an empty alternation option that is reached, a `when` of 1e400), the schedule is the prompt as it is, for all
- * steps.
+ * level may a bracket be a stray character, and lark takes the bracket construct wherever one parses.
+ * Where A1111 cannot parse the prompt (a `|` outside an alternation, a backslash at the end) or raises (a `when`
+ * of 1e400), the schedule is the prompt as it is, for all steps.
  */
 import { PY_SPACE } from './pythonText';
 
@@ -25,8 +25,8 @@ interface Alternate { readonly kind: 'alternate'; readonly options: Part[][] }
 
 class Unparsable extends Error {}
 
-/** lark's SIGNED_NUMBER (ASCII digits), after optional whitespace, closing the bracket. */
-const WHEN_CLOSE = new RegExp(`^[${PY_SPACE}]*([+-]?(?:[0-9]+(?:\\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\\.[0-9]+(?:[eE][+-]?[0-9]+)?))\\]`, 'u');
+/** lark's SIGNED_NUMBER (ASCII digits) between optional whitespace, closing the bracket. */
+const WHEN_CLOSE = new RegExp(`^[${PY_SPACE}]*([+-]?(?:[0-9]+(?:\\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\\.[0-9]+(?:[eE][+-]?[0-9]+)?))[${PY_SPACE}]*\\]`, 'u');
 
 class ScheduleParser {
   private pos = 0;
@@ -165,22 +165,22 @@ class NoConstruct extends Error {}
 function isHighSurrogate(code: number): boolean { return code >= 0xd800 && code <= 0xdbff; }
 function isLowSurrogate(code: number): boolean { return code >= 0xdc00 && code <= 0xdfff; }
 
-/** CollectSteps: every `when` resolved against the steps, every step where an alternation is present. */
-function collectSteps(parts: Part[], steps: number, out: Set<number>): void {
+/** CollectSteps: every `when` resolved against the steps (those from step 1 on listed), every step where an alternation is. */
+function collectSteps(parts: Part[], steps: number, old: boolean, out: Set<number>): void {
   for (const part of parts) {
     if (typeof part === 'string') continue;
     if (Array.isArray(part)) {
-      collectSteps(part, steps, out);
+      collectSteps(part, steps, old, out);
     } else if (part.kind === 'scheduled') {
-      if (part.before !== undefined) collectSteps(part.before, steps, out);
-      collectSteps(part.after, steps, out);
+      if (part.before !== undefined) collectSteps(part.before, steps, old, out);
+      collectSteps(part.after, steps, old, out);
       let when = Number(part.whenText);
-      if (when < 1) when *= steps;
+      if (old ? when < 1 : part.whenText.includes('.')) when *= steps;
       if (!Number.isFinite(when)) throw new Unparsable(); // Python's int() raises OverflowError
       part.when = Math.min(steps, Math.trunc(when) + 0); // + 0: Python's int has no -0
-      out.add(part.when);
+      if (part.when >= 1) out.add(part.when);
     } else {
-      for (const option of part.options) collectSteps(option, steps, out);
+      for (const option of part.options) collectSteps(option, steps, old, out);
       for (let s = 1; s <= steps; s++) out.add(s);
     }
   }
@@ -195,20 +195,21 @@ function textAt(parts: Part[], step: number): string {
     else if (part.kind === 'scheduled') out += step <= part.when ? textAt(part.before ?? [], step) : textAt(part.after, step);
     else {
       const n = part.options.length;
-      const option = part.options[(((step - 1) % n) + n) % n];
-      if (option.length === 0) throw new Unparsable(); // next() on an empty option: StopIteration in A1111
-      out += textAt([option[0]], step);
+      out += textAt(part.options[(((step - 1) % n) + n) % n], step);
     }
   }
   return out;
 }
 
+/** Options of promptSchedules: A1111's "Use old prompt editing timelines" (infotexts of A1111 before 1.6). */
+export interface ScheduleOptions { readonly useOldScheduling?: boolean }
+
 /** A1111's get_learned_conditioning_prompt_schedules([prompt], steps)[0]: [[endAtStep, text], …]. */
-export function promptSchedules(prompt: string, steps: number): Array<[number, string]> {
+export function promptSchedules(prompt: string, steps: number, opts: ScheduleOptions = {}): Array<[number, string]> {
   try {
     const parts = new ScheduleParser(prompt).parseStart();
     const stepSet = new Set<number>([steps]);
-    collectSteps(parts, steps, stepSet);
+    collectSteps(parts, steps, opts.useOldScheduling === true, stepSet);
     return [...stepSet].sort((a, b) => a - b).map((step): [number, string] => [step, textAt(parts, step)]);
   } catch (e) {
     if (e instanceof Unparsable || e instanceof NoConstruct) return [[steps, prompt]];

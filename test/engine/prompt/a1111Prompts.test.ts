@@ -12,7 +12,7 @@ const CLIP_DIR = path.join(SHARED, 'clip');
 type Outcome<T> = { result: T; error?: undefined } | { error: string; result?: undefined };
 interface Recorded {
   attention: Array<{ text: string } & Outcome<Array<[string, number]>>>;
-  schedules: Array<{ prompt: string; steps: number } & Outcome<Array<[number, string]>>>;
+  schedules: Array<{ prompt: string; steps: number; oldTimelines: boolean } & Outcome<Array<[number, string]>>>;
   and: Array<{ prompt: string } & Outcome<Array<[string, number]>>>;
   chunks: Array<{ prompt: string; commaBacktrack: number; emphasis: 'Original' | 'None' } &
     Outcome<{ chunks: Array<{ tokens: number[]; multipliers: number[] }>; tokenCount: number }>>;
@@ -59,16 +59,23 @@ test('a weight float() cannot read stays text where A1111 raises', () => {
   for (const c of raised) assert.doesNotThrow(() => parsePromptAttention(c.text));
 });
 
-test('promptSchedules matches every recorded A1111 schedule (editing, nesting, alternation, odd input, fuzz)', () => {
+test('promptSchedules matches every recorded A1111 schedule (editing, nesting, alternation, odd input, fuzz; both timelines)', () => {
   const ok = recorded.schedules.filter((c) => c.error === undefined);
-  assert.ok(ok.length > 1800);
-  assertAll(ok, (c) => promptSchedules(c.prompt, c.steps), (c) => c.result, (c) => `${JSON.stringify(c.prompt)} @${c.steps}`);
+  assert.ok(ok.length > 3800);
+  assert.ok(ok.some((c) => c.oldTimelines) && ok.some((c) => !c.oldTimelines));
+  assertAll(ok, (c) => promptSchedules(c.prompt, c.steps, { useOldScheduling: c.oldTimelines }), (c) => c.result,
+    (c) => `${JSON.stringify(c.prompt)} @${c.steps}${c.oldTimelines ? ' (old timelines)' : ''}`);
+});
+
+test('A1111 1.6+ reads a decimal "when" as a fraction and an integer as a step; its old timelines read anything below 1 as a fraction', () => {
+  assert.deepStrictEqual([promptSchedules('[a:b:1.0]', 10), promptSchedules('[a:b:1.0]', 10, { useOldScheduling: true }),
+    promptSchedules('[fe|]male', 3)], [[[10, 'a']], [[1, 'a'], [10, 'b']], [[1, 'female'], [2, 'male'], [3, 'female']]]);
 });
 
 test('a prompt A1111 raises on is scheduled as it is', () => {
   const raised = recorded.schedules.filter((c) => c.error !== undefined);
   assert.ok(raised.length >= 10);
-  assertAll(raised, (c) => promptSchedules(c.prompt, c.steps), (c) => [[c.steps, c.prompt]], (c) => JSON.stringify(c.prompt));
+  assertAll(raised, (c) => promptSchedules(c.prompt, c.steps, { useOldScheduling: c.oldTimelines }), (c) => [[c.steps, c.prompt]], (c) => JSON.stringify(c.prompt));
 });
 
 test('splitAndPrompts matches every recorded A1111 AND split', () => {
