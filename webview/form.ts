@@ -6,6 +6,7 @@
 import type { PanelParams, PanelSetup } from '../src/protocol/webviewMessages';
 import { clear, el } from './dom';
 import { GuidanceView } from './guidance';
+import { PromptHighlight } from './promptHighlight';
 
 /** The toolkit's form controls, as far as this file uses them. */
 interface ValueElement extends HTMLElement {
@@ -24,6 +25,7 @@ const TEXT_FIELDS: ReadonlyArray<{ id: Field; label: string; mode: string }> = [
   { id: 'width', label: 'Width', mode: 'numeric' },
   { id: 'height', label: 'Height', mode: 'numeric' },
   { id: 'batchCount', label: 'Batch count', mode: 'numeric' },
+  { id: 'clipSkip', label: 'Clip skip', mode: 'numeric' },
 ];
 
 export interface FormCallbacks {
@@ -47,6 +49,8 @@ export class ParamsForm {
   private readonly modelHintText: HTMLElement;
   /** Words, completions and size hints for models that know only a grammar (the embedded one). */
   private readonly guidance: GuidanceView;
+  /** The prompt fields' syntax colouring and token counters. */
+  readonly promptExtras = { prompt: new PromptHighlight('Prompt'), negativePrompt: new PromptHighlight('Negative prompt') };
   /** True while the form sets dropdowns itself (their change events are not the user's). */
   private settingValues = false;
 
@@ -91,15 +95,20 @@ export class ParamsForm {
     const withError = (id: Field, control: HTMLElement): HTMLElement => el('div', { class: 'field' }, control, this.errorFor(id));
     this.root = el('section', { class: 'form', 'aria-label': 'Generation parameters' },
       el('div', { class: 'field' }, prompt, this.guidance.completions, this.guidance.hint, this.errorFor('prompt')),
+      this.promptExtras.prompt.root,
       withError('negativePrompt', negative),
+      this.promptExtras.negativePrompt.root,
       el('div', { class: 'row' }, labelled('Sampler', 'sampler', sampler), withError('steps', text.get('steps')!), withError('cfgScale', text.get('cfgScale')!)),
       el('div', { class: 'row' }, withError('seed', text.get('seed')!), el('div', { class: 'field inline' }, this.randomSeed, reuse)),
       el('div', { class: 'row' }, withError('width', text.get('width')!), withError('height', text.get('height')!),
         labelled('Size preset', 'sizePreset', this.sizePreset), withError('batchCount', text.get('batchCount')!)),
-      el('div', { class: 'row' }, labelled('Model', 'model', model)),
+      el('div', { class: 'row' }, labelled('Model', 'model', model), withError('clipSkip', text.get('clipSkip')!)),
       this.modelHint,
       el('div', { class: 'actions' }, this.generateButton, this.cancelButton),
     );
+    for (const field of ['prompt', 'negativePrompt'] as const) {
+      this.controls.get(field)!.addEventListener('input', () => this.promptExtras[field].show(this.controls.get(field)!.value));
+    }
     for (const control of this.controls.values()) {
       control.addEventListener('input', () => { this.clearError(control.id as Field); this.updateGuidance(); callbacks.onChange(); });
       control.addEventListener('change', () => callbacks.onChange());
@@ -153,7 +162,9 @@ export class ParamsForm {
   setParams(p: PanelParams): void {
     this.controls.get('prompt')!.value = p.prompt;
     this.controls.get('negativePrompt')!.value = p.negativePrompt;
-    for (const f of TEXT_FIELDS) this.controls.get(f.id)!.value = String(p[f.id]);
+    this.promptExtras.prompt.show(p.prompt);
+    this.promptExtras.negativePrompt.show(p.negativePrompt);
+    for (const f of TEXT_FIELDS) this.controls.get(f.id)!.value = String(p[f.id] ?? 1);
     this.setDropdown('sampler', p.sampler, this.setup?.defaults.sampler ?? p.sampler);
     this.setDropdown('model', p.model, this.setup?.defaults.model ?? p.model);
     this.showModelHint();
@@ -197,6 +208,7 @@ export class ParamsForm {
       if (!problems[f] && n % (L?.sizeMultiple ?? 8) !== 0) problems[f] = `Expected ${sizeWhat}, got “${n}”.`;
     }
     const batchCount = int('batchCount', 1, L?.batchCountMax ?? 64);
+    const clipSkip = int('clipSkip', 1, L?.clipSkipMax ?? 12);
     const prompt = this.controls.get('prompt')!.value;
     if (prompt.length > (L?.promptMaxChars ?? 10000)) problems.prompt = `Expected at most ${L?.promptMaxChars ?? 10000} characters, got ${prompt.length}.`;
     for (const f of this.errors.keys()) this.clearError(f);
@@ -207,7 +219,7 @@ export class ParamsForm {
     return {
       params: {
         prompt, negativePrompt: this.controls.get('negativePrompt')!.value, sampler: this.controls.get('sampler')!.value,
-        steps, cfgScale, seed, randomSeed, width, height, batchCount, model: this.controls.get('model')!.value,
+        steps, cfgScale, seed, randomSeed, width, height, batchCount, model: this.controls.get('model')!.value, clipSkip,
       },
     };
   }
@@ -222,7 +234,7 @@ export class ParamsForm {
       prompt: this.controls.get('prompt')!.value, negativePrompt: this.controls.get('negativePrompt')!.value,
       sampler: this.controls.get('sampler')!.value, steps: num('steps'), cfgScale: num('cfgScale'), seed: num('seed'),
       randomSeed: this.randomSeed.checked, width: num('width'), height: num('height'), batchCount: num('batchCount'),
-      model: this.controls.get('model')!.value,
+      model: this.controls.get('model')!.value, clipSkip: num('clipSkip'),
     };
   }
 

@@ -72,8 +72,29 @@ function main(): void {
       if (lastSeed === null) showNotice('info', 'No image yet: generate one first, then its seed can be reused.');
       else { form.setSeed(lastSeed); persist(); }
     },
-    onChange: () => persist(),
+    onChange: () => { persist(); countTokensSoon(); },
   });
+  /** The prompt fields' token counters: asked of the host a moment after the form stops changing. */
+  let countTimer: ReturnType<typeof setTimeout> | undefined;
+  let lastCounted = '';
+  const countTokensSoon = (): void => {
+    clearTimeout(countTimer);
+    countTimer = setTimeout(() => {
+      const p = form.snapshot();
+      const steps = Number.isInteger(p.steps) && p.steps >= 1 && p.steps <= (setup?.limits.stepsMax ?? 1000) ? p.steps : 20;
+      const key = JSON.stringify([p.prompt, p.negativePrompt, p.model, steps]);
+      if (key === lastCounted || p.model === '' || p.prompt.length > (setup?.limits.promptMaxChars ?? 10000)
+          || p.negativePrompt.length > (setup?.limits.promptMaxChars ?? 10000)) return;
+      lastCounted = key;
+      if (p.prompt === '' && p.negativePrompt === '') {
+        // Nothing to count: no need to start the engine for it.
+        form.promptExtras.prompt.showCount('0/75');
+        form.promptExtras.negativePrompt.showCount('0/75');
+        return;
+      }
+      post({ type: 'countTokens', prompt: p.prompt, negativePrompt: p.negativePrompt, model: p.model, steps });
+    }, 250);
+  };
   // start, quarters and end of a generation for screen readers (the step line itself is not live)
   const announcer = el('div', { id: 'announcer', class: 'visually-hidden', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
   const preview = new PreviewView((text) => { announcer.textContent = text; });
@@ -114,9 +135,12 @@ function main(): void {
         form.applySetup(message.setup);
         results.setAutoSave(message.setup.autoSave);
         persist();
+        lastCounted = '';
+        countTokensSoon();
         break;
       case 'loadParams':
         form.setParams(message.params);
+        countTokensSoon();
         if (message.note) showNotice('info', message.note);
         persist();
         break;
@@ -149,6 +173,10 @@ function main(): void {
       case 'saved':
         results.markSaved(message.imageId, message.savedPath);
         persist();
+        break;
+      case 'tokenCounts':
+        form.promptExtras.prompt.showCount(message.prompt || undefined);
+        form.promptExtras.negativePrompt.showCount(message.negativePrompt || undefined);
         break;
       case 'notice':
         showNotice(message.level, message.message);

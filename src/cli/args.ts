@@ -19,6 +19,9 @@ export interface GenerateArgs {
   readonly previews: string | null;
   readonly threads: number | null;
   readonly rng: 'cpu' | 'nv';
+  /** A1111's "Clip skip" (null: 1). */
+  readonly clipSkip: number | null;
+  readonly emphasis: 'original' | 'no-norm' | 'none';
   readonly provider: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
   readonly json: boolean;
   readonly quiet: boolean;
@@ -71,6 +74,10 @@ Options:
   --previews DIR           write each step's latent preview as a PNG into DIR (refused if one is already there)
   --threads N              CPU threads for ONNX Runtime
   --rng cpu|nv             initial-noise source: torch CPU (default) or A1111 "NV" (Philox)
+  --clip-skip N            A1111's "Clip skip": condition on the text encoder's layer N−1 before the last,
+                           1…12 (default 1; SD 1.x models, as in A1111)
+  --emphasis MODE          how (word:1.2) weights apply, as A1111's "Emphasis": original (default: weights,
+                           then the mean restored), no-norm, none (brackets are plain text)
   --provider NAME          execution provider: auto (default), cpu, cuda, dml, coreml
   --json                   print one JSON object with files, seeds, settings and timings on stdout
   --quiet                  no progress bar
@@ -94,6 +101,8 @@ const flagSpec = {
   previews: { type: 'string' },
   threads: { type: 'string' },
   rng: { type: 'string' },
+  'clip-skip': { type: 'string' },
+  emphasis: { type: 'string' },
   provider: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -147,6 +156,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
       previews: str('previews'),
       threads: parseInteger('--threads', str('threads')),
       rng: parseChoice('--rng', str('rng'), ['cpu', 'nv'] as const) ?? 'cpu',
+      clipSkip: parseInteger('--clip-skip', str('clip-skip')),
+      emphasis: parseChoice('--emphasis', str('emphasis'), ['original', 'no-norm', 'none'] as const) ?? 'original',
       provider: parseChoice('--provider', str('provider'), ['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const) ?? 'auto',
       json: values.json === true,
       quiet: values.quiet === true,

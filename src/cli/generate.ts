@@ -143,6 +143,8 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
     strength: args.strength ?? DEFAULT_STRENGTH,
     previews: args.previews !== null,
     rng: args.rng,
+    ...(args.clipSkip === null ? {} : { clipSkip: args.clipSkip }),
+    ...(args.emphasis === 'original' ? {} : { emphasis: args.emphasis }),
     executionProvider: args.provider,
     threads: args.threads,
   };

@@ -5,7 +5,7 @@
  * Used in-process by the CLI and by the engine process (main.ts).
  */
 import { resolve } from 'node:path';
-import type { GenerateRequest, GeneratedImage, ProviderFallback, RgbImage, TimingsMs } from '../protocol/engineMessages';
+import type { GenerateRequest, GeneratedImage, ProviderFallback, RgbImage, TimingsMs, TokenCount } from '../protocol/engineMessages';
 import { EngineError } from './model';
 import { buildInfotextParams, formatInfotext } from './infotext';
 import { loadModel } from './onnx';
@@ -14,6 +14,10 @@ import { modelHash, readModelFolder } from './model';
 import type { LoadedModel, ModelInfo } from './model';
 import { providerOrder, unavailableProviders } from './onnx';
 import { runPipeline, throwIfCancelled, usesLcmStrengthSchedule, type PipelineInput, type PipelineOutput } from './pipeline';
+import {
+  buildPromptPlan, countPromptTokens, extractExtraNetworks, preparePrompts, PromptPlanError, PromptTooLongError,
+  type ChunkEncoder, type EmphasisMode, type ExtraNetworkHandler, type PreparedPrompts, type PromptPlan,
+} from './prompt';
 import { formatProviderFallback } from './providerFallback';
 import { findPreviewDecoder, PreviewDecoder } from './onnx';
 import { encodePng } from './image';
@@ -145,31 +149,71 @@ export function makePreviewer(factors: ModelInfo['previewFactors']): (latents: F
   return (latents, dims) => latentsToPreviews(latents, dims, rgb);
 }
 
-type PromptIds = Pick<PipelineInput, 'promptIds' | 'negativeIds' | 'promptIds2' | 'negativeIds2' | 'zeroNegative'>;
+/** A1111's reading of a request's prompts, before anything loads; see preparePromptText. */
+interface PromptText {
+  readonly prompts: PreparedPrompts;
+  readonly emphasis: EmphasisMode;
+  /** The request's clip skip (written to the infotext as A1111 does) … */
+  readonly clipSkip: number;
+  /** … and the one the text encoder reads: A1111 applies clip skip to SD 1.x's CLIP only. */
+  readonly encoderClipSkip: number;
+  readonly zeroNegative: boolean;
+}
 
-/** The prompts' padded ids for both tokenizers (SDXL), warning in `warnings` when a prompt is cut. */
-function tokenizePrompts(req: GenerateRequest, info: ModelInfo, tokenizer: ClipTokenizer, tokenizer2: ClipTokenizer | undefined,
-    warnings: string[]): PromptIds {
-  const encodeIds = (text: string, what: string, tok: ClipTokenizer = tokenizer): Int32Array => {
-    const encoded = tok.encodeWithInfo(text);
-    // The negative prompt is only read with guidance (cfg > 1), as in diffusers; tokenizer_2 (SDXL) splits the
-    // same words, so only the first tokenizer warns.
-    if (encoded.truncated && tok === tokenizer && (what === 'prompt' || req.cfgScale > 1)) {
-      const kept = tokenizer.maxLength - 2;
-      warnings.push(`${what} truncated: ${encoded.contentTokens} tokens, the model reads ${kept}; `
-        + `the last ${encoded.contentTokens - kept} were dropped`);
+/**
+ * A1111's prompt syntax before anything loads: extra-network tags out (to their handlers; unknown kinds warned), the
+ * 20-chunk limit (refused), clip skip where A1111 applies it (SD 2.x and SDXL read their usual layers, with a warning).
+ */
+function preparePromptText(req: GenerateRequest, info: ModelInfo, tokenizer: ClipTokenizer, tokenizer2: ClipTokenizer | undefined,
+    scheduler: Scheduler, extraNetworks: Readonly<Record<string, ExtraNetworkHandler>>, warnings: string[]): PromptText {
+  const emphasis = req.emphasis ?? 'original';
+  let prompts: PreparedPrompts;
+  try {
+    prompts = preparePrompts({
+      prompt: req.prompt, negativePrompt: req.negativePrompt ?? '', steps: req.steps, schedulerOrder: scheduler.order,
+      emphasis, tokenizer, extraNetworks,
+    });
+  } catch (e) {
+    if (e instanceof PromptTooLongError) throw new EngineError('invalid-request', e.message, { cause: e });
+    throw e;
+  }
+  warnings.push(...prompts.warnings);
+  const clipSkip = req.clipSkip ?? 1;
+  const applies = tokenizer2 === undefined && tokenizer.padId === tokenizer.eosId;
+  if (clipSkip > 1 && !applies) {
+    warnings.push(`clip skip ${clipSkip} has no effect on ${tokenizer2 === undefined ? 'SD 2.x' : 'SDXL'} models (as in A1111)`);
+  }
+  // diffusers zeroes the unconditional embeddings when negative_prompt is None (null here) and encodes "" when given.
+  const zeroNegative = info.xl?.forceZerosForEmptyPrompt === true && req.negativePrompt === null;
+  return { prompts, emphasis, clipSkip, encoderClipSkip: applies ? clipSkip : 1, zeroNegative };
+}
+
+/**
+ * The conditioning the pipeline encodes at its step 1 (A1111's chunks, weights, schedules, AND), and the warning for
+ * a UNet whose token axis was fixed at export (it reads the first chunk).
+ */
+function conditioningFor(req: GenerateRequest, model: LoadedModel, tokenizers: readonly ClipTokenizer[], scheduler: Scheduler,
+    text: PromptText, warnings: string[]): () => Promise<PromptPlan> {
+  const fixedTokens = model.unetTokens;
+  const longest = Math.max(text.prompts.promptTokens, req.cfgScale > 1 ? text.prompts.negativeTokens : 0);
+  if (fixedTokens !== undefined && longest > fixedTokens - 2) {
+    warnings.push(`this UNet reads ${fixedTokens} tokens (its token axis was fixed at export): only the first chunk of `
+      + `75 is used, ${longest - (fixedTokens - 2)} tokens are dropped`);
+  }
+  return async () => {
+    if (model.textEncoderRuns === undefined) throw new EngineError('internal', 'the loaded model gives no text encoder runs');
+    const runs = await model.textEncoderRuns(text.encoderClipSkip);
+    const encoders: ChunkEncoder[] = runs.map((run, i) => ({ tokenizer: tokenizers[i], encode: run }));
+    try {
+      return await buildPromptPlan({
+        prompt: text.prompts.prompt, negativePrompt: req.negativePrompt ?? '', steps: req.steps, schedulerOrder: scheduler.order,
+        cfgScale: req.cfgScale, embeddedGuidance: model.hasGuidanceEmbedding === true, zeroNegative: text.zeroNegative,
+        encoders, options: { emphasis: text.emphasis },
+      });
+    } catch (e) {
+      if (e instanceof PromptTooLongError || e instanceof PromptPlanError) throw new EngineError('invalid-request', e.message, { cause: e });
+      throw e;
     }
-    return tok.pad(encoded.ids);
-  };
-  const promptIds = encodeIds(req.prompt, 'prompt');
-  const negative = req.negativePrompt ?? '';
-  const negativeIds = encodeIds(negative, 'negative prompt');
-  return tokenizer2 === undefined ? { promptIds, negativeIds } : {
-    promptIds, negativeIds,
-    promptIds2: encodeIds(req.prompt, 'prompt', tokenizer2),
-    negativeIds2: encodeIds(negative, 'negative prompt', tokenizer2),
-    // diffusers zeroes the unconditional embeddings when negative_prompt is None (null here) and encodes "" when given.
-    zeroNegative: info.xl?.forceZerosForEmptyPrompt === true && req.negativePrompt === null,
   };
 }
 
@@ -204,7 +248,7 @@ function warnBeforeRun(req: GenerateRequest, model: LoadedModel, scheduler: Sche
 
 /** The decoded images as PNGs with A1111 infotext, one per seed. */
 function writeImages(req: GenerateRequest, result: PipelineOutput, sampler: { a1111Name: string; scheduleType?: string },
-    seeds: readonly number[], model: { modelHash: string | undefined; model: string }): GeneratedImage[] {
+    seeds: readonly number[], model: { modelHash: string | undefined; model: string }, text: PromptText): GeneratedImage[] {
   const rgbImages = decodedToRgbImages(result.images, result.dims);
   return rgbImages.map((rgb, i): GeneratedImage => {
     const infotext = formatInfotext(req.prompt, req.negativePrompt ?? '', buildInfotextParams({
@@ -218,7 +262,9 @@ function writeImages(req: GenerateRequest, result: PipelineOutput, sampler: { a1
       modelHash: model.modelHash,
       model: model.model,
       denoisingStrength: req.initImage !== null ? req.strength : undefined,
+      clipSkip: text.clipSkip,
       rng: req.rng === 'nv' ? 'NV' : 'CPU',
+      extra: text.prompts.infotextExtra,
       version: ENGINE_VERSION,
     }));
     const png = encodePng(rgb.rgb, req.width, req.height, { parameters: infotext });
@@ -240,8 +286,12 @@ export class Engine {
   /** Calls run one at a time (a second generate or a release waits for the one in flight). */
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(opts: { log?: EngineLog } = {}) {
+  /** Handlers of A1111's extra-network tags by kind (`lora` …); tags of other kinds are warned about and ignored. */
+  private readonly extraNetworks: Readonly<Record<string, ExtraNetworkHandler>>;
+
+  constructor(opts: { log?: EngineLog; extraNetworks?: Readonly<Record<string, ExtraNetworkHandler>> } = {}) {
     this.log = opts.log ?? (() => undefined);
+    this.extraNetworks = opts.extraNetworks ?? {};
   }
 
   /** Generates request.batchSize images; throws EngineError (codes in src/protocol/engineMessages.ts). */
@@ -250,6 +300,25 @@ export class Engine {
     opts: GenerateOptions = {},
   ): Promise<GenerateOutput> {
     return this.exclusive(() => this.generateNow(request, opts));
+  }
+
+  /**
+   * A1111's token counter for the prompt fields (countPromptTokens with the model's first tokenizer); runs beside a
+   * generation, reading only the tokenizer files.
+   */
+  async countTokens(modelDir: string, prompt: string, negativePrompt: string, steps: number):
+      Promise<{ prompt: TokenCount; negativePrompt: TokenCount }> {
+    let tokenizer: ClipTokenizer;
+    try {
+      tokenizer = await this.tokenizerFor((await readModelFolder(modelDir)).tokenizerDir);
+    } catch (e) {
+      throw toEngineError(e, 'read');
+    }
+    const counted = (text: string, positive: boolean): TokenCount => {
+      const { tokens, limit } = countPromptTokens(text, tokenizer, steps, positive);
+      return { tokens, limit };
+    };
+    return { prompt: counted(extractExtraNetworks(prompt).prompt, true), negativePrompt: counted(negativePrompt, false) };
   }
 
   /** Frees the cached sessions (after the generation in flight); the next generate loads again. */
@@ -281,12 +350,14 @@ export class Engine {
     if (req.initImage !== null && !info.hasVaeEncoder) {
       throw new EngineError('model-invalid', `img2img needs ${info.dir}/vae_encoder/model.onnx, which this model does not have`);
     }
-    const ids = tokenizePrompts(req, info, tokenizer, tokenizer2, warnings);
+    const text = preparePromptText(req, info, tokenizer, tokenizer2, sampler.scheduler, this.extraNetworks, warnings);
     const initImage = req.initImage === null ? null : initImageTensor(req.initImage, req.width, req.height);
     throwIfCancelled(signal);
 
     const model = await this.modelFor(info, req);
     const { providerFallback, quietWarning } = warnBeforeRun(req, model, sampler.scheduler, initImage !== null, warnings);
+    const tokenizers = tokenizer2 === undefined ? [tokenizer] : [tokenizer, tokenizer2];
+    const conditioning = conditioningFor(req, model, tokenizers, sampler.scheduler, text, warnings);
     const hash = await this.hashOf(info.dir);
     loadMs = nowMs() - loadMs;
     throwIfCancelled(signal);
@@ -294,7 +365,7 @@ export class Engine {
 
     const seeds = Array.from({ length: req.batchSize }, (_, i) => req.seed + i);
     const result = await this.denoise(req, info, {
-      model, scheduler: sampler.scheduler, ...ids,
+      model, scheduler: sampler.scheduler, conditioning,
       steps: req.steps, cfgScale: req.cfgScale, seeds, width: req.width, height: req.height,
       createRng: rngFactory(req.rng), initImage, strength: req.strength,
       preview: req.previews ? await this.previewerFor(model, req) : undefined,
@@ -307,7 +378,7 @@ export class Engine {
     }
 
     const pngStart = nowMs();
-    const images = writeImages(req, result, sampler, seeds, { modelHash: hash, model: info.name });
+    const images = writeImages(req, result, sampler, seeds, { modelHash: hash, model: info.name }, text);
     const pngMs = nowMs() - pngStart;
     const t = result.timingsMs;
     return {

@@ -36,6 +36,12 @@ function main(): void {
       case 'unload':
         void engine.release().then(() => send({ type: 'unloaded', id: msg.id }));
         break;
+      case 'countTokens':
+        void engine.countTokens(msg.modelDir, msg.prompt, msg.negativePrompt, msg.steps).then(
+          (counts) => send({ type: 'tokenCounts', id: msg.id, ...counts }),
+          (err: unknown) => send({ type: 'error', id: msg.id, code: err instanceof EngineError ? err.code : 'internal', message: err instanceof Error ? err.message : String(err) }),
+        );
+        break;
       case 'shutdown':
         for (const c of controllers.values()) c.abort();
         void engine.release().finally(() => process.exit(0));

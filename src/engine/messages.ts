@@ -10,6 +10,11 @@ export function isToEngine(value: unknown): value is ToEngine {
     case 'cancel':
     case 'unload':
       return isRequestId(msg.id);
+    case 'countTokens': {
+      const m = value as { modelDir?: unknown; prompt?: unknown; negativePrompt?: unknown; steps?: unknown };
+      return isRequestId(msg.id) && typeof m.modelDir === 'string' && typeof m.prompt === 'string'
+        && typeof m.negativePrompt === 'string' && typeof m.steps === 'number' && Number.isInteger(m.steps) && m.steps >= 1 && m.steps <= 1000;
+    }
     case 'shutdown':
       return true;
     default:

@@ -20,7 +20,7 @@
 import type { RgbImage } from '../protocol/engineMessages';
 import { EngineError } from './model';
 import type { LatentDistribution, LoadedModel, PredictNoiseExtras } from './model';
-import { encodePrompts, xlTimeIds } from './prompt';
+import { createGuidedPredictor, encodePrompts, xlTimeIds, type GuidedPredictor, type PromptPlan } from './prompt';
 import type { Rng } from './random';
 import type { Scheduler } from './schedulers';
 import { nowMs } from './clock';
@@ -37,10 +37,15 @@ export interface PipelineInput {
   readonly model: LoadedModel;
   /** A fresh scheduler; the pipeline calls setTimesteps. */
   readonly scheduler: Scheduler;
-  /** Prompt ids, exactly the tokenizer's padded length (77). */
-  readonly promptIds: Int32Array;
+  /**
+   * A1111's conditioning (long prompts, weights, BREAK, editing, alternation, AND, clip skip): encoded at step 1 and
+   * read per sampler call. Without it, promptIds/negativeIds give diffusers' one-chunk conditioning.
+   */
+  readonly conditioning?: () => Promise<PromptPlan>;
+  /** Prompt ids, exactly the tokenizer's padded length (77) (without `conditioning`). */
+  readonly promptIds?: Int32Array;
   /** Negative prompt ids (the empty string's ids when there is none), same length. */
-  readonly negativeIds: Int32Array;
+  readonly negativeIds?: Int32Array;
   /** SDXL (model.info.xl): the same texts through tokenizer_2. */
   readonly promptIds2?: Int32Array;
   readonly negativeIds2?: Int32Array;
@@ -161,13 +166,6 @@ interface Run {
   readonly warnings: string[];
 }
 
-/** The text conditioning repeated to the UNet batch, and the UNet's extra inputs. */
-interface TextConditioning {
-  readonly hiddenStates: Float32Array;
-  readonly hiddenDims: number[];
-  readonly unetOpts: PredictNoiseExtras;
-}
-
 /** The initial latents, the timesteps to run and one Rng per image (continuing the stream that made its noise). */
 interface StartLatents {
   readonly latents: Float32Array;
@@ -179,10 +177,10 @@ interface StartLatents {
 export async function runPipeline(input: PipelineInput): Promise<PipelineOutput> {
   const run = startRun(input);
   throwIfCancelled(input.signal);
-  const text = await encodeText(run);
+  const predict = await encodeText(run);
   await betweenStages(input.signal);
   const start = await prepareLatents(run);
-  const latents = await denoise(run, text, start);
+  const latents = await denoise(run, predict, start);
   const images = await decode(run, latents);
   return {
     images, dims: [run.batch, 3, input.height, input.width], timingsMs: run.timings, timesteps: start.timesteps,
@@ -201,8 +199,9 @@ function startRun(input: PipelineInput): Run {
     throw new EngineError('invalid-request', `size ${input.width}x${input.height} must be a multiple of ${vaeScaleFactor} `
       + `and the batch at least 1 (got ${batch} seeds)`);
   }
-  if (input.promptIds.length !== input.negativeIds.length) {
-    throw new EngineError('internal', `prompt and negative ids differ in length: ${input.promptIds.length} vs ${input.negativeIds.length}`);
+  const { promptIds, negativeIds } = input;
+  if (input.conditioning === undefined && (promptIds === undefined || negativeIds === undefined || promptIds.length !== negativeIds.length)) {
+    throw new EngineError('internal', `the pipeline needs a conditioning or prompt and negative ids of one length: got ${promptIds?.length} and ${negativeIds?.length}`);
   }
   // diffusers: do_classifier_free_guidance = guidance_scale > 1; LCM UNets embed the guidance scale instead
   // (LatentConsistencyModelPipeline: no CFG batch, no negative prompt, timestep_cond = embedding of cfg − 1).
@@ -220,22 +219,49 @@ async function betweenStages(signal: AbortSignal | undefined): Promise<void> {
   throwIfCancelled(signal);
 }
 
-/** 1. Text encoder: [negative; prompt] → [uncond × B; cond × B] (SDXL: and the pooled embeds and time ids). */
-async function encodeText(run: Run): Promise<TextConditioning> {
-  const { input, batch } = run;
+/**
+ * 1. Text encoder: A1111's conditioning schedule (input.conditioning), or diffusers' [negative; prompt] →
+ * [uncond × B; cond × B] (SDXL: and the pooled embeds and time ids); either way, the guided prediction per model call.
+ */
+async function encodeText(run: Run): Promise<GuidedPredictor> {
+  const { input, batch, imageSize, doGuidance } = run;
+  const { model, cfgScale } = input;
+  const embeddedGuidance = model.hasGuidanceEmbedding === true;
   const t0 = run.now();
-  const text = await encodePrompts(input, run.doGuidance);
-  const hiddenStates = repeatRows(text.hidden, text.rows, text.hidden.length / text.rows, batch);
-  const hiddenDims = [text.rows * batch, ...text.hiddenDims.slice(1)];
-  const unetOpts: PredictNoiseExtras = {
-    ...(input.model.hasGuidanceEmbedding === true ? { guidanceScale: input.cfgScale } : {}),
-    ...(text.pooled === undefined ? {} : {
-      textEmbeds: repeatRows(text.pooled, text.rows, text.pooled.length / text.rows, batch),
-      timeIds: xlTimeIds(text.rows * batch, input.width, input.height),
-    }),
-  };
+  let predict: GuidedPredictor;
+  if (input.conditioning !== undefined) {
+    const plan = await input.conditioning();
+    predict = createGuidedPredictor({
+      plan, predictNoise: (...args) => model.predictNoise(...args), batch, cfgScale, embeddedGuidance,
+      timeIds: model.info.xl === undefined ? undefined : (rows) => xlTimeIds(rows, input.width, input.height),
+      fixedTokens: model.unetTokens,
+    });
+  } else {
+    const text = await encodePrompts({ ...input, promptIds: input.promptIds!, negativeIds: input.negativeIds! }, doGuidance);
+    const hiddenStates = repeatRows(text.hidden, text.rows, text.hidden.length / text.rows, batch);
+    const hiddenDims = [text.rows * batch, ...text.hiddenDims.slice(1)];
+    const unetOpts: PredictNoiseExtras = {
+      ...(embeddedGuidance ? { guidanceScale: cfgScale } : {}),
+      ...(text.pooled === undefined ? {} : {
+        textEmbeds: repeatRows(text.pooled, text.rows, text.pooled.length / text.rows, batch),
+        timeIds: xlTimeIds(text.rows * batch, input.width, input.height),
+      }),
+    };
+    // The UNet input buffer and the hidden states are reused across steps.
+    const unetInput = doGuidance ? new Float32Array(2 * batch * imageSize) : null;
+    predict = async (scaled, latentDims, _callIndex, t) => {
+      let sample = scaled;
+      if (unetInput !== null) {
+        unetInput.set(scaled, 0);
+        unetInput.set(scaled, scaled.length);
+        sample = unetInput;
+      }
+      const noisePred = await model.predictNoise(sample, [hiddenDims[0], ...latentDims.slice(1)], t, hiddenStates, hiddenDims, unetOpts);
+      return doGuidance ? guideNoise(noisePred, cfgScale) : noisePred;
+    };
+  }
   run.timings.textEncoder = run.now() - t0;
-  return { hiddenStates, hiddenDims, unetOpts };
+  return predict;
 }
 
 /** 2. Timesteps and initial latents: x_T = randn · σ_init (txt2img) or the init image noised to t_start (img2img). */
@@ -351,32 +377,23 @@ function img2imgSchedule(run: Run): number[] {
 }
 
 /**
- * 3. The denoising loop, as k-diffusion's samplers read: per timestep one UNet call on the batch, guidance, one
- * scheduler step, a preview and a progress report. The UNet input buffer and the hidden states are reused.
+ * 3. The denoising loop, as k-diffusion's samplers read: per timestep one guided prediction (model call s reads the
+ * conditioning of A1111's step s), one scheduler step, a preview and a progress report.
  */
-async function denoise(run: Run, text: TextConditioning, start: StartLatents): Promise<Float32Array> {
-  const { input, batch, imageSize, channels, h, w, doGuidance, timings } = run;
-  const { model, scheduler, signal, cfgScale } = input;
+async function denoise(run: Run, predict: GuidedPredictor, start: StartLatents): Promise<Float32Array> {
+  const { input, timings } = run;
+  const { scheduler, signal } = input;
   const { timesteps, generators } = start;
-  const unetInput = doGuidance ? new Float32Array(2 * batch * imageSize) : null;
-  const unetDims = [doGuidance ? 2 * batch : batch, channels, h, w];
   let latents = start.latents;
   for (let s = 0; s < timesteps.length; s++) {
     const t = timesteps[s];
     const stepStart = run.now();
     const scaled = scheduler.scaleModelInput(latents, t);
-    let sample = scaled;
-    if (unetInput !== null) {
-      unetInput.set(scaled, 0);
-      unetInput.set(scaled, batch * imageSize);
-      sample = unetInput;
-    }
     const unetStart = run.now();
-    const noisePred = await model.predictNoise(sample, unetDims, t, text.hiddenStates, text.hiddenDims, text.unetOpts);
+    const guided = await predict(scaled, run.latentDims, s, t);
     const unetMs = run.now() - unetStart;
     timings.unet += unetMs;
     timings.unetSteps.push(unetMs);
-    const guided = doGuidance ? guideNoise(noisePred, cfgScale) : noisePred;
     const result = scheduler.step(guided, t, latents, { generator: generators, eta: 0 });
     latents = result.prevSample;
     const stepMs = run.now() - stepStart;

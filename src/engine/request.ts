@@ -3,7 +3,7 @@
  * until validateRequest accepts it. It runs before any model is loaded and reports every problem at once, each
  * naming the field, what was expected and what arrived.
  */
-import type { ExecutionProviderSetting, GenerateRequest, RgbImage, RngSource } from '../protocol/engineMessages';
+import type { EmphasisSetting, ExecutionProviderSetting, GenerateRequest, RgbImage, RngSource } from '../protocol/engineMessages';
 import { EngineError } from './model';
 import type { ModelInfo } from './model';
 import { allowedSamplerNames } from './schedulers/samplers';
@@ -20,9 +20,11 @@ export const LIMITS = {
   batchMax: 64,
   threadsMax: 256,
   initImageSideMax: 16_384,
+  clipSkipMax: 12,
 } as const;
 
 const RNG_SOURCES: readonly RngSource[] = ['cpu', 'nv'];
+const EMPHASIS: readonly EmphasisSetting[] = ['original', 'no-norm', 'none'];
 const EXECUTION_PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
 
 /** Whether a sampler name is one the schedulers module resolves (trimmed, case-insensitive, as it compares). */
@@ -33,7 +35,7 @@ export function isKnownSampler(name: string): boolean {
 
 const FIELDS: ReadonlyArray<keyof GenerateRequest> = [
   'modelDir', 'prompt', 'negativePrompt', 'sampler', 'steps', 'cfgScale', 'seed', 'width', 'height', 'batchSize',
-  'initImage', 'strength', 'previews', 'rng', 'executionProvider', 'threads',
+  'initImage', 'strength', 'previews', 'rng', 'clipSkip', 'emphasis', 'executionProvider', 'threads',
 ];
 
 /** A short, safe description of what arrived, for error messages. */
@@ -165,6 +167,8 @@ export function validateRequest(value: unknown): GenerateRequest {
     previews: typeof r.previews === 'boolean' ? r.previews
       : (problems.push(`previews: expected true or false, got ${describeValue(r.previews)}`), false),
     rng: checkOneOf(problems, 'rng', r.rng, RNG_SOURCES),
+    ...(r.clipSkip === undefined ? {} : { clipSkip: checkInteger(problems, 'clipSkip', r.clipSkip, 1, LIMITS.clipSkipMax) }),
+    ...(r.emphasis === undefined ? {} : { emphasis: checkOneOf(problems, 'emphasis', r.emphasis, EMPHASIS) }),
     executionProvider: checkOneOf(problems, 'executionProvider', r.executionProvider, EXECUTION_PROVIDERS),
     threads: r.threads === null ? null : checkInteger(problems, 'threads', r.threads, 1, LIMITS.threadsMax, ' or null'),
   };

@@ -11,6 +11,7 @@ import type { EngineErrorCode, FromEngine, GenerateRequest, ToEngine } from '../
 
 export type ProgressMessage = Extract<FromEngine, { type: 'progress' }>;
 export type ResultMessage = Extract<FromEngine, { type: 'result' }>;
+export type TokenCountsMessage = Extract<FromEngine, { type: 'tokenCounts' }>;
 export type LogLevel = 'info' | 'warn' | 'error';
 
 export type EngineClientErrorCode = EngineErrorCode | 'crashed' | 'start-failed' | 'disposed';
@@ -62,6 +63,7 @@ export class EngineClient {
   private readonly queue: Array<{ readonly id: number; readonly request: GenerateRequest }> = [];
   private inFlight: number | undefined;
   private readonly unloads = new Map<number, () => void>();
+  private readonly counts = new Map<number, { resolve: (c: TokenCountsMessage) => void; reject: (e: Error) => void }>();
   private stderrTail: string[] = [];
   private disposed = false;
 
@@ -101,6 +103,21 @@ export class EngineClient {
       },
     );
     return result;
+  }
+
+  /** A1111's token counts for the prompt fields, from the model folder's tokenizer (starts the engine if needed). */
+  countTokens(modelDir: string, prompt: string, negativePrompt: string, steps: number): Promise<TokenCountsMessage> {
+    if (this.disposed) return Promise.reject(new EngineClientError('disposed', 'the engine client was disposed'));
+    const id = this.nextId++;
+    const answer = new Promise<TokenCountsMessage>((resolve, reject) => this.counts.set(id, { resolve, reject }));
+    this.ensureStarted().then(
+      (child) => this.send(child, { type: 'countTokens', id, modelDir, prompt, negativePrompt, steps }),
+      (err: EngineClientError) => {
+        this.counts.get(id)?.reject(err);
+        this.counts.delete(id);
+      },
+    );
+    return answer;
   }
 
   /**
@@ -244,11 +261,20 @@ export class EngineClient {
         this.settle(raw.id)?.resolve(raw);
         break;
       case 'error':
+        if (this.counts.has(raw.id)) {
+          this.counts.get(raw.id)!.reject(new EngineClientError(raw.code, raw.message));
+          this.counts.delete(raw.id);
+          break;
+        }
         this.settle(raw.id)?.reject(new EngineClientError(raw.code, raw.message));
         break;
       case 'unloaded':
         this.unloads.get(raw.id)?.();
         this.unloads.delete(raw.id);
+        break;
+      case 'tokenCounts':
+        this.counts.get(raw.id)?.resolve(raw);
+        this.counts.delete(raw.id);
         break;
       case 'log':
         this.options.onLog?.(raw.level, raw.message);
@@ -287,6 +313,8 @@ export class EngineClient {
 
   private rejectAll(code: EngineClientErrorCode, message: string): void {
     this.queue.length = 0;
+    for (const c of this.counts.values()) c.reject(new EngineClientError(code, message));
+    this.counts.clear();
     for (const id of [...this.pending.keys()]) this.settle(id)?.reject(new EngineClientError(code, message));
     for (const done of this.unloads.values()) done();
     this.unloads.clear();
@@ -326,7 +354,7 @@ export class EngineClient {
   }
 }
 
-const fromEngineTypes = new Set(['ready', 'progress', 'result', 'error', 'unloaded', 'log']);
+const fromEngineTypes = new Set(['ready', 'progress', 'result', 'error', 'unloaded', 'tokenCounts', 'log']);
 
 /** Accepts what arrives from the engine process as a FromEngine message. */
 export function isFromEngine(value: unknown): value is FromEngine {

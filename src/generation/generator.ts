@@ -150,12 +150,26 @@ export class Generator extends Disposable {
     const defaults: PanelParams = {
       prompt: '', negativePrompt: '', sampler: settings.sampler, steps: settings.steps, cfgScale: settings.cfgScale,
       seed: randomSeed(1), randomSeed: true, width: settings.width || native, height: settings.height || native,
-      batchCount: 1, model: models[0]?.id ?? '',
+      batchCount: 1, model: models[0]?.id ?? '', clipSkip: settings.clipSkip,
     };
     return {
       samplers: samplerChoices(), models, defaults, limits: PANEL_LIMITS, autoSave: settings.autoSave,
       previews: settings.previews, sizePresets: [...new Set([native, ...SIZE_PRESETS])].sort((a, b) => a - b),
     };
+  }
+
+  /** Why a token count failed, for the output channel (the panel shows no counter then). */
+  logCount(err: unknown): void {
+    this.output.info(`token counter: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  /** A1111's token counters ("23/75") for the prompt fields, with the model's tokenizer. */
+  async countTokens(prompt: string, negativePrompt: string, modelId: string, steps: number): Promise<{ prompt: string; negativePrompt: string }> {
+    const model = this.models().find((m) => m.id === modelId);
+    if (!model) throw new Error(`the model ${modelId} is no longer offered; pick another one`);
+    const counts = await this.engine.countTokens(model.dir, prompt, negativePrompt, steps);
+    const show = (c: { tokens: number; limit: number }): string => `${c.tokens}/${c.limit}`;
+    return { prompt: show(counts.prompt), negativePrompt: show(counts.negativePrompt) };
   }
 
   /** Queues a generation from validated panel parameters; throws EngineError / ModelError with a readable message. */

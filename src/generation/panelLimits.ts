@@ -11,4 +11,5 @@ export const PANEL_LIMITS: PanelLimits = {
   sizeMultiple: LIMITS.sizeMultiple,
   batchCountMax: LIMITS.batchMax,
   promptMaxChars: LIMITS.promptMaxChars,
+  clipSkipMax: LIMITS.clipSkipMax,
 };

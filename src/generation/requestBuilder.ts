@@ -40,6 +40,8 @@ export function buildRequests(params: PanelParams, modelDir: string, settings: E
     strength: STRENGTH,
     previews: settings.previews,
     rng: 'cpu',
+    ...((params.clipSkip ?? settings.clipSkip) > 1 ? { clipSkip: params.clipSkip ?? settings.clipSkip } : {}),
+    ...(settings.emphasis === 'original' ? {} : { emphasis: settings.emphasis }),
     executionProvider: settings.executionProvider,
     threads: settings.threads === 0 ? null : settings.threads,
   }));

@@ -62,6 +62,14 @@ export function paramsFromInfotext(infotext: string, current: PanelParams, model
     if (model) next.model = model.id;
     else notes.push(`the model "${p.Model}" is not installed; kept the current model`);
   }
+  // A1111's parser: no "Clip skip" means 1.
+  const clipSkip = p['Clip skip'] === undefined ? 1 : parseIntIn(p['Clip skip'], 1, L.clipSkipMax);
+  if (clipSkip !== undefined) next.clipSkip = clipSkip;
+  else notes.push(`Clip skip "${p['Clip skip']}" is not a whole number from 1 to ${L.clipSkipMax}; kept the current one`);
+  if (p.Emphasis !== undefined && p.Emphasis !== 'Original') {
+    const setting = { 'No norm': 'no-norm', 'None': 'none' }[p.Emphasis];
+    notes.push(`the image was made with Emphasis "${p.Emphasis}"${setting === undefined ? '' : `: set inlineDiffusion.emphasis to "${setting}" to weigh its prompt the same way`}`);
+  }
   if (p['Denoising strength'] !== undefined) notes.push('the image was made from another image (img2img); only its text-to-image parameters were loaded');
   return { params: next, notes };
 }

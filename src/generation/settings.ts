@@ -2,7 +2,7 @@
  * The extension's settings (package.json `contributes.configuration`, prefix `inlineDiffusion.`), read through a
  * getter so node tests need no `vscode`. Wrong types or out-of-range values fall back to the default.
  */
-import type { ExecutionProviderSetting } from '../protocol/engineMessages';
+import type { EmphasisSetting, ExecutionProviderSetting } from '../protocol/engineMessages';
 import { LIMITS } from '../engine/request';
 import { isSamplerChoice, MODEL_DEFAULT_SAMPLER } from './samplers';
 
@@ -24,6 +24,10 @@ export interface ExtensionSettings {
   readonly autoSave: boolean;
   /** Candidates per image in "Illustrate Document"'s review. */
   readonly candidates: number;
+  /** A1111's "Clip skip" for new generations (1 = the last layer). */
+  readonly clipSkip: number;
+  /** A1111's "Emphasis": how (word:1.2) weights apply. */
+  readonly emphasis: EmphasisSetting;
 }
 
 export const DEFAULT_SETTINGS: ExtensionSettings = {
@@ -39,7 +43,10 @@ export const DEFAULT_SETTINGS: ExtensionSettings = {
   previews: true,
   autoSave: true,
   candidates: 2,
+  clipSkip: 1,
+  emphasis: 'original',
 };
+const EMPHASIS: readonly EmphasisSetting[] = ['original', 'no-norm', 'none'];
 
 /** The most candidates per image a review makes (package.json's maximum). */
 export const CANDIDATES_MAX = 8;
@@ -83,5 +90,7 @@ export function readSettings(get: (key: keyof ExtensionSettings) => unknown): Ex
     previews: bool('previews'),
     autoSave: bool('autoSave'),
     candidates: intIn(get('candidates'), 1, CANDIDATES_MAX, d.candidates),
+    clipSkip: intIn(get('clipSkip'), 1, LIMITS.clipSkipMax, d.clipSkip),
+    emphasis: (EMPHASIS as readonly unknown[]).includes(get('emphasis')) ? get('emphasis') as EmphasisSetting : d.emphasis,
   };
 }

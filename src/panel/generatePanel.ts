@@ -189,6 +189,13 @@ export class GeneratePanel extends Disposable {
         await vscode.env.clipboard.writeText(String(message.seed));
         this.notice('info', `Copied seed ${message.seed}.`);
         return;
+      case 'countTokens': {
+        // A counter is a hint: when it cannot be had (a model without tokenizer files), the field shows none.
+        const counts = await this.generator.countTokens(message.prompt, message.negativePrompt, message.model, message.steps)
+          .catch((err: unknown) => { this.generator.logCount(err); return { prompt: '', negativePrompt: '' }; });
+        this.post({ type: 'tokenCounts', ...counts });
+        return;
+      }
       default:
         assertNever(message, 'webview message');
     }

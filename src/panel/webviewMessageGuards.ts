@@ -22,11 +22,13 @@ export type CheckedParams = { readonly ok: true; readonly params: PanelParams } 
 
 const PARAM_KEYS: ReadonlyArray<keyof PanelParams> = [
   'prompt', 'negativePrompt', 'sampler', 'steps', 'cfgScale', 'seed', 'randomSeed', 'width', 'height', 'batchCount', 'model',
+  'clipSkip',
 ];
 
 const LABELS: Record<keyof PanelParams, string> = {
   prompt: 'Prompt', negativePrompt: 'Negative prompt', sampler: 'Sampler', steps: 'Steps', cfgScale: 'CFG scale',
   seed: 'Seed', randomSeed: 'Random seed', width: 'Width', height: 'Height', batchCount: 'Batch count', model: 'Model',
+  clipSkip: 'Clip skip',
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -78,6 +80,7 @@ export function checkParams(value: unknown, ctx: GuardContext): CheckedParams {
     };
   }
   if (typeof p.model !== 'string' || !ctx.modelIds.includes(p.model)) return fail('model', 'one of the listed models');
+  if (p.clipSkip !== undefined && !isIntIn(p.clipSkip, 1, L.clipSkipMax)) return fail('clipSkip', `a whole number from 1 to ${L.clipSkipMax}`);
   return { ok: true, params: p as unknown as PanelParams };
 }
 
@@ -114,6 +117,20 @@ export function parseFromWebview(value: unknown, ctx: GuardContext): ParsedMessa
         return bad(`copySeed: expected a seed from 0 to ${PANEL_LIMITS.seedMax}, got ${describeValue(value.seed)}`);
       }
       return { ok: true, message: { type: 'copySeed', seed: value.seed } };
+    case 'countTokens': {
+      const L = PANEL_LIMITS;
+      for (const field of ['prompt', 'negativePrompt'] as const) {
+        const v = value[field];
+        if (typeof v !== 'string' || v.length > L.promptMaxChars) {
+          return bad(`countTokens: expected ${field} as text of at most ${L.promptMaxChars} characters, got ${describeValue(v)}`);
+        }
+      }
+      if (typeof value.model !== 'string' || !ctx.modelIds.includes(value.model)) {
+        return bad(`countTokens: expected one of the listed models, got ${describeValue(value.model)}`);
+      }
+      if (!isIntIn(value.steps, 1, L.stepsMax)) return bad(`countTokens: expected steps from 1 to ${L.stepsMax}, got ${describeValue(value.steps)}`);
+      return { ok: true, message: { type: 'countTokens', prompt: value.prompt as string, negativePrompt: value.negativePrompt as string, model: value.model, steps: value.steps } };
+    }
     default:
       return bad(`message: unknown type ${describeValue(value.type)} (expected ready, generate, cancel, save, insert, open, discard, show or copySeed)`);
   }

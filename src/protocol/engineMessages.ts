@@ -6,6 +6,8 @@
 
 export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
 export type RngSource = 'cpu' | 'nv';
+/** A1111's "Emphasis" setting: how (word:1.2) weights apply — "original" (weights, then the mean restored), "no-norm", "none". */
+export type EmphasisSetting = 'original' | 'no-norm' | 'none';
 
 /** An RGB image, 3 bytes a pixel, row-major. */
 export interface RgbImage {
@@ -40,6 +42,10 @@ export interface GenerateRequest {
   /** Send a latent preview after every step. */
   readonly previews: boolean;
   readonly rng: RngSource;
+  /** A1111's "Clip skip" (1…12; 1, the default, reads the last layer). */
+  readonly clipSkip?: number;
+  /** A1111's "Emphasis" ("original" by default). */
+  readonly emphasis?: EmphasisSetting;
   readonly executionProvider: ExecutionProviderSetting;
   /** intra-op threads; null = the engine's default. */
   readonly threads: number | null;
@@ -83,8 +89,14 @@ export type ToEngine =
   | { readonly type: 'cancel'; readonly id: number }
   /** Release loaded sessions (model switch, idle); answered by `result`-less `unloaded`. */
   | { readonly type: 'unload'; readonly id: number }
+  /** Count a prompt's tokens as A1111's counter does (the model folder's tokenizer); answered by `tokenCounts`. */
+  | { readonly type: 'countTokens'; readonly id: number; readonly modelDir: string; readonly prompt: string;
+      readonly negativePrompt: string; readonly steps: number }
   /** Exit cleanly. */
   | { readonly type: 'shutdown' };
+
+/** A1111's token counter for one prompt field: tokens of the longest scheduled text, the next multiple of 75. */
+export interface TokenCount { readonly tokens: number; readonly limit: number }
 
 /** Engine → host. */
 export type FromEngine =
@@ -102,6 +114,8 @@ export type FromEngine =
   | { readonly type: 'error'; readonly id: number; readonly code: EngineErrorCode; readonly message: string }
   /** Sessions released. */
   | { readonly type: 'unloaded'; readonly id: number }
+  /** The answer to countTokens (an unreadable tokenizer answers with `error`). */
+  | { readonly type: 'tokenCounts'; readonly id: number; readonly prompt: TokenCount; readonly negativePrompt: TokenCount }
   /** A line for the host's output channel. */
   | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string };
 

@@ -21,6 +21,8 @@ export interface PanelParams {
   readonly batchCount: number;
   /** A model id from PanelSetup.models. */
   readonly model: string;
+  /** A1111's "Clip skip" (1…12); absent = the inlineDiffusion.clipSkip setting. */
+  readonly clipSkip?: number;
 }
 
 export interface SamplerChoice {
@@ -63,6 +65,7 @@ export interface PanelLimits {
   readonly sizeMultiple: number;
   readonly batchCountMax: number;
   readonly promptMaxChars: number;
+  readonly clipSkipMax: number;
 }
 
 /** What the webview needs to draw the form; sent on `ready` and whenever settings change. */
@@ -131,6 +134,8 @@ export type ToWebview =
       readonly message: string | null }
   /** An image was saved. */
   | { readonly type: 'saved'; readonly imageId: string; readonly savedPath: string }
+  /** A1111's token counters for the prompt fields ("23/75"), answering countTokens. */
+  | { readonly type: 'tokenCounts'; readonly prompt: string; readonly negativePrompt: string }
   /** An inline message: a rejected request (field names the form field) or a note. */
   | { readonly type: 'notice'; readonly level: 'error' | 'info'; readonly message: string; readonly field: keyof PanelParams | null };
 
@@ -153,4 +158,7 @@ export type FromWebview =
   /** Show an image of the history strip again among the results (Save, Insert, Open), if the host still keeps it. */
   | { readonly type: 'show'; readonly imageId: string }
   /** Copy a seed to the clipboard. */
-  | { readonly type: 'copySeed'; readonly seed: number };
+  | { readonly type: 'copySeed'; readonly seed: number }
+  /** Count the prompt fields' tokens with the model's tokenizer (the form changed); answered by tokenCounts. */
+  | { readonly type: 'countTokens'; readonly prompt: string; readonly negativePrompt: string; readonly model: string;
+      readonly steps: number };

@@ -56,6 +56,8 @@ test('names the field, the expected range and what arrived for each bad input of
     [{ height: 56 }, 'height: expected a multiple of 8 in 64…2048, got 56'],
     [{ width: 2056 }, 'width: expected a multiple of 8 in 64…2048, got 2056'],
     [{ steps: 0 }, 'steps: expected an integer in 1…1000, got 0'],
+    [{ clipSkip: 0 }, 'clipSkip: expected an integer in 1…12, got 0'],
+    [{ emphasis: 'loud' }, 'emphasis: expected one of "original", "no-norm", "none", got "loud"'],
     [{ steps: 1001 }, 'steps: expected an integer in 1…1000, got 1001'],
     [{ steps: 2.5 }, 'steps: expected an integer in 1…1000, got 2.5'],
     [{ cfgScale: -1 }, 'cfgScale: expected a number in 0…50, got -1'],
@@ -79,7 +81,7 @@ test('names the field, the expected range and what arrived for each bad input of
     [{ initImage: 'photo.png' },
       'initImage: expected null or an RGB image {width, height, rgb: Uint8Array of width·height·3 bytes}, got "photo.png"'],
     [{ stepz: 20 }, 'stepz: unknown field (expected only modelDir, prompt, negativePrompt, sampler, steps, cfgScale, seed, '
-      + 'width, height, batchSize, initImage, strength, previews, rng, executionProvider, threads)'],
+      + 'width, height, batchSize, initImage, strength, previews, rng, clipSkip, emphasis, executionProvider, threads)'],
   ];
   for (const [patch, message] of cases) assert.deepEqual(problemsOf(patch), [message]);
 });

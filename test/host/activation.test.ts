@@ -184,7 +184,7 @@ test('Reuse Parameters from Image loads an A1111 PNG\'s parameters into the pane
   const loaded = posted('loadParams').at(-1) as { params: PanelParams; note: string };
   assert.deepEqual({ ...loaded.params, model: '' }, {
     prompt: 'a cat', negativePrompt: 'blurry', sampler: 'euler_a', steps: 20, cfgScale: 7, seed: 1, randomSeed: false,
-    width: 512, height: 512, batchCount: 1, model: '',
+    width: 512, height: 512, batchCount: 1, model: '', clipSkip: 1,
   });
   assert.equal(loaded.note, 'Loaded from a1111.png.');
 });

@@ -128,3 +128,12 @@ test('the engine runs below normal priority unless asked otherwise', async () =>
   assert.equal(os.getPriority(normal.pid), os.getPriority());
   await normal.dispose();
 });
+
+test('counts tokens beside generations: the answer, or the engine\'s error, comes back by id', async () => {
+  const c = client();
+  const [counts, generated] = await Promise.all([c.countTokens('/m', 'abc', 'de', 20), c.generate(request('ok'))]);
+  assert.deepEqual([counts.prompt, counts.negativePrompt, generated.type], [{ tokens: 3, limit: 75 }, { tokens: 2, limit: 75 }, 'result']);
+  const err = await rejection(c.countTokens('/m', 'fail', '', 20));
+  assert.deepEqual([err.code, err.message], ['model-invalid', 'no tokenizer']);
+  await c.dispose();
+});

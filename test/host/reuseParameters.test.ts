@@ -23,7 +23,7 @@ const PIL_LATIN1_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAAbHRFWHRw
 test('loads the parameters of a PNG saved by AUTOMATIC1111 (PIL tEXt chunk)', () => {
   assert.deepEqual(paramsFromPng(Buffer.from(PIL_LATIN1_PNG, 'base64'), current, models), {
     ok: true,
-    params: { ...current, prompt: 'a cat', negativePrompt: 'blurry', sampler: 'euler_a', steps: 20, cfgScale: 7, seed: 1, randomSeed: false, width: 512, height: 512, batchCount: 1 },
+    params: { ...current, prompt: 'a cat', negativePrompt: 'blurry', sampler: 'euler_a', steps: 20, cfgScale: 7, seed: 1, randomSeed: false, width: 512, height: 512, batchCount: 1, clipSkip: 1 },
     notes: [],
   });
 });
@@ -64,7 +64,7 @@ test('each sampler choice of the panel maps back from its own A1111 label', () =
 test('values it cannot use are kept from the form, each with a note', () => {
   const text = 'a fox\nSteps: 5000, Sampler: DPM++ SDE, CFG scale: 99, Seed: -3, Size: 500x512, Model: sd-xl, Denoising strength: 0.5';
   assert.deepEqual(paramsFromInfotext(text, current, models), {
-    params: { ...current, prompt: 'a fox', negativePrompt: '', batchCount: 1 },
+    params: { ...current, prompt: 'a fox', negativePrompt: '', batchCount: 1, clipSkip: 1 },
     notes: [
       'Steps "5000" is not a whole number from 1 to 1000; kept 30',
       'the sampler "DPM++ SDE" is not one this extension has; kept the current one',

@@ -37,7 +37,7 @@ test('wrong types and out-of-range values fall back to the defaults', () => {
     executionProvider: 'tpu', threads: 1.5, previews: 'yes', autoSave: null, candidates: 9,
   }), DEFAULT_SETTINGS);
   assert.deepEqual(settingsFrom({ model: ' ~/m ', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false, candidates: 4 }),
-    { model: '~/m', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false, candidates: 4 });
+    { model: '~/m', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false, candidates: 4, clipSkip: 1, emphasis: 'original' });
 });
 
 const params: PanelParams = {

@@ -164,12 +164,12 @@ test('cancelling mid-run rejects with "cancelled" and the engine still works aft
   assert.equal((await engine.generate(request({ steps: 1 }))).images.length, 1);
 });
 
-test('a prompt beyond 75 tokens is truncated with a warning saying how many tokens were dropped', async () => {
+test('a prompt beyond 75 tokens on a UNet whose token axis is fixed at 77: the first chunk, and a warning naming the dropped tokens', async () => {
   const out = await engine.generate(request({ prompt: Array(80).fill('red').join(' '), steps: 1 }));
-  assert.deepEqual(out.warnings, ['prompt truncated: 80 tokens, the model reads 75; the last 5 were dropped']);
+  const dropped = (n: number): string => `this UNet reads 77 tokens (its token axis was fixed at export): only the first chunk of 75 is used, ${n} tokens are dropped`;
+  assert.deepEqual(out.warnings, [dropped(5)]);
   const negative = Array(77).fill('blue').join(' ');
-  assert.deepEqual((await engine.generate(request({ negativePrompt: negative, steps: 1 }))).warnings,
-    ['negative prompt truncated: 77 tokens, the model reads 75; the last 2 were dropped']);
+  assert.deepEqual((await engine.generate(request({ negativePrompt: negative, steps: 1 }))).warnings, [dropped(2)]);
   assert.deepEqual((await engine.generate(request({ negativePrompt: negative, steps: 1, cfgScale: 1 }))).warnings, []);
 });
 

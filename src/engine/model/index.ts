@@ -8,4 +8,4 @@ export type { FamilyInfo, ModelFamily } from './modelFamily';
 export { COMPONENT_FILES, modelHash, readModelFolder } from './modelFolder';
 export { estimateMemory, judgeMemory, modelWeightsBytes, unetAttentionOf } from './memoryEstimate';
 export type { MemoryEstimate, MemoryVerdict, RunShape, UnetAttention } from './memoryEstimate';
-export type { LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, XlTextConditioning } from './modelTypes';
+export type { LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, TextEncoderRun, XlTextConditioning } from './modelTypes';

@@ -71,6 +71,12 @@ export interface PredictNoiseExtras {
   readonly timeIds?: Float32Array;
 }
 
+/**
+ * One text encoder as A1111's prompt conditioning reads it: rows × 77 ids → rows × 77 × width hidden states, and
+ * for SDXL's text_encoder_2 its pooled embeds (rows × P).
+ */
+export type TextEncoderRun = (ids: Int32Array, rows: number) => Promise<{ hidden: Float32Array; width: number; pooled?: Float32Array }>;
+
 /** A model whose sessions are loaded; every method converts to and from the dtypes the sessions declare. */
 export interface LoadedModel {
   readonly info: ModelInfo;
@@ -95,6 +101,14 @@ export interface LoadedModel {
    * StableDiffusionXLPipeline.encode_prompt: hidden_states[-2] of each encoder concatenated, text_encoder_2's text_embeds.
    */
   encodeTextXl?(ids: Int32Array, ids2: Int32Array, batch: number): Promise<XlTextConditioning>;
+  /**
+   * The text encoders for A1111's conditioning, in order (SDXL: both): SD 1.x/2.x last_hidden_state, or with clip
+   * skip N ≥ 2 hidden_states[-N] through the final layer norm; SDXL each encoder's penultimate hidden states and
+   * text_encoder_2's text_embeds (A1111 applies no clip skip there). Throws where clip skip cannot be found.
+   */
+  textEncoderRuns?(clipSkip: number): Promise<TextEncoderRun[]>;
+  /** The UNet's encoder_hidden_states token axis where the export fixed it (77), else undefined. */
+  readonly unetTokens?: number;
   /** Scaled latents B×C×h×w (divided by scaling_factor inside) → image B×3×H×W in [-1, 1]. */
   decodeLatents(latents: Float32Array, latentDims: number[]): Promise<Float32Array>;
   /** Image B×3×H×W in [-1, 1] → latents B×C×h×w (the distribution's mean, × scaling_factor inside). */

@@ -3,13 +3,15 @@
  * `input_ids` int32/int64, UNet `timestep` int64/float32/float16 as a scalar, a fixed-length vector or one per
  * batch item, fp16 or fp32 tensors — and returns float32 (ARCHITECTURE.md engine steps 2–5).
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutionProviderSetting } from '../../protocol/engineMessages';
 import { toFloat32 } from './fp16';
 import { guidanceScaleEmbedding } from './guidanceEmbedding';
 import { ModelError } from '../model';
 import { COMPONENT_FILES } from '../model';
-import type { LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, XlTextConditioning } from '../model';
+import type { LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, TextEncoderRun, XlTextConditioning } from '../model';
+import { addClipSkipOutputs, applyLayerNorm, clipSkipOutput, fitFinalLayerNorm } from '../prompt';
 import { concatLastDim, outputsOf, penultimateHiddenState } from './textEncoderOutputs';
 import { checkFinite, checkUnet, TIMESTEP_COND } from './unetInputs';
 import {
@@ -62,6 +64,8 @@ interface Sessions {
   vaeDecoder: OnnxSession;
   /** Opens vae_encoder on first use (img2img only): txt2img neither waits for it nor holds its memory. */
   openVaeEncoder?: () => Promise<OnnxSession>;
+  /** Opens a session from model bytes changed in memory (clip skip's added outputs); `rel` names the file. */
+  openBytes: (rel: string, bytes: Uint8Array) => Promise<OnnxSession>;
 }
 
 /** Loads the sessions of a model folder read by readModelFolder(). */
@@ -91,6 +95,7 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
           return encoder;
         }
         : undefined,
+      openBytes: (rel, bytes) => createSession(join(info.dir, rel), { ...sessionOpts, bytes }),
     };
     pickInput(sessions.textEncoder, 'input_ids');
     if (sessions.textEncoder2 !== undefined) {
@@ -139,6 +144,8 @@ class OnnxModel implements OnnxLoadedModel {
   private hiddenFp16: { source: Float32Array; feeds: Map<string, TensorValue> } | null = null;
   private encoderNoiseChecked = false;
   private vaeEncoder: Promise<OnnxSession> | undefined;
+  /** text_encoder with clip skip's outputs added in memory, per clip skip (exports without hidden_states.*). */
+  private readonly clipSkipEncoders = new Map<number, Promise<{ session: OnnxSession; name: string; last: string }>>();
 
   constructor(info: ModelInfo, private readonly s: Sessions) {
     const sampleType = s.unet.input('sample')?.type;
@@ -154,6 +161,68 @@ class OnnxModel implements OnnxLoadedModel {
     this.check();
     const output = pickOutput(this.s.textEncoder, ['last_hidden_state']).name;
     return (await this.runTextEncoder(this.s.textEncoder, ids, batch, [output]))[output];
+  }
+
+  get unetTokens(): number | undefined {
+    const tokens = this.s.unet.input('encoder_hidden_states')?.dims[1];
+    return typeof tokens === 'number' ? tokens : undefined;
+  }
+
+  async textEncoderRuns(clipSkip: number): Promise<TextEncoderRun[]> {
+    this.check();
+    const second = this.s.textEncoder2;
+    if (second !== undefined) {
+      // A1111's SDXL conditioner: CLIP-L's hidden layer 11 and OpenCLIP-G's penultimate layer, no final norm, G's pooled.
+      const h1 = penultimateHiddenState(this.s.textEncoder);
+      const h2 = penultimateHiddenState(second);
+      const pooledName = pickOutput(second, ['text_embeds']).name;
+      return [
+        async (ids, rows) => this.hiddenOf(await this.runTextEncoder(this.s.textEncoder, ids, rows, [h1]), h1),
+        async (ids, rows) => {
+          const out = await this.runTextEncoder(second, ids, rows, [h2, pooledName]);
+          return { ...this.hiddenOf(out, h2), pooled: out[pooledName].data };
+        },
+      ];
+    }
+    const lastName = pickOutput(this.s.textEncoder, ['last_hidden_state']).name;
+    if (clipSkip <= 1) return [async (ids, rows) => this.hiddenOf(await this.runTextEncoder(this.s.textEncoder, ids, rows, [lastName]), lastName)];
+    const declared = clipSkipOutput(this.s.textEncoder.outputs.map((o) => o.name), clipSkip);
+    const { session, name, last } = declared !== undefined
+      ? { session: this.s.textEncoder, ...declared } : await this.clipSkipEncoder(clipSkip);
+    return [async (ids, rows) => {
+      const out = await this.runTextEncoder(session, ids, rows, [name, last, lastName]);
+      const width = out[lastName].dims[2];
+      // hidden_states[-N] through final_layer_norm, whose γ and β come from the model's own last layer → last_hidden_state.
+      const norm = fitFinalLayerNorm(out[last].data, out[lastName].data, width);
+      return { hidden: applyLayerNorm(out[name].data, width, norm), width };
+    }];
+  }
+
+  private hiddenOf(out: Record<string, { data: Float32Array; dims: number[] }>, name: string): { hidden: Float32Array; width: number } {
+    const { data, dims } = out[name];
+    if (dims.length !== 3) fail(this.s.textEncoder, `output "${name}" should be batch × tokens × width, got [${dims.join(', ')}]`);
+    return { hidden: data, width: dims[2] };
+  }
+
+  /** text_encoder/model.onnx read and given clip skip's outputs in memory (the file is not changed). */
+  private clipSkipEncoder(clipSkip: number): Promise<{ session: OnnxSession; name: string; last: string }> {
+    let pending = this.clipSkipEncoders.get(clipSkip);
+    if (pending === undefined) {
+      pending = (async () => {
+        const file = join(this.info.dir, COMPONENT_FILES.textEncoder);
+        let added;
+        try {
+          added = addClipSkipOutputs(new Uint8Array(await readFile(file)), clipSkip, file);
+        } catch (e) {
+          throw new ModelError('unsupported', file, e instanceof Error ? e.message : String(e), { cause: e });
+        }
+        const session = await this.s.openBytes(COMPONENT_FILES.textEncoder, added.bytes);
+        return { session, name: added.name, last: added.last };
+      })();
+      pending.catch(() => this.clipSkipEncoders.delete(clipSkip));
+      this.clipSkipEncoders.set(clipSkip, pending);
+    }
+    return pending;
   }
 
   async encodeTextXl(ids: Int32Array, ids2: Int32Array, batch: number): Promise<XlTextConditioning> {
@@ -391,7 +460,8 @@ class OnnxModel implements OnnxLoadedModel {
     if (this.released) return;
     this.released = true;
     const encoder = await this.vaeEncoder?.catch(() => undefined);
-    const all = [this.s.textEncoder, this.s.textEncoder2, this.s.unet, this.s.vaeDecoder, encoder];
+    const skips = await Promise.all([...this.clipSkipEncoders.values()].map((p) => p.then((x) => x.session, () => undefined)));
+    const all = [this.s.textEncoder, this.s.textEncoder2, this.s.unet, this.s.vaeDecoder, encoder, ...skips];
     await Promise.all(all.map((s) => s?.release()));
   }
 }

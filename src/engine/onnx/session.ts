@@ -36,6 +36,8 @@ export interface SessionOptions {
   /** intra-op threads; default defaultThreadCount(). */
   readonly threads?: number;
   readonly log?: (message: string) => void;
+  /** The model's bytes, already read (and changed in memory): loaded from these; `file` names it in messages. */
+  readonly bytes?: Uint8Array;
 }
 
 export interface OnnxSession {
@@ -193,7 +195,9 @@ export async function createSession(file: string, opts: SessionOptions = {}): Pr
     }
     let session: Ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(file, createOptions(ep, threads));
+      session = opts.bytes === undefined
+        ? await ort.InferenceSession.create(file, createOptions(ep, threads))
+        : await ort.InferenceSession.create(opts.bytes, createOptions(ep, threads));
     } catch (e) {
       const m = messageOf(e);
       if (ep !== 'cpu' && isProviderFailure(m)) {
