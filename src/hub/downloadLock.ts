@@ -2,7 +2,7 @@
  * One download per repo and destination at a time, across VS Code windows and CLI runs: two writers resuming the
  * same .partial / .incomplete files would corrupt each other. The lock is a file created exclusively ('wx') that
  * names its owner (pid, host); a lock whose process is gone (or from this process's earlier, crashed run) is taken over
- * atomically (withDownloadLock).
+ * under a guard file (withDownloadLock).
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -54,36 +54,39 @@ function readText(file: string): string | undefined {
   }
 }
 
+/** A take-over guard older than this was left by a taker that died within its few microseconds of work. */
+const GUARD_STALE_MS = 10_000;
+/** How long a taker waits for another one's take-over before looking again. */
+const GUARD_WAIT_MS = 20;
+
 /**
- * Takes the stale lock `key` whose content was `seen` out of the way, atomically: it is renamed to a name of our
- * own (only one taker's rename can succeed), and its content re-read there. When it is not the stale lock any
- * more (another taker replaced it meanwhile), it is put back where it was.
+ * Removes the stale lock `key` whose content was `seen`, under a guard: only the taker that created `key.takeover`
+ * exclusively may remove a lock, and it removes it only while its content is still `seen` (every lock's content is
+ * unique: owner + random id). So a lock another taker made meanwhile is never removed, and of several windows taking
+ * over one stale lock at the same moment exactly one holds it next. Returns false when another taker holds the
+ * guard (look again after a moment).
  */
-function moveStaleLock(key: string, seen: string): void {
-  const aside = `${key}.stale-${process.pid}-${randomUUID()}`;
+function removeStaleLock(key: string, seen: string, mine: string): boolean {
+  const guard = `${key}.takeover`;
+  if (!createExclusive(guard, mine)) {
+    const age = Date.now() - (fs.statSync(guard, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (age > GUARD_STALE_MS) fs.rmSync(guard, { force: true }); // its taker died mid-take-over
+    return false;
+  }
   try {
-    fs.renameSync(key, aside);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // another taker moved it first
-    throw e;
+    if (readText(key) === seen) fs.rmSync(key, { force: true }); // its owner is gone: the partial files it left are resumed
+  } finally {
+    fs.rmSync(guard, { force: true });
   }
-  if (readText(aside) !== seen) {
-    // a fresh lock, not the stale one we judged: hand it back (link fails where a third taker made one meanwhile)
-    try {
-      fs.linkSync(aside, key);
-    } catch {
-      // the lock file there now is the one that counts
-    }
-  }
-  fs.rmSync(aside, { force: true });
+  return true;
 }
 
 /**
  * Runs `fn` holding `lockFile`; throws HubError('busy') naming the owner when another live download holds it.
  * A lock on another host (a shared network folder) is respected as long as it is younger than `staleAfterMs`.
  * The lock is only ever created exclusively ('wx', owner written to a temporary file and linked into place, so it
- * is never seen half-written); a stale one is moved aside atomically first, so of several windows taking over
- * one stale lock at the same moment exactly one holds it and the others are told it is busy.
+ * is never seen half-written); a stale one is removed under a take-over guard (removeStaleLock), so of several windows
+ * taking over one stale lock at the same moment exactly one holds it and the others are told it is busy.
  */
 export async function withDownloadLock<T>(lockFile: string, repo: string, fn: () => Promise<T>, staleAfterMs = 24 * 3600_000): Promise<T> {
   const key = path.resolve(lockFile);
@@ -103,7 +106,7 @@ export async function withDownloadLock<T>(lockFile: string, repo: string, fn: ()
       const who = heldHere.has(key) ? 'this window' : other ? `process ${other.pid} on ${other.host}, since ${other.startedAt}` : 'another window taking over its lock';
       throw busyError(key, repo, who);
     }
-    moveStaleLock(key, seen); // its owner is gone: the partial files it left are resumed
+    if (!removeStaleLock(key, seen, mine)) await new Promise((resolve) => setTimeout(resolve, GUARD_WAIT_MS));
   }
   heldHere.add(key);
   try {

@@ -49,3 +49,19 @@ test('a lock from another host is respected until it is a day old', async () => 
   fs.utimesSync(file, old, old);
   assert.equal(await withDownloadLock(file, 'o/c', async () => 'ran'), 'ran');
 });
+
+test('a stale lock is taken over only under the take-over guard: a fresh guard makes the taker wait, one its taker left behind is cleared', async () => {
+  const file = path.join(root, 'g.lock');
+  const guard = `${file}.takeover`;
+  const stale = JSON.stringify({ pid: 4_194_305, host: os.hostname(), repo: 'o/g', startedAt: 'then' });
+  // another taker is in the middle of its take-over: this one is told busy rather than removing the lock itself
+  fs.writeFileSync(file, stale);
+  fs.writeFileSync(guard, 'another taker');
+  await assert.rejects(withDownloadLock(file, 'o/g', async () => 'ran'), (e: unknown) => e instanceof HubError && e.kind === 'busy');
+  assert.equal(fs.readFileSync(file, 'utf8'), stale, 'the lock is left to the guard\'s holder');
+  // a guard whose taker died (older than 10 s) is cleared, and the stale lock is taken over
+  const old = new Date(Date.now() - 60_000);
+  fs.utimesSync(guard, old, old);
+  assert.equal(await withDownloadLock(file, 'o/g', async () => 'ran'), 'ran');
+  assert.deepEqual([fs.existsSync(file), fs.existsSync(guard)], [false, false]);
+});
