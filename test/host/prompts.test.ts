@@ -84,10 +84,12 @@ test('the old prompt editing timelines reach the request only when ticked', () =
   assert.deepEqual([on.oldPromptEditingTimelines, 'oldPromptEditingTimelines' in off], [true, false]);
 });
 
-test('the CLI takes --clip-skip and --emphasis', () => {
+test('the CLI takes --clip-skip, --emphasis and --old-prompt-editing-timelines', () => {
   const parsed = parseCommandLine(['generate', '--prompt', 'x', '--clip-skip', '2', '--emphasis', 'no-norm']);
   assert.ok(parsed.kind === 'generate');
-  assert.deepEqual([parsed.args.clipSkip, parsed.args.emphasis], [2, 'no-norm']);
+  assert.deepEqual([parsed.args.clipSkip, parsed.args.emphasis, parsed.args.oldPromptEditingTimelines], [2, 'no-norm', false]);
+  const old = parseCommandLine(['generate', '--prompt', 'x', '--old-prompt-editing-timelines']);
+  assert.ok(old.kind === 'generate' && old.args.oldPromptEditingTimelines);
   assert.throws(() => parseCommandLine(['generate', '--prompt', 'x', '--emphasis', 'loud']),
     (e: unknown) => e instanceof UsageError && /--emphasis: expected one of original, no-norm, none, got 'loud'/.test(e.message));
 });
