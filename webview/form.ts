@@ -40,6 +40,8 @@ export class ParamsForm {
   private readonly controls = new Map<Field, ValueElement>();
   private readonly errors = new Map<Field, HTMLElement>();
   private readonly randomSeed: CheckElement;
+  /** A1111's "Use old prompt editing timelines": ticked by Reuse Parameters for images made with them. */
+  private readonly oldTimelines: CheckElement;
   private readonly sizePreset: ValueElement;
   readonly generateButton: HTMLElement;
   readonly cancelButton: HTMLElement;
@@ -66,6 +68,12 @@ export class ParamsForm {
     }
     this.randomSeed = el('vscode-checkbox', { id: 'randomSeed', 'aria-label': 'Random seed' }, 'Random seed') as CheckElement;
     this.randomSeed.addEventListener('change', () => { this.syncSeed(); callbacks.onChange(); });
+    this.oldTimelines = el('vscode-checkbox', {
+      id: 'oldPromptEditingTimelines', 'aria-label': 'Old prompt editing timelines',
+      title: 'AUTOMATIC1111 before 1.6: [a:b:N] switches at a fraction of the steps for N below 1 and at step N otherwise '
+        + '(now a decimal point means a fraction). Reuse Parameters ticks it for images made that way.',
+    }, 'Old prompt editing timelines') as CheckElement;
+    this.oldTimelines.addEventListener('change', () => callbacks.onChange());
     const reuse = el('vscode-button', { id: 'reuseSeed', appearance: 'secondary', 'aria-label': 'Reuse last seed' }, 'Reuse last seed');
     reuse.addEventListener('click', () => callbacks.onReuseSeed());
     this.sizePreset = el('vscode-dropdown', { id: 'sizePreset', 'aria-label': 'Size preset' }) as ValueElement;
@@ -102,7 +110,8 @@ export class ParamsForm {
       el('div', { class: 'row' }, withError('seed', text.get('seed')!), el('div', { class: 'field inline' }, this.randomSeed, reuse)),
       el('div', { class: 'row' }, withError('width', text.get('width')!), withError('height', text.get('height')!),
         labelled('Size preset', 'sizePreset', this.sizePreset), withError('batchCount', text.get('batchCount')!)),
-      el('div', { class: 'row' }, labelled('Model', 'model', model), withError('clipSkip', text.get('clipSkip')!)),
+      el('div', { class: 'row' }, labelled('Model', 'model', model), withError('clipSkip', text.get('clipSkip')!),
+        el('div', { class: 'field inline' }, this.oldTimelines)),
       this.modelHint,
       el('div', { class: 'actions' }, this.generateButton, this.cancelButton),
     );
@@ -169,6 +178,7 @@ export class ParamsForm {
     this.setDropdown('model', p.model, this.setup?.defaults.model ?? p.model);
     this.showModelHint();
     this.randomSeed.checked = p.randomSeed;
+    this.oldTimelines.checked = p.oldPromptEditingTimelines === true;
     this.syncSeed();
     for (const f of this.errors.keys()) this.clearError(f);
   }
@@ -220,6 +230,7 @@ export class ParamsForm {
       params: {
         prompt, negativePrompt: this.controls.get('negativePrompt')!.value, sampler: this.controls.get('sampler')!.value,
         steps, cfgScale, seed, randomSeed, width, height, batchCount, model: this.controls.get('model')!.value, clipSkip,
+        ...(this.oldTimelines.checked ? { oldPromptEditingTimelines: true } : {}),
       },
     };
   }
@@ -235,6 +246,7 @@ export class ParamsForm {
       sampler: this.controls.get('sampler')!.value, steps: num('steps'), cfgScale: num('cfgScale'), seed: num('seed'),
       randomSeed: this.randomSeed.checked, width: num('width'), height: num('height'), batchCount: num('batchCount'),
       model: this.controls.get('model')!.value, clipSkip: num('clipSkip'),
+      ...(this.oldTimelines.checked ? { oldPromptEditingTimelines: true } : {}),
     };
   }
 

@@ -22,6 +22,8 @@ export interface GenerateArgs {
   /** A1111's "Clip skip" (null: 1). */
   readonly clipSkip: number | null;
   readonly emphasis: 'original' | 'no-norm' | 'none';
+  /** A1111's "Use old prompt editing timelines". */
+  readonly oldPromptEditingTimelines: boolean;
   readonly provider: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
   readonly json: boolean;
   readonly quiet: boolean;
@@ -78,6 +80,9 @@ Options:
                            1…12 (default 1; SD 1.x models, as in A1111)
   --emphasis MODE          how (word:1.2) weights apply, as A1111's "Emphasis": original (default: weights,
                            then the mean restored), no-norm, none (brackets are plain text)
+  --old-prompt-editing-timelines
+                           A1111's "Use old prompt editing timelines" (before 1.6): [a:b:N] switches at a
+                           fraction of the steps for N < 1, at step N otherwise
   --provider NAME          execution provider: auto (default), cpu, cuda, dml, coreml
   --json                   print one JSON object with files, seeds, settings and timings on stdout
   --quiet                  no progress bar
@@ -103,6 +108,7 @@ const flagSpec = {
   rng: { type: 'string' },
   'clip-skip': { type: 'string' },
   emphasis: { type: 'string' },
+  'old-prompt-editing-timelines': { type: 'boolean' },
   provider: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -158,6 +164,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       rng: parseChoice('--rng', str('rng'), ['cpu', 'nv'] as const) ?? 'cpu',
       clipSkip: parseInteger('--clip-skip', str('clip-skip')),
       emphasis: parseChoice('--emphasis', str('emphasis'), ['original', 'no-norm', 'none'] as const) ?? 'original',
+      oldPromptEditingTimelines: values['old-prompt-editing-timelines'] === true,
       provider: parseChoice('--provider', str('provider'), ['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const) ?? 'auto',
       json: values.json === true,
       quiet: values.quiet === true,

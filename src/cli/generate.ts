@@ -145,6 +145,7 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
     rng: args.rng,
     ...(args.clipSkip === null ? {} : { clipSkip: args.clipSkip }),
     ...(args.emphasis === 'original' ? {} : { emphasis: args.emphasis }),
+    ...(args.oldPromptEditingTimelines ? { oldPromptEditingTimelines: true } : {}),
     executionProvider: args.provider,
     threads: args.threads,
   };

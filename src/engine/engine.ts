@@ -171,7 +171,7 @@ function preparePromptText(req: GenerateRequest, info: ModelInfo, tokenizer: Cli
   try {
     prompts = preparePrompts({
       prompt: req.prompt, negativePrompt: req.negativePrompt ?? '', steps: req.steps, schedulerOrder: scheduler.order,
-      emphasis, tokenizer, extraNetworks,
+      emphasis, tokenizer, extraNetworks, useOldScheduling: req.oldPromptEditingTimelines === true,
     });
   } catch (e) {
     if (e instanceof PromptTooLongError) throw new EngineError('invalid-request', e.message, { cause: e });
@@ -208,7 +208,7 @@ function conditioningFor(req: GenerateRequest, model: LoadedModel, tokenizers: r
       return await buildPromptPlan({
         prompt: text.prompts.prompt, negativePrompt: req.negativePrompt ?? '', steps: req.steps, schedulerOrder: scheduler.order,
         cfgScale: req.cfgScale, embeddedGuidance: model.hasGuidanceEmbedding === true, zeroNegative: text.zeroNegative,
-        encoders, options: { emphasis: text.emphasis },
+        encoders, options: { emphasis: text.emphasis, useOldScheduling: req.oldPromptEditingTimelines === true },
       });
     } catch (e) {
       if (e instanceof PromptTooLongError || e instanceof PromptPlanError) throw new EngineError('invalid-request', e.message, { cause: e });

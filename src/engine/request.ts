@@ -35,7 +35,7 @@ export function isKnownSampler(name: string): boolean {
 
 const FIELDS: ReadonlyArray<keyof GenerateRequest> = [
   'modelDir', 'prompt', 'negativePrompt', 'sampler', 'steps', 'cfgScale', 'seed', 'width', 'height', 'batchSize',
-  'initImage', 'strength', 'previews', 'rng', 'clipSkip', 'emphasis', 'executionProvider', 'threads',
+  'initImage', 'strength', 'previews', 'rng', 'clipSkip', 'emphasis', 'oldPromptEditingTimelines', 'executionProvider', 'threads',
 ];
 
 /** A short, safe description of what arrived, for error messages. */
@@ -169,6 +169,10 @@ export function validateRequest(value: unknown): GenerateRequest {
     rng: checkOneOf(problems, 'rng', r.rng, RNG_SOURCES),
     ...(r.clipSkip === undefined ? {} : { clipSkip: checkInteger(problems, 'clipSkip', r.clipSkip, 1, LIMITS.clipSkipMax) }),
     ...(r.emphasis === undefined ? {} : { emphasis: checkOneOf(problems, 'emphasis', r.emphasis, EMPHASIS) }),
+    ...(r.oldPromptEditingTimelines === undefined ? {} : {
+      oldPromptEditingTimelines: typeof r.oldPromptEditingTimelines === 'boolean' ? r.oldPromptEditingTimelines
+        : (problems.push(`oldPromptEditingTimelines: expected true or false, got ${describeValue(r.oldPromptEditingTimelines)}`), false),
+    }),
     executionProvider: checkOneOf(problems, 'executionProvider', r.executionProvider, EXECUTION_PROVIDERS),
     threads: r.threads === null ? null : checkInteger(problems, 'threads', r.threads, 1, LIMITS.threadsMax, ' or null'),
   };

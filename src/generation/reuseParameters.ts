@@ -70,6 +70,12 @@ export function paramsFromInfotext(infotext: string, current: PanelParams, model
     const setting = { 'No norm': 'no-norm', 'None': 'none' }[p.Emphasis];
     notes.push(`the image was made with Emphasis "${p.Emphasis}"${setting === undefined ? '' : `: set inlineDiffusion.emphasis to "${setting}" to weigh its prompt the same way`}`);
   }
+  // "Old prompt editing timelines: True" (A1111 ≥ 1.6 with its use_old_scheduling on), or what A1111's backcompat
+  // (infotext_versions.py, auto_backcompat on by default) reads into an image of a version before 1.6 with "[" in the prompt.
+  const version = /^v?(\d+)\.(\d+)/.exec((p.Version ?? '').trim());
+  const before16 = version !== null && (Number(version[1]) < 1 || (Number(version[1]) === 1 && Number(version[2]) < 6));
+  next.oldPromptEditingTimelines = p['Old prompt editing timelines'] === 'True' || (before16 && prompt.includes('['));
+  if (!next.oldPromptEditingTimelines) delete next.oldPromptEditingTimelines;
   if (p['Denoising strength'] !== undefined) notes.push('the image was made from another image (img2img); only its text-to-image parameters were loaded');
   return { params: next, notes };
 }

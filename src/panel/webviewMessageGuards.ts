@@ -22,13 +22,13 @@ export type CheckedParams = { readonly ok: true; readonly params: PanelParams } 
 
 const PARAM_KEYS: ReadonlyArray<keyof PanelParams> = [
   'prompt', 'negativePrompt', 'sampler', 'steps', 'cfgScale', 'seed', 'randomSeed', 'width', 'height', 'batchCount', 'model',
-  'clipSkip',
+  'clipSkip', 'oldPromptEditingTimelines',
 ];
 
 const LABELS: Record<keyof PanelParams, string> = {
   prompt: 'Prompt', negativePrompt: 'Negative prompt', sampler: 'Sampler', steps: 'Steps', cfgScale: 'CFG scale',
   seed: 'Seed', randomSeed: 'Random seed', width: 'Width', height: 'Height', batchCount: 'Batch count', model: 'Model',
-  clipSkip: 'Clip skip',
+  clipSkip: 'Clip skip', oldPromptEditingTimelines: 'Old prompt editing timelines',
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -81,6 +81,9 @@ export function checkParams(value: unknown, ctx: GuardContext): CheckedParams {
   }
   if (typeof p.model !== 'string' || !ctx.modelIds.includes(p.model)) return fail('model', 'one of the listed models');
   if (p.clipSkip !== undefined && !isIntIn(p.clipSkip, 1, L.clipSkipMax)) return fail('clipSkip', `a whole number from 1 to ${L.clipSkipMax}`);
+  if (p.oldPromptEditingTimelines !== undefined && typeof p.oldPromptEditingTimelines !== 'boolean') {
+    return fail('oldPromptEditingTimelines', 'true or false');
+  }
   return { ok: true, params: p as unknown as PanelParams };
 }
 

@@ -46,6 +46,12 @@ export interface GenerateRequest {
   readonly clipSkip?: number;
   /** A1111's "Emphasis" ("original" by default). */
   readonly emphasis?: EmphasisSetting;
+  /**
+   * A1111's "Use old prompt editing timelines" (its infotext's "Old prompt editing timelines: True", and images of
+   * A1111 before 1.6 with "[" in the prompt): [a:b:N] switches at a fraction of the steps for N < 1 and at step N
+   * otherwise, instead of "a decimal point means a fraction". Absent or false: the new timelines.
+   */
+  readonly oldPromptEditingTimelines?: boolean;
   readonly executionProvider: ExecutionProviderSetting;
   /** intra-op threads; null = the engine's default. */
   readonly threads: number | null;

@@ -23,6 +23,8 @@ export interface PanelParams {
   readonly model: string;
   /** A1111's "Clip skip" (1…12); absent = the inlineDiffusion.clipSkip setting. */
   readonly clipSkip?: number;
+  /** A1111's "Use old prompt editing timelines" (GenerateRequest.oldPromptEditingTimelines); absent = false. */
+  readonly oldPromptEditingTimelines?: boolean;
 }
 
 export interface SamplerChoice {

@@ -86,6 +86,34 @@ export async function generateFromPanel(s: Session): Promise<void> {
   assert.equal(path.dirname(saved), '.', `expected the PNG directly in ${IMAGES}/; got ${saved}`);
 }
 
+/**
+ * A weighted prompt with an unbalanced bracket typed into the panel: the token counter under the field shows A1111's
+ * count ("7/75": `a (red:1.3) circle [on a blue background` is 7 tokens once the weights and the open bracket are
+ * read as A1111 reads them), and the syntax line under the field marks the unbalanced "[" (and only it).
+ */
+export async function promptCounterAndSyntax(s: Session): Promise<void> {
+  const prompt = 'a (red:1.3) circle [on a blue background';
+  const frame = await openPanel(s.page);
+  await typeInto(s.page, frame, 'Prompt', prompt);
+  assert.equal(await fieldValue(frame, 'Prompt'), prompt, 'the Prompt field holds what was typed');
+  const counter = frame.getByLabel('Prompt tokens', { exact: true });
+  const count = await waitFor('the Prompt field\'s token counter "N/75"', async () => {
+    const text = ((await counter.textContent()) ?? '').trim();
+    return text === '7/75' ? text : undefined;
+  }, 30_000, 100).catch(async (e: unknown) => {
+    throw new Error(`${(e as Error).message}; the counter shows "${await counter.textContent()}"`);
+  });
+  assert.ok(await counter.isVisible(), 'the token counter is visible');
+  const marks = frame.locator('.prompt-extras.has-unbalanced .syntax-unbalanced');
+  await marks.first().waitFor({ state: 'visible', timeout: 10_000 });
+  assert.deepEqual(await marks.evaluateAll((es) => es.map((e) => e.textContent ?? '')), ['['], 'exactly the open "[" is marked unbalanced');
+  assert.equal(await marks.first().getAttribute('title'), 'unbalanced bracket: A1111 closes it at the end or reads it as text');
+  const weighted = frame.locator('.prompt-syntax [class^="syntax-"]:not(.syntax-unbalanced)');
+  assert.ok((await weighted.count()) >= 1, 'the weighted (red:1.3) is highlighted too');
+  s.log(`token counter ${count}; highlighted runs: ${JSON.stringify(await frame.locator('.prompt-syntax > span').evaluateAll((es) => es.map((e) => e.textContent ?? '')))}`);
+  await shoot(s, 'prompt-syntax-counter');
+}
+
 /** A markdown file, the cursor inside an alt text, Illustrate Alt Text: the link now points at a new PNG. */
 export async function illustrateAltText(s: Session): Promise<void> {
   const alt = 'a green triangle on a white background';
@@ -260,6 +288,7 @@ function extensionErrors(log: string): string[] {
 
 export const SCENARIOS: ReadonlyArray<readonly [string, (s: Session) => Promise<void>]> = [
   ['Generate Image: prompt → Generate → live preview → PNG with parameters in images/', generateFromPanel],
+  ['the prompt field: A1111\'s token counter "N/75" and an unbalanced bracket marked', promptCounterAndSyntax],
   ['Illustrate Alt Text: the cursor in an alt text → the link rewritten to a new PNG', illustrateAltText],
   ['malformed webview messages: the host survives and a later Generate works', malformedMessages],
   ['Cancel during a run: the steps stop, nothing is saved, the next Generate works', cancelGeneration],

@@ -56,10 +56,40 @@ test('clip skip and emphasis settings reach the requests; the panel\'s clip skip
     [2, 'no-norm', undefined, undefined, undefined]);
 });
 
-test('the CLI takes --clip-skip and --emphasis', () => {
+test('a generate message may carry the old prompt editing timelines, as true or false only', () => {
+  assert.deepEqual(parseFromWebview({ type: 'generate', params: { ...params, oldPromptEditingTimelines: true } }, ctx),
+    { ok: true, message: { type: 'generate', params: { ...params, oldPromptEditingTimelines: true } } });
+  assert.deepEqual(parseFromWebview({ type: 'generate', params: { ...params, oldPromptEditingTimelines: 1 } }, ctx),
+    { ok: false, problem: 'Old prompt editing timelines: expected true or false, got 1', field: 'oldPromptEditingTimelines' });
+});
+
+test('Reuse Parameters takes A1111\'s old prompt editing timelines: written as True by A1111 ≥ 1.6, or an image of A1111 < 1.6 with "[" in its prompt (its backcompat)', () => {
+  const text = (prompt: string, extra: string): string => `${prompt}\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512${extra}`;
+  const old = (prompt: string, extra: string, current: PanelParams = params): boolean | undefined =>
+    paramsFromInfotext(text(prompt, extra), current, []).params.oldPromptEditingTimelines;
+  assert.deepEqual([
+    old('a [cat:dog:1.0]', ', Old prompt editing timelines: True, Version: v1.10.1'),
+    old('a [cat:dog:1.0]', ', Version: v1.10.1'),
+    old('a [cat:dog:1.0]', ', Version: v1.5.2'),
+    old('a cat', ', Version: v1.5.2'),
+    old('a [cat:dog:1.0]', ', Version: 1.2.0'),
+    old('a [cat:dog:1.0]', ''),
+    old('a [cat:dog:1.0]', ', Version: v1.10.1', { ...params, oldPromptEditingTimelines: true }),
+  ], [true, undefined, true, undefined, true, undefined, undefined]);
+});
+
+test('the old prompt editing timelines reach the request only when ticked', () => {
+  const [on] = buildRequests({ ...params, oldPromptEditingTimelines: true }, '/m/sd15', DEFAULT_SETTINGS);
+  const [off] = buildRequests({ ...params, oldPromptEditingTimelines: false }, '/m/sd15', DEFAULT_SETTINGS);
+  assert.deepEqual([on.oldPromptEditingTimelines, 'oldPromptEditingTimelines' in off], [true, false]);
+});
+
+test('the CLI takes --clip-skip, --emphasis and --old-prompt-editing-timelines', () => {
   const parsed = parseCommandLine(['generate', '--prompt', 'x', '--clip-skip', '2', '--emphasis', 'no-norm']);
   assert.ok(parsed.kind === 'generate');
-  assert.deepEqual([parsed.args.clipSkip, parsed.args.emphasis], [2, 'no-norm']);
+  assert.deepEqual([parsed.args.clipSkip, parsed.args.emphasis, parsed.args.oldPromptEditingTimelines], [2, 'no-norm', false]);
+  const old = parseCommandLine(['generate', '--prompt', 'x', '--old-prompt-editing-timelines']);
+  assert.ok(old.kind === 'generate' && old.args.oldPromptEditingTimelines);
   assert.throws(() => parseCommandLine(['generate', '--prompt', 'x', '--emphasis', 'loud']),
     (e: unknown) => e instanceof UsageError && /--emphasis: expected one of original, no-norm, none, got 'loud'/.test(e.message));
 });

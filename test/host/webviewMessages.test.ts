@@ -55,7 +55,7 @@ test('missing, unknown or non-object parameters are rejected', () => {
   assert.deepEqual(parseFromWebview({ type: 'generate', params: withoutModel }, ctx),
     { ok: false, problem: 'Model: expected one of the listed models, got nothing (missing)', field: 'model' });
   assert.deepEqual(generate({ extra: 1 }),
-    { ok: false, problem: 'parameters: unknown field "extra" (expected only prompt, negativePrompt, sampler, steps, cfgScale, seed, randomSeed, width, height, batchCount, model, clipSkip)', field: null });
+    { ok: false, problem: 'parameters: unknown field "extra" (expected only prompt, negativePrompt, sampler, steps, cfgScale, seed, randomSeed, width, height, batchCount, model, clipSkip, oldPromptEditingTimelines)', field: null });
   assert.deepEqual(parseFromWebview({ type: 'generate', params: [1] }, ctx), { ok: false, problem: 'parameters: expected an object, got an array of 1', field: null });
 });
 

@@ -27,6 +27,8 @@ export interface ConditioningOptions {
   readonly emphasis: EmphasisMode;
   /** A1111's "Prompt word wrap length limit" (comma_padding_backtrack), 20 by default. */
   readonly commaBacktrack?: number;
+  /** A1111's "Use old prompt editing timelines" (use_old_scheduling): every `when` below 1 a fraction of the steps. */
+  readonly useOldScheduling?: boolean;
 }
 
 /** One text's conditioning: tokens (77·k) × width, all encoders side by side per token. */
@@ -169,7 +171,7 @@ export async function encodeTexts(texts: readonly string[], encoders: readonly C
 /** get_learned_conditioning for one prompt: its schedule's texts encoded together (A1111 batches them). */
 export async function scheduledConditioning(prompt: string, steps: number, encoders: readonly ChunkEncoder[],
     opts: ConditioningOptions): Promise<ConditioningSchedule> {
-  const schedule = promptSchedules(prompt, steps);
+  const schedule = promptSchedules(prompt, steps, { useOldScheduling: opts.useOldScheduling });
   const conds = await encodeTexts(schedule.map(([, text]) => text), encoders, opts);
   return schedule.map(([endAtStep, text]) => ({ endAtStep, cond: conds.get(text)! }));
 }

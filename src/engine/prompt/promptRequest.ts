@@ -1,8 +1,10 @@
 /**
  * What a generation's prompts need before any model loads: AUTOMATIC1111's extra-network tags cut out of the prompt
  * (each kind handed to its handler; kinds without one are warned about), the 20-chunk limit checked (nothing is
- * loaded or written for a prompt past it), and the infotext's "Emphasis" where A1111 writes it (a setting other
- * than Original, and a text with "(" or "[" among those encoded).
+ * loaded or written for a prompt past it), and the infotext's extra keys where A1111 writes them: "Old prompt editing
+ * timelines: True" (its use_old_scheduling option on, and a prompt or negative prompt whose schedule it changes —
+ * processing.py's get_conds_with_caching), then "Emphasis" (a setting other than Original, and a text with "(" or "["
+ * among those encoded).
  */
 import type { ClipTokenizer } from '../tokenizer';
 import { splitAndPrompts } from './andSplit';
@@ -22,6 +24,8 @@ export interface PromptRequest {
   readonly schedulerOrder: number;
   readonly emphasis: EmphasisMode;
   readonly tokenizer: ClipTokenizer;
+  /** A1111's "Use old prompt editing timelines". */
+  readonly useOldScheduling?: boolean;
   readonly extraNetworks?: Readonly<Record<string, ExtraNetworkHandler>>;
 }
 
@@ -32,7 +36,7 @@ export interface PreparedPrompts {
   /** A1111's token counts (the longest scheduled text of each). */
   readonly promptTokens: number;
   readonly negativeTokens: number;
-  /** The infotext's extra generation params ("Emphasis"), in A1111's order. */
+  /** The infotext's extra generation params ("Old prompt editing timelines", "Emphasis"), in A1111's order. */
   readonly infotextExtra: Array<[string, string]>;
 }
 
@@ -41,9 +45,10 @@ export function preparePrompts(r: PromptRequest): PreparedPrompts {
   const { prompt, networks } = extractExtraNetworks(r.prompt);
   const warnings = handleExtraNetworks(networks, r.extraNetworks ?? {});
   const steps = scheduleSteps(r.steps, r.schedulerOrder);
+  const scheduling = { useOldScheduling: r.useOldScheduling === true };
   const counts = [
-    ['prompt', countPromptTokens(prompt, r.tokenizer, steps, true, r.emphasis)],
-    ['negative prompt', countPromptTokens(r.negativePrompt, r.tokenizer, steps, false, r.emphasis)],
+    ['prompt', countPromptTokens(prompt, r.tokenizer, steps, true, r.emphasis, scheduling)],
+    ['negative prompt', countPromptTokens(r.negativePrompt, r.tokenizer, steps, false, r.emphasis, scheduling)],
   ] as const;
   for (const [what, count] of counts) {
     const chunks = count.limit / CHUNK_LENGTH;
@@ -53,10 +58,17 @@ export function preparePrompts(r: PromptRequest): PreparedPrompts {
     }
   }
   const texts = [
-    ...splitAndPrompts(prompt).flatMap(([text]) => promptSchedules(text, steps).map(([, t]) => t)),
-    ...promptSchedules(r.negativePrompt, steps).map(([, t]) => t),
+    ...splitAndPrompts(prompt).flatMap(([text]) => promptSchedules(text, steps, scheduling).map(([, t]) => t)),
+    ...promptSchedules(r.negativePrompt, steps, scheduling).map(([, t]) => t),
   ];
   const bracketed = texts.some((t) => t.includes('(') || t.includes('['));
-  const infotextExtra: Array<[string, string]> = r.emphasis !== 'original' && bracketed ? [['Emphasis', EMPHASIS_NAMES[r.emphasis]]] : [];
+  const infotextExtra: Array<[string, string]> = [];
+  // A1111 compares the schedules of the whole texts (AND included) under both timelines, negative prompt first.
+  const timelinesDiffer = (text: string): boolean =>
+    JSON.stringify(promptSchedules(text, steps)) !== JSON.stringify(promptSchedules(text, steps, { useOldScheduling: true }));
+  if (r.useOldScheduling === true && (timelinesDiffer(r.negativePrompt) || timelinesDiffer(prompt))) {
+    infotextExtra.push(['Old prompt editing timelines', 'True']);
+  }
+  if (r.emphasis !== 'original' && bracketed) infotextExtra.push(['Emphasis', EMPHASIS_NAMES[r.emphasis]]);
   return { prompt, warnings, promptTokens: counts[0][1].tokens, negativeTokens: counts[1][1].tokens, infotextExtra };
 }

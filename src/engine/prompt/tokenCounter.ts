@@ -7,7 +7,7 @@ import type { ClipTokenizer } from '../tokenizer';
 import { splitAndPrompts } from './andSplit';
 import { promptChunks, CHUNK_LENGTH, type EmphasisMode } from './chunks';
 import { extractExtraNetworks } from './extraNetworks';
-import { promptSchedules } from './schedules';
+import { promptSchedules, type ScheduleOptions } from './schedules';
 
 export interface TokenCount {
   /** Tokens of the longest text (without BOS/EOS). */
@@ -16,14 +16,17 @@ export interface TokenCount {
   readonly limit: number;
 }
 
-/** A1111's count for a prompt field (isPositive: the prompt; false: the negative prompt, which has no AND). */
+/**
+ * A1111's count for a prompt field (isPositive: the prompt; false: the negative prompt, which has no AND). The panel
+ * counts with the default timelines as A1111's UI does; a generation counts the texts its schedules encode.
+ */
 export function countPromptTokens(text: string, tokenizer: ClipTokenizer, steps: number, isPositive = true,
-    emphasis: EmphasisMode = 'original'): TokenCount {
+    emphasis: EmphasisMode = 'original', scheduleOptions: ScheduleOptions = {}): TokenCount {
   const stripped = extractExtraNetworks(text).prompt;
   const flat = isPositive ? [...new Set(splitAndPrompts(stripped).map(([t]) => t))] : [stripped];
   let tokens = 0;
   for (const prompt of flat) {
-    for (const [, scheduled] of promptSchedules(prompt, steps)) {
+    for (const [, scheduled] of promptSchedules(prompt, steps, scheduleOptions)) {
       tokens = Math.max(tokens, promptChunks(scheduled, tokenizer, 20, emphasis).tokenCount);
     }
   }

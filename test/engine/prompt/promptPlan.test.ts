@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { ClipTokenizer } from '../../../src/engine/tokenizer';
-import { buildPromptPlan, conditioningAt, type ChunkEncoder, type PromptPlanInput } from '../../../src/engine/prompt';
+import { buildPromptPlan, conditioningAt, preparePrompts, type ChunkEncoder, type PromptPlanInput } from '../../../src/engine/prompt';
 
 const CLIP_DIR = path.resolve(__dirname, '../../../../shared/data/clip');
 
@@ -42,4 +42,28 @@ test('the unconditional is encoded where guidance or AND needs it, and AND is re
   assert.notEqual((await plan({ cfgScale: 1, prompt: 'cat AND dog' })).negative, undefined);
   assert.notEqual((await plan({ cfgScale: 1, prompt: 'cat:0.5' })).negative, undefined);
   await assert.rejects(plan({ embeddedGuidance: true, prompt: 'cat AND dog' }), /AND and sub-prompt weights .* combine with the unconditional prediction/);
+});
+
+test('old prompt editing timelines: the plan switches where A1111\'s old schedule does; the infotext says so where A1111 1.6+ does', async () => {
+  const encoder = await idEncoder();
+  const tokenizer = encoder.tokenizer;
+  const plan = (useOldScheduling: boolean): Promise<ReturnType<typeof conditioningAt>[]> => buildPromptPlan({
+    prompt: '[cat:dog:1.0]', negativePrompt: '', steps: 4, schedulerOrder: 1, cfgScale: 1, embeddedGuidance: false,
+    zeroNegative: false, encoders: [encoder], options: { emphasis: 'original', useOldScheduling },
+  }).then((p) => [0, 1, 2, 3].map((s) => conditioningAt(p.parts[0].schedule, s)));
+  const [cat, dog] = ['cat', 'dog'].map((w) => tokenizer.encodeContent(w)[0]);
+  assert.deepEqual((await plan(false)).map((c) => c.hidden[1]), [cat, cat, cat, cat]);
+  assert.deepEqual((await plan(true)).map((c) => c.hidden[1]), [cat, cat, dog, dog]);
+  const extra = (prompt: string, negativePrompt: string, useOldScheduling: boolean, emphasis: 'original' | 'none' = 'original') =>
+    preparePrompts({ prompt, negativePrompt, steps: 4, schedulerOrder: 1, emphasis, tokenizer, useOldScheduling }).infotextExtra;
+  assert.deepEqual([
+    extra('[cat:dog:1.0]', '', true), extra('[cat:dog:1.0]', '', false),
+    // the same schedule under both timelines (a fraction below 1, an integer step): A1111 writes nothing
+    extra('[cat:dog:0.5] [red:blue:2]', '', true),
+    extra('a cat', '[blurry:sharp:1.0]', true),
+    extra('[(cat:1.2):dog:1.0]', '', true, 'none'),
+  ], [
+    [['Old prompt editing timelines', 'True']], [], [], [['Old prompt editing timelines', 'True']],
+    [['Old prompt editing timelines', 'True'], ['Emphasis', 'None']],
+  ]);
 });
