@@ -26,7 +26,7 @@ import { ClipTokenizer } from './tokenizer';
 import { decodedToRgbImages, resizeRgb, rgbImagesToTensor } from './image';
 import { latentsToPreviews, type LatentRgbFactors } from './image';
 import { PhiloxGenerator, TorchGenerator, type Rng } from './random';
-import { modelSchedulerSetup } from './model';
+import { detectModelFamily, modelSchedulerSetup, recommendedSettings } from './model';
 import { createScheduler, resolveSampler, type Scheduler } from './schedulers';
 import { version as packageVersion } from '../../package.json';
 import { nowMs } from './clock';
@@ -415,9 +415,11 @@ export class Engine {
    * about that in `warnings`.
    */
   private samplerFor(req: GenerateRequest, info: ModelInfo, warnings: string[]): ReturnType<typeof schedulerFor> {
-    let setup = info.scheduler;
+    // as readModelFolder made it, unless a caller handed another schedulerConfig (its _class_name is then the class)
+    let setup = info.scheduler?.from === info.schedulerConfig ? info.scheduler : undefined;
     try {
-      setup ??= modelSchedulerSetup(info.schedulerConfig, undefined, info.pipelineClass, () => 'euler_a', `${info.dir}/scheduler/scheduler_config.json`);
+      setup ??= modelSchedulerSetup(info.schedulerConfig, undefined, info.pipelineClass,
+        () => recommendedSettings(detectModelFamily(info.dir)).sampler, `${info.dir}/scheduler/scheduler_config.json`);
     } catch (e) {
       throw toEngineError(e, 'read');
     }

@@ -17,6 +17,8 @@ export interface ModelSchedulerSetup {
   readonly notes: string[];
   /** The pipeline's fix-ups (`steps_offset 0 → 1`, …), for the log: diffusers makes them silently. */
   readonly fixups: string[];
+  /** The scheduler_config.json object this was made from (a ModelInfo whose schedulerConfig was replaced is redone). */
+  readonly from: Record<string, unknown>;
 }
 
 /** Scheduler classes no Stable Diffusion UNet pipeline runs, by prefix, and what they are. */
@@ -71,5 +73,5 @@ export function modelSchedulerSetup(
       + 'no scheduler setting and ignored, as diffusers ignores them');
   }
   const fixed = pipelineSchedulerConfig({ ...schedulerConfig, ...(className === null ? {} : { _class_name: className }) }, pipelineClass);
-  return { config: fixed.config, ownSampler, notes, fixups: fixed.changes };
+  return { config: fixed.config, ownSampler, notes, fixups: fixed.changes, from: schedulerConfig };
 }

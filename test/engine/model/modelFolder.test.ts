@@ -38,6 +38,7 @@ async function assertModelError(dir: string, kind: ModelError['kind'], file: str
 
 test('reads a diffusers ONNX folder into ModelInfo', async () => {
   const { scheduler, ...info } = await readModelFolder(base);
+  assert.equal(scheduler?.from, info.schedulerConfig);
   assert.deepEqual([scheduler?.config._class_name, scheduler?.ownSampler, scheduler?.notes], ['PNDMScheduler', null, []]);
   assert.deepEqual(info, {
     dir: base,
