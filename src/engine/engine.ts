@@ -26,7 +26,8 @@ import { ClipTokenizer } from './tokenizer';
 import { decodedToRgbImages, resizeRgb, rgbImagesToTensor } from './image';
 import { latentsToPreviews, type LatentRgbFactors } from './image';
 import { PhiloxGenerator, TorchGenerator, type Rng } from './random';
-import { createScheduler, pipelineSchedulerConfig, resolveSampler, type Scheduler } from './schedulers';
+import { detectModelFamily, modelSchedulerSetup, recommendedSettings } from './model';
+import { createScheduler, resolveSampler, type Scheduler } from './schedulers';
 import { version as packageVersion } from '../../package.json';
 import { nowMs } from './clock';
 
@@ -346,7 +347,7 @@ export class Engine {
     // Everything cheap first: folder, sampler, tokenizer, init image. Nothing is loaded if these fail.
     let loadMs = nowMs();
     const { info, tokenizer, tokenizer2 } = await this.readModel(req, opts.modelInfo);
-    const sampler = this.samplerFor(req, info);
+    const sampler = this.samplerFor(req, info, warnings);
     if (req.initImage !== null && !info.hasVaeEncoder) {
       throw new EngineError('model-invalid', `img2img needs ${info.dir}/vae_encoder/model.onnx, which this model does not have`);
     }
@@ -408,13 +409,25 @@ export class Engine {
   }
 
   /** The request's sampler over the model's scheduler config as its pipeline class leaves it. */
-  private samplerFor(req: GenerateRequest, info: ModelInfo): ReturnType<typeof schedulerFor> {
-    // As diffusers' Stable Diffusion pipelines: steps_offset 1 and clip_sample false, whatever the file says.
-    const schedulerConfig = pipelineSchedulerConfig(info.schedulerConfig, info.pipelineClass);
-    if (schedulerConfig.changes.length > 0) {
-      this.log('info', `scheduler config adjusted as diffusers' ${info.pipelineClass} does: ${schedulerConfig.changes.join(', ')}`);
+  /**
+   * The scheduler as diffusers' pipeline loads it (model_index.json's class, the pipeline's fix-ups: steps_offset 1,
+   * clip_sample false for the SD 1.x/2.x pipelines; a family default for a class the engine lacks), with what it says
+   * about that in `warnings`.
+   */
+  private samplerFor(req: GenerateRequest, info: ModelInfo, warnings: string[]): ReturnType<typeof schedulerFor> {
+    // as readModelFolder made it, unless a caller handed another schedulerConfig (its _class_name is then the class)
+    let setup = info.scheduler?.from === info.schedulerConfig ? info.scheduler : undefined;
+    try {
+      setup ??= modelSchedulerSetup(info.schedulerConfig, undefined, info.pipelineClass,
+        () => recommendedSettings(detectModelFamily(info.dir)).sampler, `${info.dir}/scheduler/scheduler_config.json`);
+    } catch (e) {
+      throw toEngineError(e, 'read');
     }
-    return schedulerFor(req.sampler, schedulerConfig.config, req.steps);
+    if (setup.fixups.length > 0) {
+      this.log('info', `scheduler config adjusted as diffusers' ${info.pipelineClass} does: ${setup.fixups.join(', ')}`);
+    }
+    warnings.push(...setup.notes);
+    return schedulerFor(req.sampler ?? setup.ownSampler, setup.config, req.steps);
   }
 
   /** The model's A1111 hash, or undefined (logged) when the files cannot be read. */

@@ -36,7 +36,10 @@ export function paramsFromInfotext(infotext: string, current: PanelParams, model
   if (p.Sampler !== undefined) {
     const id = samplerIdFromA1111(p.Sampler, p['Schedule type'], p.Version);
     if (id !== undefined) next.sampler = id;
-    else notes.push(`the sampler "${p.Sampler}${p['Schedule type'] ? ` (${p['Schedule type']})` : ''}" is not one this extension has; kept the current one`);
+    if (id !== undefined && /^dpmpp_2m_sde/.test(id)) {
+      notes.push(`A1111 draws ${p.Sampler}'s noise from a Brownian tree, this extension from the seed's generator as diffusers does: the same seed gives another picture`);
+    }
+    if (id === undefined) notes.push(`the sampler "${p.Sampler}${p['Schedule type'] ? ` (${p['Schedule type']})` : ''}" is not one this extension has; kept the current one`);
   }
   const cfg = p['CFG scale'] === undefined ? undefined : Number(p['CFG scale']);
   if (cfg !== undefined && Number.isFinite(cfg) && cfg >= 0 && cfg <= L.cfgMax) next.cfgScale = cfg;

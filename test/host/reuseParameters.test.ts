@@ -77,6 +77,13 @@ test('values it cannot use are kept from the form, each with a note', () => {
   });
 });
 
+test('a DPM++ 2M SDE picture is reused with a note that its noise (a Brownian tree in A1111) will differ', () => {
+  const out = paramsFromInfotext('a fox\nSteps: 20, Sampler: DPM++ 2M SDE, Schedule type: Karras, Seed: 3', current, models);
+  assert.equal(out.params.sampler, 'dpmpp_2m_sde_karras');
+  assert.deepEqual(out.notes, ["A1111 draws DPM++ 2M SDE's noise from a Brownian tree, this extension from the seed's generator as diffusers does: the same seed gives another picture"]);
+  assert.deepEqual(paramsFromInfotext('a fox\nSteps: 20, Sampler: DPM++ 2M, Seed: 3', current, models).notes, []);
+});
+
 test('selects the installed model the infotext names', () => {
   assert.equal(paramsFromInfotext('x\nSteps: 20, Sampler: Euler, Seed: 3, Model: sd15', current, models).params.model, '/m/sd15');
 });

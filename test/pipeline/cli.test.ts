@@ -112,6 +112,19 @@ test('rejects a folder that is not a model, naming what is missing', () => {
   assert.deepEqual(fs.readdirSync(dir), []);
 });
 
+test('a malformed scheduler_config.json is one line naming the file and the position, exit 2, no stack trace', () => {
+  const dir = freshDir('malformed-json');
+  const bad = path.join(work, 'malformed-model');
+  fs.cpSync(model, bad, { recursive: true });
+  const vandalised = path.resolve(root, '../shared/data/real-configs/05-sd15-runwayml-pr197-invalid-json/scheduler/scheduler_config.json');
+  fs.copyFileSync(vandalised, path.join(bad, 'scheduler', 'scheduler_config.json'));
+  const r = run(['generate', '--prompt', 'a cat', '--model', bad], dir);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, `inline-diffusion: ${path.join(bad, 'scheduler', 'scheduler_config.json')} is not valid JSON: `
+    + 'Expecting property name enclosed in double quotes: line 3 column 33 (char 68)\n');
+  assert.deepEqual(fs.readdirSync(dir), []);
+});
+
 test('generates with --json: one object with files, seeds, settings and timings; the PNG carries its parameters', () => {
   const dir = freshDir('json');
   const r = run(['generate', '--prompt', 'A cat, sitting!', '--model', model, '--seed', '5', '--steps', '3', '--cfg', '7', '--sampler', 'ddim', '--json'], dir);

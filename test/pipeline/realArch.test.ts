@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test, type TestContext } from 'node:test';
 import { Engine } from '../../src/engine/engine';
 import { decodeImage } from '../../src/engine/image/imageIo';
-import { detectModelFamily, EngineError, type ModelFamily, readModelFolder } from '../../src/engine/model';
+import { detectModelFamily, EngineError, type ModelFamily } from '../../src/engine/model';
 import type { GenerateRequest } from '../../src/protocol/engineMessages';
 import {
   imageDelta, type RealArchCase, type RealArchFamily, realArchCases, realArchModel, realArchReference, realArchRequest,
@@ -22,17 +22,6 @@ const cases = realArchCases();
 const FAMILY: Record<RealArchFamily, ModelFamily> = {
   sd15: 'sd1', 'sd2-v': 'sd2', 'sd-turbo': 'sd-turbo', lcm: 'lcm', sdxl: 'sdxl', 'sdxl-turbo': 'sdxl',
 };
-
-/**
- * Cases whose sampler is picked by name over a model config of another class: diffusers' from_config gives the picked
- * class its own defaults for the keys the file lacks (`_use_default_values`); the engine fills them from the model's
- * class until issue 13 §1 (the configs work) lands — Euler on SD 1.5 then starts at σ 11.1 instead of 14.6, 73–117
- * levels max apart. Each is also run with the scheduler diffusers ran (class and config from cases.json) as the
- * model's own, which must meet the bar: the rest of the path is exact.
- */
-const AWAITING_FROM_CONFIG = new Set([
-  'sd15-euler_a-128x64', 'sd15-euler', 'sd15-dpmpp_2m', 'sd15-lms', 'sd15-heun', 'sd15-unipc', 'sd2v-euler-128x64',
-]);
 
 /** Every (family, variant) folder with the cases recorded for it. */
 const folders = new Map<string, { family: RealArchFamily; variant: string; cases: RealArchCase[] }>();
@@ -63,15 +52,6 @@ async function assertDiffusersPicture(t: TestContext, c: RealArchCase, variant: 
   });
 }
 
-/**
- * The config diffusers ran, less the keys cases.json holds as strings because Python wrote non-finite numbers
- * (DPM-Solver's lambda_min_clipped "-Infinity", its class default, so leaving it out changes nothing; the engine takes
- * the number itself once issue 13 §1 lands).
- */
-function finiteConfig(cfg: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(cfg).filter(([, v]) => !(typeof v === 'string' && /^-?Infinity$|^NaN$/.test(v))));
-}
-
 for (const [key, { family, variant, cases: folderCases }] of folders) {
   describe(key, () => {
     test(`modelFamily reads it as ${FAMILY[family]}`, () => {
@@ -81,17 +61,8 @@ for (const [key, { family, variant, cases: folderCases }] of folders) {
     });
     for (const c of folderCases) {
       const what = `${c.scheduler_class}, ${c.steps} steps, ${c.width}×${c.height}, batch ${c.batch}`;
-      const awaiting = AWAITING_FROM_CONFIG.has(c.id);
-      test(`${c.id}: diffusers' picture (${what})`, awaiting ? { todo: 'a picked sampler\'s defaults: issue 13 §1' } : {},
-        (t) => assertDiffusersPicture(t, c, variant, realArchRequest(c, variant)));
-      if (awaiting) {
-        test(`${c.id}: diffusers' picture with the scheduler diffusers ran as the model's own (${what})`, async (t) => {
-          const info = await readModelFolder(realArchModel(family, variant));
-          const schedulerConfig = { _class_name: c.scheduler_class, ...finiteConfig(c.scheduler_config) };
-          await assertDiffusersPicture(t, c, variant, { ...realArchRequest(c, variant), sampler: null },
-            { modelInfo: { ...info, schedulerConfig } });
-        });
-      }
+      // a sampler picked by name takes the model's config as diffusers' from_config does (issue 13 §1)
+      test(`${c.id}: diffusers' picture (${what})`, (t) => assertDiffusersPicture(t, c, variant, realArchRequest(c, variant)));
     }
   });
 }

@@ -6,6 +6,8 @@ export { ModelError } from './modelError';
 export { detectModelFamily, recommendedSettings } from './modelFamily';
 export type { FamilyInfo, ModelFamily } from './modelFamily';
 export { COMPONENT_FILES, modelHash, readModelFolder } from './modelFolder';
+export { modelSchedulerSetup } from './modelScheduler';
+export type { ModelSchedulerSetup } from './modelScheduler';
 export { estimateMemory, judgeMemory, modelWeightsBytes, unetAttentionOf } from './memoryEstimate';
 export type { MemoryEstimate, MemoryVerdict, RunShape, UnetAttention } from './memoryEstimate';
 export type { LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, TextEncoderRun, XlTextConditioning } from './modelTypes';

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { assertNever } from '../../common/assertNever';
 import type { SamplerId } from '../schedulers/samplers';
+import { parsePythonJson } from '../../common/pythonJson';
 
 export type ModelFamily = 'sd1' | 'sd2' | 'sd-turbo' | 'lcm' | 'sdxl';
 
@@ -43,7 +44,7 @@ function readJson(file: string): Json | undefined {
   }
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = parsePythonJson(text);
   } catch (e) {
     throw new Error(`${file} is not valid JSON: ${(e as Error).message}`);
   }

@@ -9,6 +9,9 @@ import type { ModelInfo, XlInfo } from './modelTypes';
 import { isDir, isFile } from './fileChecks';
 import { SDXL_LATENT_RGB } from '../image';
 import { checkConfigBounds } from '../../common/configBounds';
+import { detectModelFamily, recommendedSettings } from './modelFamily';
+import { modelSchedulerSetup } from './modelScheduler';
+import { JsonSyntaxError, parsePythonJson } from '../../common/pythonJson';
 
 export { modelHash } from './modelHash';
 
@@ -38,7 +41,7 @@ export const COMPONENT_FILES = {
 
 
 
-/** Reads a JSON object file; undefined when absent and not required. */
+/** Reads a JSON object file as Python's json does (diffusers wrote it); undefined when absent and not required. */
 function readJson(file: string, required: boolean): Json | undefined {
   let text: string;
   try {
@@ -49,9 +52,10 @@ function readJson(file: string, required: boolean): Json | undefined {
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parsePythonJson(text);
   } catch (e) {
-    throw new ModelError('invalid-config', file, `${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
+    if (!(e instanceof JsonSyntaxError)) throw e;
+    throw new ModelError('invalid-config', file, `${file} is not valid JSON: ${e.message}`, { cause: e });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ModelError('invalid-config', file, `${file} should hold a JSON object, found ${Array.isArray(value) ? 'an array' : typeof value}`);
@@ -116,8 +120,23 @@ function fail(kind: 'not-a-model' | 'unsupported' | 'missing-file', file: string
  */
 function checkSupported(dir: string, index: Json, indexFile: string): XlInfo | undefined {
   const cls = typeof index._class_name === 'string' ? index._class_name : '';
-  if (/Flux|StableDiffusion3|Transformer/.test(cls) || isDir(join(dir, 'transformer'))) {
-    fail('unsupported', indexFile, `${dir} is a ${cls || 'transformer-based'} model: only Stable Diffusion 1.x / 2.x / XL UNet models are supported`);
+  if (/Flux|StableDiffusion3|Transformer/.test(cls) || isDir(join(dir, 'transformer')) || 'transformer' in index) {
+    fail('unsupported', indexFile, `${dir} is a ${cls || 'transformer-based'} model (a diffusion transformer, no UNet): only Stable Diffusion 1.x / 2.x / XL UNet models are supported`);
+  }
+  const component = (key: string): string | null => {
+    const v = index[key];
+    return Array.isArray(v) && typeof v[1] === 'string' ? `${v[1]} (${String(v[0])})` : null;
+  };
+  const unet = component('unet');
+  if (/Video|Hotshot|AnimateDiff|I2VGen|Motion/i.test(cls) || (unet !== null && /3D|Motion/.test(unet))) {
+    fail('unsupported', indexFile, `${dir} is a ${cls} video model${unet === null ? '' : ` (unet: ${unet})`}: only Stable Diffusion 1.x / 2.x / XL image models are supported`);
+  }
+  if (unet === null && Object.keys(index).some((k) => k.startsWith('unet_'))) {
+    fail('unsupported', indexFile, `${dir} is a ${cls} model, a custom pipeline (its UNets: ${Object.keys(index).filter((k) => k.startsWith('unet_')).join(', ')}): only Stable Diffusion 1.x / 2.x / XL text-to-image pipelines are supported`);
+  }
+  const textEncoder = component('text_encoder');
+  if (textEncoder !== null && !/CLIP|Onnx|ORT/i.test(textEncoder)) {
+    fail('unsupported', indexFile, `${dir}: its text encoder ${textEncoder} is not a CLIP text encoder: only Stable Diffusion 1.x / 2.x / XL models are supported`);
   }
   const xl = isDir(join(dir, 'text_encoder_2')) || 'text_encoder_2' in index || /XL/.test(cls);
   if (!xl) return undefined;
@@ -218,6 +237,9 @@ export async function readModelFolder(dir: string): Promise<ModelInfo> {
   const schedulerFile = join(abs, 'scheduler', 'scheduler_config.json');
   const schedulerConfig = readJson(schedulerFile, true) as Json;
   checkBounds(schedulerConfig, schedulerFile);
+  const pipelineClass = typeof index._class_name === 'string' ? index._class_name : 'OnnxStableDiffusionPipeline';
+  const scheduler = modelSchedulerSetup(schedulerConfig, index, pipelineClass,
+    () => recommendedSettings(detectModelFamily(abs)).sampler, schedulerFile);
 
   const unetCfgFile = join(abs, 'unet', 'config.json');
   const unetCfg = readJson(unetCfgFile, false);
@@ -240,8 +262,9 @@ export async function readModelFolder(dir: string): Promise<ModelInfo> {
   return {
     dir: abs,
     name: basename(abs),
-    pipelineClass: typeof index._class_name === 'string' ? index._class_name : 'OnnxStableDiffusionPipeline',
+    pipelineClass,
     schedulerConfig,
+    scheduler,
     latentChannels,
     vaeScaleFactor,
     scalingFactor,

@@ -4,6 +4,8 @@
  * All tensors are flat, batch-major float32 with their shape in the doc line.
  */
 
+import type { ModelSchedulerSetup } from './modelScheduler';
+
 /** What a model folder says about itself (src/engine/model/modelFolder.ts reads and validates it). */
 export interface ModelInfo {
   /** Absolute path of the model folder. */
@@ -14,6 +16,11 @@ export interface ModelInfo {
   readonly pipelineClass: string;
   /** scheduler/scheduler_config.json as it is (snake_case keys), `_class_name` included. */
   readonly schedulerConfig: Record<string, unknown>;
+  /**
+   * The scheduler as diffusers' pipeline loads it (model_index.json's class, the pipeline's fix-ups), with what the
+   * engine says about it; absent: computed from schedulerConfig alone.
+   */
+  readonly scheduler?: ModelSchedulerSetup;
   /** Latent channels (UNet in_channels, 4 for SD). */
   readonly latentChannels: number;
   /** VAE downsampling factor (8 for SD). */

@@ -17,6 +17,7 @@ import { toFloat32 } from './fp16';
 import { decodedToRgbImages } from '../image';
 import { checkLength, divide, floatFeed, pickInput, pickOutput } from './modelFeeds';
 import { createSession, type OnnxSession } from './session';
+import { parsePythonJson } from '../../common/pythonJson';
 
 /** Longest preview side in pixels (a 512² image previews at 256²). */
 export const PREVIEW_MAX_SIDE = 256;
@@ -87,7 +88,7 @@ function readConfigBeside(file: string): unknown {
   const configFile = join(dirname(file), 'config.json');
   if (!existsSync(configFile)) return undefined;
   try {
-    return JSON.parse(readFileSync(configFile, 'utf8'));
+    return parsePythonJson(readFileSync(configFile, 'utf8'));
   } catch (e) {
     throw new Error(`${configFile} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -9,7 +9,7 @@
  */
 import type { Rng } from '../random';
 import type { StepOptions } from './types';
-import type { BaseConfig, PredictionType, TimestepSpacing } from './configParsing';
+import type { BaseConfig, NoiseScheduleConfig, PredictionType, TimestepSpacing } from './configParsing';
 import { cumprodF32, f32, numpyArange, numpyLinspace, roundHalfEven, torchLinspaceF32 } from './numpyTorch';
 
 export * from './configParsing';
@@ -35,7 +35,7 @@ export function betasForAlphaBar(numDiffusionTimesteps: number, maxBeta = 0.999)
 }
 
 /** The training betas (float32, length numTrainTimesteps) a config describes, zero-SNR rescaled when asked. */
-export function betasForSchedule(config: BaseConfig): Float32Array {
+export function betasForSchedule(config: NoiseScheduleConfig): Float32Array {
   let betas: Float32Array;
   if (config.trainedBetas !== null) betas = Float32Array.from(config.trainedBetas);
   else if (config.betaSchedule === 'linear') betas = torchLinspaceF32(config.betaStart, config.betaEnd, config.numTrainTimesteps);

@@ -6,9 +6,11 @@
  */
 import { AlphaScheduler } from './alphaScheduler';
 import {
-  clipOrThreshold, drawNoise, f32, predictOriginal, readBaseConfig, type BaseConfig, type RawConfig,
+  clipOrThreshold, drawNoise, f32, predictOriginal, readBaseConfig, withClassDefaults, type BaseConfig,
+  type RawConfig,
 } from './common';
 import type { StepOptions, StepResult } from './types';
+import { SCHEDULER_CLASS_DEFAULTS } from './classDefaults';
 
 export type DDIMConfig = BaseConfig;
 
@@ -17,7 +19,7 @@ export class DDIMScheduler extends AlphaScheduler<DDIMConfig> {
   readonly finalAlphaCumprod: number;
 
   constructor(raw: RawConfig = {}) {
-    super('DDIMScheduler', readBaseConfig(raw));
+    super('DDIMScheduler', readBaseConfig(withClassDefaults(raw, SCHEDULER_CLASS_DEFAULTS.DDIMScheduler)));
     this.finalAlphaCumprod = this.config.setAlphaToOne ? 1 : this.alphasCumprod[0];
   }
 

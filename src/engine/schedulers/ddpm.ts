@@ -7,9 +7,11 @@
  */
 import { AlphaScheduler } from './alphaScheduler';
 import {
-  batchOf, clipOrThreshold, drawNoise, f32, predictOriginal, readBaseConfig, readEnum, type BaseConfig, type RawConfig,
+  batchOf, clipOrThreshold, drawNoise, f32, predictOriginal, readBaseConfig, readEnum, withClassDefaults, type BaseConfig,
+  type RawConfig,
 } from './common';
 import type { StepOptions, StepResult } from './types';
+import { SCHEDULER_CLASS_DEFAULTS } from './classDefaults';
 
 export const VARIANCE_TYPES = [
   'fixed_small', 'fixed_small_log', 'fixed_large', 'fixed_large_log', 'learned', 'learned_range',
@@ -22,7 +24,8 @@ export interface DDPMConfig extends BaseConfig {
 
 export class DDPMScheduler extends AlphaScheduler<DDPMConfig> {
   constructor(raw: RawConfig = {}) {
-    super('DDPMScheduler', { ...readBaseConfig(raw), varianceType: readEnum(raw, 'variance_type', VARIANCE_TYPES, 'fixed_small') });
+    const c = withClassDefaults(raw, SCHEDULER_CLASS_DEFAULTS.DDPMScheduler);
+    super('DDPMScheduler', { ...readBaseConfig(c), varianceType: readEnum(c, 'variance_type', VARIANCE_TYPES) });
   }
 
   setTimesteps(numInferenceSteps: number): void {

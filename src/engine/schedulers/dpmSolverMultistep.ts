@@ -4,7 +4,8 @@
  * take a 1st/2nd/3rd-order step in λ (update formulas in dpmSolverUpdates.ts).
  */
 import {
-  batchOf, drawNoise, f32, readBool, readEnum, sigmasFromAlphasCumprod, thresholdSample, type RawConfig,
+  batchOf, drawNoise, f32, readBool, readEnum, sigmasFromAlphasCumprod, thresholdSample, withClassDefaults,
+  type RawConfig,
 } from './common';
 import { dpmSolverUpdate, type DpmAlgorithm, type DpmSolverType } from './dpmSolverUpdates';
 import { readMultistepExtras, readNumberOrInfinity, type MultistepExtras } from './multistepConfig';
@@ -15,6 +16,7 @@ import {
   alphaSigmaFromSigma, lambdaOf, multistepTimesteps, readSigmaBaseConfig, type SigmaBaseConfig, type SigmaSchedule,
 } from './sigmas';
 import type { StepOptions, StepResult } from './types';
+import { SCHEDULER_CLASS_DEFAULTS } from './classDefaults';
 
 export interface DpmSolverConfig extends SigmaBaseConfig, MultistepExtras {
   readonly algorithmType: DpmAlgorithm;
@@ -26,11 +28,12 @@ export interface DpmSolverConfig extends SigmaBaseConfig, MultistepExtras {
 }
 
 export function readDpmSolverConfig(raw: RawConfig): DpmSolverConfig {
-  const extras = readMultistepExtras(raw, 'DPMSolverMultistepScheduler');
+  const c = withClassDefaults(raw, SCHEDULER_CLASS_DEFAULTS.DPMSolverMultistepScheduler);
+  const extras = readMultistepExtras(c, 'DPMSolverMultistepScheduler');
   // diffusers maps the other solvers' names onto its own ones
-  const algorithmRaw = readEnum(raw, 'algorithm_type', ['dpmsolver++', 'dpmsolver', 'sde-dpmsolver++', 'sde-dpmsolver', 'deis'] as const, 'dpmsolver++');
+  const algorithmRaw = readEnum(c, 'algorithm_type', ['dpmsolver++', 'dpmsolver', 'sde-dpmsolver++', 'sde-dpmsolver', 'deis'] as const);
   const algorithmType: DpmAlgorithm = algorithmRaw === 'deis' ? 'dpmsolver++' : algorithmRaw;
-  const solverRaw = readEnum(raw, 'solver_type', ['midpoint', 'heun', 'logrho', 'bh1', 'bh2'] as const, 'midpoint');
+  const solverRaw = readEnum(c, 'solver_type', ['midpoint', 'heun', 'logrho', 'bh1', 'bh2'] as const);
   const solverType: DpmSolverType = solverRaw === 'heun' ? 'heun' : 'midpoint';
   if (!algorithmType.endsWith('++') && extras.finalSigmasType === 'zero') {
     throw new Error(`final_sigmas_type "zero" is not supported with algorithm_type "${algorithmType}"; use "sigma_min"`);
@@ -38,18 +41,19 @@ export function readDpmSolverConfig(raw: RawConfig): DpmSolverConfig {
   if (algorithmType === 'sde-dpmsolver' && extras.solverOrder === 3) {
     throw new Error('algorithm_type "sde-dpmsolver" supports solver_order 1 or 2; got 3');
   }
-  const variance = raw.variance_type;
-  if (variance !== undefined && variance !== null) {
-    throw new Error(`variance_type must be null (learned-variance UNets are not supported); got ${JSON.stringify(variance)}`);
+  // diffusers only looks for the learned kinds (a UNet with 2× output channels); a DDPM config's "fixed_small" is inert
+  const variance = c.variance_type;
+  if (variance === 'learned' || variance === 'learned_range') {
+    throw new Error(`variance_type ${JSON.stringify(variance)} (learned-variance UNets) is not supported`);
   }
   return {
-    ...readSigmaBaseConfig(raw, { timestepSpacing: 'linspace' }),
+    ...readSigmaBaseConfig(c),
     ...extras,
     algorithmType,
     solverType,
-    eulerAtFinal: readBool(raw, 'euler_at_final', false),
-    useLuLambdas: readBool(raw, 'use_lu_lambdas', false),
-    lambdaMinClipped: readNumberOrInfinity(raw, 'lambda_min_clipped', -Infinity),
+    eulerAtFinal: readBool(c, 'euler_at_final'),
+    useLuLambdas: readBool(c, 'use_lu_lambdas'),
+    lambdaMinClipped: readNumberOrInfinity(c, 'lambda_min_clipped'),
   };
 }
 

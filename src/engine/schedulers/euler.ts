@@ -3,12 +3,13 @@
  * Models" (k-diffusion `sample_euler`), as diffusers' EulerDiscreteScheduler. Symbols: `sigma` σᵢ, `sigmaHat` σ̂
  * (σ raised by the churn γ), `derivative` d, `dt` σᵢ₊₁ − σ̂.
  */
-import { drawNoise, f32, readEnum, readNullableNumber, toD, type RawConfig } from './common';
+import { drawNoise, f32, readEnum, readNullableNumber, toD, withClassDefaults, type RawConfig } from './common';
 import { DiscreteSigmaScheduler } from './discreteSigmaScheduler';
 import {
   denoise, discreteSigmaSchedule, readSigmaBaseConfig, readSigmaSchedule, type DiscreteSigmaGrid, type SigmaBaseConfig,
 } from './sigmas';
 import type { StepOptions, StepResult } from './types';
+import { SCHEDULER_CLASS_DEFAULTS } from './classDefaults';
 
 export interface EulerConfig extends SigmaBaseConfig, Required<DiscreteSigmaGrid> {
   readonly timestepType: 'discrete' | 'continuous';
@@ -23,14 +24,15 @@ export interface EulerStepOptions extends StepOptions {
 }
 
 export function readEulerConfig(raw: RawConfig): EulerConfig {
+  const c = withClassDefaults(raw, SCHEDULER_CLASS_DEFAULTS.EulerDiscreteScheduler);
   return {
-    ...readSigmaBaseConfig(raw, { timestepSpacing: 'linspace' }),
-    interpolationType: readEnum(raw, 'interpolation_type', ['linear', 'log_linear'] as const, 'linear'),
-    sigmaSchedule: readSigmaSchedule(raw),
-    sigmaMin: readNullableNumber(raw, 'sigma_min'),
-    sigmaMax: readNullableNumber(raw, 'sigma_max'),
-    timestepType: readEnum(raw, 'timestep_type', ['discrete', 'continuous'] as const, 'discrete'),
-    finalSigmasType: readEnum(raw, 'final_sigmas_type', ['zero', 'sigma_min'] as const, 'zero'),
+    ...readSigmaBaseConfig(c),
+    interpolationType: readEnum(c, 'interpolation_type', ['linear', 'log_linear'] as const),
+    sigmaSchedule: readSigmaSchedule(c),
+    sigmaMin: readNullableNumber(c, 'sigma_min'),
+    sigmaMax: readNullableNumber(c, 'sigma_max'),
+    timestepType: readEnum(c, 'timestep_type', ['discrete', 'continuous'] as const),
+    finalSigmasType: readEnum(c, 'final_sigmas_type', ['zero', 'sigma_min'] as const),
   };
 }
 

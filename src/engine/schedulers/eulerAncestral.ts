@@ -3,15 +3,16 @@
  * the ancestral split of each step), as diffusers' EulerAncestralDiscreteScheduler. Symbols: `sigmaUp` σ↑ (fresh
  * noise added), `sigmaDown` σ↓ (the deterministic target), `derivative` d.
  */
-import { drawNoise, f32, getAncestralStep, toD, type RawConfig } from './common';
+import { drawNoise, f32, getAncestralStep, toD, withClassDefaults, type RawConfig } from './common';
 import { DiscreteSigmaScheduler } from './discreteSigmaScheduler';
 import { denoise, discreteSigmaSchedule, readSigmaBaseConfig, type SigmaBaseConfig } from './sigmas';
 import type { StepOptions, StepResult } from './types';
+import { SCHEDULER_CLASS_DEFAULTS } from './classDefaults';
 
 export type EulerAncestralConfig = SigmaBaseConfig;
 
 export function readEulerAncestralConfig(raw: RawConfig): EulerAncestralConfig {
-  const config = readSigmaBaseConfig(raw, { timestepSpacing: 'linspace' });
+  const config = readSigmaBaseConfig(withClassDefaults(raw, SCHEDULER_CLASS_DEFAULTS.EulerAncestralDiscreteScheduler));
   if (config.predictionType === 'sample') {
     throw new Error('EulerAncestralDiscreteScheduler supports prediction_type "epsilon" or "v_prediction"; got "sample"');
   }

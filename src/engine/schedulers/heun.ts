@@ -3,12 +3,13 @@
  * HeunDiscreteScheduler: each σ interval takes two model calls, so the timesteps after the first appear twice.
  * Symbols: `derivative` d, `prevDerivative` d of the first (Euler) stage, `dt` σᵢ₊₁ − σᵢ.
  */
-import { clampInto, f32, readBool, readNumber, toD, type RawConfig } from './common';
+import { clampInto, f32, readBool, readNumber, toD, withClassDefaults, type RawConfig } from './common';
 import { DiscreteSigmaScheduler } from './discreteSigmaScheduler';
 import {
   denoise, discreteSigmaSchedule, readSigmaBaseConfig, readSigmaSchedule, type SigmaBaseConfig, type SigmaSchedule,
 } from './sigmas';
 import type { StepOptions, StepResult } from './types';
+import { SCHEDULER_CLASS_DEFAULTS } from './classDefaults';
 
 export interface HeunConfig extends SigmaBaseConfig {
   readonly sigmaSchedule: SigmaSchedule;
@@ -17,13 +18,12 @@ export interface HeunConfig extends SigmaBaseConfig {
 }
 
 export function readHeunConfig(raw: RawConfig): HeunConfig {
-  const base = readSigmaBaseConfig(raw, { betaStart: 0.00085, betaEnd: 0.012, timestepSpacing: 'linspace' });
+  const c = withClassDefaults(raw, SCHEDULER_CLASS_DEFAULTS.HeunDiscreteScheduler);
   return {
-    ...base,
-    rescaleBetasZeroSnr: false, // not a HeunDiscreteScheduler option
-    sigmaSchedule: readSigmaSchedule(raw),
-    clipSample: readBool(raw, 'clip_sample', false),
-    clipSampleRange: readNumber(raw, 'clip_sample_range', 1.0),
+    ...readSigmaBaseConfig(c),
+    sigmaSchedule: readSigmaSchedule(c),
+    clipSample: readBool(c, 'clip_sample'),
+    clipSampleRange: readNumber(c, 'clip_sample_range'),
   };
 }
 

@@ -7,10 +7,13 @@ import type { SchedulerClassName } from './classDefaults';
 import { resolveSampler } from './samplers';
 import { DDIMScheduler } from './ddim';
 import { DDPMScheduler } from './ddpm';
+import { DEISMultistepScheduler } from './deis';
 import { DPMSolverMultistepScheduler } from './dpmSolverMultistep';
 import { EulerDiscreteScheduler } from './euler';
 import { EulerAncestralDiscreteScheduler } from './eulerAncestral';
 import { HeunDiscreteScheduler } from './heun';
+import { KDPM2DiscreteScheduler } from './kdpm2';
+import { KDPM2AncestralDiscreteScheduler } from './kdpm2Ancestral';
 import { LCMScheduler } from './lcm';
 import { LMSDiscreteScheduler } from './lms';
 import { PNDMScheduler } from './pndm';
@@ -18,7 +21,9 @@ import { UniPCMultistepScheduler } from './uniPc';
 import { checkConfigBounds } from '../../common/configBounds';
 
 export type { Scheduler, StepOptions, StepResult } from './types';
+export { SCHEDULER_CLASS_DEFAULTS } from './classDefaults';
 export type { SchedulerClassName } from './classDefaults';
+export { fromConfig, unexpectedKeys } from './fromConfig';
 export { allowedSamplerNames, listSamplers, resolveSampler } from './samplers';
 export type { ResolvedSampler, SamplerId, SamplerInfo, ScheduleType } from './samplers';
 export { pipelineSchedulerConfig } from './pipelineSchedulerConfig';
@@ -28,7 +33,8 @@ type SchedulerClass = new (config: Record<string, unknown>) => Scheduler;
 
 const CLASSES: Record<SchedulerClassName, SchedulerClass> = {
   DDIMScheduler, DDPMScheduler, PNDMScheduler, LCMScheduler, EulerDiscreteScheduler, EulerAncestralDiscreteScheduler,
-  HeunDiscreteScheduler, LMSDiscreteScheduler, DPMSolverMultistepScheduler, UniPCMultistepScheduler,
+  HeunDiscreteScheduler, LMSDiscreteScheduler, DPMSolverMultistepScheduler, UniPCMultistepScheduler, DEISMultistepScheduler,
+  KDPM2DiscreteScheduler, KDPM2AncestralDiscreteScheduler,
 };
 
 /** A scheduler for a sampler name over a model's scheduler_config.json (ARCHITECTURE.md). */
@@ -39,6 +45,6 @@ export function createScheduler(name: string, config: Record<string, unknown>): 
 }
 
 export {
-  DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, EulerAncestralDiscreteScheduler, EulerDiscreteScheduler,
-  HeunDiscreteScheduler, LCMScheduler, LMSDiscreteScheduler, PNDMScheduler, UniPCMultistepScheduler,
+  DDIMScheduler, DDPMScheduler, DEISMultistepScheduler, DPMSolverMultistepScheduler, EulerAncestralDiscreteScheduler,
+  EulerDiscreteScheduler, HeunDiscreteScheduler, KDPM2AncestralDiscreteScheduler, KDPM2DiscreteScheduler, LCMScheduler, LMSDiscreteScheduler, PNDMScheduler, UniPCMultistepScheduler,
 };

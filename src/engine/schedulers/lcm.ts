@@ -9,9 +9,10 @@
 import { AlphaScheduler } from './alphaScheduler';
 import {
   clipOrThreshold, drawNoise, f32, indexForTimestep, predictOriginal, readBaseConfig, readInteger, readNumber,
-  type BaseConfig, type RawConfig,
+  withClassDefaults, type BaseConfig, type RawConfig,
 } from './common';
 import type { StepOptions, StepResult } from './types';
+import { SCHEDULER_CLASS_DEFAULTS } from './classDefaults';
 
 export interface LCMConfig extends BaseConfig {
   /** The number of skipped-step teacher timesteps the model was distilled on (the "original" DDIM schedule). */
@@ -26,11 +27,11 @@ export class LCMScheduler extends AlphaScheduler<LCMConfig> {
   private stepIndex: number | null = null;
 
   constructor(raw: RawConfig = {}) {
-    const base = readBaseConfig(raw, { betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear', clipSample: false });
+    const c = withClassDefaults(raw, SCHEDULER_CLASS_DEFAULTS.LCMScheduler);
     super('LCMScheduler', {
-      ...base,
-      originalInferenceSteps: readInteger(raw, 'original_inference_steps', 50, 1),
-      timestepScaling: readNumber(raw, 'timestep_scaling', 10.0),
+      ...readBaseConfig(c),
+      originalInferenceSteps: readInteger(c, 'original_inference_steps', 1),
+      timestepScaling: readNumber(c, 'timestep_scaling'),
     });
     this.finalAlphaCumprod = this.config.setAlphaToOne ? 1 : this.alphasCumprod[0];
   }

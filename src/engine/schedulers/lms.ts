@@ -4,12 +4,13 @@
  * basis polynomial through the last `order` σs. diffusers integrates with scipy's adaptive quadrature; the integrand
  * is a polynomial of degree < 4, so Gauss–Legendre with 4 nodes is exact.
  */
-import { f32, toD, type RawConfig } from './common';
+import { f32, toD, withClassDefaults, type RawConfig } from './common';
 import { DiscreteSigmaScheduler } from './discreteSigmaScheduler';
 import {
   denoise, discreteSigmaSchedule, readSigmaBaseConfig, readSigmaSchedule, type SigmaBaseConfig, type SigmaSchedule,
 } from './sigmas';
 import type { StepOptions, StepResult } from './types';
+import { SCHEDULER_CLASS_DEFAULTS } from './classDefaults';
 
 export interface LmsConfig extends SigmaBaseConfig {
   readonly sigmaSchedule: SigmaSchedule;
@@ -19,8 +20,8 @@ export interface LmsConfig extends SigmaBaseConfig {
 const LMS_ORDER = 4;
 
 export function readLmsConfig(raw: RawConfig): LmsConfig {
-  const base = readSigmaBaseConfig(raw, { timestepSpacing: 'linspace' });
-  return { ...base, rescaleBetasZeroSnr: false, sigmaSchedule: readSigmaSchedule(raw) };
+  const c = withClassDefaults(raw, SCHEDULER_CLASS_DEFAULTS.LMSDiscreteScheduler);
+  return { ...readSigmaBaseConfig(c), sigmaSchedule: readSigmaSchedule(c) };
 }
 
 /** 4-point Gauss–Legendre nodes and weights on [−1, 1]: exact for polynomials of degree ≤ 7. */

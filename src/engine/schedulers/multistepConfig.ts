@@ -12,32 +12,31 @@ export interface MultistepExtras {
   readonly sampleMaxValue: number;
 }
 
-/** Reads the shared keys (diffusers' defaults) and rejects the flow-matching options, which these classes lack. */
-export function readMultistepExtras(raw: RawConfig, className: string): MultistepExtras {
+/**
+ * Reads the shared keys of a class's complete config (withClassDefaults) and rejects the flow-matching options,
+ * which these classes' SD use lacks. A class without final_sigmas_type (DEIS) ends at the first training σ.
+ */
+export function readMultistepExtras(config: RawConfig, className: string): MultistepExtras {
   for (const key of ['use_flow_sigmas', 'use_dynamic_shifting']) {
-    if (readBool(raw, key, false)) throw new Error(`${className}: ${key} true is not supported (flow-matching models); got true`);
+    if (readBool(config, key)) throw new Error(`${className}: ${key} true is not supported (flow-matching models); got true`);
   }
+  const solverOrder = readInteger(config, 'solver_order', 1);
+  if (solverOrder > 3) throw new Error(`Scheduler config "solver_order" must be an integer in [1, 3]; got ${solverOrder}`);
   return {
-    solverOrder: readIntegerInRange(raw, 'solver_order', 2, 1, 3),
-    lowerOrderFinal: readBool(raw, 'lower_order_final', true),
-    finalSigmasType: readEnum(raw, 'final_sigmas_type', ['zero', 'sigma_min'] as const, 'zero'),
-    sigmaSchedule: readSigmaSchedule(raw),
-    thresholding: readBool(raw, 'thresholding', false),
-    dynamicThresholdingRatio: readNumber(raw, 'dynamic_thresholding_ratio', 0.995),
-    sampleMaxValue: readNumber(raw, 'sample_max_value', 1.0),
+    solverOrder,
+    lowerOrderFinal: readBool(config, 'lower_order_final'),
+    finalSigmasType: 'final_sigmas_type' in config ? readEnum(config, 'final_sigmas_type', ['zero', 'sigma_min'] as const) : 'sigma_min',
+    sigmaSchedule: readSigmaSchedule(config),
+    thresholding: readBool(config, 'thresholding'),
+    dynamicThresholdingRatio: readNumber(config, 'dynamic_thresholding_ratio'),
+    sampleMaxValue: readNumber(config, 'sample_max_value'),
   };
 }
 
-function readIntegerInRange(raw: RawConfig, key: string, fallback: number, min: number, max: number): number {
-  const value = readInteger(raw, key, fallback, min);
-  if (value > max) throw new Error(`Scheduler config "${key}" must be an integer in [${min}, ${max}]; got ${value}`);
-  return value;
-}
-
-/** A number, where null/missing and the strings "-inf"/"inf" (Python's float('inf') in JSON) are accepted. */
-export function readNumberOrInfinity(raw: RawConfig, key: string, fallback: number): number {
-  const value = raw[key];
-  if (value === '-inf' || value === '-Infinity') return -Infinity;
-  if (value === 'inf' || value === 'Infinity') return Infinity;
-  return readNumber(raw, key, fallback);
+/** A number, where the strings "-inf"/"inf" (Python's float('inf') as some tools write it) are accepted. */
+export function readNumberOrInfinity(config: RawConfig, key: string): number {
+  const value = config[key];
+  if (value === '-inf' || value === '-Infinity' || value === -Infinity) return -Infinity;
+  if (value === 'inf' || value === 'Infinity' || value === Infinity) return Infinity;
+  return readNumber(config, key);
 }

@@ -8,8 +8,9 @@
  * (eq. 11).
  */
 import { AlphaScheduler } from './alphaScheduler';
-import { f32, readBaseConfig, readBool, readEnum, type BaseConfig, type RawConfig } from './common';
+import { f32, readBaseConfig, readBool, readEnum, withClassDefaults, type BaseConfig, type RawConfig } from './common';
 import type { StepResult } from './types';
+import { SCHEDULER_CLASS_DEFAULTS } from './classDefaults';
 
 export interface PNDMConfig extends BaseConfig {
   readonly skipPrkSteps: boolean;
@@ -28,9 +29,9 @@ export class PNDMScheduler extends AlphaScheduler<PNDMConfig> {
 
   constructor(raw: RawConfig = {}) {
     // PNDM has no x̂₀ step, so no clipping, thresholding or "sample" prediction
-    const predictionType = readEnum(raw, 'prediction_type', ['epsilon', 'v_prediction'] as const, 'epsilon');
-    const base = readBaseConfig(raw, { setAlphaToOne: false, clipSample: false });
-    super('PNDMScheduler', { ...base, predictionType, skipPrkSteps: readBool(raw, 'skip_prk_steps', false) }, []);
+    const c = withClassDefaults(raw, SCHEDULER_CLASS_DEFAULTS.PNDMScheduler);
+    const predictionType = readEnum(c, 'prediction_type', ['epsilon', 'v_prediction'] as const);
+    super('PNDMScheduler', { ...readBaseConfig(c), predictionType, skipPrkSteps: readBool(c, 'skip_prk_steps') }, []);
     this.finalAlphaCumprod = this.config.setAlphaToOne ? 1 : this.alphasCumprod[0];
   }
 

@@ -3,14 +3,17 @@
  *
  * A name is a short id (`euler_a`, `dpmpp_2m_karras`), an AUTOMATIC1111 display name (`Euler a`, `DPM++ 2M Karras`)
  * or a diffusers class name (`PNDMScheduler`). The model's scheduler_config.json supplies the beta schedule and the
- * rest: a sampler of another class gets that config filled with its own class's defaults (what diffusers'
- * `Other.from_config(pipe.scheduler.config)` hands over), plus the sampler's overrides. A class name given directly
- * takes the config as it is. Data only: the host reads this file (the fence allows it) without the scheduler classes.
+ * rest, as diffusers' `Picked.from_config(pipe.scheduler.config, **overrides)` hands it over (fromConfig.ts): the
+ * picked class takes the keys the config has, its own defaults for the rest (never those of the model's class), then
+ * the sampler's overrides. A class name given directly is that from_config without overrides. Data only: the host
+ * reads this file (the fence allows it) without the scheduler classes.
  */
 import { SCHEDULER_CLASS_DEFAULTS, type SchedulerClassName } from './classDefaults';
+import { fromConfig } from './fromConfig';
 
 export type SamplerId =
-  | 'euler' | 'euler_a' | 'heun' | 'lms' | 'dpmpp_2m' | 'dpmpp_2m_karras' | 'ddim' | 'plms' | 'ddpm' | 'lcm' | 'unipc';
+  | 'euler' | 'euler_a' | 'heun' | 'lms' | 'dpmpp_2m' | 'dpmpp_2m_karras' | 'dpmpp_2m_sde' | 'dpmpp_2m_sde_karras'
+  | 'ddim' | 'plms' | 'ddpm' | 'lcm' | 'unipc' | 'deis' | 'dpm2' | 'dpm2_karras' | 'dpm2_a' | 'dpm2_a_karras';
 
 export interface SamplerInfo {
   readonly id: SamplerId;
@@ -29,6 +32,8 @@ export type ScheduleType = 'Karras' | 'Uniform';
 /** σ schedules other than the default are named by the sampler id: off unless the id asks for them. */
 const PLAIN_SIGMAS = { use_karras_sigmas: false, use_exponential_sigmas: false, use_beta_sigmas: false } as const;
 const DPMPP_2M = { ...PLAIN_SIGMAS, algorithm_type: 'dpmsolver++', solver_order: 2 } as const;
+/** diffusers' "DPM++ 2M SDE": its noise comes from the seed's generator, where A1111 draws it from a Brownian tree. */
+const DPMPP_2M_SDE = { ...PLAIN_SIGMAS, algorithm_type: 'sde-dpmsolver++', solver_order: 2 } as const;
 
 const SAMPLERS: ReadonlyArray<SamplerInfo & { readonly overrides: Readonly<Record<string, unknown>> }> = [
   { id: 'euler', a1111Name: 'Euler', className: 'EulerDiscreteScheduler', overrides: PLAIN_SIGMAS },
@@ -40,11 +45,31 @@ const SAMPLERS: ReadonlyArray<SamplerInfo & { readonly overrides: Readonly<Recor
     id: 'dpmpp_2m_karras', a1111Name: 'DPM++ 2M', scheduleType: 'Karras', className: 'DPMSolverMultistepScheduler',
     overrides: { ...DPMPP_2M, use_karras_sigmas: true },
   },
+  { id: 'dpmpp_2m_sde', a1111Name: 'DPM++ 2M SDE', scheduleType: 'Uniform', className: 'DPMSolverMultistepScheduler', overrides: DPMPP_2M_SDE },
+  {
+    id: 'dpmpp_2m_sde_karras', a1111Name: 'DPM++ 2M SDE', scheduleType: 'Karras', className: 'DPMSolverMultistepScheduler',
+    overrides: { ...DPMPP_2M_SDE, use_karras_sigmas: true },
+  },
   { id: 'ddim', a1111Name: 'DDIM', className: 'DDIMScheduler', overrides: {} },
   { id: 'plms', a1111Name: 'PLMS', className: 'PNDMScheduler', overrides: { skip_prk_steps: true } },
   { id: 'ddpm', a1111Name: 'DDPM', className: 'DDPMScheduler', overrides: {} },
   { id: 'lcm', a1111Name: 'LCM', className: 'LCMScheduler', overrides: {} },
   { id: 'unipc', a1111Name: 'UniPC', className: 'UniPCMultistepScheduler', overrides: PLAIN_SIGMAS },
+  {
+    id: 'deis', a1111Name: 'DEIS', className: 'DEISMultistepScheduler',
+    overrides: { ...PLAIN_SIGMAS, algorithm_type: 'deis', solver_order: 2 },
+  },
+  // diffusers' DPM2, which keeps every σ (A1111's "DPM2" drops the next-to-last one)
+  { id: 'dpm2', a1111Name: 'DPM2', scheduleType: 'Uniform', className: 'KDPM2DiscreteScheduler', overrides: PLAIN_SIGMAS },
+  {
+    id: 'dpm2_karras', a1111Name: 'DPM2', scheduleType: 'Karras', className: 'KDPM2DiscreteScheduler',
+    overrides: { ...PLAIN_SIGMAS, use_karras_sigmas: true },
+  },
+  { id: 'dpm2_a', a1111Name: 'DPM2 a', scheduleType: 'Uniform', className: 'KDPM2AncestralDiscreteScheduler', overrides: PLAIN_SIGMAS },
+  {
+    id: 'dpm2_a_karras', a1111Name: 'DPM2 a', scheduleType: 'Karras', className: 'KDPM2AncestralDiscreteScheduler',
+    overrides: { ...PLAIN_SIGMAS, use_karras_sigmas: true },
+  },
 ];
 
 /** Every sampler by short id, with its A1111 name and diffusers class (for the UI, the CLI and the infotext). */
@@ -66,9 +91,6 @@ export interface ResolvedSampler {
 /** The diffusers class names, in the order error messages list them. */
 const CLASS_NAMES = Object.keys(SCHEDULER_CLASS_DEFAULTS) as SchedulerClassName[];
 
-function isClassName(name: string): name is SchedulerClassName {
-  return Object.prototype.hasOwnProperty.call(SCHEDULER_CLASS_DEFAULTS, name);
-}
 
 /** "DPM++ 2M Karras": an A1111 name with its schedule type, as A1111 < 1.9 and our panel spell it. */
 function fullA1111Name(s: SamplerInfo): string {
@@ -97,11 +119,9 @@ export function allowedSamplerNames(): string[] {
   ];
 }
 
-/** The settings a short id needs, checked against a class's effective config (its defaults under `config`). */
+/** The short id whose settings a class's complete config (fromConfig) has. */
 function matchingSampler(className: SchedulerClassName, config: Record<string, unknown>): (typeof SAMPLERS)[number] | undefined {
-  const effective: Record<string, unknown> = { ...SCHEDULER_CLASS_DEFAULTS[className] };
-  for (const [k, v] of Object.entries(config)) if (v !== null && v !== undefined) effective[k] = v;
-  return SAMPLERS.find((s) => s.className === className && Object.entries(s.overrides).every(([k, v]) => (effective[k] ?? v) === v));
+  return SAMPLERS.find((s) => s.className === className && Object.entries(s.overrides).every(([k, v]) => config[k] === v));
 }
 
 /**
@@ -119,17 +139,12 @@ export function resolveSampler(name: string | null, modelConfig: Record<string, 
     const what = name === null ? `The model's scheduler "${requested}" is not supported` : `Unknown sampler "${requested}"`;
     throw new Error(`${what}; expected one of: ${allowedSamplerNames().join(', ')}`);
   }
-  let className: SchedulerClassName;
-  let config: Record<string, unknown>;
-  if (directClass) {
-    className = directClass;
-    config = { ...modelConfig };
-  } else {
-    className = sampler!.className;
-    // from_config: the model's class's full config (its defaults filled in), then this sampler's settings
-    const sourceDefaults = modelClass !== null && isClassName(modelClass) ? SCHEDULER_CLASS_DEFAULTS[modelClass] : {};
-    config = { ...sourceDefaults, ...modelConfig, ...sampler!.overrides };
-  }
+  const className: SchedulerClassName = directClass ?? sampler!.className;
+  // the model's own scheduler is the pipeline's instance: its config as it is (fix-ups included); anything picked is
+  // Picked.from_config(that config, **overrides)
+  const config = name === null
+    ? fromConfig(className, { ...modelConfig, _use_default_values: [] })
+    : fromConfig(className, modelConfig, sampler?.overrides);
   config._class_name = className;
   const matched = sampler ?? matchingSampler(className, config);
   const scheduleType: ScheduleType | undefined = config.use_karras_sigmas === true ? 'Karras' : matched?.scheduleType;

@@ -5,7 +5,7 @@
  * The DDPM-family basics (betas, ᾱ, Karras formula, interp, rounding) come from `common.ts`.
  */
 import {
-  alphasCumprodFrom, BASE_DEFAULTS, betasForSchedule, checkInferenceSteps, checkSameLength, f32, getSigmasKarras,
+  alphasCumprodFrom, betasForSchedule, checkInferenceSteps, checkSameLength, f32, getSigmasKarras,
   indexForTimestep, interp, numpyArange, numpyLinspace, readBaseConfig, readBool, roundHalfEven, sigmasFromAlphasCumprod,
   spacedTimesteps, torchLinspaceF32, type BaseConfig, type PredictionType, type RawConfig, type TimestepSpacing,
 } from './common';
@@ -17,9 +17,9 @@ export type SigmaBaseConfig = Pick<
   | 'timestepSpacing' | 'stepsOffset' | 'rescaleBetasZeroSnr'
 >;
 
-/** Reads the shared keys over a scheduler's own diffusers defaults. */
-export function readSigmaBaseConfig(raw: RawConfig, defaults: Partial<SigmaBaseConfig>): SigmaBaseConfig {
-  const c = readBaseConfig(raw, defaults);
+/** Reads the shared keys of a class's complete config (withClassDefaults). */
+export function readSigmaBaseConfig(config: RawConfig): SigmaBaseConfig {
+  const c = readBaseConfig(config);
   return {
     numTrainTimesteps: c.numTrainTimesteps, betaStart: c.betaStart, betaEnd: c.betaEnd, betaSchedule: c.betaSchedule,
     trainedBetas: c.trainedBetas, predictionType: c.predictionType, timestepSpacing: c.timestepSpacing,
@@ -29,7 +29,7 @@ export function readSigmaBaseConfig(raw: RawConfig, defaults: Partial<SigmaBaseC
 
 /** Training ᾱ (float32); with zero-terminal-SNR rescaling the last is set to 2⁻²⁴ so σ stays finite, as diffusers. */
 export function trainAlphasCumprod(config: SigmaBaseConfig): Float32Array {
-  const alphasCumprod = alphasCumprodFrom(betasForSchedule({ ...BASE_DEFAULTS, ...config }));
+  const alphasCumprod = alphasCumprodFrom(betasForSchedule(config));
   if (config.rescaleBetasZeroSnr) alphasCumprod[alphasCumprod.length - 1] = 2 ** -24;
   return alphasCumprod;
 }
@@ -43,10 +43,10 @@ export function trainSigmas(config: SigmaBaseConfig): Float32Array {
 export type SigmaSchedule = 'interpolated' | 'karras' | 'exponential';
 
 /** Reads `use_karras_sigmas`, `use_exponential_sigmas` and `use_beta_sigmas` (at most one may be true). */
-export function readSigmaSchedule(raw: RawConfig): SigmaSchedule {
-  const karras = readBool(raw, 'use_karras_sigmas', false);
-  const exponential = readBool(raw, 'use_exponential_sigmas', false);
-  const beta = readBool(raw, 'use_beta_sigmas', false);
+export function readSigmaSchedule(config: RawConfig): SigmaSchedule {
+  const karras = readBool(config, 'use_karras_sigmas');
+  const exponential = readBool(config, 'use_exponential_sigmas');
+  const beta = readBool(config, 'use_beta_sigmas');
   if (Number(karras) + Number(exponential) + Number(beta) > 1) {
     throw new Error('Only one of use_karras_sigmas, use_exponential_sigmas, use_beta_sigmas can be true');
   }

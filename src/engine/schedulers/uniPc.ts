@@ -6,12 +6,14 @@
  * bh2: e^h − 1), `rhos` the solved ρ coefficients. Scalars are float32 0-dim tensors in diffusers (`f32`).
  */
 import {
-  batchOf, f32, readBool, readEnum, readNullableNumber, readNumberArray, sigmasFromAlphasCumprod, thresholdSample, type RawConfig,
+  batchOf, f32, readBool, readEnum, readNullableNumber, readNumberArray, sigmasFromAlphasCumprod, thresholdSample,
+  withClassDefaults, type RawConfig,
 } from './common';
 import { readMultistepExtras, type MultistepExtras } from './multistepConfig';
 import { dataFromNoise, dataPrediction, MultistepScheduler, multistepSigmaGrid, noisePrediction } from './multistepScheduler';
 import { alphaSigmaFromSigma, levelOf, multistepTimesteps, readSigmaBaseConfig, type SigmaBaseConfig } from './sigmas';
 import type { StepOptions, StepResult } from './types';
+import { SCHEDULER_CLASS_DEFAULTS } from './classDefaults';
 
 export interface UniPcConfig extends SigmaBaseConfig, MultistepExtras {
   readonly predictX0: boolean;
@@ -23,21 +25,23 @@ export interface UniPcConfig extends SigmaBaseConfig, MultistepExtras {
 }
 
 export function readUniPcConfig(raw: RawConfig): UniPcConfig {
-  const solver = readEnum(raw, 'solver_type', ['bh1', 'bh2', 'midpoint', 'heun', 'logrho'] as const, 'bh2');
-  if (raw.shift_terminal != null) throw new Error('shift_terminal needs use_flow_sigmas, which is not supported; got a value');
-  const extras = readMultistepExtras(raw, 'UniPCMultistepScheduler');
-  const predictX0 = readBool(raw, 'predict_x0', true);
+  const c = withClassDefaults(raw, SCHEDULER_CLASS_DEFAULTS.UniPCMultistepScheduler);
+  const solver = readEnum(c, 'solver_type', ['bh1', 'bh2', 'midpoint', 'heun', 'logrho'] as const);
+  if (c.shift_terminal !== null) throw new Error('shift_terminal needs use_flow_sigmas, which is not supported; got a value');
+  if (c.solver_p !== null) throw new Error('solver_p (a second scheduler as UniPC\'s predictor) is not supported; got a value');
+  const extras = readMultistepExtras(c, 'UniPCMultistepScheduler');
+  const predictX0 = readBool(c, 'predict_x0');
   if (!predictX0 && extras.finalSigmasType === 'zero') {
     throw new Error('UniPCMultistepScheduler with predict_x0 false needs final_sigmas_type "sigma_min"; got "zero" (its last step would be 0·∞ = NaN in diffusers)');
   }
   return {
-    ...readSigmaBaseConfig(raw, { timestepSpacing: 'linspace' }),
+    ...readSigmaBaseConfig(c),
     ...extras,
     predictX0,
     solverType: solver === 'bh1' ? 'bh1' : 'bh2', // diffusers maps DPM-Solver's names to bh2
-    disableCorrector: readNumberArray(raw, 'disable_corrector') ?? [],
-    sigmaMin: readNullableNumber(raw, 'sigma_min'),
-    sigmaMax: readNullableNumber(raw, 'sigma_max'),
+    disableCorrector: readNumberArray(c, 'disable_corrector') ?? [],
+    sigmaMin: readNullableNumber(c, 'sigma_min'),
+    sigmaMax: readNullableNumber(c, 'sigma_max'),
   };
 }
 

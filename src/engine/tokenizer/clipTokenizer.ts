@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parsePythonJson } from '../../common/pythonJson';
 import { fixText, unescapeHtml } from './textFix';
 
 /** One prompt's ids and whether its content had to be cut to fit. */
@@ -230,7 +231,7 @@ export class ClipTokenizer {
 function parseVocab(json: string, where: string): Map<string, number> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(json);
+    parsed = parsePythonJson(json);
   } catch (err) {
     throw new Error(`CLIP tokenizer: vocab.json${where} is not valid JSON (${(err as Error).message})`);
   }
@@ -273,7 +274,7 @@ function parseJsonObject(json: string | undefined, name: string, where: string):
   if (json === undefined) return undefined;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(json);
+    parsed = parsePythonJson(json);
   } catch (err) {
     throw new Error(`CLIP tokenizer: ${name}${where} is not valid JSON (${(err as Error).message})`);
   }

@@ -37,7 +37,9 @@ async function assertModelError(dir: string, kind: ModelError['kind'], file: str
 }
 
 test('reads a diffusers ONNX folder into ModelInfo', async () => {
-  const info = await readModelFolder(base);
+  const { scheduler, ...info } = await readModelFolder(base);
+  assert.equal(scheduler?.from, info.schedulerConfig);
+  assert.deepEqual([scheduler?.config._class_name, scheduler?.ownSampler, scheduler?.notes], ['PNDMScheduler', null, []]);
   assert.deepEqual(info, {
     dir: base,
     name: 'tiny-sd',

@@ -9,34 +9,42 @@ import path from 'node:path';
 import {
   alphasCumprodFrom, betasForSchedule, drawNoise, getAncestralStep, getSigmasKarras, indexForTimestep, interp,
   numpyArange, predictOriginal, readBaseConfig, readBool, readEnum, readNumber, readNumberArray, roundHalfEven,
-  spacedTimesteps, thresholdSample, toD, torchLinspaceF32,
+  spacedTimesteps, thresholdSample, toD, torchLinspaceF32, withClassDefaults,
 } from '../../../src/engine/schedulers/common';
 import type { Rng } from '../../../src/engine/random';
+import { SCHEDULER_CLASS_DEFAULTS } from '../../../src/engine/schedulers/classDefaults';
+
+const { DDIMScheduler: DDIM_DEFAULTS, PNDMScheduler: PNDM_DEFAULTS } = SCHEDULER_CLASS_DEFAULTS;
 
 const f32 = Math.fround;
 const recorded = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../fixtures/schedulers/ddpm_family.json'), 'utf8')) as {
   schedules: Array<{ config: Record<string, unknown>; pick: number[]; alphasCumprod: number[]; betas: number[] }>;
 };
 
-test('readEnum: null or missing gives the default; a bad value throws listing the allowed ones', () => {
-  assert.equal(readEnum({ p: null }, 'p', ['a', 'b'] as const, 'b'), 'b');
-  assert.equal(readEnum({}, 'p', ['a', 'b'] as const, 'a'), 'a');
-  assert.throws(() => readEnum({ p: 'c' }, 'p', ['a', 'b'] as const, 'a'), /"p" must be one of "a", "b"; got "c"/);
+test('readEnum: a bad value throws listing the allowed ones; a key the complete config lacks is a bug, named', () => {
+  assert.equal(readEnum({ p: 'b' }, 'p', ['a', 'b'] as const), 'b');
+  assert.throws(() => readEnum({ p: 'c' }, 'p', ['a', 'b'] as const), /"p" must be one of "a", "b"; got "c"/);
+  assert.throws(() => readEnum({}, 'p', ['a', 'b'] as const), /no "p"/);
+});
+
+test('withClassDefaults: the class\'s keys only, null or missing → its default', () => {
+  assert.deepEqual(withClassDefaults({ a: null, b: 2, c: 3 }, { a: 1, b: 0, d: 'x' }), { a: 1, b: 2, d: 'x' });
 });
 
 test('readNumber/readBool/readNumberArray reject the wrong type, naming the key and what arrived', () => {
-  assert.throws(() => readNumber({ beta_start: '0.1' }, 'beta_start', 0), /"beta_start" must be a finite number; got "0.1"/);
-  assert.throws(() => readBool({ clip_sample: 'true' }, 'clip_sample', false), /"clip_sample" must be true or false; got "true"/);
+  assert.throws(() => readNumber({ beta_start: '0.1' }, 'beta_start'), /"beta_start" must be a finite number; got "0.1"/);
+  assert.throws(() => readBool({ clip_sample: 'true' }, 'clip_sample'), /"clip_sample" must be true or false; got "true"/);
   assert.throws(() => readNumberArray({ trained_betas: [0.1, 'x'] }, 'trained_betas'), /array of finite numbers/);
   assert.equal(readNumberArray({ trained_betas: null }, 'trained_betas'), null);
 });
 
-test('readBaseConfig ignores unknown keys and merges defaults once', () => {
-  const c = readBaseConfig({ _class_name: 'PNDMScheduler', skip_prk_steps: true, beta_end: 0.012 }, { clipSample: false });
+test('readBaseConfig reads a class\'s complete config; options the class lacks read as off', () => {
+  const c = readBaseConfig(withClassDefaults({ _class_name: 'PNDMScheduler', clip_sample: true, beta_end: 0.012 }, PNDM_DEFAULTS));
   assert.equal(c.betaEnd, 0.012);
   assert.equal(c.betaStart, 0.0001);
-  assert.equal(c.clipSample, false);
-  assert.throws(() => readBaseConfig({ num_train_timesteps: 3, trained_betas: [0.1] }), /trained_betas must have num_train_timesteps \(3\) values; got 1/);
+  assert.equal(c.clipSample, false, 'PNDMScheduler takes no clip_sample');
+  assert.equal(readBaseConfig(withClassDefaults({}, DDIM_DEFAULTS)).clipSample, true);
+  assert.throws(() => readBaseConfig(withClassDefaults({ num_train_timesteps: 3, trained_betas: [0.1] }, DDIM_DEFAULTS)), /trained_betas must have num_train_timesteps \(3\) values; got 1/);
 });
 
 test('torchLinspaceF32 equals torch.linspace float32 bit for bit (vector pairs and scalar tail)', () => {
@@ -47,7 +55,7 @@ test('torchLinspaceF32 equals torch.linspace float32 bit for bit (vector pairs a
 
 test('betas and alphas_cumprod equal diffusers float32 buffers (linear, scaled_linear, cosine, zero-SNR, T=1100)', () => {
   for (const s of recorded.schedules) {
-    const betas = betasForSchedule(readBaseConfig(s.config));
+    const betas = betasForSchedule(readBaseConfig(withClassDefaults(s.config, DDIM_DEFAULTS)));
     assert.deepEqual(s.pick.map((i) => betas[i]), s.betas, JSON.stringify(s.config));
     const ac = alphasCumprodFrom(betas);
     assert.deepEqual(s.pick.map((i) => ac[i]), s.alphasCumprod, JSON.stringify(s.config));
@@ -55,7 +63,7 @@ test('betas and alphas_cumprod equal diffusers float32 buffers (linear, scaled_l
 });
 
 test('rescale_betas_zero_snr drives the last ᾱ to exactly 0', () => {
-  const ac = alphasCumprodFrom(betasForSchedule(readBaseConfig({ rescale_betas_zero_snr: true, beta_schedule: 'scaled_linear' })));
+  const ac = alphasCumprodFrom(betasForSchedule(readBaseConfig(withClassDefaults({ rescale_betas_zero_snr: true, beta_schedule: 'scaled_linear' }, DDIM_DEFAULTS))));
   assert.equal(ac[999], 0);
 });
 

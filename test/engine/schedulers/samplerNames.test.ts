@@ -24,11 +24,18 @@ test('listSamplers is ARCHITECTURE.md\'s table', () => {
     ['lms', 'LMS', 'LMSDiscreteScheduler', ''],
     ['dpmpp_2m', 'DPM++ 2M', 'DPMSolverMultistepScheduler', 'Uniform'],
     ['dpmpp_2m_karras', 'DPM++ 2M', 'DPMSolverMultistepScheduler', 'Karras'],
+    ['dpmpp_2m_sde', 'DPM++ 2M SDE', 'DPMSolverMultistepScheduler', 'Uniform'],
+    ['dpmpp_2m_sde_karras', 'DPM++ 2M SDE', 'DPMSolverMultistepScheduler', 'Karras'],
     ['ddim', 'DDIM', 'DDIMScheduler', ''],
     ['plms', 'PLMS', 'PNDMScheduler', ''],
     ['ddpm', 'DDPM', 'DDPMScheduler', ''],
     ['lcm', 'LCM', 'LCMScheduler', ''],
     ['unipc', 'UniPC', 'UniPCMultistepScheduler', ''],
+    ['deis', 'DEIS', 'DEISMultistepScheduler', ''],
+    ['dpm2', 'DPM2', 'KDPM2DiscreteScheduler', 'Uniform'],
+    ['dpm2_karras', 'DPM2', 'KDPM2DiscreteScheduler', 'Karras'],
+    ['dpm2_a', 'DPM2 a', 'KDPM2AncestralDiscreteScheduler', 'Uniform'],
+    ['dpm2_a_karras', 'DPM2 a', 'KDPM2AncestralDiscreteScheduler', 'Karras'],
   ]);
 });
 
@@ -50,11 +57,17 @@ test('dpmpp_2m_karras keeps the model\'s schedule and sets DPM-Solver++ order 2 
   assert.equal(resolveSampler('dpmpp_2m', { ...SD15, use_karras_sigmas: true }).config.use_karras_sigmas, false);
 });
 
-test('another class inherits the model class\'s defaults too, as from_config(pipe.scheduler.config) does', () => {
-  // PNDMScheduler's timestep_spacing default "leading" reaches Euler (whose own default is "linspace")
-  assert.equal(resolveSampler('euler', SD15).config.timestep_spacing, 'leading');
+test('a picked class takes its own defaults where the file has no value, as from_config drops defaulted keys', () => {
+  // SD 1.5's file has no timestep_spacing: Euler's own "linspace" applies, not PNDMScheduler's "leading"
+  assert.equal(resolveSampler('euler', SD15).config.timestep_spacing, 'linspace');
   assert.equal(resolveSampler('euler', { ...SD15, timestep_spacing: 'trailing' }).config.timestep_spacing, 'trailing');
-  assert.equal(resolveSampler('EulerDiscreteScheduler', SD15).config.timestep_spacing, undefined);
+  assert.equal(resolveSampler('EulerDiscreteScheduler', SD15).config.timestep_spacing, 'linspace');
+  // a key the writer took from its defaults (_use_default_values) is dropped even when it is there
+  const saved = { ...SD15, timestep_spacing: 'leading', _use_default_values: ['timestep_spacing'] };
+  assert.equal(resolveSampler('euler', saved).config.timestep_spacing, 'linspace');
+  const euler = createScheduler('euler', SD15);
+  euler.setTimesteps(20);
+  assert.deepEqual([euler.timesteps[0], euler.timesteps[1].toFixed(3), euler.initNoiseSigma.toFixed(3)], [999, '946.421', '14.615']);
 });
 
 test('DDIM from the SD 1.5 config steps like diffusers: steps_offset 1, no clipping, ᾱ_prev = ᾱ₀ at the end', () => {
@@ -82,8 +95,8 @@ test('no sampler: the model\'s own class, named as A1111 would', () => {
 });
 
 test('an unknown sampler or unsupported model scheduler throws listing the allowed names', () => {
-  assert.throws(() => createScheduler('euler_b', SD15), /Unknown sampler "euler_b"; expected one of: euler, euler_a, heun, lms, dpmpp_2m, dpmpp_2m_karras, ddim, plms, ddpm, lcm, unipc, Euler, Euler a, .*PNDMScheduler/);
-  assert.throws(() => resolveSampler(null, { _class_name: 'KDPM2DiscreteScheduler' }), /The model's scheduler "KDPM2DiscreteScheduler" is not supported; expected one of/);
+  assert.throws(() => createScheduler('euler_b', SD15), /Unknown sampler "euler_b"; expected one of: euler, euler_a, heun, lms, dpmpp_2m, dpmpp_2m_karras, dpmpp_2m_sde, dpmpp_2m_sde_karras, ddim, plms, ddpm, lcm, unipc, deis, dpm2, dpm2_karras, dpm2_a, dpm2_a_karras, Euler, Euler a, .*PNDMScheduler/);
+  assert.throws(() => resolveSampler(null, { _class_name: 'DPMSolverSinglestepScheduler' }), /The model's scheduler "DPMSolverSinglestepScheduler" is not supported; expected one of/);
   assert.throws(() => resolveSampler(null, {}), /no "_class_name"/);
 });
 
