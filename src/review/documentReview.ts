@@ -122,6 +122,7 @@ export class DocumentReview extends Disposable {
   async start(): Promise<void> {
     await this.reuseKept();
     for (const row of this.rows) {
+      if (this.isDisposed) return; // closed meanwhile: queue nothing more
       if (row.candidates.length === 0) await this.generate(row, this.setup.scan.frontMatter.options.seed);
     }
     this.postState();
@@ -182,7 +183,12 @@ export class DocumentReview extends Disposable {
     row.status = 'waiting';
     row.detail = '';
     try {
-      row.job = await this.generator.enqueue(params, 'document');
+      const job = await this.generator.enqueue(params, 'document');
+      if (this.isDisposed) { // closed while it was being queued: it must not run headless
+        this.generator.service.cancel(job.id);
+        return;
+      }
+      row.job = job;
     } catch (err) {
       row.status = 'failed';
       row.detail = firstLine((err as Error).message);

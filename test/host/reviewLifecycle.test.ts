@@ -1,0 +1,74 @@
+/**
+ * The review panel's lifecycle against the stub `vscode` and a fake generator (no engine): closing it stops the
+ * generations it has not queued yet, Apply runs once however often it is clicked, candidates are sent once, and
+ * Illustrate Document opens one review per document even when run twice at once.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { createVscodeStub, installVscodeStub, StubEmitter } from '../fixtures/vscodeStub';
+
+const stub = createVscodeStub({ workspaceFolder: path.resolve('/ws') });
+installVscodeStub(stub.vscode);
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { DocumentReview } = require('../../src/review/documentReview') as typeof import('../../src/review/documentReview');
+const { IllustrateDocumentCommand } = require('../../src/commands/illustrateDocument') as typeof import('../../src/commands/illustrateDocument');
+const { scanDocument } = require('../../src/markdown/documentImages') as typeof import('../../src/markdown/documentImages');
+/* eslint-enable @typescript-eslint/no-require-imports */
+import type { Generator } from '../../src/generation/generator';
+import type { PanelParams } from '../../src/protocol/webviewMessages';
+
+const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A generator whose enqueue resolves after `enqueueMs`; it records what was queued and cancelled. */
+function fakeGenerator(o: { enqueueMs?: number; modelInfoMs?: number } = {}) {
+  const queued: number[] = [];
+  const cancelled: number[] = [];
+  const saved: string[] = [];
+  let next = 1;
+  const service = {
+    onProgress: new StubEmitter<unknown>().event, onImage: new StubEmitter<unknown>().event, onJobEnded: new StubEmitter<unknown>().event,
+    cancel: (id: number) => { cancelled.push(id); },
+    queue: [],
+  };
+  const generator = {
+    service,
+    results: undefined,
+    enqueue: async (_params: PanelParams) => {
+      await tick(o.enqueueMs ?? 0);
+      const id = next++;
+      queued.push(id);
+      return { id, done: new Promise(() => undefined) };
+    },
+    findImage: async () => undefined,
+    save: async (image: { imageId: string }) => { await tick(20); saved.push(image.imageId); return path.resolve('/ws/images', `${image.imageId}.png`); },
+    displayPath: (f: string) => f,
+    models: () => [{ id: 'm', label: 'M', dir: path.resolve('/models/m') }],
+    modelInfo: async () => { await tick(o.modelInfoMs ?? 0); return { sampleSize: 8, vaeScaleFactor: 8 }; },
+    settings: () => ({ candidates: 2, steps: 2, sampler: 'euler_a', cfgScale: 7, width: 0, height: 0, outputFolder: 'images' }),
+  };
+  return { generator: generator as unknown as Generator, queued, cancelled, saved };
+}
+
+const BASE: PanelParams = { prompt: '', negativePrompt: '', sampler: 'euler_a', steps: 2, cfgScale: 7, seed: 1, randomSeed: false, width: 64, height: 64, batchCount: 2, model: 'm' };
+
+function openReview(text: string, generator: Generator) {
+  const doc = stub.openEditor(path.resolve('/ws/doc.md'), text, 0);
+  const panel = stub.vscode.window.createWebviewPanel('inlineDiffusion.reviewPanel', 'Illustrate doc.md');
+  const scan = scanDocument(text, { documentDir: path.resolve('/ws'), exists: () => false, trusted: true });
+  const review = new DocumentReview(panel as never, stub.vscode.Uri.file('/ext') as never, generator,
+    { document: doc as never, scan, candidates: 2, base: BASE, notes: [] });
+  return { doc, panel, review };
+}
+
+test('closing the review while it queues its rows stops the rest: nothing is queued after, and a job queued meanwhile is cancelled', async () => {
+  const fake = fakeGenerator({ enqueueMs: 30 });
+  const { panel, review } = openReview('![one]()\n![two]()\n![three]()\n![four]()\n', fake.generator);
+  const started = review.start();
+  await tick(10); // the first row's enqueue is under way
+  panel.dispose();
+  await started;
+  await tick(100);
+  assert.deepEqual(fake.queued, [1], 'only the enqueue already under way when it closed');
+  assert.deepEqual(fake.cancelled, [1], 'and that job is cancelled as soon as it is queued');
+});
