@@ -58,6 +58,8 @@ export class DocumentReview extends Disposable {
   private style: string;
   private negative: string;
   private applied = false;
+  /** Set while an Apply runs (a second one, from a double click, would edit ranges the first one moved). */
+  private applying = false;
   private webviewReady = false;
   private readonly documentUri: vscode.Uri;
   private readonly scanVersion: number;
@@ -253,7 +255,17 @@ export class DocumentReview extends Disposable {
 
   /** Saves the picked images, then rewrites their links in one edit on the document as it is now. */
   private async apply(): Promise<void> {
-    if (this.applied) return;
+    if (this.applied || this.applying) return;
+    this.applying = true;
+    try {
+      await this.applyPicked();
+    } finally {
+      this.applying = false;
+      this.postState(); // the webview disabled Apply on the click; the state enables it again (unless applied)
+    }
+  }
+
+  private async applyPicked(): Promise<void> {
     const chosen = this.rows.filter((r) => !r.skipped && r.picked !== null);
     if (chosen.length === 0) {
       this.post({ type: 'notice', level: 'info', message: 'Nothing to apply: pick a candidate in at least one row (or wait for one).' });

@@ -23,11 +23,12 @@ const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** A generator whose enqueue resolves after `enqueueMs`; it records what was queued and cancelled. */
 function fakeGenerator(o: { enqueueMs?: number; modelInfoMs?: number } = {}) {
   const queued: number[] = [];
+  const images = new StubEmitter<unknown>();
   const cancelled: number[] = [];
   const saved: string[] = [];
   let next = 1;
   const service = {
-    onProgress: new StubEmitter<unknown>().event, onImage: new StubEmitter<unknown>().event, onJobEnded: new StubEmitter<unknown>().event,
+    onProgress: new StubEmitter<unknown>().event, onImage: images.event, onJobEnded: new StubEmitter<unknown>().event,
     cancel: (id: number) => { cancelled.push(id); },
     queue: [],
   };
@@ -47,7 +48,7 @@ function fakeGenerator(o: { enqueueMs?: number; modelInfoMs?: number } = {}) {
     modelInfo: async () => { await tick(o.modelInfoMs ?? 0); return { sampleSize: 8, vaeScaleFactor: 8 }; },
     settings: () => ({ candidates: 2, steps: 2, sampler: 'euler_a', cfgScale: 7, width: 0, height: 0, outputFolder: 'images' }),
   };
-  return { generator: generator as unknown as Generator, queued, cancelled, saved };
+  return { generator: generator as unknown as Generator, queued, cancelled, saved, images };
 }
 
 const BASE: PanelParams = { prompt: '', negativePrompt: '', sampler: 'euler_a', steps: 2, cfgScale: 7, seed: 1, randomSeed: false, width: 64, height: 64, batchCount: 2, model: 'm' };
@@ -71,4 +72,30 @@ test('closing the review while it queues its rows stops the rest: nothing is que
   await tick(100);
   assert.deepEqual(fake.queued, [1], 'only the enqueue already under way when it closed');
   assert.deepEqual(fake.cancelled, [1], 'and that job is cancelled as soon as it is queued');
+});
+
+/** A finished candidate of a job, as the generation service reports it. */
+function candidate(jobId: number, imageId: string, seed: number) {
+  return { imageId, jobId, source: 'document', savedPath: null, params: BASE, image: { seed, png: new Uint8Array([137, 80, 78, 71]), width: 8, height: 8 } };
+}
+
+test('Apply clicked twice at once saves and edits once', async () => {
+  const fake = fakeGenerator();
+  const { doc, panel, review } = openReview('![one]()\n', fake.generator);
+  await review.start();
+  fake.images.fire(candidate(1, 'img-a', 5));
+  const edits: number[] = [];
+  const applyEdit = stub.vscode.workspace.applyEdit;
+  stub.vscode.workspace.applyEdit = async (e) => { edits.push(e.edits.length); return applyEdit(e); };
+  try {
+    panel.receive.fire({ type: 'apply' });
+    panel.receive.fire({ type: 'apply' });
+    await tick(100);
+  } finally {
+    stub.vscode.workspace.applyEdit = applyEdit;
+  }
+  assert.deepEqual(fake.saved, ['img-a']);
+  assert.deepEqual(edits, [1]);
+  assert.equal(doc.text, `![one](${'images/img-a.png'})\n`);
+  assert.ok(review.isDisposed);
 });

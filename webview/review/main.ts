@@ -51,7 +51,10 @@ function main(): void {
   const sendStyle = (): void => post({ type: 'setStyle', style: style.value, negative: negative.value });
   style.addEventListener('change', sendStyle);
   negative.addEventListener('change', sendStyle);
-  apply.addEventListener('click', () => post({ type: 'apply' }));
+  apply.addEventListener('click', () => {
+    apply.disabled = true; // until the next state: a double click must not start a second Apply
+    post({ type: 'apply' });
+  });
   cancel.addEventListener('click', () => post({ type: 'cancel' }));
   app.replaceChildren(
     el('header', {}, title, notes,
