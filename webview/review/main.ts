@@ -6,6 +6,7 @@
 import type { FromReview, ReviewRow, ReviewState, ToReview } from '../../src/protocol/reviewMessages';
 import { clear, el } from '../dom';
 import { toBytes } from '../messages';
+import { markPromptEdited, markPromptSent, showHostPrompt } from './promptDraft';
 
 interface VsCodeApi { postMessage(message: unknown): void }
 declare function acquireVsCodeApi(): VsCodeApi;
@@ -80,7 +81,11 @@ function main(): void {
     const root = el('section', { class: 'row', 'data-row': String(row.rowId) },
       el('div', { class: 'row-head' }, el('h2', {}, `${n}. ${row.alt}`), el('div', { class: 'row-actions' }, regenerate, skip)),
       prompt, status, el('div', { class: 'pictures' }, candidates, canvas));
-    regenerate.addEventListener('click', () => post({ type: 'regenerate', rowId: row.rowId, prompt: prompt.value.trim() || row.alt }));
+    prompt.addEventListener('input', () => markPromptEdited(prompt));
+    regenerate.addEventListener('click', () => {
+      markPromptSent(prompt);
+      post({ type: 'regenerate', rowId: row.rowId, prompt: prompt.value.trim() || row.alt });
+    });
     skip.addEventListener('click', () => post({ type: 'skip', rowId: row.rowId, skipped: skip.getAttribute('aria-pressed') !== 'true' }));
     prompt.value = row.prompt;
     const view = { root, prompt, status, candidates, canvas, skip, regenerate };
@@ -91,7 +96,7 @@ function main(): void {
 
   const renderRow = (row: ReviewRow): void => {
     const v = rowView(row);
-    if (document.activeElement !== v.prompt && v.prompt.dataset.sent !== 'dirty') v.prompt.value = row.prompt;
+    showHostPrompt(v.prompt, row.prompt, document.activeElement === v.prompt);
     v.root.classList.toggle('skipped', row.skipped);
     v.skip.textContent = row.skipped ? 'Include' : 'Skip';
     v.skip.setAttribute('aria-pressed', String(row.skipped));
