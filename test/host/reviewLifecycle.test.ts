@@ -99,3 +99,14 @@ test('Apply clicked twice at once saves and edits once', async () => {
   assert.equal(doc.text, `![one](${'images/img-a.png'})\n`);
   assert.ok(review.isDisposed);
 });
+
+test('Illustrate Document run twice at once opens one review for the document', async () => {
+  const fake = fakeGenerator({ modelInfoMs: 30 });
+  stub.openEditor(path.resolve('/ws/twice.md'), '![one]()\n', 0);
+  const command = new IllustrateDocumentCommand(fake.generator, stub.vscode.Uri.file('/ext') as never);
+  const before = stub.panels.length;
+  await Promise.all([command.execute(), command.execute()]);
+  assert.equal(stub.panels.length - before, 1, 'one panel');
+  assert.equal(command.openReviews.length, 1);
+  command.dispose();
+});
