@@ -40,6 +40,7 @@ export class RegenerateImageCommand implements Command {
       return;
     }
     const params = { ...reused.params, seed: randomSeed(1), randomSeed: false, batchCount: 1 };
-    await this.illustrate.illustrateAt(document, args.offset + 2, args.offset + 2, params);
+    // offset is the image's `!`: one past it is inside that image whatever its alt text (empty included)
+    await this.illustrate.illustrateAt(document, args.offset + 1, args.offset + 1, params);
   }
 }

@@ -110,3 +110,28 @@ test('Illustrate Document run twice at once opens one review for the document', 
   assert.equal(command.openReviews.length, 1);
   command.dispose();
 });
+
+test('Regenerate from a hover works on an image with empty alt text: the image\'s own prompt is used', async () => {
+  const { IllustrateAltTextCommand } = require('../../src/commands/illustrateAltText') as typeof import('../../src/commands/illustrateAltText');
+  const { RegenerateImageCommand } = require('../../src/commands/regenerateImage') as typeof import('../../src/commands/regenerateImage');
+  const { encodePng } = require('../../src/engine/image') as typeof import('../../src/engine/image');
+  const fs = require('node:fs') as typeof import('node:fs');
+  const os = require('node:os') as typeof import('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'regen-'));
+  const png = path.join(dir, 'fox.png');
+  fs.writeFileSync(png, encodePng(new Uint8Array(8 * 8 * 3), 8, 8, { parameters: 'a red fox\nSteps: 2, Sampler: Euler a, CFG scale: 7, Seed: 5, Size: 8x8, Model: m' }));
+  const fake = fakeGenerator();
+  const queued: PanelParams[] = [];
+  const generator = Object.assign(fake.generator, {
+    panelSetup: async () => ({ defaults: BASE, limits: { batchCountMax: 8 } }),
+    enqueue: async (p: PanelParams) => { queued.push(p); throw new Error('stop here'); },
+  });
+  const text = 'Intro ![](fox.png) end\n';
+  const doc = stub.openEditor(path.join(dir, 'a.md'), text, 0);
+  const command = new RegenerateImageCommand(generator, new IllustrateAltTextCommand(generator));
+  const before = stub.messages.length;
+  await command.execute({ file: png, document: doc.uri.toString(), offset: text.indexOf('!') });
+  assert.deepEqual(queued.map((p) => p.prompt), ['a red fox'], JSON.stringify(stub.messages.slice(before)));
+  assert.deepEqual(stub.messages.slice(before), [['error', 'Inline Diffusion: stop here']]);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
