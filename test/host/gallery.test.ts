@@ -130,3 +130,40 @@ test('the quick PNG decoder matches the engine\'s decoder on every filter, with 
   assert.equal(decodePngRgbQuick(sixteen), undefined);
   assert.equal(decodePngRgbQuick(new Uint8Array([1, 2, 3])), undefined);
 });
+
+/** A PNG of the given header whose IDAT holds `raw` deflated (chunks with their CRCs). */
+function craftedPng(width: number, height: number, colourType: number, raw: Uint8Array): Uint8Array {
+  const zlib = require('node:zlib') as typeof import('node:zlib');
+  const chunk = (type: string, data: Uint8Array): Buffer => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(zlib.crc32(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = colourType;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw, { level: 9 })), chunk('IEND', new Uint8Array(0))]);
+}
+
+test('a thumbnail of a small file that inflates far past its declared size is refused without inflating it all; over 16 MP is refused', () => {
+  const dir = folder();
+  const cache = new ThumbnailCache(path.join(dir, 'thumbs'));
+  const bomb = path.join(dir, 'bomb.png');
+  // 64×64 RGB needs 64·(64·3+1) = 12,352 bytes; this IDAT inflates to 64 MiB from a file of about 64 KB
+  fs.writeFileSync(bomb, craftedPng(64, 64, 2, new Uint8Array(64 * 1024 * 1024)));
+  assert.ok(fs.statSync(bomb).size < 200_000);
+  assert.throws(() => decodePngRgbQuick(fs.readFileSync(bomb)), /inflates past the 64×64 it declares/);
+  assert.throws(() => cache.thumbnail(bomb), /^Error: bomb\.png: its image data inflates past the 64×64 it declares$/);
+  const palette = path.join(dir, 'palette.png'); // a colour type the quick decoder leaves to the engine's: checked first
+  fs.writeFileSync(palette, craftedPng(64, 64, 3, new Uint8Array(64 * 1024 * 1024)));
+  assert.throws(() => cache.thumbnail(palette), /palette\.png: its image data inflates past the 64×64 it declares/);
+  const huge = path.join(dir, 'huge.png');
+  fs.writeFileSync(huge, craftedPng(5000, 5000, 2, new Uint8Array(10)));
+  assert.throws(() => cache.thumbnail(huge), /huge\.png: 5000×5000 is over the 16 megapixel limit for thumbnails/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
