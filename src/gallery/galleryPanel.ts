@@ -30,6 +30,10 @@ export class GalleryPanel extends Disposable {
   private listed = new Set<string>();
   private webviewReady = false;
   private rescanTimer: NodeJS.Timeout | undefined;
+  /** Set while thumbnails are being made: the scan waits for them (the first screen before the older files). */
+  private thumbsBusy: Promise<void> | undefined;
+  /** Counts rescans: only the latest one's result is sent. */
+  private scanGeneration = 0;
   private readonly index: GalleryIndex;
   private readonly thumbs: ThumbnailCache;
   /** Counts messages the guard rejected (a test hook). */
@@ -75,16 +79,23 @@ export class GalleryPanel extends Disposable {
     return [...new Set(dirs)];
   }
 
-  /** Lists the images again and sends them. */
-  rescan(): void {
+  /**
+   * Lists the images again and sends them: the newest page as soon as it is read, then the whole list. The scan is
+   * asynchronous (thumbnail requests and actions are answered meanwhile); a newer rescan supersedes an older one.
+   */
+  async rescan(): Promise<void> {
     if (this.isDisposed) return;
+    const generation = ++this.scanGeneration;
+    const current = (): boolean => !this.isDisposed && generation === this.scanGeneration;
     const folders = this.folders();
     const shownFolders = folders.map((f) => this.generator.displayPath(f));
-    const result = this.index.scan(folders, (first) => {
+    const result = await this.index.scan(folders, (first) => {
+      if (!current()) return;
       this.items = first;
-      this.listed = new Set(first.map((i) => i.path));
+      for (const i of first) this.listed.add(i.path);
       this.post({ type: 'items', items: first, folders: shownFolders, complete: false });
-    });
+    }, undefined, () => this.thumbsBusy ?? Promise.resolve());
+    if (!current()) return;
     this.items = result.items;
     this.listed = new Set(result.items.map((i) => i.path));
     this.post({ type: 'items', items: this.items, folders: shownFolders, complete: true });
@@ -95,7 +106,7 @@ export class GalleryPanel extends Disposable {
     if (this.rescanTimer) clearTimeout(this.rescanTimer);
     this.rescanTimer = setTimeout(() => {
       this.rescanTimer = undefined;
-      if (this.webviewReady) this.rescan();
+      if (this.webviewReady) void this.rescan();
     }, RESCAN_DELAY_MS);
   }
 
@@ -122,25 +133,34 @@ export class GalleryPanel extends Disposable {
     switch (message.type) {
       case 'ready':
         this.webviewReady = true;
-        this.rescan();
+        await this.rescan();
         return;
-      case 'thumbs':
-        for (const file of message.paths) {
-          let src: string | null = null;
-          try {
-            src = `data:image/png;base64,${Buffer.from(this.thumbs.thumbnail(file)).toString('base64')}`;
-          } catch {
-            src = null;
-          }
-          this.post({ type: 'thumb', path: file, src });
-          await new Promise((r) => setImmediate(r)); // let other messages through between thumbnails
-        }
+      case 'thumbs': {
+        const work = this.sendThumbnails(message.paths);
+        const busy = work.finally(() => { if (this.thumbsBusy === busy) this.thumbsBusy = undefined; });
+        this.thumbsBusy = busy;
+        await busy;
         return;
+      }
       case 'action':
         await this.act(message.action, message.path);
         return;
       default:
         assertNever(message, 'gallery message');
+    }
+  }
+
+  private async sendThumbnails(paths: readonly string[]): Promise<void> {
+    for (const file of paths) {
+      if (this.isDisposed) return;
+      let src: string | null = null;
+      try {
+        src = `data:image/png;base64,${Buffer.from(this.thumbs.thumbnail(file)).toString('base64')}`;
+      } catch {
+        src = null;
+      }
+      this.post({ type: 'thumb', path: file, src });
+      await new Promise((r) => setImmediate(r)); // let other messages through between thumbnails
     }
   }
 
@@ -179,7 +199,7 @@ export class GalleryPanel extends Disposable {
           return;
         }
         this.post({ type: 'notice', level: 'info', message: `Moved ${name} to the trash.` });
-        this.rescan();
+        await this.rescan();
         return;
       }
       default:

@@ -69,19 +69,3 @@ export async function readPngHead(file: string, maxBytes = PNG_HEAD_BYTES): Prom
     await handle.close();
   }
 }
-
-/** The same, synchronously (the gallery's scan reads many small heads in a row). */
-export function readPngHeadSync(file: string, maxBytes = PNG_HEAD_BYTES): PngHead {
-  const fd = fs.openSync(file, 'r');
-  try {
-    for (let asked = Math.min(FIRST_READ_BYTES, maxBytes); ;) {
-      const buffer = Buffer.alloc(asked);
-      const bytesRead = fs.readSync(fd, buffer, 0, asked, 0);
-      const result = parseOrAskMore(new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead), asked, maxBytes);
-      if (typeof result !== 'number') return result;
-      asked = result;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}

@@ -19,7 +19,7 @@ function folder(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'gallery-'));
 }
 
-test('lists the PNGs of the output folders newest first with their parameters; reads only new or changed files again', () => {
+test('lists the PNGs of the output folders newest first with their parameters; reads only new or changed files again', async () => {
   const dir = folder();
   const images = path.join(dir, 'images');
   fs.mkdirSync(path.join(images, 'sub'), { recursive: true });
@@ -35,7 +35,7 @@ test('lists the PNGs of the output folders newest first with their parameters; r
   write('notes.txt', new Uint8Array([1]), 1);
   const cacheFile = path.join(dir, 'storage', 'index.json');
   const index = new GalleryIndex(cacheFile, (f) => path.relative(dir, f));
-  const first = index.scan([images, path.join(dir, 'missing')]);
+  const first = await index.scan([images, path.join(dir, 'missing')]);
   assert.deepEqual(first.items.map((i) => [i.label, i.prompt, i.model, i.sampler, i.seed, i.width]), [
     [path.join('images', 'sub', 'new.png'), 'a new owl', 'sdxl', 'DPM++ 2M', '5', 8],
     [path.join('images', 'broken.png'), '', '', '', '', 0],
@@ -44,11 +44,11 @@ test('lists the PNGs of the output folders newest first with their parameters; r
   ]);
   assert.equal(first.read, 4);
   const pages: string[][] = [];
-  new GalleryIndex(undefined).scan([images], (page) => pages.push(page.map((i) => path.basename(i.path))), 2);
+  await new GalleryIndex(undefined).scan([images], (page) => pages.push(page.map((i) => path.basename(i.path))), 2);
   assert.deepEqual(pages, [['new.png', 'broken.png']], 'the newest page is handed over before the older files are read');
-  assert.equal(index.scan([images]).read, 0, 'unchanged files come from the cache');
+  assert.equal((await index.scan([images])).read, 0, 'unchanged files come from the cache');
   write('old.png', png('a changed fox'), 1);
-  const again = new GalleryIndex(cacheFile).scan([images]);
+  const again = await new GalleryIndex(cacheFile).scan([images]);
   assert.equal(again.read, 1, 'a new window reads only the changed file (the cache file kept the rest)');
   assert.equal(again.items[0].prompt, 'a changed fox');
   fs.rmSync(dir, { recursive: true, force: true });
@@ -165,5 +165,23 @@ test('a thumbnail of a small file that inflates far past its declared size is re
   const huge = path.join(dir, 'huge.png');
   fs.writeFileSync(huge, craftedPng(5000, 5000, 2, new Uint8Array(10)));
   assert.throws(() => cache.thumbnail(huge), /huge\.png: 5000×5000 is over the 16 megapixel limit for thumbnails/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('the scan does not block the extension host: it returns to the event loop right after the first page and between batches', async () => {
+  const dir = folder();
+  const bytes = png('a fox');
+  for (let i = 0; i < 350; i++) fs.writeFileSync(path.join(dir, `${String(i).padStart(3, '0')}.png`), bytes);
+  let afterFirstPage = false;
+  let turns = 0;
+  let counting = true;
+  const count = (): void => { if (counting) { turns++; setImmediate(count); } };
+  setImmediate(count);
+  const scanned = new GalleryIndex(undefined).scan([dir], () => setImmediate(() => { afterFirstPage = true; }), 24);
+  const result = await scanned;
+  counting = false;
+  assert.equal(result.items.length, 350);
+  assert.ok(afterFirstPage, 'what the first page triggers runs before the scan ends');
+  assert.ok(turns >= 4, `the event loop turned ${turns} times during the scan`);
   fs.rmSync(dir, { recursive: true, force: true });
 });
