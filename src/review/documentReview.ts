@@ -5,7 +5,8 @@
  * WorkspaceEdit on the document as it is then; closing without Apply writes nothing into the document (the
  * candidates stay in the extension's storage like every unsaved result, and a later review of the same document
  * offers them again). Cancel stops this review's generations and nothing else. Its webview keeps its context while
- * hidden (a short-lived panel; the host holds the state and sends it whole), and is not restored after a reload.
+ * hidden (a short-lived panel; the host holds the state and sends it whole, each candidate's picture once in its own
+ * message), and is not restored after a reload.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -63,7 +64,8 @@ export class DocumentReview extends Disposable {
   private webviewReady = false;
   private readonly documentUri: vscode.Uri;
   private readonly scanVersion: number;
-  private readonly srcCache = new Map<string, string>();
+  /** Candidates whose picture the webview has (each is sent once, in its own message). */
+  private readonly sentImages = new Set<string>();
   /** Counts messages the guard rejected (a test hook). */
   rejectedMessages = 0;
 
@@ -215,6 +217,7 @@ export class DocumentReview extends Disposable {
     switch (message.type) {
       case 'ready':
         this.webviewReady = true;
+        this.sentImages.clear(); // a (re)loaded webview has no pictures yet
         this.postState();
         return;
       case 'pick': {
@@ -314,24 +317,23 @@ export class DocumentReview extends Disposable {
       document: path.basename(this.documentUri.path), style: this.style, negative: this.negative, candidates: this.setup.candidates,
       rows: this.rows.map((r): ReviewRow => ({
         rowId: r.rowId, alt: r.found.prompt, prompt: r.prompt, status: r.skipped ? 'skipped' : r.status, detail: r.detail,
-        candidates: r.candidates.map((c) => ({ imageId: c.imageId, seed: c.image.seed, src: this.src(c) })),
+        candidates: r.candidates.map((c) => ({ imageId: c.imageId, seed: c.image.seed })),
         picked: r.picked, skipped: r.skipped,
       })),
       notes: this.setup.notes, busy: this.rows.some((r) => r.job !== undefined), applied: this.applied,
     };
   }
 
-  private src(image: FinishedImage): string {
-    let src = this.srcCache.get(image.imageId);
-    if (src === undefined) {
-      src = `data:image/png;base64,${Buffer.from(image.image.png).toString('base64')}`;
-      this.srcCache.set(image.imageId, src);
-    }
-    return src;
-  }
-
   private postState(): void {
-    if (this.webviewReady) this.post({ type: 'state', state: this.state() });
+    if (!this.webviewReady) return;
+    for (const row of this.rows) {
+      for (const c of row.candidates) {
+        if (this.sentImages.has(c.imageId)) continue;
+        this.sentImages.add(c.imageId);
+        this.post({ type: 'candidate', imageId: c.imageId, src: `data:image/png;base64,${Buffer.from(c.image.png).toString('base64')}` });
+      }
+    }
+    this.post({ type: 'state', state: this.state() });
   }
 
   private post(message: ToReview): void {

@@ -135,3 +135,24 @@ test('Regenerate from a hover works on an image with empty alt text: the image\'
   assert.deepEqual(stub.messages.slice(before), [['error', 'Inline Diffusion: stop here']]);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('each candidate\'s picture is sent once, in its own message; states name candidates by id only', async () => {
+  const fake = fakeGenerator();
+  const { panel, review } = openReview('![one]()\n![two]()\n', fake.generator);
+  panel.receive.fire({ type: 'ready' });
+  await review.start();
+  fake.images.fire(candidate(1, 'img-a', 5));
+  fake.images.fire(candidate(1, 'img-b', 6));
+  fake.images.fire(candidate(2, 'img-c', 7));
+  panel.receive.fire({ type: 'pick', rowId: 0, imageId: 'img-b' });
+  await tick(10);
+  const posted = panel.posted as Array<{ type: string; imageId?: string; src?: string }>;
+  const pictures = posted.filter((m) => m.type === 'candidate').map((m) => m.imageId);
+  assert.deepEqual(pictures, ['img-a', 'img-b', 'img-c']);
+  assert.ok(posted.filter((m) => m.type === 'state').length >= 4);
+  assert.ok(!posted.some((m) => m.type === 'state' && JSON.stringify(m).includes('data:image/png')), 'no picture inside a state');
+  const first = (id: string): number => posted.findIndex((m) => m.type === 'candidate' && m.imageId === id);
+  const firstState = (id: string): number => posted.findIndex((m) => m.type === 'state' && JSON.stringify(m).includes(id));
+  assert.ok(first('img-c') < firstState('img-c'), 'the picture comes before the first state naming it');
+  panel.dispose();
+});

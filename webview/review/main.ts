@@ -13,7 +13,7 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const api = acquireVsCodeApi();
 const post = (message: FromReview): void => api.postMessage(message);
 
-const TYPES = new Set(['state', 'progress', 'notice']);
+const TYPES = new Set(['state', 'candidate', 'progress', 'notice']);
 function isToReview(value: unknown): value is ToReview {
   return typeof value === 'object' && value !== null && TYPES.has(String((value as { type?: unknown }).type));
 }
@@ -67,6 +67,8 @@ function main(): void {
   );
   app.setAttribute('aria-busy', 'false');
   const views = new Map<number, RowView>();
+  /** Candidates' pictures by image id (the host sends each once). */
+  const pictures = new Map<string, string>();
 
   const rowView = (row: ReviewRow): RowView => {
     const existing = views.get(row.rowId);
@@ -109,7 +111,7 @@ function main(): void {
       row.candidates.forEach((c, i) => {
         const b = el('button', { class: 'candidate', role: 'radio', 'data-image-id': c.imageId, title: `Seed ${c.seed}`,
           'aria-label': `Candidate ${i + 1} of image ${row.rowId + 1} (seed ${c.seed})` },
-          el('img', { src: c.src, alt: '' })) as HTMLButtonElement;
+          el('img', { src: pictures.get(c.imageId) ?? '', alt: '', 'data-image-id': c.imageId })) as HTMLButtonElement;
         b.addEventListener('click', () => post({ type: 'pick', rowId: row.rowId, imageId: c.imageId }));
         v.candidates.append(b);
       });
@@ -157,6 +159,10 @@ function main(): void {
     switch (message.type) {
       case 'state':
         render(message.state);
+        break;
+      case 'candidate':
+        pictures.set(message.imageId, message.src);
+        for (const img of list.querySelectorAll('img')) if (img.dataset.imageId === message.imageId) img.src = message.src;
         break;
       case 'progress': {
         const v = views.get(message.rowId);
