@@ -74,6 +74,11 @@ export function paramsFromPng(png: Uint8Array, current: PanelParams, models: rea
   } catch (err) {
     return { ok: false, reason: `it is not a readable PNG (${(err as Error).message})` };
   }
+  return paramsFromPngText(text, current, models);
+}
+
+/** The same from a PNG's text chunks already read (a capped head: src/markdown/pngHead.ts). */
+export function paramsFromPngText(text: Readonly<Record<string, string>>, current: PanelParams, models: readonly ModelRef[]): ReusedParams {
   const infotext = text.parameters;
   if (infotext === undefined) {
     return { ok: false, reason: 'it has no "parameters" text: it was not made by Inline Diffusion or AUTOMATIC1111, or its metadata was removed' };
