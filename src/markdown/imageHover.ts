@@ -19,8 +19,13 @@ export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, (c) => `\\${c}`);
 }
 
+/** A link title between double quotes: quotes, backslashes and control characters (a file name may hold them) dropped. */
+function linkTitle(text: string): string {
+  return text.replace(/["\\\u0000-\u001f\u007f]/g, '');
+}
+
 function commandLink(title: string, command: string, args: HoverCommandArgs, tooltip: string): string {
-  return `[${title}](command:${command}?${encodeURIComponent(JSON.stringify([args]))} "${tooltip}")`;
+  return `[${title}](command:${command}?${encodeURIComponent(JSON.stringify([args]))} "${linkTitle(tooltip)}")`;
 }
 
 export interface HoverContent {

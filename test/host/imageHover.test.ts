@@ -77,3 +77,13 @@ test('the Code Action is offered in an alt text or on selected text, titled with
   assert.equal(illustrateActionFor(text, text.indexOf('Plain'), text.length)?.title, 'Illustrate “Plain words.”');
   assert.equal(illustrateActionFor('![]()', 2, 2), undefined, 'no alt text: nothing to illustrate');
 });
+
+test('a file name with a double quote cannot end the link title early', () => {
+  const file = '/notes/img/say "hi"\\.png';
+  const content = hoverContent({ file, imageUri: 'file:///x.png', width: 64, height: 64, text: { parameters: INFOTEXT }, document: 'file:///notes/a.md', offset: 0 });
+  const last = content?.markdown.split('\n').at(-1) ?? '';
+  const titles = [...last.matchAll(/ "([^"]*)"\)/g)].map((m) => m[1]);
+  assert.equal(titles.length, 4, last);
+  assert.equal(titles[3], 'Reveal say hi.png in the Explorer');
+  assert.equal((last.match(/"/g) ?? []).length, 8, 'only the titles\' own quotes');
+});
