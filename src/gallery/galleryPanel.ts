@@ -16,6 +16,7 @@ import { insertImageLink } from '../markdown/insertImage';
 import { createNonce } from '../panel/panelHtml';
 import { assertNever } from '../common/assertNever';
 import { firstLine } from '../common/firstLine';
+import { isInside } from '../common/isInside';
 import { Disposable } from '../util/disposable';
 import { renderWebviewPage } from '../panel/webviewPage';
 import { GalleryIndex } from './galleryIndex';
@@ -211,9 +212,4 @@ export class GalleryPanel extends Disposable {
     if (this.isDisposed) return;
     void this.panel.webview.postMessage(message).then(undefined, () => undefined);
   }
-}
-
-function isInside(folder: string, file: string): boolean {
-  const rel = path.relative(folder, file);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }

@@ -87,3 +87,13 @@ test('a file name with a double quote cannot end the link title early', () => {
   assert.equal(titles[3], 'Reveal say hi.png in the Explorer');
   assert.equal((last.match(/"/g) ?? []).length, 8, 'only the titles\' own quotes');
 });
+
+test('with mayRead (an untrusted workspace), files outside are neither looked up nor hovered', () => {
+  const text = '![in](img/fox.png) ![out](../etc/fox.png) ![url](file:///etc/fox.png)';
+  const asked: string[] = [];
+  const anyExists = (f: string): boolean => { asked.push(f); return true; };
+  const inside = (f: string): boolean => f.startsWith(DIR + path.sep);
+  const at = (word: string): string | undefined => imageFileAt(text, text.indexOf(word) + 1, DIR, anyExists, inside)?.file;
+  assert.deepEqual([at('in]'), at('out]'), at('url]')], [path.join(DIR, 'img', 'fox.png'), undefined, undefined]);
+  assert.deepEqual(asked, [path.join(DIR, 'img', 'fox.png')]);
+});

@@ -156,3 +156,26 @@ test('each candidate\'s picture is sent once, in its own message; states name ca
   assert.ok(first('img-c') < firstState('img-c'), 'the picture comes before the first state naming it');
   panel.dispose();
 });
+
+test('in an untrusted workspace the hover does not read a linked PNG outside the workspace folders', async () => {
+  const { ImageLinkHoverProvider } = require('../../src/markdown/markdownProviders') as typeof import('../../src/markdown/markdownProviders');
+  const fs = require('node:fs') as typeof import('node:fs');
+  const os = require('node:os') as typeof import('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hover-'));
+  const outside = path.join(dir, 'fox.png');
+  fs.writeFileSync(outside, 'x');
+  const asked: string[] = [];
+  const provider = new ImageLinkHoverProvider(async (file) => { asked.push(file); return undefined; });
+  const doc = stub.openEditor(path.resolve('/ws/hover.md'), `![fox](file://${outside})\n`, 0);
+  try {
+    stub.state.trusted = false;
+    await provider.provideHover(doc as never, doc.positionAt(3) as never);
+    assert.deepEqual(asked, []);
+    stub.state.trusted = true;
+    await provider.provideHover(doc as never, doc.positionAt(3) as never);
+    assert.deepEqual(asked, [outside]);
+  } finally {
+    stub.state.trusted = true;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
