@@ -17,7 +17,7 @@ import { createNonce } from '../panel/panelHtml';
 import { assertNever } from '../common/assertNever';
 import { firstLine } from '../common/firstLine';
 import { isInside } from '../common/isInside';
-import { Disposable } from '../util/disposable';
+import { Disposable, disposeAll, type IDisposable } from '../util/disposable';
 import { renderWebviewPage } from '../panel/webviewPage';
 import { GalleryIndex } from './galleryIndex';
 import { parseFromGallery } from './galleryMessageGuards';
@@ -31,6 +31,7 @@ export class GalleryPanel extends Disposable {
   private listed = new Set<string>();
   private webviewReady = false;
   private rescanTimer: NodeJS.Timeout | undefined;
+  private readonly watchers: IDisposable[] = [];
   /** Set while thumbnails are being made: the scan waits for them (the first screen before the older files). */
   private thumbsBusy: Promise<void> | undefined;
   /** Counts rescans: only the latest one's result is sent. */
@@ -54,17 +55,27 @@ export class GalleryPanel extends Disposable {
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)));
-    const watcher = this._register(vscode.workspace.createFileSystemWatcher('**/*.png'));
+    this.watchFolders();
+    this._register({ dispose: () => disposeAll(this.watchers.splice(0)) });
+    this._register(generator.onDidSave(() => this.scheduleRescan()));
+    this._register(generator.onDidChangeSettings(() => { this.watchFolders(); this.scheduleRescan(); }));
+    this._register({ dispose: () => { if (this.rescanTimer) clearTimeout(this.rescanTimer); } });
+    this.render();
+  }
+
+  /**
+   * One watcher per output folder, on that folder (a RelativePattern: an absolute folder outside the workspace is
+   * watched too, and nothing else is); remade when the settings change.
+   */
+  private watchFolders(): void {
+    disposeAll(this.watchers.splice(0));
     const changed = (uri: vscode.Uri): void => {
       if (this.folders().some((f) => isInside(f, uri.fsPath))) this.scheduleRescan();
     };
-    this._register(watcher.onDidCreate(changed));
-    this._register(watcher.onDidChange(changed));
-    this._register(watcher.onDidDelete(changed));
-    this._register(generator.onDidSave(() => this.scheduleRescan()));
-    this._register(generator.onDidChangeSettings(() => this.scheduleRescan()));
-    this._register({ dispose: () => { if (this.rescanTimer) clearTimeout(this.rescanTimer); } });
-    this.render();
+    for (const folder of this.folders()) {
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(folder), '**/*.png'));
+      this.watchers.push(watcher, watcher.onDidCreate(changed), watcher.onDidChange(changed), watcher.onDidDelete(changed));
+    }
   }
 
   reveal(): void {

@@ -179,3 +179,16 @@ test('in an untrusted workspace the hover does not read a linked PNG outside the
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the gallery watches each output folder itself, an absolute one outside the workspace included', () => {
+  const { GalleryPanel } = require('../../src/gallery/galleryPanel') as typeof import('../../src/gallery/galleryPanel');
+  const never = (): { dispose(): void } => ({ dispose(): void {} });
+  const outside = path.resolve('/elsewhere/pictures');
+  const generator = { settings: () => ({ outputFolder: outside }), displayPath: (f: string) => f, onDidSave: never, onDidChangeSettings: never };
+  const before = stub.watchPatterns.length;
+  const panel = stub.vscode.window.createWebviewPanel('inlineDiffusion.gallery', 'Image Gallery');
+  const gallery = new GalleryPanel(panel as never, stub.vscode.Uri.file('/ext') as never, generator as never, {} as never, path.resolve('/storage'));
+  const patterns = stub.watchPatterns.slice(before) as Array<{ base?: { fsPath: string }; pattern?: string }>;
+  assert.deepEqual(patterns.map((p) => [p.base?.fsPath, p.pattern]), [[outside, '**/*.png']]);
+  gallery.dispose();
+});
