@@ -23,8 +23,7 @@ import type { FromReview, ReviewRow, ReviewState, RowStatus, ToReview } from '..
 import { assertNever } from '../common/assertNever';
 import { firstLine } from '../common/firstLine';
 import { Disposable } from '../util/disposable';
-import { renderWebviewPage } from '../panel/webviewPage';
-import { createNonce } from '../panel/panelHtml';
+import { createNonce, renderWebviewPage } from '../panel/panelHtml';
 import { parseFromReview } from './reviewMessageGuards';
 
 export const REVIEW_VIEW_TYPE = 'inlineDiffusion.reviewPanel';
