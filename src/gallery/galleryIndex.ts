@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseInfotext } from '../engine/infotext';
+import { oneLine, samplerLabel } from '../common/infotextSummary';
 import type { GalleryItem } from '../protocol/galleryMessages';
 import { readPngHead } from '../markdown/pngHead';
 
@@ -17,6 +18,8 @@ const MAX_DEPTH = 2;
 export const MAX_ITEMS = 50_000;
 /** The head of each file read for its parameters. */
 const HEAD_BYTES = 64 * 1024;
+/** The cache file's format; 2: samplers summed up by src/common/infotextSummary.ts ("DPM++ 2M (Karras)"). */
+const CACHE_VERSION = 2;
 /** Files stat'ed or read per turn of the event loop. */
 const YIELD_EVERY = 100;
 
@@ -117,9 +120,9 @@ export class GalleryIndex {
     if (this.cacheLoaded || this.cacheFile === undefined) return;
     this.cacheLoaded = true;
     try {
-      const raw = JSON.parse(await fs.promises.readFile(this.cacheFile, 'utf8')) as unknown;
-      if (!Array.isArray(raw)) return;
-      for (const entry of raw) {
+      const raw = JSON.parse(await fs.promises.readFile(this.cacheFile, 'utf8')) as { version?: unknown; entries?: unknown } | null;
+      if (raw?.version !== CACHE_VERSION || !Array.isArray(raw.entries)) return; // another version's summaries: read again
+      for (const entry of raw.entries as unknown[]) {
         if (Array.isArray(entry) && typeof entry[0] === 'string' && isHead(entry[1])) this.cache.set(entry[0], entry[1]);
       }
     } catch {
@@ -132,7 +135,7 @@ export class GalleryIndex {
     try {
       await fs.promises.mkdir(path.dirname(this.cacheFile), { recursive: true });
       const tmp = `${this.cacheFile}.${process.pid}.${++saveCount}.tmp`;
-      await fs.promises.writeFile(tmp, JSON.stringify([...this.cache]));
+      await fs.promises.writeFile(tmp, JSON.stringify({ version: CACHE_VERSION, entries: [...this.cache] }));
       await fs.promises.rename(tmp, this.cacheFile);
     } catch {
       // a cache that cannot be written only costs a slower next scan
@@ -152,8 +155,7 @@ async function readHead(file: string, size: number, mtimeMs: number): Promise<Ca
     const infotext = head.text.parameters;
     if (infotext === undefined) return { size, mtimeMs, width: head.width, height: head.height, prompt: '', model: '', sampler: '', seed: '' };
     const { prompt, params } = parseInfotext(infotext);
-    const sampler = params.Sampler ? `${params.Sampler}${params['Schedule type'] && params['Schedule type'] !== 'Automatic' ? ` ${params['Schedule type']}` : ''}` : '';
-    return { size, mtimeMs, width: head.width, height: head.height, prompt: prompt.replace(/\s+/g, ' ').trim(), model: params.Model ?? '', sampler, seed: params.Seed ?? '' };
+    return { size, mtimeMs, width: head.width, height: head.height, prompt: oneLine(prompt), model: params.Model ?? '', sampler: samplerLabel(params), seed: params.Seed ?? '' };
   } catch {
     return { size, mtimeMs, width: 0, height: 0, prompt: '', model: '', sampler: '', seed: '' };
   }

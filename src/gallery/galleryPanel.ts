@@ -16,7 +16,7 @@ import { insertImageLink } from '../markdown/insertImage';
 import { createNonce, renderWebviewPage } from '../panel/panelHtml';
 import { assertNever } from '../common/assertNever';
 import { firstLine } from '../common/firstLine';
-import { isInside } from '../common/isInside';
+import { isInside } from '../util/isInside';
 import { Disposable, disposeAll, type IDisposable } from '../util/disposable';
 import { GalleryIndex } from './galleryIndex';
 import { parseFromGallery } from './galleryMessageGuards';

@@ -5,8 +5,8 @@
  * decoder does. Bounded: at most THUMB_MAX_PIXELS, and inflating stops at the size the header needs. No `vscode` import.
  */
 import { inflateSync } from 'node:zlib';
+import { hasPngSignature } from '../engine/image';
 
-const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 /** Channels per colour type this decoder takes. */
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 
@@ -39,7 +39,7 @@ function idatOf(png: Uint8Array, view: DataView): Buffer | undefined {
  * extension host). Throws a one-line reason; does nothing for what is not a PNG.
  */
 export function checkPngForThumbnail(png: Uint8Array): void {
-  if (png.length < 33 || SIGNATURE.some((b, i) => png[i] !== b)) return;
+  if (png.length < 33 || !hasPngSignature(png)) return;
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
   const width = view.getUint32(16);
   const height = view.getUint32(20);
@@ -64,7 +64,7 @@ export function checkPngForThumbnail(png: Uint8Array): void {
  * an image over THUMB_MAX_PIXELS or whose data inflates past what its size needs (inflating stops there).
  */
 export function decodePngRgbQuick(png: Uint8Array): RgbPicture | undefined {
-  if (png.length < 33 || SIGNATURE.some((b, i) => png[i] !== b)) return undefined;
+  if (png.length < 33 || !hasPngSignature(png)) return undefined;
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
   const width = view.getUint32(16);
   const height = view.getUint32(20);

@@ -7,6 +7,7 @@ import { parseInfotext } from '../engine/infotext';
 import { readPngText } from '../engine/image';
 import { PANEL_LIMITS } from './panelLimits';
 import { samplerIdFromA1111 } from './samplers';
+import { samplerLabel } from '../common/infotextSummary';
 
 export interface ModelRef {
   readonly id: string;
@@ -36,7 +37,7 @@ export function paramsFromInfotext(infotext: string, current: PanelParams, model
   if (p.Sampler !== undefined) {
     const id = samplerIdFromA1111(p.Sampler, p['Schedule type'], p.Version);
     if (id !== undefined) next.sampler = id;
-    else notes.push(`the sampler "${p.Sampler}${p['Schedule type'] ? ` (${p['Schedule type']})` : ''}" is not one this extension has; kept the current one`);
+    else notes.push(`the sampler "${samplerLabel(p)}" is not one this extension has; kept the current one`);
   }
   const cfg = p['CFG scale'] === undefined ? undefined : Number(p['CFG scale']);
   if (cfg !== undefined && Number.isFinite(cfg) && cfg >= 0 && cfg <= L.cfgMax) next.cfgScale = cfg;

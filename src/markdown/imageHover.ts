@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { parseInfotext } from '../engine/infotext';
+import { oneLine, samplerLabel } from '../common/infotextSummary';
 import { HOVER_COMMANDS, type HoverCommandArgs } from './hoverCommands';
 import { readPngHead } from './pngHead';
 
@@ -44,8 +45,8 @@ export function hoverContent(o: {
   const infotext = o.text.parameters;
   if (infotext === undefined) return undefined;
   const parsed = parseInfotext(infotext);
-  const prompt = parsed.prompt.replace(/\s+/g, ' ').trim();
-  const negativePrompt = parsed.negativePrompt.replace(/\s+/g, ' ').trim();
+  const prompt = oneLine(parsed.prompt);
+  const negativePrompt = oneLine(parsed.negativePrompt);
   const { params } = parsed;
   const shown = Math.max(128, Math.min(256, o.width || 256)); // small pictures (the embedded model's 64²) shown larger
   const lines = [
@@ -54,7 +55,7 @@ export function hoverContent(o: {
     `**${escapeMarkdown(prompt)}**`,
   ];
   if (negativePrompt) lines.push('', `Negative: ${escapeMarkdown(negativePrompt)}`);
-  const sampler = params.Sampler ? `${params.Sampler}${params['Schedule type'] ? ` (${params['Schedule type']})` : ''}` : undefined;
+  const sampler = samplerLabel(params);
   const settings: Array<[string, string | undefined]> = [
     ['Steps', params.Steps], ['Sampler', sampler], ['CFG scale', params['CFG scale']], ['Seed', params.Seed],
     ['Size', params.Size ?? `${o.width}x${o.height}`], ['Model', params.Model],

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isInside } from '../common/isInside';
+import { isInside } from '../util/isInside';
 import { Disposable } from '../util/disposable';
 import { HOVER_COMMANDS } from './hoverCommands';
 import { illustrateActionFor } from './illustrateCodeAction';

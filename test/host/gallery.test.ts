@@ -185,3 +185,15 @@ test('the scan does not block the extension host: it returns to the event loop r
   assert.ok(turns >= 4, `the event loop turned ${turns} times during the scan`);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('the gallery sums up a sampler with its schedule type as the hover does: "DPM++ 2M (Karras)"', async () => {
+  const dir = folder();
+  const infotext = 'a fox\nSteps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 5, Size: 8x8, Model: sd15';
+  fs.writeFileSync(path.join(dir, 'k.png'), encodePng(new Uint8Array(8 * 8 * 3), 8, 8, { parameters: infotext }));
+  const { items } = await new GalleryIndex(undefined).scan([dir]);
+  assert.equal(items[0].sampler, 'DPM++ 2M (Karras)');
+  const { hoverContent } = await import('../../src/markdown/imageHover');
+  const hover = hoverContent({ file: path.join(dir, 'k.png'), imageUri: 'file:///k.png', width: 8, height: 8, text: { parameters: infotext }, document: 'file:///a.md', offset: 0 });
+  assert.match(hover?.markdown ?? '', /Sampler: DPM\\\+\\\+ 2M \\\(Karras\\\)/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
