@@ -14,7 +14,7 @@ import { DownloadModelCommand } from './commands/downloadModel';
 import { GenerateImageCommand } from './commands/generateImage';
 import { IllustrateAltTextCommand } from './commands/illustrateAltText';
 import { IllustrateDocumentCommand } from './commands/illustrateDocument';
-import { ImageVariationsCommand } from './commands/imageVariations';
+import { ImageVariationsCommand, OpenImageInPanelCommand } from './commands/imageVariations';
 import { RegenerateImageCommand } from './commands/regenerateImage';
 import { RevealImageCommand } from './commands/revealImage';
 import { InstallGpuSupportCommand } from './commands/installGpuSupport';
@@ -75,8 +75,8 @@ export class Host extends Disposable implements InlineDiffusionApi {
       new GenerateImageCommand(this.panels),
       illustrate,
       new RegenerateImageCommand(generator, illustrate),
-      new ImageVariationsCommand('inlineDiffusion.imageVariations', generator, this.panels),
-      new ImageVariationsCommand('inlineDiffusion.openImageInPanel', generator, this.panels),
+      new ImageVariationsCommand(generator, this.panels),
+      new OpenImageInPanelCommand(),
       new RevealImageCommand(),
       this._register(new OpenGalleryCommand(generator, markdown, context.extensionUri, (context.storageUri ?? context.globalStorageUri).fsPath)),
       this._register(new IllustrateDocumentCommand(generator, context.extensionUri)),

@@ -52,13 +52,14 @@ export class IllustrateAltTextCommand implements Command {
       void vscode.window.showInformationMessage('Illustrate Alt Text: put the cursor inside an image\'s alt text, ![like this](), or select the text to illustrate.');
       return;
     }
-    const prompt = target.kind === 'image' ? target.image.prompt : target.prompt;
+    // with given parameters (Regenerate from a hover) their prompt is the one used: the alt text may be empty
+    const prompt = params?.prompt ?? (target.kind === 'image' ? target.image.prompt : target.prompt);
     if (!prompt) {
       void vscode.window.showInformationMessage('Illustrate Alt Text: this image has no alt text yet; write what it should show between ![ and ].');
       return;
     }
     const job: Illustration = {
-      uri: document.uri, version: document.version, snapshot: snapshotTarget(text, target), prompt: params?.prompt ?? prompt, params,
+      uri: document.uri, version: document.version, snapshot: snapshotTarget(text, target), prompt, params,
       tracked: target.kind === 'image' ? target.image.range : target.range,
     };
     // follow the document's edits while the image is made, so the link lands on the same image

@@ -17,6 +17,8 @@ import { Disposable } from '../util/disposable';
 export class IllustrateDocumentCommand extends Disposable implements Command {
   readonly id = 'inlineDiffusion.illustrateDocument';
   private readonly reviews = new Map<string, DocumentReview>();
+  /** Documents whose review is being opened (reserved before the first await, so a second run waits for none). */
+  private readonly opening = new Set<string>();
 
   constructor(private readonly generator: Generator, private readonly extensionUri: vscode.Uri) {
     super();
@@ -39,6 +41,16 @@ export class IllustrateDocumentCommand extends Disposable implements Command {
       open.reveal();
       return;
     }
+    if (this.opening.has(key)) return; // the same command is opening it right now
+    this.opening.add(key);
+    try {
+      await this.open(document, key);
+    } finally {
+      this.opening.delete(key);
+    }
+  }
+
+  private async open(document: vscode.TextDocument, key: string): Promise<void> {
     const scan = scanDocument(document.getText(), {
       documentDir: document.uri.scheme === 'file' ? path.dirname(document.uri.fsPath) : undefined,
       exists: (file) => fs.existsSync(file),
@@ -73,6 +85,7 @@ export class IllustrateDocumentCommand extends Disposable implements Command {
     const review = new DocumentReview(panel, this.extensionUri, this.generator, { document, scan, candidates, base, notes });
     this.reviews.set(key, review);
     panel.onDidDispose(() => { if (this.reviews.get(key) === review) this.reviews.delete(key); });
+    this.opening.delete(key); // the review is registered: from here a second run reveals it
     await review.start();
   }
 

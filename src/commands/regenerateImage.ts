@@ -3,10 +3,10 @@ import * as vscode from 'vscode';
 import { firstLine } from '../common/firstLine';
 import type { Command } from '../util/commandManager';
 import type { Generator } from '../generation/generator';
-import { paramsFromPng } from '../generation/reuseParameters';
 import { randomSeed } from '../generation/requestBuilder';
 import { HOVER_COMMANDS, parseHoverArgs } from '../markdown/imageHover';
 import type { IllustrateAltTextCommand } from './illustrateAltText';
+import { paramsFromImageFile } from './paramsFromImageFile';
 
 /**
  * "Regenerate" from an image link's hover: the image's own parameters (its PNG's) with a new seed, made like
@@ -24,22 +24,16 @@ export class RegenerateImageCommand implements Command {
       return;
     }
     let document: vscode.TextDocument;
-    let bytes: Uint8Array;
     try {
       document = await vscode.workspace.openTextDocument(vscode.Uri.parse(args.document));
-      bytes = await vscode.workspace.fs.readFile(vscode.Uri.file(args.file));
     } catch (err) {
-      void vscode.window.showErrorMessage(`Inline Diffusion: could not read ${path.basename(args.file)}: ${firstLine((err as Error).message)}`);
+      void vscode.window.showErrorMessage(`Inline Diffusion: could not open the document of ${path.basename(args.file)}: ${firstLine((err as Error).message)}`);
       return;
     }
-    const setup = await this.generator.panelSetup();
-    const models = this.generator.models().map((m) => ({ id: m.id, name: path.basename(m.dir) }));
-    const reused = paramsFromPng(bytes, setup.defaults, models);
-    if (!reused.ok) {
-      void vscode.window.showErrorMessage(`Inline Diffusion: cannot regenerate ${path.basename(args.file)}: ${reused.reason}.`);
-      return;
-    }
+    const reused = await paramsFromImageFile(this.generator, vscode.Uri.file(args.file), 'regenerate');
+    if (!reused) return;
     const params = { ...reused.params, seed: randomSeed(1), randomSeed: false, batchCount: 1 };
-    await this.illustrate.illustrateAt(document, args.offset + 2, args.offset + 2, params);
+    // offset is the image's `!`: one past it is inside that image whatever its alt text (empty included)
+    await this.illustrate.illustrateAt(document, args.offset + 1, args.offset + 1, params);
   }
 }

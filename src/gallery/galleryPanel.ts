@@ -13,11 +13,11 @@ import type { Generator } from '../generation/generator';
 import { resolveOutputFolder } from '../generation/imageFiles';
 import type { MarkdownEditorTracker } from '../markdown/markdownEditorTracker';
 import { insertImageLink } from '../markdown/insertImage';
-import { createNonce } from '../panel/panelHtml';
+import { createNonce, renderWebviewPage } from '../panel/panelHtml';
 import { assertNever } from '../common/assertNever';
 import { firstLine } from '../common/firstLine';
-import { Disposable } from '../util/disposable';
-import { renderWebviewPage } from '../panel/webviewPage';
+import { isInside } from '../util/isInside';
+import { Disposable, disposeAll, type IDisposable } from '../util/disposable';
 import { GalleryIndex } from './galleryIndex';
 import { parseFromGallery } from './galleryMessageGuards';
 import { ThumbnailCache } from './thumbnails';
@@ -30,6 +30,11 @@ export class GalleryPanel extends Disposable {
   private listed = new Set<string>();
   private webviewReady = false;
   private rescanTimer: NodeJS.Timeout | undefined;
+  private readonly watchers: IDisposable[] = [];
+  /** Set while thumbnails are being made: the scan waits for them (the first screen before the older files). */
+  private thumbsBusy: Promise<void> | undefined;
+  /** Counts rescans: only the latest one's result is sent. */
+  private scanGeneration = 0;
   private readonly index: GalleryIndex;
   private readonly thumbs: ThumbnailCache;
   /** Counts messages the guard rejected (a test hook). */
@@ -49,17 +54,27 @@ export class GalleryPanel extends Disposable {
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)));
-    const watcher = this._register(vscode.workspace.createFileSystemWatcher('**/*.png'));
+    this.watchFolders();
+    this._register({ dispose: () => disposeAll(this.watchers.splice(0)) });
+    this._register(generator.onDidSave(() => this.scheduleRescan()));
+    this._register(generator.onDidChangeSettings(() => { this.watchFolders(); this.scheduleRescan(); }));
+    this._register({ dispose: () => { if (this.rescanTimer) clearTimeout(this.rescanTimer); } });
+    this.render();
+  }
+
+  /**
+   * One watcher per output folder, on that folder (a RelativePattern: an absolute folder outside the workspace is
+   * watched too, and nothing else is); remade when the settings change.
+   */
+  private watchFolders(): void {
+    disposeAll(this.watchers.splice(0));
     const changed = (uri: vscode.Uri): void => {
       if (this.folders().some((f) => isInside(f, uri.fsPath))) this.scheduleRescan();
     };
-    this._register(watcher.onDidCreate(changed));
-    this._register(watcher.onDidChange(changed));
-    this._register(watcher.onDidDelete(changed));
-    this._register(generator.onDidSave(() => this.scheduleRescan()));
-    this._register(generator.onDidChangeSettings(() => this.scheduleRescan()));
-    this._register({ dispose: () => { if (this.rescanTimer) clearTimeout(this.rescanTimer); } });
-    this.render();
+    for (const folder of this.folders()) {
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(folder), '**/*.png'));
+      this.watchers.push(watcher, watcher.onDidCreate(changed), watcher.onDidChange(changed), watcher.onDidDelete(changed));
+    }
   }
 
   reveal(): void {
@@ -75,16 +90,23 @@ export class GalleryPanel extends Disposable {
     return [...new Set(dirs)];
   }
 
-  /** Lists the images again and sends them. */
-  rescan(): void {
+  /**
+   * Lists the images again and sends them: the newest page as soon as it is read, then the whole list. The scan is
+   * asynchronous (thumbnail requests and actions are answered meanwhile); a newer rescan supersedes an older one.
+   */
+  async rescan(): Promise<void> {
     if (this.isDisposed) return;
+    const generation = ++this.scanGeneration;
+    const current = (): boolean => !this.isDisposed && generation === this.scanGeneration;
     const folders = this.folders();
     const shownFolders = folders.map((f) => this.generator.displayPath(f));
-    const result = this.index.scan(folders, (first) => {
+    const result = await this.index.scan(folders, (first) => {
+      if (!current()) return;
       this.items = first;
-      this.listed = new Set(first.map((i) => i.path));
+      for (const i of first) this.listed.add(i.path);
       this.post({ type: 'items', items: first, folders: shownFolders, complete: false });
-    });
+    }, undefined, () => this.thumbsBusy ?? Promise.resolve());
+    if (!current()) return;
     this.items = result.items;
     this.listed = new Set(result.items.map((i) => i.path));
     this.post({ type: 'items', items: this.items, folders: shownFolders, complete: true });
@@ -95,7 +117,7 @@ export class GalleryPanel extends Disposable {
     if (this.rescanTimer) clearTimeout(this.rescanTimer);
     this.rescanTimer = setTimeout(() => {
       this.rescanTimer = undefined;
-      if (this.webviewReady) this.rescan();
+      if (this.webviewReady) void this.rescan();
     }, RESCAN_DELAY_MS);
   }
 
@@ -122,25 +144,34 @@ export class GalleryPanel extends Disposable {
     switch (message.type) {
       case 'ready':
         this.webviewReady = true;
-        this.rescan();
+        await this.rescan();
         return;
-      case 'thumbs':
-        for (const file of message.paths) {
-          let src: string | null = null;
-          try {
-            src = `data:image/png;base64,${Buffer.from(this.thumbs.thumbnail(file)).toString('base64')}`;
-          } catch {
-            src = null;
-          }
-          this.post({ type: 'thumb', path: file, src });
-          await new Promise((r) => setImmediate(r)); // let other messages through between thumbnails
-        }
+      case 'thumbs': {
+        const work = this.sendThumbnails(message.paths);
+        const busy = work.finally(() => { if (this.thumbsBusy === busy) this.thumbsBusy = undefined; });
+        this.thumbsBusy = busy;
+        await busy;
         return;
+      }
       case 'action':
         await this.act(message.action, message.path);
         return;
       default:
         assertNever(message, 'gallery message');
+    }
+  }
+
+  private async sendThumbnails(paths: readonly string[]): Promise<void> {
+    for (const file of paths) {
+      if (this.isDisposed) return;
+      let src: string | null = null;
+      try {
+        src = `data:image/png;base64,${Buffer.from(this.thumbs.thumbnail(file)).toString('base64')}`;
+      } catch {
+        src = null;
+      }
+      this.post({ type: 'thumb', path: file, src });
+      await new Promise((r) => setImmediate(r)); // let other messages through between thumbnails
     }
   }
 
@@ -179,7 +210,7 @@ export class GalleryPanel extends Disposable {
           return;
         }
         this.post({ type: 'notice', level: 'info', message: `Moved ${name} to the trash.` });
-        this.rescan();
+        await this.rescan();
         return;
       }
       default:
@@ -191,9 +222,4 @@ export class GalleryPanel extends Disposable {
     if (this.isDisposed) return;
     void this.panel.webview.postMessage(message).then(undefined, () => undefined);
   }
-}
-
-function isInside(folder: string, file: string): boolean {
-  const rel = path.relative(folder, file);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }

@@ -7,7 +7,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decodeImage, encodePng } from '../engine/image';
-import { decodePngRgbQuick } from './pngDecodeRgb';
+import { checkPngForThumbnail, decodePngRgbQuick } from './pngDecodeRgb';
 
 export const THUMB_SIZE = 192;
 /** Files bigger than this are not decoded for a thumbnail. */
@@ -72,7 +72,14 @@ export class ThumbnailCache {
     }
     if (st.size > THUMB_MAX_FILE_BYTES) throw new Error(`${path.basename(file)} is larger than ${THUMB_MAX_FILE_BYTES / 1024 / 1024} MB`);
     const bytes = fs.readFileSync(file);
-    const small = shrinkToFit(decodePngRgbQuick(bytes) ?? decodeImage(bytes, path.basename(file)), this.size);
+    let picture;
+    try {
+      picture = decodePngRgbQuick(bytes);
+      if (!picture) checkPngForThumbnail(bytes); // the engine's decoder inflates without a bound: check first
+    } catch (err) {
+      throw new Error(`${path.basename(file)}: ${(err as Error).message}`);
+    }
+    const small = shrinkToFit(picture ?? decodeImage(bytes, path.basename(file)), this.size);
     const png = encodePng(small.rgb, small.width, small.height);
     fs.mkdirSync(this.dir, { recursive: true });
     const tmp = `${cached}.${process.pid}.tmp`;

@@ -7,6 +7,7 @@ import { parseInfotext } from '../engine/infotext';
 import { readPngText } from '../engine/image';
 import { PANEL_LIMITS } from './panelLimits';
 import { samplerIdFromA1111 } from './samplers';
+import { samplerLabel } from '../common/infotextSummary';
 
 export interface ModelRef {
   readonly id: string;
@@ -39,7 +40,7 @@ export function paramsFromInfotext(infotext: string, current: PanelParams, model
     if (id !== undefined && /^dpmpp_2m_sde/.test(id)) {
       notes.push(`A1111 draws ${p.Sampler}'s noise from a Brownian tree, this extension from the seed's generator as diffusers does: the same seed gives another picture`);
     }
-    if (id === undefined) notes.push(`the sampler "${p.Sampler}${p['Schedule type'] ? ` (${p['Schedule type']})` : ''}" is not one this extension has; kept the current one`);
+    if (id === undefined) notes.push(`the sampler "${samplerLabel(p)}" is not one this extension has; kept the current one`);
   }
   const cfg = p['CFG scale'] === undefined ? undefined : Number(p['CFG scale']);
   if (cfg !== undefined && Number.isFinite(cfg) && cfg >= 0 && cfg <= L.cfgMax) next.cfgScale = cfg;
@@ -91,6 +92,11 @@ export function paramsFromPng(png: Uint8Array, current: PanelParams, models: rea
   } catch (err) {
     return { ok: false, reason: `it is not a readable PNG (${(err as Error).message})` };
   }
+  return paramsFromPngText(text, current, models);
+}
+
+/** The same from a PNG's text chunks already read (a capped head: src/markdown/pngHead.ts). */
+export function paramsFromPngText(text: Readonly<Record<string, string>>, current: PanelParams, models: readonly ModelRef[]): ReusedParams {
   const infotext = text.parameters;
   if (infotext === undefined) {
     return { ok: false, reason: 'it has no "parameters" text: it was not made by Inline Diffusion or AUTOMATIC1111, or its metadata was removed' };

@@ -11,6 +11,7 @@ import type { ImageLink, TextRange } from './altText';
 import { findDefinition, findImages, normalizeLabel } from './altText';
 import { classifyTarget, type TargetState } from './imageTarget';
 import { planLinkEdit, snapshotTarget, type TargetSnapshot, type TextEdit } from './linkEdit';
+import { isRecord } from '../common/isRecord';
 
 export { classifyTarget, decodeDestination, type TargetState } from './imageTarget';
 
@@ -253,10 +254,6 @@ export function applyEdits(text: string, edits: readonly TextEdit[]): string {
   let out = text;
   for (const e of [...edits].sort((a, b) => b.range.start - a.range.start)) out = out.slice(0, e.range.start) + e.newText + out.slice(e.range.end);
   return out;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function describe(value: unknown): string {

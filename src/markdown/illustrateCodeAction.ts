@@ -1,7 +1,8 @@
 /**
  * "Illustrate" as a Code Action (the lightbulb): offered where "Illustrate Alt Text" would act (the cursor in an
- * image's alt text, or text selected), and "Illustrate Document" where the document has images waiting for a picture.
- * The title logic has no `vscode` import (illustrateActions); the provider is the thin part.
+ * image's alt text, or text selected). "Illustrate Document" is not offered here: it is a command (the palette) and a
+ * button in the markdown editor's title bar. The title logic has no `vscode` import (illustrateActionFor); the provider
+ * (markdownProviders.ts) is the thin part.
  */
 import { findIllustrateTarget } from './altText';
 

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { parseInfotext } from '../engine/infotext';
+import { oneLine, samplerLabel } from '../common/infotextSummary';
 import { HOVER_COMMANDS, type HoverCommandArgs } from './hoverCommands';
 import { readPngHead } from './pngHead';
 
@@ -19,8 +20,13 @@ export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, (c) => `\\${c}`);
 }
 
+/** A link title between double quotes: quotes, backslashes and control characters (a file name may hold them) dropped. */
+function linkTitle(text: string): string {
+  return text.replace(/["\\\u0000-\u001f\u007f]/g, '');
+}
+
 function commandLink(title: string, command: string, args: HoverCommandArgs, tooltip: string): string {
-  return `[${title}](command:${command}?${encodeURIComponent(JSON.stringify([args]))} "${tooltip}")`;
+  return `[${title}](command:${command}?${encodeURIComponent(JSON.stringify([args]))} "${linkTitle(tooltip)}")`;
 }
 
 export interface HoverContent {
@@ -39,8 +45,8 @@ export function hoverContent(o: {
   const infotext = o.text.parameters;
   if (infotext === undefined) return undefined;
   const parsed = parseInfotext(infotext);
-  const prompt = parsed.prompt.replace(/\s+/g, ' ').trim();
-  const negativePrompt = parsed.negativePrompt.replace(/\s+/g, ' ').trim();
+  const prompt = oneLine(parsed.prompt);
+  const negativePrompt = oneLine(parsed.negativePrompt);
   const { params } = parsed;
   const shown = Math.max(128, Math.min(256, o.width || 256)); // small pictures (the embedded model's 64²) shown larger
   const lines = [
@@ -49,7 +55,7 @@ export function hoverContent(o: {
     `**${escapeMarkdown(prompt)}**`,
   ];
   if (negativePrompt) lines.push('', `Negative: ${escapeMarkdown(negativePrompt)}`);
-  const sampler = params.Sampler ? `${params.Sampler}${params['Schedule type'] ? ` (${params['Schedule type']})` : ''}` : undefined;
+  const sampler = samplerLabel(params);
   const settings: Array<[string, string | undefined]> = [
     ['Steps', params.Steps], ['Sampler', sampler], ['CFG scale', params['CFG scale']], ['Seed', params.Seed],
     ['Size', params.Size ?? `${o.width}x${o.height}`], ['Model', params.Model],

@@ -50,8 +50,12 @@ export function classifyTarget(written: string, documentDir: string | undefined,
   return exists(file) ? { kind: 'present', path: file } : { kind: 'missing', path: file };
 }
 
-/** The image under the cursor and the local file its link points at (inline destination or reference definition). */
-export function imageFileAt(text: string, offset: number, documentDir: string, exists: (file: string) => boolean): { image: ImageLink; file: string } | undefined {
+/**
+ * The image under the cursor and the local file its link points at (inline destination or reference definition).
+ * `mayRead` (an untrusted workspace: inside its folders only) is asked before anything about a file is looked up.
+ */
+export function imageFileAt(text: string, offset: number, documentDir: string, exists: (file: string) => boolean,
+  mayRead: (file: string) => boolean = () => true): { image: ImageLink; file: string } | undefined {
   const target = findIllustrateTarget(text, offset);
   if (target?.kind !== 'image') return undefined;
   const { image } = target;
@@ -62,7 +66,7 @@ export function imageFileAt(text: string, offset: number, documentDir: string, e
     written = definition ? text.slice(definition.destRange.start, definition.destRange.end) : undefined;
   }
   if (!written) return undefined;
-  const state = classifyTarget(written, documentDir, exists);
-  if (state.kind !== 'present' || !/\.png$/i.test(state.path)) return undefined;
+  const state = classifyTarget(written, documentDir, (file) => mayRead(file) && exists(file));
+  if (state.kind !== 'present' || !/\.png$/i.test(state.path) || !mayRead(state.path)) return undefined;
   return { image, file: state.path };
 }

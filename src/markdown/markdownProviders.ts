@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { isInside } from '../util/isInside';
 import { Disposable } from '../util/disposable';
 import { HOVER_COMMANDS } from './hoverCommands';
 import { illustrateActionFor } from './illustrateCodeAction';
@@ -23,7 +24,10 @@ export class ImageLinkHoverProvider implements vscode.HoverProvider {
 
   async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
     if (document.uri.scheme !== 'file') return undefined;
-    const found = imageFileAt(document.getText(), document.offsetAt(position), path.dirname(document.uri.fsPath), (f) => fs.existsSync(f));
+    // an untrusted workspace's documents get hovers only for files inside its folders (a link must not make us read others)
+    const mayRead = vscode.workspace.isTrusted ? undefined
+      : (f: string): boolean => (vscode.workspace.workspaceFolders ?? []).some((w) => isInside(w.uri.fsPath, f));
+    const found = imageFileAt(document.getText(), document.offsetAt(position), path.dirname(document.uri.fsPath), (f) => fs.existsSync(f), mayRead);
     if (!found) return undefined;
     const content = await this.hoverFor(found.file, document.uri, found.image.range.start);
     if (content === undefined) return undefined;

@@ -5,7 +5,7 @@
  * before it). Hovers and the gallery read arbitrary files on mouse-over and on scan: this bounds the work. No `vscode`.
  */
 import * as fs from 'node:fs';
-import { readPngText } from '../engine/image';
+import { hasPngSignature, readPngText } from '../engine/image';
 
 /** Read at most this much of a file by default: our text chunk is a few hundred bytes, an A1111 one a few KB. */
 export const PNG_HEAD_BYTES = 256 * 1024;
@@ -16,13 +16,12 @@ export interface PngHead {
   readonly text: Record<string, string>;
 }
 
-const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 /** The IEND chunk: length 0, type, CRC. */
 const IEND = [0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
 
 /** The head of a PNG from bytes (the file's first bytes, or all of it). Throws a one-line reason when it is no PNG. */
 export function parsePngHead(bytes: Uint8Array): PngHead {
-  if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) throw new Error('not a PNG (no PNG signature)');
+  if (!hasPngSignature(bytes)) throw new Error('not a PNG (no PNG signature)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 8;
   for (;;) {
@@ -67,21 +66,5 @@ export async function readPngHead(file: string, maxBytes = PNG_HEAD_BYTES): Prom
     }
   } finally {
     await handle.close();
-  }
-}
-
-/** The same, synchronously (the gallery's scan reads many small heads in a row). */
-export function readPngHeadSync(file: string, maxBytes = PNG_HEAD_BYTES): PngHead {
-  const fd = fs.openSync(file, 'r');
-  try {
-    for (let asked = Math.min(FIRST_READ_BYTES, maxBytes); ;) {
-      const buffer = Buffer.alloc(asked);
-      const bytesRead = fs.readSync(fd, buffer, 0, asked, 0);
-      const result = parseOrAskMore(new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead), asked, maxBytes);
-      if (typeof result !== 'number') return result;
-      asked = result;
-    }
-  } finally {
-    fs.closeSync(fd);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The Generate Image panel's HTML: strict CSP (default-src 'none'; scripts only by nonce; images from the webview's
+ * The HTML of this extension's webviews (the Generate Image panel, the review panel, the gallery): strict CSP (default-src 'none'; scripts only by nonce; images from the webview's
  * own resources and data: URLs), local resources only, initial data in an escaped `data-` attribute. No `vscode`.
  */
 import * as crypto from 'node:crypto';
@@ -36,7 +36,15 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
   ].join('; ');
 }
 
-export function renderPanelHtml(o: PanelHtmlOptions): string {
+export interface WebviewPageOptions extends PanelHtmlOptions {
+  readonly title: string;
+}
+
+/**
+ * Every webview page of this extension (the Generate Image panel, the review panel, the gallery): the CSP above,
+ * one script and one style sheet from dist/webview/, initial data in an escaped `data-` attribute.
+ */
+export function renderWebviewPage(o: WebviewPageOptions): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -45,11 +53,16 @@ export function renderPanelHtml(o: PanelHtmlOptions): string {
 <meta property="csp-nonce" content="${escapeHtml(o.nonce)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${escapeHtml(o.styleUri)}">
-<title>Generate Image</title>
+<title>${escapeHtml(o.title)}</title>
 </head>
 <body>
 <main id="app" data-initial="${escapeHtml(o.initialJson)}" aria-busy="true"><p class="loading">Loading…</p></main>
 <script nonce="${escapeHtml(o.nonce)}" src="${escapeHtml(o.scriptUri)}"></script>
 </body>
 </html>`;
+}
+
+/** The Generate Image panel's page. */
+export function renderPanelHtml(o: PanelHtmlOptions): string {
+  return renderWebviewPage({ ...o, title: 'Generate Image' });
 }

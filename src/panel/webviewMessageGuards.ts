@@ -7,6 +7,7 @@ import type { FromWebview, PanelParams } from '../protocol/webviewMessages';
 import { describeValue } from '../engine/request';
 import { PANEL_LIMITS } from '../generation/panelLimits';
 import { isSamplerChoice } from '../generation/samplers';
+import { isRecord } from '../common/isRecord';
 
 export type ParsedMessage =
   | { readonly ok: true; readonly message: FromWebview }
@@ -30,10 +31,6 @@ const LABELS: Record<keyof PanelParams, string> = {
   seed: 'Seed', randomSeed: 'Random seed', width: 'Width', height: 'Height', batchCount: 'Batch count', model: 'Model',
   clipSkip: 'Clip skip', oldPromptEditingTimelines: 'Old prompt editing timelines',
 };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isIntIn(value: unknown, min: number, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;

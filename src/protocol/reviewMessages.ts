@@ -9,8 +9,6 @@ export interface ReviewCandidate {
   /** The host's image id (GenerationService / ResultStore). */
   readonly imageId: string;
   readonly seed: number;
-  /** A data: URL of the PNG. */
-  readonly src: string;
 }
 
 export interface ReviewRow {
@@ -46,8 +44,10 @@ export interface ReviewState {
 
 /** Host → review webview. */
 export type ToReview =
-  /** The whole state (sent on ready and after every change; small: candidates are thumbnails). */
+  /** The whole state (sent on ready and after every change; small: candidates are named by id, their pictures sent once). */
   | { readonly type: 'state'; readonly state: ReviewState }
+  /** A candidate's picture (a data: URL of its PNG), sent once per candidate before the first state naming it. */
+  | { readonly type: 'candidate'; readonly imageId: string; readonly src: string }
   /** A step of the row being generated: its step text and, with previews on, the predicted image (RGB, 3 bytes a pixel). */
   | { readonly type: 'progress'; readonly rowId: number; readonly detail: string;
       readonly preview: { readonly width: number; readonly height: number; readonly rgb: Uint8Array } | null }

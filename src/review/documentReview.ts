@@ -5,7 +5,8 @@
  * WorkspaceEdit on the document as it is then; closing without Apply writes nothing into the document (the
  * candidates stay in the extension's storage like every unsaved result, and a later review of the same document
  * offers them again). Cancel stops this review's generations and nothing else. Its webview keeps its context while
- * hidden (a short-lived panel; the host holds the state and sends it whole), and is not restored after a reload.
+ * hidden (a short-lived panel; the host holds the state and sends it whole, each candidate's picture once in its own
+ * message), and is not restored after a reload.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -22,8 +23,7 @@ import type { FromReview, ReviewRow, ReviewState, RowStatus, ToReview } from '..
 import { assertNever } from '../common/assertNever';
 import { firstLine } from '../common/firstLine';
 import { Disposable } from '../util/disposable';
-import { renderWebviewPage } from '../panel/webviewPage';
-import { createNonce } from '../panel/panelHtml';
+import { createNonce, renderWebviewPage } from '../panel/panelHtml';
 import { parseFromReview } from './reviewMessageGuards';
 
 export const REVIEW_VIEW_TYPE = 'inlineDiffusion.reviewPanel';
@@ -58,10 +58,13 @@ export class DocumentReview extends Disposable {
   private style: string;
   private negative: string;
   private applied = false;
+  /** Set while an Apply runs (a second one, from a double click, would edit ranges the first one moved). */
+  private applying = false;
   private webviewReady = false;
   private readonly documentUri: vscode.Uri;
   private readonly scanVersion: number;
-  private readonly srcCache = new Map<string, string>();
+  /** Candidates whose picture the webview has (each is sent once, in its own message). */
+  private readonly sentImages = new Set<string>();
   /** Counts messages the guard rejected (a test hook). */
   rejectedMessages = 0;
 
@@ -122,6 +125,7 @@ export class DocumentReview extends Disposable {
   async start(): Promise<void> {
     await this.reuseKept();
     for (const row of this.rows) {
+      if (this.isDisposed) return; // closed meanwhile: queue nothing more
       if (row.candidates.length === 0) await this.generate(row, this.setup.scan.frontMatter.options.seed);
     }
     this.postState();
@@ -182,7 +186,12 @@ export class DocumentReview extends Disposable {
     row.status = 'waiting';
     row.detail = '';
     try {
-      row.job = await this.generator.enqueue(params, 'document');
+      const job = await this.generator.enqueue(params, 'document');
+      if (this.isDisposed) { // closed while it was being queued: it must not run headless
+        this.generator.service.cancel(job.id);
+        return;
+      }
+      row.job = job;
     } catch (err) {
       row.status = 'failed';
       row.detail = firstLine((err as Error).message);
@@ -207,6 +216,7 @@ export class DocumentReview extends Disposable {
     switch (message.type) {
       case 'ready':
         this.webviewReady = true;
+        this.sentImages.clear(); // a (re)loaded webview has no pictures yet
         this.postState();
         return;
       case 'pick': {
@@ -247,7 +257,17 @@ export class DocumentReview extends Disposable {
 
   /** Saves the picked images, then rewrites their links in one edit on the document as it is now. */
   private async apply(): Promise<void> {
-    if (this.applied) return;
+    if (this.applied || this.applying) return;
+    this.applying = true;
+    try {
+      await this.applyPicked();
+    } finally {
+      this.applying = false;
+      this.postState(); // the webview disabled Apply on the click; the state enables it again (unless applied)
+    }
+  }
+
+  private async applyPicked(): Promise<void> {
     const chosen = this.rows.filter((r) => !r.skipped && r.picked !== null);
     if (chosen.length === 0) {
       this.post({ type: 'notice', level: 'info', message: 'Nothing to apply: pick a candidate in at least one row (or wait for one).' });
@@ -296,24 +316,23 @@ export class DocumentReview extends Disposable {
       document: path.basename(this.documentUri.path), style: this.style, negative: this.negative, candidates: this.setup.candidates,
       rows: this.rows.map((r): ReviewRow => ({
         rowId: r.rowId, alt: r.found.prompt, prompt: r.prompt, status: r.skipped ? 'skipped' : r.status, detail: r.detail,
-        candidates: r.candidates.map((c) => ({ imageId: c.imageId, seed: c.image.seed, src: this.src(c) })),
+        candidates: r.candidates.map((c) => ({ imageId: c.imageId, seed: c.image.seed })),
         picked: r.picked, skipped: r.skipped,
       })),
       notes: this.setup.notes, busy: this.rows.some((r) => r.job !== undefined), applied: this.applied,
     };
   }
 
-  private src(image: FinishedImage): string {
-    let src = this.srcCache.get(image.imageId);
-    if (src === undefined) {
-      src = `data:image/png;base64,${Buffer.from(image.image.png).toString('base64')}`;
-      this.srcCache.set(image.imageId, src);
-    }
-    return src;
-  }
-
   private postState(): void {
-    if (this.webviewReady) this.post({ type: 'state', state: this.state() });
+    if (!this.webviewReady) return;
+    for (const row of this.rows) {
+      for (const c of row.candidates) {
+        if (this.sentImages.has(c.imageId)) continue;
+        this.sentImages.add(c.imageId);
+        this.post({ type: 'candidate', imageId: c.imageId, src: `data:image/png;base64,${Buffer.from(c.image.png).toString('base64')}` });
+      }
+    }
+    this.post({ type: 'state', state: this.state() });
   }
 
   private post(message: ToReview): void {

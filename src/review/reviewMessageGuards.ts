@@ -4,6 +4,7 @@
  */
 import type { FromReview } from '../protocol/reviewMessages';
 import { describeValue, LIMITS } from '../engine/request';
+import { isRecord } from '../common/isRecord';
 
 export type ParsedReviewMessage =
   | { readonly ok: true; readonly message: FromReview }
@@ -15,10 +16,6 @@ export interface ReviewGuardContext {
 }
 
 const IMAGE_ID = /^[A-Za-z0-9-]{1,64}$/;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function textUpTo(value: unknown, max: number): value is string {
   return typeof value === 'string' && value.length <= max;

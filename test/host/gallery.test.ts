@@ -19,7 +19,7 @@ function folder(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'gallery-'));
 }
 
-test('lists the PNGs of the output folders newest first with their parameters; reads only new or changed files again', () => {
+test('lists the PNGs of the output folders newest first with their parameters; reads only new or changed files again', async () => {
   const dir = folder();
   const images = path.join(dir, 'images');
   fs.mkdirSync(path.join(images, 'sub'), { recursive: true });
@@ -35,7 +35,7 @@ test('lists the PNGs of the output folders newest first with their parameters; r
   write('notes.txt', new Uint8Array([1]), 1);
   const cacheFile = path.join(dir, 'storage', 'index.json');
   const index = new GalleryIndex(cacheFile, (f) => path.relative(dir, f));
-  const first = index.scan([images, path.join(dir, 'missing')]);
+  const first = await index.scan([images, path.join(dir, 'missing')]);
   assert.deepEqual(first.items.map((i) => [i.label, i.prompt, i.model, i.sampler, i.seed, i.width]), [
     [path.join('images', 'sub', 'new.png'), 'a new owl', 'sdxl', 'DPM++ 2M', '5', 8],
     [path.join('images', 'broken.png'), '', '', '', '', 0],
@@ -44,11 +44,11 @@ test('lists the PNGs of the output folders newest first with their parameters; r
   ]);
   assert.equal(first.read, 4);
   const pages: string[][] = [];
-  new GalleryIndex(undefined).scan([images], (page) => pages.push(page.map((i) => path.basename(i.path))), 2);
+  await new GalleryIndex(undefined).scan([images], (page) => pages.push(page.map((i) => path.basename(i.path))), 2);
   assert.deepEqual(pages, [['new.png', 'broken.png']], 'the newest page is handed over before the older files are read');
-  assert.equal(index.scan([images]).read, 0, 'unchanged files come from the cache');
+  assert.equal((await index.scan([images])).read, 0, 'unchanged files come from the cache');
   write('old.png', png('a changed fox'), 1);
-  const again = new GalleryIndex(cacheFile).scan([images]);
+  const again = await new GalleryIndex(cacheFile).scan([images]);
   assert.equal(again.read, 1, 'a new window reads only the changed file (the cache file kept the rest)');
   assert.equal(again.items[0].prompt, 'a changed fox');
   fs.rmSync(dir, { recursive: true, force: true });
@@ -129,4 +129,71 @@ test('the quick PNG decoder matches the engine\'s decoder on every filter, with 
   const sixteen = encode({ width: 2, height: 2, data: new Uint16Array(12), channels: 3, depth: 16 });
   assert.equal(decodePngRgbQuick(sixteen), undefined);
   assert.equal(decodePngRgbQuick(new Uint8Array([1, 2, 3])), undefined);
+});
+
+/** A PNG of the given header whose IDAT holds `raw` deflated (chunks with their CRCs). */
+function craftedPng(width: number, height: number, colourType: number, raw: Uint8Array): Uint8Array {
+  const zlib = require('node:zlib') as typeof import('node:zlib');
+  const chunk = (type: string, data: Uint8Array): Buffer => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(zlib.crc32(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = colourType;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw, { level: 9 })), chunk('IEND', new Uint8Array(0))]);
+}
+
+test('a thumbnail of a small file that inflates far past its declared size is refused without inflating it all; over 16 MP is refused', () => {
+  const dir = folder();
+  const cache = new ThumbnailCache(path.join(dir, 'thumbs'));
+  const bomb = path.join(dir, 'bomb.png');
+  // 64×64 RGB needs 64·(64·3+1) = 12,352 bytes; this IDAT inflates to 64 MiB from a file of about 64 KB
+  fs.writeFileSync(bomb, craftedPng(64, 64, 2, new Uint8Array(64 * 1024 * 1024)));
+  assert.ok(fs.statSync(bomb).size < 200_000);
+  assert.throws(() => decodePngRgbQuick(fs.readFileSync(bomb)), /inflates past the 64×64 it declares/);
+  assert.throws(() => cache.thumbnail(bomb), /^Error: bomb\.png: its image data inflates past the 64×64 it declares$/);
+  const palette = path.join(dir, 'palette.png'); // a colour type the quick decoder leaves to the engine's: checked first
+  fs.writeFileSync(palette, craftedPng(64, 64, 3, new Uint8Array(64 * 1024 * 1024)));
+  assert.throws(() => cache.thumbnail(palette), /palette\.png: its image data inflates past the 64×64 it declares/);
+  const huge = path.join(dir, 'huge.png');
+  fs.writeFileSync(huge, craftedPng(5000, 5000, 2, new Uint8Array(10)));
+  assert.throws(() => cache.thumbnail(huge), /huge\.png: 5000×5000 is over the 16 megapixel limit for thumbnails/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('the scan does not block the extension host: it returns to the event loop right after the first page and between batches', async () => {
+  const dir = folder();
+  const bytes = png('a fox');
+  for (let i = 0; i < 350; i++) fs.writeFileSync(path.join(dir, `${String(i).padStart(3, '0')}.png`), bytes);
+  let afterFirstPage = false;
+  let turns = 0;
+  let counting = true;
+  const count = (): void => { if (counting) { turns++; setImmediate(count); } };
+  setImmediate(count);
+  const scanned = new GalleryIndex(undefined).scan([dir], () => setImmediate(() => { afterFirstPage = true; }), 24);
+  const result = await scanned;
+  counting = false;
+  assert.equal(result.items.length, 350);
+  assert.ok(afterFirstPage, 'what the first page triggers runs before the scan ends');
+  assert.ok(turns >= 4, `the event loop turned ${turns} times during the scan`);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('the gallery sums up a sampler with its schedule type as the hover does: "DPM++ 2M (Karras)"', async () => {
+  const dir = folder();
+  const infotext = 'a fox\nSteps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 5, Size: 8x8, Model: sd15';
+  fs.writeFileSync(path.join(dir, 'k.png'), encodePng(new Uint8Array(8 * 8 * 3), 8, 8, { parameters: infotext }));
+  const { items } = await new GalleryIndex(undefined).scan([dir]);
+  assert.equal(items[0].sampler, 'DPM++ 2M (Karras)');
+  const { hoverContent } = await import('../../src/markdown/imageHover');
+  const hover = hoverContent({ file: path.join(dir, 'k.png'), imageUri: 'file:///k.png', width: 8, height: 8, text: { parameters: infotext }, document: 'file:///a.md', offset: 0 });
+  assert.match(hover?.markdown ?? '', /Sampler: DPM\\\+\\\+ 2M \\\(Karras\\\)/);
+  fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -77,3 +77,23 @@ test('the Code Action is offered in an alt text or on selected text, titled with
   assert.equal(illustrateActionFor(text, text.indexOf('Plain'), text.length)?.title, 'Illustrate “Plain words.”');
   assert.equal(illustrateActionFor('![]()', 2, 2), undefined, 'no alt text: nothing to illustrate');
 });
+
+test('a file name with a double quote cannot end the link title early', () => {
+  const file = '/notes/img/say "hi"\\.png';
+  const content = hoverContent({ file, imageUri: 'file:///x.png', width: 64, height: 64, text: { parameters: INFOTEXT }, document: 'file:///notes/a.md', offset: 0 });
+  const last = content?.markdown.split('\n').at(-1) ?? '';
+  const titles = [...last.matchAll(/ "([^"]*)"\)/g)].map((m) => m[1]);
+  assert.equal(titles.length, 4, last);
+  assert.equal(titles[3], 'Reveal say hi.png in the Explorer');
+  assert.equal((last.match(/"/g) ?? []).length, 8, 'only the titles\' own quotes');
+});
+
+test('with mayRead (an untrusted workspace), files outside are neither looked up nor hovered', () => {
+  const text = '![in](img/fox.png) ![out](../etc/fox.png) ![url](file:///etc/fox.png)';
+  const asked: string[] = [];
+  const anyExists = (f: string): boolean => { asked.push(f); return true; };
+  const inside = (f: string): boolean => f.startsWith(DIR + path.sep);
+  const at = (word: string): string | undefined => imageFileAt(text, text.indexOf(word) + 1, DIR, anyExists, inside)?.file;
+  assert.deepEqual([at('in]'), at('out]'), at('url]')], [path.join(DIR, 'img', 'fox.png'), undefined, undefined]);
+  assert.deepEqual(asked, [path.join(DIR, 'img', 'fox.png')]);
+});

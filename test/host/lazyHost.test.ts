@@ -22,7 +22,7 @@ const windows: Array<Array<{ dispose(): unknown }>> = [];
 
 /** Modules both bundles hold: stateless (constants, pure functions, a base class), so two copies cannot disagree. */
 const SHARED_STATELESS = ['src/commands/commandIds.ts', 'src/markdown/altText.ts', 'src/markdown/hoverCommands.ts', 'src/markdown/imageTarget.ts',
-  'src/panel/viewType.ts', 'src/util/disposable.ts'];
+  'src/panel/viewType.ts', 'src/util/disposable.ts', 'src/util/isInside.ts'];
 
 const lazyBundle = (): string => path.join(extensionDir, 'dist', 'host-lazy.js');
 const isLoaded = (): boolean => require.cache[lazyBundle()] !== undefined;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contentSecurityPolicy, createNonce, escapeHtml, renderPanelHtml } from '../../src/panel/panelHtml';
+import { contentSecurityPolicy, createNonce, escapeHtml, renderPanelHtml, renderWebviewPage } from '../../src/panel/panelHtml';
 
 test('the CSP allows nothing by default, scripts only by nonce, images from the webview and data: URLs', () => {
   assert.equal(contentSecurityPolicy('https://x.vscode-cdn.net', 'N0nce'),
@@ -23,4 +23,10 @@ test('initial data is escaped into a data- attribute; one script, carrying the n
   assert.equal(/<style|style="/.test(html), false);
   assert.ok(html.includes('<meta property="csp-nonce" content="abc123">'));
   assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;');
+});
+
+test('one page template serves every webview: the panel\'s is the shared one titled Generate Image', () => {
+  const o = { cspSource: 'vscode-webview://abc', scriptUri: 's.js', styleUri: 's.css', nonce: 'n0', initialJson: 'null' };
+  assert.equal(renderPanelHtml(o), renderWebviewPage({ ...o, title: 'Generate Image' }));
+  assert.ok(renderWebviewPage({ ...o, title: 'Illustrate <a>.md' }).includes('<title>Illustrate &#60;a&#62;.md</title>'));
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GRAMMAR_VOCAB_MAX, promptWordsFromVocab, readPromptWords } from '../../src/models/promptWords';
+import { GRAMMAR_VOCAB_MAX, PROMPT_WORDS_MAX_BYTES, promptWordsFromVocab, readPromptWords, VOCAB_MAX_BYTES } from '../../src/models/promptWords';
 import { completionsFor, placeholderFor, unknownWords } from '../../webview/guidanceWords';
 
 const EMBEDDED = path.resolve(__dirname, '../../models/shapes-64');
@@ -36,4 +36,23 @@ test('the guidance names unknown words, completes the word being typed, and show
   assert.deepEqual(completionsFor('a small red ', words), { partial: '', matches: [] });
   assert.deepEqual(completionsFor('a b', words).matches, ['background', 'black', 'blue', 'bottom']);
   assert.equal(placeholderFor(words), 'a small red circle in the top left on a blue background');
+});
+
+test('vocabularies are stat\'ed first: a big vocab.json or prompt-words.json is not read; the answer is cached until a file changes', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'words-'));
+  fs.mkdirSync(path.join(dir, 'tokenizer'));
+  const vocab = path.join(dir, 'tokenizer', 'vocab.json');
+  // a grammar-sized vocabulary padded past VOCAB_MAX_BYTES: a file that size is a language's, not worth parsing
+  fs.writeFileSync(vocab, JSON.stringify({ 'owl</w>': 1 }) + ' '.repeat(VOCAB_MAX_BYTES));
+  assert.equal(readPromptWords(dir), null);
+  fs.writeFileSync(vocab, JSON.stringify({ 'owl</w>': 1, 'fox</w>': 2 }));
+  const reads = t.mock.method(require('node:fs') as typeof fs, 'readFileSync');
+  assert.deepEqual(readPromptWords(dir), ['fox', 'owl']);
+  assert.deepEqual(readPromptWords(dir), ['fox', 'owl']);
+  assert.equal(reads.mock.callCount(), 1, 'the second call comes from the cache');
+  fs.writeFileSync(path.join(dir, 'prompt-words.json'), JSON.stringify(['cat', 'x'.repeat(PROMPT_WORDS_MAX_BYTES)]));
+  assert.deepEqual(readPromptWords(dir), ['fox', 'owl'], 'an oversized word list is ignored');
+  fs.writeFileSync(path.join(dir, 'prompt-words.json'), JSON.stringify(['cat']));
+  assert.deepEqual(readPromptWords(dir), ['cat'], 'a changed file is read again');
+  fs.rmSync(dir, { recursive: true, force: true });
 });

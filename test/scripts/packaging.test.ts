@@ -49,6 +49,18 @@ test('darwin-x64 has no package: onnxruntime-node has no binaries for it', () =>
   assert.throws(() => packaging.packagePlan('darwin-x64'), /no package for darwin-x64: onnxruntime-node has binaries for .*linux-x64/);
 });
 
+/** The files the manifest's walkthroughs show (each step's markdown or image), and every page of media/walkthrough/. */
+const walkthroughFiles = [...new Set([
+  ...[...JSON.stringify((manifest as { contributes?: { walkthroughs?: unknown } }).contributes?.walkthroughs ?? [])
+    .matchAll(/"(?:markdown|image|svg)":"([^"]+)"/g)].map((m) => path.posix.normalize(m[1])),
+  ...filesUnder('media/walkthrough').filter((f) => f.endsWith('.md')),
+])];
+
+test('the walkthrough\'s pages are known: four markdown files', () => {
+  assert.deepEqual(walkthroughFiles.filter((f) => f.endsWith('.md')).sort(),
+    ['media/walkthrough/download.md', 'media/walkthrough/generate.md', 'media/walkthrough/gpu.md', 'media/walkthrough/illustrate.md']);
+});
+
 for (const target of Object.keys(nativeFiles)) {
   test(`${target}: its own ONNX Runtime binaries only, main, webview assets, embedded model, README and changelog`, async () => {
     const files = await packaging.listPackageFiles(target);
@@ -61,6 +73,9 @@ for (const target of Object.keys(nativeFiles)) {
     const required = [
       'package.json', main, 'dist/host-lazy.js', 'dist/engine.js', 'dist/engine-main.js',
       'dist/webview/main.js', 'dist/webview/main.css', 'media/icon.png',
+      // the review panel's and the gallery's webviews, and the walkthrough's pages (every one package.json names)
+      'dist/webview/review.js', 'dist/webview/review.css', 'dist/webview/gallery.js', 'dist/webview/gallery.css',
+      ...walkthroughFiles,
       ...filesUnder(model), // every file of the embedded model, model_index.json and each model.onnx among them
       packaging.README_PATH, packaging.CHANGELOG_PATH, 'node_modules/onnxruntime-node/package.json',
       ...marketplaceImages, // the page's screenshots, shown by VS Code's extension view from the package

@@ -6,13 +6,14 @@
 import type { FromReview, ReviewRow, ReviewState, ToReview } from '../../src/protocol/reviewMessages';
 import { clear, el } from '../dom';
 import { toBytes } from '../messages';
+import { markPromptEdited, markPromptSent, showHostPrompt } from './promptDraft';
 
 interface VsCodeApi { postMessage(message: unknown): void }
 declare function acquireVsCodeApi(): VsCodeApi;
 const api = acquireVsCodeApi();
 const post = (message: FromReview): void => api.postMessage(message);
 
-const TYPES = new Set(['state', 'progress', 'notice']);
+const TYPES = new Set(['state', 'candidate', 'progress', 'notice']);
 function isToReview(value: unknown): value is ToReview {
   return typeof value === 'object' && value !== null && TYPES.has(String((value as { type?: unknown }).type));
 }
@@ -51,7 +52,10 @@ function main(): void {
   const sendStyle = (): void => post({ type: 'setStyle', style: style.value, negative: negative.value });
   style.addEventListener('change', sendStyle);
   negative.addEventListener('change', sendStyle);
-  apply.addEventListener('click', () => post({ type: 'apply' }));
+  apply.addEventListener('click', () => {
+    apply.disabled = true; // until the next state: a double click must not start a second Apply
+    post({ type: 'apply' });
+  });
   cancel.addEventListener('click', () => post({ type: 'cancel' }));
   app.replaceChildren(
     el('header', {}, title, notes,
@@ -63,6 +67,8 @@ function main(): void {
   );
   app.setAttribute('aria-busy', 'false');
   const views = new Map<number, RowView>();
+  /** Candidates' pictures by image id (the host sends each once). */
+  const pictures = new Map<string, string>();
 
   const rowView = (row: ReviewRow): RowView => {
     const existing = views.get(row.rowId);
@@ -77,7 +83,11 @@ function main(): void {
     const root = el('section', { class: 'row', 'data-row': String(row.rowId) },
       el('div', { class: 'row-head' }, el('h2', {}, `${n}. ${row.alt}`), el('div', { class: 'row-actions' }, regenerate, skip)),
       prompt, status, el('div', { class: 'pictures' }, candidates, canvas));
-    regenerate.addEventListener('click', () => post({ type: 'regenerate', rowId: row.rowId, prompt: prompt.value.trim() || row.alt }));
+    prompt.addEventListener('input', () => markPromptEdited(prompt));
+    regenerate.addEventListener('click', () => {
+      markPromptSent(prompt);
+      post({ type: 'regenerate', rowId: row.rowId, prompt: prompt.value.trim() || row.alt });
+    });
     skip.addEventListener('click', () => post({ type: 'skip', rowId: row.rowId, skipped: skip.getAttribute('aria-pressed') !== 'true' }));
     prompt.value = row.prompt;
     const view = { root, prompt, status, candidates, canvas, skip, regenerate };
@@ -88,7 +98,7 @@ function main(): void {
 
   const renderRow = (row: ReviewRow): void => {
     const v = rowView(row);
-    if (document.activeElement !== v.prompt && v.prompt.dataset.sent !== 'dirty') v.prompt.value = row.prompt;
+    showHostPrompt(v.prompt, row.prompt, document.activeElement === v.prompt);
     v.root.classList.toggle('skipped', row.skipped);
     v.skip.textContent = row.skipped ? 'Include' : 'Skip';
     v.skip.setAttribute('aria-pressed', String(row.skipped));
@@ -101,7 +111,7 @@ function main(): void {
       row.candidates.forEach((c, i) => {
         const b = el('button', { class: 'candidate', role: 'radio', 'data-image-id': c.imageId, title: `Seed ${c.seed}`,
           'aria-label': `Candidate ${i + 1} of image ${row.rowId + 1} (seed ${c.seed})` },
-          el('img', { src: c.src, alt: '' })) as HTMLButtonElement;
+          el('img', { src: pictures.get(c.imageId) ?? '', alt: '', 'data-image-id': c.imageId })) as HTMLButtonElement;
         b.addEventListener('click', () => post({ type: 'pick', rowId: row.rowId, imageId: c.imageId }));
         v.candidates.append(b);
       });
@@ -149,6 +159,10 @@ function main(): void {
     switch (message.type) {
       case 'state':
         render(message.state);
+        break;
+      case 'candidate':
+        pictures.set(message.imageId, message.src);
+        for (const img of list.querySelectorAll('img')) if (img.dataset.imageId === message.imageId) img.src = message.src;
         break;
       case 'progress': {
         const v = views.get(message.rowId);

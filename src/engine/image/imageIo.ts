@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { decode as decodePngPixels, type DecodedPng } from 'fast-png';
 import { decode as decodeJpegPixels } from 'jpeg-js';
 import type { RgbImage } from '../../protocol/engineMessages';
-import { crc32Table } from './png';
+import { crc32Table, hasPngSignature } from './png';
 
 export type ImageFormat = 'png' | 'jpeg' | 'bmp' | 'webp' | 'gif' | 'tiff' | 'heif' | 'unknown';
 
@@ -25,7 +25,7 @@ function ascii(text: string): number[] {
 
 /** The container format named by the file's first bytes. */
 export function detectImageFormat(bytes: Uint8Array): ImageFormat {
-  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
+  if (hasPngSignature(bytes)) return 'png';
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'jpeg';
   if (startsWith(bytes, ascii('BM'))) return 'bmp';
   if (startsWith(bytes, ascii('RIFF')) && startsWith(bytes, ascii('WEBP'), 8)) return 'webp';

@@ -2,6 +2,6 @@
 export { decodedToRgbImages, resizeRgb, rgbImagesToTensor } from './imageOps';
 export { imageFileName, uniquePath, writeFileAtomic } from './outputFiles';
 export { decodeImage } from './imageIo';
-export { encodePng, readPngText } from './png';
+export { encodePng, hasPngSignature, PNG_SIGNATURE, readPngText } from './png';
 export { SDXL_LATENT_RGB, latentsToPreviews } from './preview';
 export type { LatentRgbFactors } from './preview';

@@ -6,7 +6,14 @@
 import { constants, crc32 as zlibCrc32, deflateSync, inflateSync, type ZlibOptions } from 'node:zlib';
 import { paethFilterRows } from './pixelKernels';
 
-const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
+/** The eight bytes every PNG starts with. */
+export const PNG_SIGNATURE: readonly number[] = Object.freeze([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const SIGNATURE = Uint8Array.from(PNG_SIGNATURE);
+
+/** Whether bytes start with the PNG signature. */
+export function hasPngSignature(bytes: Uint8Array): boolean {
+  return bytes.length >= SIGNATURE.length && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
+}
 const COLOR_TYPE_RGB = 2;
 const BYTES_PER_PIXEL = 3;
 /** The largest width/height PNG allows (2^31 - 1). */
