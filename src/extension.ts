@@ -1,6 +1,6 @@
 /**
  * Activation registers and nothing more: commands, the markdown context key, the panel serializer, and the trackers
- * that must follow the editors from the start. The host's work (models, generator, engine client, panel, status bar
+ * that must follow the editors from the start. The host's work (models, generation host, engine client, panel, status bar
  * item) loads on first use from its own bundle (src/hostLoader.ts → src/hostLazy.ts); no ONNX Runtime, no engine
  * process, no disk scan here: the engine starts on the first generation, in a forked child.
  */

@@ -1,7 +1,7 @@
 /**
  * The host's work, loaded on first use: src/hostLoader.ts requires this file's bundle (dist/host-lazy.js) the first
  * time a command runs or VS Code restores the panel, so activation only registers (src/extension.ts). Here: the
- * output channel, the model library, the generator with its engine client (whose process still forks on the first
+ * output channel, the model library, the generationHost with its engine client (whose process still forks on the first
  * generation), GPU support, the execution-provider status bar item, the panel and every command's work.
  * The state lives here, in one copy: dist/extension.js bundles none of these modules.
  */
@@ -21,7 +21,7 @@ import { InstallGpuSupportCommand } from './commands/installGpuSupport';
 import { OpenGalleryCommand } from './commands/openGallery';
 import { ReuseParametersCommand } from './commands/reuseParameters';
 import { SetHfTokenCommand } from './commands/setHfToken';
-import { Generator } from './generation/generator';
+import { GenerationHost } from './generation/generationHost';
 import { hoverForFile } from './markdown/imageHover';
 import type { MarkdownEditorTracker } from './markdown/markdownEditorTracker';
 import { GpuSupport } from './models/gpuSupportHost';
@@ -35,7 +35,7 @@ import { Disposable } from './util/disposable';
 
 /** What activate returns: a small hook for the tests (reading a member loads the host). */
 export interface InlineDiffusionApi {
-  readonly generator: Generator;
+  readonly generationHost: GenerationHost;
   readonly panels: GeneratePanelManager;
   readonly library: ModelLibrary;
   readonly providerStatus: ProviderStatus;
@@ -51,7 +51,7 @@ export interface HostParts {
 }
 
 export class Host extends Disposable implements InlineDiffusionApi {
-  readonly generator: Generator;
+  readonly generationHost: GenerationHost;
   readonly panels: GeneratePanelManager;
   readonly library: ModelLibrary;
   readonly providerStatus: ProviderStatus;
@@ -65,23 +65,23 @@ export class Host extends Disposable implements InlineDiffusionApi {
     this.library = this._register(new ModelLibrary(context.globalState, storage, modelSettings));
     // results not saved yet outlive a window reload in the workspace's storage (global storage without a workspace)
     const resultsDir = path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'results');
-    const generator = this._register(new Generator(context.extensionUri.fsPath, output, this.library, resultsDir, lastDocument));
-    this.generator = generator;
-    const gpu = this._register(new GpuSupport(storage, context.extensionUri.fsPath, generator, output));
-    this.providerStatus = this._register(new ProviderStatus(generator, () => gpu.bindingDir()));
-    this.panels = this._register(new GeneratePanelManager(context.extensionUri, generator, markdown));
-    const illustrate = new IllustrateAltTextCommand(generator);
+    const generationHost = this._register(new GenerationHost(context.extensionUri.fsPath, output, this.library, resultsDir, lastDocument));
+    this.generationHost = generationHost;
+    const gpu = this._register(new GpuSupport(storage, context.extensionUri.fsPath, generationHost, output));
+    this.providerStatus = this._register(new ProviderStatus(generationHost, () => gpu.bindingDir()));
+    this.panels = this._register(new GeneratePanelManager(context.extensionUri, generationHost, markdown));
+    const illustrate = new IllustrateAltTextCommand(generationHost);
     for (const command of [
       new GenerateImageCommand(this.panels),
       illustrate,
-      new RegenerateImageCommand(generator, illustrate),
-      new ImageVariationsCommand(generator, this.panels),
+      new RegenerateImageCommand(generationHost, illustrate),
+      new ImageVariationsCommand(generationHost, this.panels),
       new OpenImageInPanelCommand(),
       new RevealImageCommand(),
-      this._register(new OpenGalleryCommand(generator, markdown, context.extensionUri, (context.storageUri ?? context.globalStorageUri).fsPath)),
-      this._register(new IllustrateDocumentCommand(generator, context.extensionUri)),
-      new CancelCommand(generator),
-      new ReuseParametersCommand(generator, this.panels),
+      this._register(new OpenGalleryCommand(generationHost, markdown, context.extensionUri, (context.storageUri ?? context.globalStorageUri).fsPath)),
+      this._register(new IllustrateDocumentCommand(generationHost, context.extensionUri)),
+      new CancelCommand(generationHost),
+      new ReuseParametersCommand(generationHost, this.panels),
       new AddModelCommand(this.library),
       new DownloadModelCommand(this.library, context.secrets, path.join(context.extensionUri.fsPath, 'models', 'catalog.json'), output),
       new SetHfTokenCommand(context.secrets),
@@ -89,7 +89,7 @@ export class Host extends Disposable implements InlineDiffusionApi {
     ]) this.commands.set(command.id, command);
     const ids = [...this.commands.keys()].sort().join(', ');
     if (ids !== [...COMMAND_IDS].sort().join(', ')) throw new Error(`expected the commands registered at activation (${[...COMMAND_IDS].sort().join(', ')}); the host has ${ids}`);
-    this._register(releaseWhenIdle(generator, () => modelSettings().releaseAfterIdleMinutes));
+    this._register(releaseWhenIdle(generationHost, () => modelSettings().releaseAfterIdleMinutes));
   }
 
   /** The hover's markdown for a PNG an image link points at (src/markdown/markdownProviders.ts asks). */

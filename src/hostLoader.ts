@@ -34,7 +34,7 @@ export class LazyHost implements IDisposable {
   api(): InlineDiffusionApi {
     const get = () => this.get();
     return {
-      get generator() { return get().generator; },
+      get generationHost() { return get().generationHost; },
       get panels() { return get().panels; },
       get library() { return get().library; },
       get providerStatus() { return get().providerStatus; },

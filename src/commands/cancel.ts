@@ -1,13 +1,13 @@
 import type { Command } from '../util/commandManager';
-import type { Generator } from '../generation/generator';
+import type { GenerationHost } from '../generation/generationHost';
 
 /** "Cancel Image Generation": cancels the running generation and every queued one (panel and alt text alike). */
 export class CancelCommand implements Command {
   readonly id = 'inlineDiffusion.cancel';
 
-  constructor(private readonly generator: Generator) {}
+  constructor(private readonly generationHost: GenerationHost) {}
 
   execute(): void {
-    this.generator.service.cancel();
+    this.generationHost.service.cancel();
   }
 }

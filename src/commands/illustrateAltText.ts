@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { Command } from '../util/commandManager';
-import type { Generator } from '../generation/generator';
+import type { GenerationHost } from '../generation/generationHost';
 import type { FinishedImage, JobOutcome } from '../generation/generationService';
 import { altTextParams } from '../generation/requestBuilder';
 import type { PanelParams } from '../protocol/webviewMessages';
@@ -29,7 +29,7 @@ interface Illustration {
 export class IllustrateAltTextCommand implements Command {
   readonly id = 'inlineDiffusion.illustrateAltText';
 
-  constructor(private readonly generator: Generator) {}
+  constructor(private readonly generationHost: GenerationHost) {}
 
   async execute(): Promise<void> {
     const editor = vscode.window.activeTextEditor;
@@ -92,12 +92,12 @@ export class IllustrateAltTextCommand implements Command {
    * (`save`), then closes: it never shows the last step with its Cancel button once the work is done.
    */
   private async generate(prompt: string, given: PanelParams | undefined, save: (image: FinishedImage) => Promise<string | undefined>): Promise<{ outcome: JobOutcome; file: string | undefined } | undefined> {
-    const settings = this.generator.settings();
-    const model = this.generator.models()[0];
+    const settings = this.generationHost.settings();
+    const model = this.generationHost.models()[0];
     let job;
     try {
-      const info = await this.generator.modelInfo(model.dir);
-      job = await this.generator.enqueue(given ?? altTextParams(prompt, settings, model.id, info.sampleSize * info.vaeScaleFactor), 'altText');
+      const info = await this.generationHost.modelInfo(model.dir);
+      job = await this.generationHost.enqueue(given ?? altTextParams(prompt, settings, model.id, info.sampleSize * info.vaeScaleFactor), 'altText');
     } catch (err) {
       void vscode.window.showErrorMessage(`Inline Diffusion: ${(err as Error).message.split('\n')[0]}`);
       return undefined;
@@ -106,10 +106,10 @@ export class IllustrateAltTextCommand implements Command {
     return vscode.window.withProgress({
       location: vscode.ProgressLocation.Notification, title: `Illustrating “${short(prompt)}”`, cancellable: true,
     }, async (progress, token) => {
-      token.onCancellationRequested(() => this.generator.service.cancel(queuedJob.id));
-      if (this.generator.service.runningJobId !== queuedJob.id) progress.report({ message: 'waiting for the generation before it…' });
+      token.onCancellationRequested(() => this.generationHost.service.cancel(queuedJob.id));
+      if (this.generationHost.service.runningJobId !== queuedJob.id) progress.report({ message: 'waiting for the generation before it…' });
       let reported = 0;
-      const subscription = this.generator.service.onProgress((p) => {
+      const subscription = this.generationHost.service.onProgress((p) => {
         if (p.jobId !== queuedJob.id) return;
         const done = ((p.imageIndex * p.totalSteps + p.step) / (p.imageCount * p.totalSteps)) * 100;
         progress.report({ message: formatProgress(p), increment: done - reported });
@@ -132,7 +132,7 @@ export class IllustrateAltTextCommand implements Command {
   private async save(document: vscode.Uri, image: FinishedImage): Promise<string | undefined> {
     let file: string | undefined;
     try {
-      file = await this.generator.save(image, document);
+      file = await this.generationHost.save(image, document);
     } catch (err) {
       void vscode.window.showErrorMessage(`Inline Diffusion: could not save the image: ${(err as Error).message}`);
       return undefined;
@@ -147,19 +147,19 @@ export class IllustrateAltTextCommand implements Command {
     try {
       document = await vscode.workspace.openTextDocument(job.uri);
     } catch {
-      void vscode.window.showWarningMessage(`Inline Diffusion: saved ${this.generator.displayPath(savedFile)}, but the document is gone, so no link was written.`);
+      void vscode.window.showWarningMessage(`Inline Diffusion: saved ${this.generationHost.displayPath(savedFile)}, but the document is gone, so no link was written.`);
       return;
     }
     const plan = planLinkEdit(document.getText(), job.snapshot, destinationFor(document.uri, savedFile), document.version !== job.version, job.tracked);
     if (!plan.ok) {
-      const open = await vscode.window.showWarningMessage(`Inline Diffusion: saved ${this.generator.displayPath(savedFile)}, but did not change the link: ${plan.reason}.`, 'Open Image');
+      const open = await vscode.window.showWarningMessage(`Inline Diffusion: saved ${this.generationHost.displayPath(savedFile)}, but did not change the link: ${plan.reason}.`, 'Open Image');
       if (open) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(savedFile));
       return;
     }
     const edit = new vscode.WorkspaceEdit();
     edit.replace(document.uri, new vscode.Range(document.positionAt(plan.edit.range.start), document.positionAt(plan.edit.range.end)), plan.edit.newText);
     if (!(await vscode.workspace.applyEdit(edit))) {
-      void vscode.window.showWarningMessage(`Inline Diffusion: saved ${this.generator.displayPath(savedFile)}, but the editor refused the link edit.`);
+      void vscode.window.showWarningMessage(`Inline Diffusion: saved ${this.generationHost.displayPath(savedFile)}, but the editor refused the link edit.`);
     }
   }
 }

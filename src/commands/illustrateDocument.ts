@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { firstLine } from '../common/firstLine';
 import type { Command } from '../util/commandManager';
-import type { Generator } from '../generation/generator';
+import type { GenerationHost } from '../generation/generationHost';
 import { altTextParams } from '../generation/requestBuilder';
 import { scanDocument } from '../markdown/documentImages';
 import { DocumentReview, REVIEW_VIEW_TYPE } from '../review/documentReview';
@@ -20,7 +20,7 @@ export class IllustrateDocumentCommand extends Disposable implements Command {
   /** Documents whose review is being opened (reserved before the first await, so a second run waits for none). */
   private readonly opening = new Set<string>();
 
-  constructor(private readonly generator: Generator, private readonly extensionUri: vscode.Uri) {
+  constructor(private readonly generationHost: GenerationHost, private readonly extensionUri: vscode.Uri) {
     super();
   }
 
@@ -65,7 +65,7 @@ export class IllustrateDocumentCommand extends Disposable implements Command {
     const notes = [...scan.frontMatter.problems, ...scan.skipped];
     let base;
     try {
-      const models = this.generator.models();
+      const models = this.generationHost.models();
       const wanted = scan.frontMatter.options.model;
       let model = models[0];
       if (wanted !== null) {
@@ -73,16 +73,16 @@ export class IllustrateDocumentCommand extends Disposable implements Command {
         if (named) model = named;
         else notes.unshift(`the front matter's model “${wanted}” is not one of the models offered; using ${model.label}`);
       }
-      const info = await this.generator.modelInfo(model.dir);
-      base = altTextParams('', this.generator.settings(), model.id, info.sampleSize * info.vaeScaleFactor);
+      const info = await this.generationHost.modelInfo(model.dir);
+      base = altTextParams('', this.generationHost.settings(), model.id, info.sampleSize * info.vaeScaleFactor);
     } catch (err) {
       void vscode.window.showErrorMessage(`Inline Diffusion: ${firstLine((err as Error).message)}`);
       return;
     }
-    const { candidates } = this.generator.settings();
+    const { candidates } = this.generationHost.settings();
     const panel = vscode.window.createWebviewPanel(REVIEW_VIEW_TYPE, `Illustrate ${name}`, vscode.ViewColumn.Beside,
       { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')] });
-    const review = new DocumentReview(panel, this.extensionUri, this.generator, { document, scan, candidates, base, notes });
+    const review = new DocumentReview(panel, this.extensionUri, this.generationHost, { document, scan, candidates, base, notes });
     this.reviews.set(key, review);
     panel.onDidDispose(() => { if (this.reviews.get(key) === review) this.reviews.delete(key); });
     this.opening.delete(key); // the review is registered: from here a second run reveals it

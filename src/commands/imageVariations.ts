@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Command } from '../util/commandManager';
-import type { Generator } from '../generation/generator';
+import type { GenerationHost } from '../generation/generationHost';
 import type { GeneratePanelManager } from '../panel/generatePanel';
 import { HOVER_COMMANDS, parseHoverArgs } from '../markdown/imageHover';
 import { paramsFromImageFile } from './paramsFromImageFile';
@@ -19,7 +19,7 @@ const USE_THE_LINKS = 'Hover over an image link in a markdown file and use its l
 export class ImageVariationsCommand implements Command {
   readonly id = HOVER_COMMANDS.variations;
 
-  constructor(private readonly generator: Generator, private readonly panels: GeneratePanelManager) {}
+  constructor(private readonly generationHost: GenerationHost, private readonly panels: GeneratePanelManager) {}
 
   async execute(arg?: unknown): Promise<void> {
     const args = parseHoverArgs(arg);
@@ -27,7 +27,7 @@ export class ImageVariationsCommand implements Command {
       void vscode.window.showInformationMessage(USE_THE_LINKS);
       return;
     }
-    const reused = await paramsFromImageFile(this.generator, vscode.Uri.file(args.file), 'use');
+    const reused = await paramsFromImageFile(this.generationHost, vscode.Uri.file(args.file), 'use');
     if (!reused) return;
     const name = path.basename(args.file);
     const params = { ...reused.params, randomSeed: true, batchCount: Math.min(VARIATIONS, reused.setup.limits.batchCountMax) };

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Command } from '../util/commandManager';
-import type { Generator } from '../generation/generator';
+import type { GenerationHost } from '../generation/generationHost';
 import { GALLERY_VIEW_TYPE, GalleryPanel } from '../gallery/galleryPanel';
 import type { MarkdownEditorTracker } from '../markdown/markdownEditorTracker';
 import { Disposable } from '../util/disposable';
@@ -10,7 +10,7 @@ export class OpenGalleryCommand extends Disposable implements Command {
   readonly id = 'inlineDiffusion.openGallery';
   private current: GalleryPanel | undefined;
 
-  constructor(private readonly generator: Generator, private readonly markdown: MarkdownEditorTracker,
+  constructor(private readonly generationHost: GenerationHost, private readonly markdown: MarkdownEditorTracker,
     private readonly extensionUri: vscode.Uri, private readonly storageDir: string) {
     super();
   }
@@ -27,7 +27,7 @@ export class OpenGalleryCommand extends Disposable implements Command {
     }
     const panel = vscode.window.createWebviewPanel(GALLERY_VIEW_TYPE, 'Image Gallery', vscode.ViewColumn.Active,
       { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')] });
-    const gallery = new GalleryPanel(panel, this.extensionUri, this.generator, this.markdown, this.storageDir);
+    const gallery = new GalleryPanel(panel, this.extensionUri, this.generationHost, this.markdown, this.storageDir);
     this.current = gallery;
     return gallery;
   }

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { firstLine } from '../common/firstLine';
-import type { Generator } from '../generation/generator';
+import type { GenerationHost } from '../generation/generationHost';
 import type { PanelSetup } from '../protocol/webviewMessages';
 import { paramsFromPngText, type ReusedParams } from '../generation/reuseParameters';
 import { parsePngHead, PNG_HEAD_BYTES, readPngHead } from '../markdown/pngHead';
@@ -15,7 +15,7 @@ import { parsePngHead, PNG_HEAD_BYTES, readPngHead } from '../markdown/pngHead';
 export type ImageParams = Extract<ReusedParams, { ok: true }> & { readonly setup: PanelSetup };
 
 /** `purpose`: the verb for the error message ("reuse", "regenerate", "use"). */
-export async function paramsFromImageFile(generator: Generator, uri: vscode.Uri, purpose: string): Promise<ImageParams | undefined> {
+export async function paramsFromImageFile(generationHost: GenerationHost, uri: vscode.Uri, purpose: string): Promise<ImageParams | undefined> {
   const name = path.basename(uri.fsPath);
   let text: Record<string, string>;
   try {
@@ -29,8 +29,8 @@ export async function paramsFromImageFile(generator: Generator, uri: vscode.Uri,
       : `Inline Diffusion: cannot ${purpose} ${name}: it is not a readable PNG (${firstLine((err as Error).message)}).`);
     return undefined;
   }
-  const setup = await generator.panelSetup();
-  const models = generator.models().map((m) => ({ id: m.id, name: path.basename(m.dir) }));
+  const setup = await generationHost.panelSetup();
+  const models = generationHost.models().map((m) => ({ id: m.id, name: path.basename(m.dir) }));
   const reused = paramsFromPngText(text, setup.defaults, models);
   if (!reused.ok) {
     void vscode.window.showErrorMessage(`Inline Diffusion: cannot ${purpose} ${name}: ${reused.reason}.`);

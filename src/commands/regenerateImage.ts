@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { firstLine } from '../common/firstLine';
 import type { Command } from '../util/commandManager';
-import type { Generator } from '../generation/generator';
+import type { GenerationHost } from '../generation/generationHost';
 import { randomSeed } from '../generation/requestBuilder';
 import { HOVER_COMMANDS, parseHoverArgs } from '../markdown/imageHover';
 import type { IllustrateAltTextCommand } from './illustrateAltText';
@@ -15,7 +15,7 @@ import { paramsFromImageFile } from './paramsFromImageFile';
 export class RegenerateImageCommand implements Command {
   readonly id = HOVER_COMMANDS.regenerate;
 
-  constructor(private readonly generator: Generator, private readonly illustrate: IllustrateAltTextCommand) {}
+  constructor(private readonly generationHost: GenerationHost, private readonly illustrate: IllustrateAltTextCommand) {}
 
   async execute(arg?: unknown): Promise<void> {
     const args = parseHoverArgs(arg);
@@ -30,7 +30,7 @@ export class RegenerateImageCommand implements Command {
       void vscode.window.showErrorMessage(`Inline Diffusion: could not open the document of ${path.basename(args.file)}: ${firstLine((err as Error).message)}`);
       return;
     }
-    const reused = await paramsFromImageFile(this.generator, vscode.Uri.file(args.file), 'regenerate');
+    const reused = await paramsFromImageFile(this.generationHost, vscode.Uri.file(args.file), 'regenerate');
     if (!reused) return;
     const params = { ...reused.params, seed: randomSeed(1), randomSeed: false, batchCount: 1 };
     // offset is the image's `!`: one past it is inside that image whatever its alt text (empty included)

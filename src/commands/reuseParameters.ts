@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Command } from '../util/commandManager';
-import type { Generator } from '../generation/generator';
+import type { GenerationHost } from '../generation/generationHost';
 import type { GeneratePanelManager } from '../panel/generatePanel';
 import { paramsFromImageFile } from './paramsFromImageFile';
 
@@ -12,7 +12,7 @@ import { paramsFromImageFile } from './paramsFromImageFile';
 export class ReuseParametersCommand implements Command {
   readonly id = 'inlineDiffusion.reuseParameters';
 
-  constructor(private readonly generator: Generator, private readonly panels: GeneratePanelManager) {}
+  constructor(private readonly generator: GenerationHost, private readonly panels: GeneratePanelManager) {}
 
   async execute(arg?: unknown): Promise<void> {
     const uri = arg instanceof vscode.Uri ? arg : await this.pick();

@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FromGallery, GalleryAction, GalleryItem, ToGallery } from '../protocol/galleryMessages';
-import type { Generator } from '../generation/generator';
+import type { GenerationHost } from '../generation/generationHost';
 import { resolveOutputFolder } from '../generation/imageFiles';
 import type { MarkdownEditorTracker } from '../markdown/markdownEditorTracker';
 import { insertImageLink } from '../markdown/insertImage';
@@ -43,21 +43,21 @@ export class GalleryPanel extends Disposable {
   constructor(
     readonly panel: vscode.WebviewPanel,
     private readonly extensionUri: vscode.Uri,
-    private readonly generator: Generator,
+    private readonly generationHost: GenerationHost,
     private readonly markdown: MarkdownEditorTracker,
     storageDir: string,
   ) {
     super();
     this._register(panel);
-    this.index = new GalleryIndex(path.join(storageDir, 'gallery', 'index.json'), (f) => generator.displayPath(f));
+    this.index = new GalleryIndex(path.join(storageDir, 'gallery', 'index.json'), (f) => generationHost.displayPath(f));
     this.thumbs = new ThumbnailCache(path.join(storageDir, 'gallery', 'thumbs'));
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)));
     this.watchFolders();
     this._register({ dispose: () => disposeAll(this.watchers.splice(0)) });
-    this._register(generator.onDidSave(() => this.scheduleRescan()));
-    this._register(generator.onDidChangeSettings(() => { this.watchFolders(); this.scheduleRescan(); }));
+    this._register(generationHost.onDidSave(() => this.scheduleRescan()));
+    this._register(generationHost.onDidChangeSettings(() => { this.watchFolders(); this.scheduleRescan(); }));
     this._register({ dispose: () => { if (this.rescanTimer) clearTimeout(this.rescanTimer); } });
     this.render();
   }
@@ -83,7 +83,7 @@ export class GalleryPanel extends Disposable {
 
   /** The output folder of every workspace folder (or the absolute one the setting names). */
   folders(): string[] {
-    const outputFolder = this.generator.settings().outputFolder;
+    const outputFolder = this.generationHost.settings().outputFolder;
     const roots = vscode.workspace.workspaceFolders?.map((f) => f.uri.fsPath) ?? [];
     const dirs = roots.map((root) => resolveOutputFolder(outputFolder, root, undefined)).filter((d): d is string => d !== undefined);
     if (dirs.length === 0 && path.isAbsolute(outputFolder)) dirs.push(outputFolder);
@@ -99,7 +99,7 @@ export class GalleryPanel extends Disposable {
     const generation = ++this.scanGeneration;
     const current = (): boolean => !this.isDisposed && generation === this.scanGeneration;
     const folders = this.folders();
-    const shownFolders = folders.map((f) => this.generator.displayPath(f));
+    const shownFolders = folders.map((f) => this.generationHost.displayPath(f));
     const result = await this.index.scan(folders, (first) => {
       if (!current()) return;
       this.items = first;

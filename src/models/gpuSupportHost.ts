@@ -11,7 +11,7 @@ import { Disposable } from '../util/disposable';
 import { formatDownloadProgress, percentOf } from './downloadProgress';
 import { installedGpuSupport, installGpuSupport, NUGET_INDEX, type GpuInstall } from './gpuSupport';
 
-/** The generator as GPU support sees it (src/generation/generator.ts): the engine process's extra environment. */
+/** The generation host as GPU support sees it (src/generation/generationHost.ts): the engine process's extra environment. */
 export interface EngineEnvironment {
   setEngineEnv(extra: Record<string, string | undefined>): void;
 }
@@ -20,12 +20,12 @@ export class GpuSupport extends Disposable {
   private readonly ortPackageDir: string;
   private installed: GpuInstall | undefined;
 
-  constructor(private readonly storageDir: string, extensionPath: string, private readonly generator: EngineEnvironment,
+  constructor(private readonly storageDir: string, extensionPath: string, private readonly generationHost: EngineEnvironment,
     private readonly log: vscode.LogOutputChannel) {
     super();
     this.ortPackageDir = path.join(extensionPath, 'node_modules', 'onnxruntime-node');
     this.installed = installedGpuSupport(storageDir, this.ortPackageDir);
-    if (this.installed) generator.setEngineEnv({ [ORT_OVERRIDE_ENV]: this.installed.ortNodeDir });
+    if (this.installed) generationHost.setEngineEnv({ [ORT_OVERRIDE_ENV]: this.installed.ortNodeDir });
   }
 
   /** The binding folder the engine loads (the GPU support copy's when installed). */
@@ -63,7 +63,7 @@ export class GpuSupport extends Disposable {
       return undefined;
     }
     this.log.info(`GPU support: ${this.installed.manifest.package} → ${this.installed.bindingDir} (${this.installed.manifest.files.map((f) => `${f.name} sha256 ${f.sha256}`).join(', ')})`);
-    this.generator.setEngineEnv({ [ORT_OVERRIDE_ENV]: this.installed.ortNodeDir });
+    this.generationHost.setEngineEnv({ [ORT_OVERRIDE_ENV]: this.installed.ortNodeDir });
     void vscode.window.showInformationMessage('Inline Diffusion: GPU support is installed. The next generation tries CUDA '
       + '(it also needs an NVIDIA driver, CUDA 12 and cuDNN 9 on this machine; without them it goes on on the CPU and says what is missing).');
     return this.installed;

@@ -51,7 +51,7 @@ export class IdleReleaser implements IDisposable {
   }
 }
 
-/** The parts of Generator the idle release needs. */
+/** The parts of GenerationHost the idle release needs. */
 export interface IdleReleaseTarget {
   readonly engine: { unload(): Promise<void> };
   readonly service: {

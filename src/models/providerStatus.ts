@@ -27,7 +27,7 @@ export interface EngineResultInfo {
   readonly providerFallback?: ProviderFallback;
 }
 
-/** The generator as the status item sees it (src/generation/generator.ts). */
+/** The generation host as the status item sees it (src/generation/generationHost.ts). */
 export interface EngineResults {
   readonly onEngineResult: Event<EngineResultInfo>;
 }
@@ -37,14 +37,14 @@ export class ProviderStatus extends Disposable {
   private readonly warned = new Set<string>();
 
   constructor(
-    generator: EngineResults,
+    generationHost: EngineResults,
     /** The binding folder the engine loads now (where CUDA provider libraries must be). */
     private readonly bindingDir: () => string,
   ) {
     super();
     this.item = this._register(vscode.window.createStatusBarItem('inlineDiffusion.executionProvider', vscode.StatusBarAlignment.Right, 100));
     this.item.name = 'Inline Diffusion: execution provider';
-    this._register(generator.onEngineResult((r) => this.update(r)));
+    this._register(generationHost.onEngineResult((r) => this.update(r)));
   }
 
   /** The item's text ("$(chip) CUDA") after the last result. */

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FromWebview, ImageResult, PanelParams, ToWebview } from '../protocol/webviewMessages';
-import type { Generator } from '../generation/generator';
+import type { GenerationHost } from '../generation/generationHost';
 import type { FinishedImage } from '../generation/generationService';
 import type { MarkdownEditorTracker } from '../markdown/markdownEditorTracker';
 import { insertImageLink } from '../markdown/insertImage';
@@ -38,7 +38,7 @@ export class GeneratePanel extends Disposable {
   constructor(
     readonly panel: vscode.WebviewPanel,
     private readonly extensionUri: vscode.Uri,
-    private readonly generator: Generator,
+    private readonly generationHost: GenerationHost,
     private readonly markdown: MarkdownEditorTracker,
     /** Restored after a window reload: its first `ready` also gets the unsaved results the host kept. */
     private restored = false,
@@ -49,7 +49,7 @@ export class GeneratePanel extends Disposable {
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)));
     this._register(panel.onDidChangeViewState((e) => { if (!e.webviewPanel.visible) this.webviewReady = false; }));
-    const service = generator.service;
+    const service = generationHost.service;
     this._register(service.onDidChangeQueue(() => this.postQueue()));
     this._register(service.onProgress((p) => this.post({
       type: 'progress', jobId: p.jobId, imageIndex: p.imageIndex, imageCount: p.imageCount, step: p.step,
@@ -65,13 +65,13 @@ export class GeneratePanel extends Disposable {
       type: 'jobEnded', jobId: job.id, outcome: outcome.status,
       message: outcome.status === 'failed' ? firstLine(outcome.error.message) : null,
     })));
-    this._register(generator.onDidSave((image) => {
+    this._register(generationHost.onDidSave((image) => {
       if (!image.savedPath) return;
-      const savedPath = generator.displayPath(image.savedPath);
+      const savedPath = generationHost.displayPath(image.savedPath);
       if (this.webviewReady) this.post({ type: 'saved', imageId: image.imageId, savedPath });
       else this.missedSaves.set(image.imageId, savedPath);
     }));
-    this._register(generator.onDidChangeSettings(() => void this.postSetup()));
+    this._register(generationHost.onDidChangeSettings(() => void this.postSetup()));
     this.render().catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
       if (!this.isDisposed) this.panel.webview.html = `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none'"></head><body><p>Inline Diffusion could not open the panel: ${escapeHtml(message)}</p></body></html>`;
@@ -97,7 +97,7 @@ export class GeneratePanel extends Disposable {
   }
 
   private async render(): Promise<void> {
-    const setup = await this.generator.panelSetup();
+    const setup = await this.generationHost.panelSetup();
     if (this.isDisposed) return;
     this.modelIds = setup.models.map((m) => m.id);
     const webview = this.panel.webview;
@@ -109,13 +109,13 @@ export class GeneratePanel extends Disposable {
   }
 
   private async postSetup(): Promise<void> {
-    const setup = await this.generator.panelSetup();
+    const setup = await this.generationHost.panelSetup();
     this.modelIds = setup.models.map((m) => m.id);
     this.post({ type: 'setup', setup });
   }
 
   private postQueue(): void {
-    const service = this.generator.service;
+    const service = this.generationHost.service;
     this.post({ type: 'queue', jobs: service.queue, runningJobId: service.runningJobId });
   }
 
@@ -154,14 +154,14 @@ export class GeneratePanel extends Disposable {
         this.restored = false;
         return;
       case 'generate':
-        await this.generator.enqueue(message.params, 'panel');
+        await this.generationHost.enqueue(message.params, 'panel');
         return;
       case 'cancel':
-        this.generator.service.cancel(message.jobId ?? this.generator.service.runningJobId ?? undefined);
+        this.generationHost.service.cancel(message.jobId ?? this.generationHost.service.runningJobId ?? undefined);
         return;
       case 'save': {
         const image = await this.image(message.imageId);
-        if (image) await this.generator.save(image);
+        if (image) await this.generationHost.save(image);
         return;
       }
       case 'insert':
@@ -169,14 +169,14 @@ export class GeneratePanel extends Disposable {
         return;
       case 'open': {
         const image = await this.image(message.imageId);
-        const file = image && (await this.generator.save(image));
+        const file = image && (await this.generationHost.save(image));
         if (file && this.fileStillThere(file)) {
           await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.Active });
         }
         return;
       }
       case 'discard':
-        if (!(await this.generator.discard(message.imageId))) this.notice('info', 'That image was already gone.');
+        if (!(await this.generationHost.discard(message.imageId))) this.notice('info', 'That image was already gone.');
         return;
       case 'show': {
         // From the history strip: the image comes back among the results with its buttons (an older job's unsaved
@@ -191,8 +191,8 @@ export class GeneratePanel extends Disposable {
         return;
       case 'countTokens': {
         // A counter is a hint: when it cannot be had (a model without tokenizer files), the field shows none.
-        const counts = await this.generator.countTokens(message.prompt, message.negativePrompt, message.model, message.steps)
-          .catch((err: unknown) => { this.generator.logCount(err); return { prompt: '', negativePrompt: '' }; });
+        const counts = await this.generationHost.countTokens(message.prompt, message.negativePrompt, message.model, message.steps)
+          .catch((err: unknown) => { this.generationHost.logCount(err); return { prompt: '', negativePrompt: '' }; });
         this.post({ type: 'tokenCounts', ...counts });
         return;
       }
@@ -207,18 +207,18 @@ export class GeneratePanel extends Disposable {
    * ignores ids it already shows.
    */
   private async postKeptResults(): Promise<void> {
-    const kept = (await this.generator.results?.list() ?? []).filter((r) => r.savedPath === null && r.source !== 'document');
+    const kept = (await this.generationHost.results?.list() ?? []).filter((r) => r.savedPath === null && r.source !== 'document');
     const last = kept[kept.length - 1];
     if (!last) return;
     for (const entry of kept.filter((r) => r.jobId === last.jobId && jobKey(r.imageId) === jobKey(last.imageId)).slice(-MISSED_IMAGES_KEPT)) {
-      const image = await this.generator.findImage(entry.imageId);
+      const image = await this.generationHost.findImage(entry.imageId);
       if (image) this.post({ type: 'image', image: this.toResult(image) });
     }
   }
 
   /** This session's image, or the copy the extension's storage kept from before a reload; else a notice. */
   private async image(imageId: string): Promise<FinishedImage | undefined> {
-    const image = await this.generator.findImage(imageId);
+    const image = await this.generationHost.findImage(imageId);
     if (!image) {
       this.notice('error', 'That image is no longer kept by the extension (it was discarded, or was older than the storage keeps); '
         + 'saved images are still in the output folder.');
@@ -229,7 +229,7 @@ export class GeneratePanel extends Disposable {
   /** A saved file the user may have moved or deleted since: say so instead of opening or linking nothing. */
   private fileStillThere(file: string): boolean {
     if (fs.existsSync(file)) return true;
-    this.notice('error', `The saved file ${this.generator.displayPath(file)} is no longer there (moved or deleted).`);
+    this.notice('error', `The saved file ${this.generationHost.displayPath(file)} is no longer there (moved or deleted).`);
     return false;
   }
 
@@ -241,7 +241,7 @@ export class GeneratePanel extends Disposable {
       this.notice('error', 'Open a markdown file first: Insert into Markdown puts the image at its cursor.');
       return;
     }
-    const file = await this.generator.save(image, target.uri);
+    const file = await this.generationHost.save(image, target.uri);
     if (!file || !this.fileStillThere(file)) return;
     const inserted = await insertImageLink(target.uri, target.selection, file, image.params.prompt);
     this.notice(inserted ? 'info' : 'error', inserted
@@ -254,7 +254,7 @@ export class GeneratePanel extends Disposable {
       imageId: image.imageId, jobId: image.jobId, seed: image.image.seed, width: image.image.width, height: image.image.height,
       src: `data:image/png;base64,${Buffer.from(image.image.png).toString('base64')}`,
       infotext: image.image.infotext, params: image.params,
-      savedPath: image.savedPath === null ? null : this.generator.displayPath(image.savedPath),
+      savedPath: image.savedPath === null ? null : this.generationHost.displayPath(image.savedPath),
     };
   }
 }
@@ -263,7 +263,7 @@ export class GeneratePanel extends Disposable {
 export class GeneratePanelManager extends Disposable implements vscode.WebviewPanelSerializer {
   private current: GeneratePanel | undefined;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly generator: Generator, private readonly markdown: MarkdownEditorTracker) {
+  constructor(private readonly extensionUri: vscode.Uri, private readonly generationHost: GenerationHost, private readonly markdown: MarkdownEditorTracker) {
     super();
   }
 
@@ -296,7 +296,7 @@ export class GeneratePanelManager extends Disposable implements vscode.WebviewPa
   }
 
   private adopt(webviewPanel: vscode.WebviewPanel, restored = false): GeneratePanel {
-    const panel = new GeneratePanel(webviewPanel, this.extensionUri, this.generator, this.markdown, restored);
+    const panel = new GeneratePanel(webviewPanel, this.extensionUri, this.generationHost, this.markdown, restored);
     this.current = panel;
     webviewPanel.onDidDispose(() => { if (this.current === panel) this.current = undefined; });
     return panel;

@@ -11,7 +11,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FinishedImage, Job } from '../generation/generationService';
-import type { Generator } from '../generation/generator';
+import type { GenerationHost } from '../generation/generationHost';
 import { randomSeed } from '../generation/requestBuilder';
 import { formatProgress } from '../generation/progressMeter';
 import type { TextRange } from '../markdown/altText';
@@ -71,7 +71,7 @@ export class DocumentReview extends Disposable {
   constructor(
     readonly panel: vscode.WebviewPanel,
     private readonly extensionUri: vscode.Uri,
-    private readonly generator: Generator,
+    private readonly generationHost: GenerationHost,
     private readonly setup: ReviewSetup,
   ) {
     super();
@@ -87,7 +87,7 @@ export class DocumentReview extends Disposable {
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)));
-    const service = generator.service;
+    const service = generationHost.service;
     this._register(service.onProgress((p) => {
       const row = this.rowOfJob(p.jobId);
       if (!row) return;
@@ -138,7 +138,7 @@ export class DocumentReview extends Disposable {
   /** Stops this review's generations (queued or running); what is done stays. */
   cancel(): void {
     for (const row of this.rows) {
-      if (row.job) this.generator.service.cancel(row.job.id);
+      if (row.job) this.generationHost.service.cancel(row.job.id);
     }
   }
 
@@ -158,13 +158,13 @@ export class DocumentReview extends Disposable {
   }
 
   private async reuseKept(): Promise<void> {
-    const kept = (await this.generator.results?.list()) ?? [];
+    const kept = (await this.generationHost.results?.list()) ?? [];
     for (const row of this.rows) {
       const prompt = promptWithStyle(row.prompt, this.style);
       const matches = kept.filter((r) => r.savedPath === null && r.source === 'document' && r.params.prompt === prompt && r.params.negativePrompt === this.negative
         && r.params.model === this.setup.base.model).slice(-this.setup.candidates);
       for (const m of matches) {
-        const image = await this.generator.findImage(m.imageId);
+        const image = await this.generationHost.findImage(m.imageId);
         if (image) row.candidates.push(image);
       }
       if (row.candidates.length > 0) {
@@ -177,7 +177,7 @@ export class DocumentReview extends Disposable {
 
   /** Queues N new candidates for a row: seed given (front matter: seed + row·N) or random. */
   private async generate(row: Row, baseSeed: number | null): Promise<void> {
-    if (row.job) this.generator.service.cancel(row.job.id);
+    if (row.job) this.generationHost.service.cancel(row.job.id);
     const n = this.setup.candidates;
     const seed = baseSeed === null ? randomSeed(n) : Math.min(baseSeed + row.rowId * n, 4294967295 - (n - 1));
     const params: PanelParams = {
@@ -186,9 +186,9 @@ export class DocumentReview extends Disposable {
     row.status = 'waiting';
     row.detail = '';
     try {
-      const job = await this.generator.enqueue(params, 'document');
+      const job = await this.generationHost.enqueue(params, 'document');
       if (this.isDisposed) { // closed while it was being queued: it must not run headless
-        this.generator.service.cancel(job.id);
+        this.generationHost.service.cancel(job.id);
         return;
       }
       row.job = job;
@@ -276,11 +276,11 @@ export class DocumentReview extends Disposable {
     const links: Array<ChosenLink & { row: Row; file: string }> = [];
     const problems: string[] = [];
     for (const row of chosen) {
-      const image = row.candidates.find((c) => c.imageId === row.picked) ?? (await this.generator.findImage(row.picked ?? ''));
+      const image = row.candidates.find((c) => c.imageId === row.picked) ?? (await this.generationHost.findImage(row.picked ?? ''));
       if (!image) { problems.push(`“${row.prompt}”: its picked image is no longer kept`); continue; }
       let file: string | undefined;
       try {
-        file = await this.generator.save(image, this.documentUri);
+        file = await this.generationHost.save(image, this.documentUri);
       } catch (err) {
         problems.push(`“${row.prompt}”: could not save the image (${firstLine((err as Error).message)})`);
         continue;
@@ -296,7 +296,7 @@ export class DocumentReview extends Disposable {
       return;
     }
     const plan = planDocumentEdits(document.getText(), document.version !== this.scanVersion, links);
-    plan.problems.forEach((p, i) => { if (p !== null) problems.push(`${p}; saved as ${this.generator.displayPath(links[i].file)}`); });
+    plan.problems.forEach((p, i) => { if (p !== null) problems.push(`${p}; saved as ${this.generationHost.displayPath(links[i].file)}`); });
     const edit = new vscode.WorkspaceEdit();
     for (const e of plan.edits) edit.replace(document.uri, new vscode.Range(document.positionAt(e.range.start), document.positionAt(e.range.end)), e.newText);
     if (plan.edits.length > 0 && !(await vscode.workspace.applyEdit(edit))) {

@@ -140,11 +140,11 @@ test('with the cursor outside any image and nothing selected, it says what to do
 
 test('an engine crash shows an error with Retry, and the retried generation works in a fresh engine', async () => {
   const setup = posted('setup')[0].setup as { defaults: PanelParams };
-  const firstPid = api.generator.engine.pid;
+  const firstPid = api.generationHost.engine.pid;
   assert.ok(firstPid, 'the engine runs after the first generation');
-  const killOnce = api.generator.service.onProgress(() => {
+  const killOnce = api.generationHost.service.onProgress(() => {
     killOnce.dispose();
-    process.kill(api.generator.engine.pid ?? 0, 'SIGKILL');
+    process.kill(api.generationHost.engine.pid ?? 0, 'SIGKILL');
   });
   stub.answers.push('Retry');
   const ends = posted('jobEnded').length;
@@ -155,7 +155,7 @@ test('an engine crash shows an error with Retry, and the retried generation work
     () => `the crashed job and its retry; messages: ${JSON.stringify(stub.messages.slice(before))}; ended: ${JSON.stringify(posted('jobEnded').slice(ends))}`);
   assert.deepEqual(posted('jobEnded').slice(ends).map((m) => m.outcome), ['failed', 'finished'], JSON.stringify(posted('jobEnded').slice(ends)));
   assert.match(stub.messages[before][1], /^Inline Diffusion: the engine stopped: the engine stopped unexpectedly \(signal SIGKILL\)/);
-  assert.notEqual(api.generator.engine.pid, firstPid);
+  assert.notEqual(api.generationHost.engine.pid, firstPid);
   await until(() => fs.existsSync(path.join(workspace, 'images', 'crash-test-11.png')), 'the retried image');
 });
 
@@ -163,7 +163,7 @@ test('Cancel Image Generation stops the running generation', async () => {
   const setup = posted('setup')[0].setup as { defaults: PanelParams };
   const ends = posted('jobEnded').length;
   const progressBefore = posted('progress').length;
-  const cancelOnce = api.generator.service.onProgress((p) => {
+  const cancelOnce = api.generationHost.service.onProgress((p) => {
     if (p.step < 5) return;
     cancelOnce.dispose();
     void stub.vscode.commands.executeCommand('inlineDiffusion.cancel');

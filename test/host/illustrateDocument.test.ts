@@ -119,7 +119,7 @@ test('closing the review without Apply writes nothing; a later review offers the
   first.dispose();
   assert.equal(doc.text, text);
   assert.deepEqual((fs.existsSync(path.join(workspace, 'images')) ? fs.readdirSync(path.join(workspace, 'images')) : []).filter((f) => f.startsWith('a-yellow-star')), []);
-  await api.generator.results?.flush();
+  await api.generationHost.results?.flush();
   await stub.vscode.commands.executeCommand('inlineDiffusion.illustrateDocument');
   const second = review();
   assert.notEqual(second, first);

@@ -1,6 +1,6 @@
 /**
  * The hover's image commands (Variations, Open in Panel) and Reuse Parameters against the stub `vscode` and a fake
- * generator: one helper reads the PNG's head only, however big the file.
+ * generationHost: one helper reads the PNG's head only, however big the file.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createVscodeStub, installVscodeStub } from '../fixtures/vscodeStub';
 import { encodePng } from '../../src/engine/image';
-import type { Generator } from '../../src/generation/generator';
+import type { GenerationHost } from '../../src/generation/generationHost';
 import type { PanelParams } from '../../src/protocol/webviewMessages';
 
 const stub = createVscodeStub({});
@@ -28,13 +28,13 @@ test('Variations, Open in Panel and Reuse Parameters read only the PNG\'s head: 
   fs.truncateSync(file, 3 * 1024 ** 3); // sparse: image data that goes on and on
   const loaded: Array<[PanelParams, string]> = [];
   const panels = { show: () => ({ loadParams: (p: PanelParams, note: string) => { loaded.push([p, note]); } }) };
-  const generator = {
+  const generationHost = {
     panelSetup: async () => ({ defaults: BASE, limits: { batchCountMax: 8 } }),
     models: () => [{ id: 'm', label: 'M', dir: path.join(dir, 'm') }],
-  } as unknown as Generator;
-  const reuse = new ReuseParametersCommand(generator, panels as never);
+  } as unknown as GenerationHost;
+  const reuse = new ReuseParametersCommand(generationHost, panels as never);
   stub.vscode.commands.registerCommand(reuse.id, (...a: unknown[]) => reuse.execute(...a));
-  await new ImageVariationsCommand(generator, panels as never).execute({ file });
+  await new ImageVariationsCommand(generationHost, panels as never).execute({ file });
   await new OpenImageInPanelCommand().execute({ file });
   assert.deepEqual(stub.messages, []);
   assert.deepEqual(loaded.map(([p, note]) => [p.prompt, p.steps, p.batchCount, p.randomSeed, note]), [

@@ -72,7 +72,7 @@ test('the entry bundle shares only stateless modules with the lazily loaded host
   const entry = await inputs('src/extension.ts');
   const lazy = await inputs('src/hostLazy.ts');
   assert.deepEqual([...entry].filter((f) => lazy.has(f)).sort(), SHARED_STATELESS);
-  assert.ok(!entry.has('src/generation/generator.ts') && !entry.has('src/panel/generatePanel.ts'));
+  assert.ok(!entry.has('src/generation/generationHost.ts') && !entry.has('src/panel/generatePanel.ts'));
 });
 
 test('activation registers the commands, and loads, reads and creates nothing else', () => {
@@ -125,7 +125,7 @@ test('a panel restored after a reload loads the host and is adopted', async () =
 test('the API loads the host when a member is read; after deactivation an unloaded host stays unloaded', async () => {
   const { api } = activateWindow();
   assert.equal(isLoaded(), false);
-  assert.equal(api.generator.engine.isRunning, false);
+  assert.equal(api.generationHost.engine.isRunning, false);
   assert.equal(isLoaded(), true);
   await closeWindow();
   const second = activateWindow();

@@ -106,7 +106,7 @@ test('a repo id downloads with progress (bytes, file) into global storage and jo
   assert.ok(reports.some((r) => /of .*B/.test(r.message ?? '')), JSON.stringify(reports));
   assert.equal(Math.round(reports.reduce((s, r) => s + (r.increment ?? 0), 0)), 100);
   assert.match(lastMessage()?.[1] ?? '', /Downloaded test-org\/tiny-sd \(SD 1\.x, .*unet/);
-  const setup = await api.generator.panelSetup();
+  const setup = await api.generationHost.panelSetup();
   const choice = setup.models.find((m) => m.id === dir);
   assert.deepEqual([choice?.label, choice?.family, choice?.problem], ['test-org/tiny-sd (downloaded) · SD 1.x', 'sd1', null]);
 });
@@ -143,7 +143,7 @@ test('with downloadLocation huggingFaceCache the model lands in the HF cache lay
   } finally {
     delete config.downloadLocation;
   }
-  const labels = (await api.generator.panelSetup()).models.map((m) => m.label);
+  const labels = (await api.generationHost.panelSetup()).models.map((m) => m.label);
   assert.ok(labels.includes('test-org/tiny-cached (Hugging Face cache) · SD 1.x'), labels.join('\n'));
 });
 
@@ -171,7 +171,7 @@ test('Add Model… checks the folder: a missing part and an SDXL refiner are ref
   stub.openDialogs.push([lcm]);
   assert.equal(await stub.vscode.commands.executeCommand('inlineDiffusion.addModel'), lcm);
   assert.match(lastMessage()?.[1] ?? '', /Added my-lcm: LCM, /);
-  const choice = (await api.generator.panelSetup()).models.find((m) => m.id === lcm);
+  const choice = (await api.generationHost.panelSetup()).models.find((m) => m.id === lcm);
   assert.deepEqual([choice?.label, choice?.recommended?.sampler, choice?.recommended?.steps], ['my-lcm (added) · LCM', 'lcm', 4]);
 });
 
@@ -179,13 +179,13 @@ test('SD-Turbo folders offer 1 step without CFG', async () => {
   const turbo = familyModel(path.join(root, 'sd-turbo'), 'sd-turbo');
   stub.openDialogs.push([turbo]);
   await stub.vscode.commands.executeCommand('inlineDiffusion.addModel');
-  const r = (await api.generator.panelSetup()).models.find((m) => m.id === turbo)?.recommended;
+  const r = (await api.generationHost.panelSetup()).models.find((m) => m.id === turbo)?.recommended;
   assert.deepEqual([r?.sampler, r?.steps, r?.cfgScale], ['euler', 1, 0]);
 });
 
 test('a generation asked for CUDA on a machine without it runs on the CPU; the status bar and a warning say so', async (t) => {
-  const setup = await api.generator.panelSetup();
-  const job = await api.generator.enqueue({ ...setup.defaults, prompt: 'a red circle', steps: 1, randomSeed: false, seed: 1 }, 'altText');
+  const setup = await api.generationHost.panelSetup();
+  const job = await api.generationHost.enqueue({ ...setup.defaults, prompt: 'a red circle', steps: 1, randomSeed: false, seed: 1 }, 'altText');
   const outcome = await job.done;
   assert.equal(outcome.status, 'finished', outcome.status === 'failed' ? outcome.error.message : '');
   const item = stub.statusItems[0];
@@ -201,13 +201,13 @@ test('the TAESD catalog entry installs a preview decoder: the next generation pr
   const file = await stub.vscode.commands.executeCommand('inlineDiffusion.downloadModel', 'taesd') as string;
   assert.equal(file, path.join(storage, 'models', 'deinferno--taesd-onnx', 'vae_decoder', 'model.onnx'));
   assert.match(lastMessage()?.[1] ?? '', /step previews .* now go through it/);
-  assert.ok(!(await api.generator.panelSetup()).models.some((m) => m.label.includes('taesd')), 'a decoder is no model');
-  const setup = await api.generator.panelSetup();
+  assert.ok(!(await api.generationHost.panelSetup()).models.some((m) => m.label.includes('taesd')), 'a decoder is no model');
+  const setup = await api.generationHost.panelSetup();
   const embedded = setup.models.find((m) => m.label.includes('(embedded)'));
   const sizes: string[] = [];
-  const sub = api.generator.service.onProgress((p) => sizes.push(...p.previews.map((im) => `${im.width}x${im.height}`)));
+  const sub = api.generationHost.service.onProgress((p) => sizes.push(...p.previews.map((im) => `${im.width}x${im.height}`)));
   try {
-    const job = await api.generator.enqueue({ ...setup.defaults, model: embedded?.id ?? '', prompt: 'a blue square', steps: 2, randomSeed: false, seed: 2 }, 'altText');
+    const job = await api.generationHost.enqueue({ ...setup.defaults, model: embedded?.id ?? '', prompt: 'a blue square', steps: 2, randomSeed: false, seed: 2 }, 'altText');
     const outcome = await job.done;
     assert.equal(outcome.status, 'finished', outcome.status === 'failed' ? outcome.error.message : '');
   } finally {

@@ -84,7 +84,7 @@ test('unsaved results survive a window reload: Save, Open and Insert work on the
   const images = posted(first, 'image').map((m) => m.image as ImageResult);
   assert.deepEqual(images.map((im) => [im.seed, im.savedPath]), [[7, null], [8, null], [9, null]]);
   assert.equal(fs.existsSync(path.join(workspace, 'images')), false, 'auto-save is off: nothing saved yet');
-  await window.api.generator.results?.flush();
+  await window.api.generationHost.results?.flush();
   const pngs = images.map((im) => Buffer.from(im.src.slice('data:image/png;base64,'.length), 'base64'));
 
   await closeWindow(); // the reload: the extension host and its memory are gone
@@ -114,7 +114,7 @@ test('unsaved results survive a window reload: Save, Open and Insert work on the
   assert.equal((posted(p, 'image')[4].image as ImageResult).savedPath, path.join('images', 'a-red-circle-7.png'));
 
   p.receive.fire({ type: 'discard', imageId: images[2].imageId });
-  await window.api.generator.results?.flush();
+  await window.api.generationHost.results?.flush();
   p.receive.fire({ type: 'show', imageId: images[2].imageId });
   await until(() => posted(p, 'notice').some((m) => /no longer kept by the extension/.test(String(m.message))), 'the notice for a discarded image');
   assert.equal(posted(p, 'image').length, 5);
@@ -148,9 +148,9 @@ test('a save while the panel is hidden (its webview destroyed) reaches the webvi
   assert.ok(image);
   q.viewState.fire({ webviewPanel: { visible: false } as unknown as StubPanel });
   const savesBefore = posted(q, 'saved').length;
-  const held = await window!.api.generator.findImage(image.imageId);
+  const held = await window!.api.generationHost.findImage(image.imageId);
   assert.ok(held);
-  await window!.api.generator.save(held); // as an illustration or a command would, with the webview gone
+  await window!.api.generationHost.save(held); // as an illustration or a command would, with the webview gone
   assert.equal(posted(q, 'saved').length, savesBefore, 'nothing posted to a destroyed webview');
   q.receive.fire({ type: 'ready' });
   await until(() => posted(q, 'saved').length === savesBefore + 1, 'the save handed over');

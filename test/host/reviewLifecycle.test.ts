@@ -1,5 +1,5 @@
 /**
- * The review panel's lifecycle against the stub `vscode` and a fake generator (no engine): closing it stops the
+ * The review panel's lifecycle against the stub `vscode` and a fake generationHost (no engine): closing it stops the
  * generations it has not queued yet, Apply runs once however often it is clicked, candidates are sent once, and
  * Illustrate Document opens one review per document even when run twice at once.
  */
@@ -15,12 +15,12 @@ const { DocumentReview } = require('../../src/review/documentReview') as typeof 
 const { IllustrateDocumentCommand } = require('../../src/commands/illustrateDocument') as typeof import('../../src/commands/illustrateDocument');
 const { scanDocument } = require('../../src/markdown/documentImages') as typeof import('../../src/markdown/documentImages');
 /* eslint-enable @typescript-eslint/no-require-imports */
-import type { Generator } from '../../src/generation/generator';
+import type { GenerationHost } from '../../src/generation/generationHost';
 import type { PanelParams } from '../../src/protocol/webviewMessages';
 
 const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A generator whose enqueue resolves after `enqueueMs`; it records what was queued and cancelled. */
+/** A generationHost whose enqueue resolves after `enqueueMs`; it records what was queued and cancelled. */
 function fakeGenerator(o: { enqueueMs?: number; modelInfoMs?: number } = {}) {
   const queued: number[] = [];
   const images = new StubEmitter<unknown>();
@@ -32,7 +32,7 @@ function fakeGenerator(o: { enqueueMs?: number; modelInfoMs?: number } = {}) {
     cancel: (id: number) => { cancelled.push(id); },
     queue: [],
   };
-  const generator = {
+  const generationHost = {
     service,
     results: undefined,
     enqueue: async (_params: PanelParams) => {
@@ -48,23 +48,23 @@ function fakeGenerator(o: { enqueueMs?: number; modelInfoMs?: number } = {}) {
     modelInfo: async () => { await tick(o.modelInfoMs ?? 0); return { sampleSize: 8, vaeScaleFactor: 8 }; },
     settings: () => ({ candidates: 2, steps: 2, sampler: 'euler_a', cfgScale: 7, width: 0, height: 0, outputFolder: 'images' }),
   };
-  return { generator: generator as unknown as Generator, queued, cancelled, saved, images };
+  return { generationHost: generationHost as unknown as GenerationHost, queued, cancelled, saved, images };
 }
 
 const BASE: PanelParams = { prompt: '', negativePrompt: '', sampler: 'euler_a', steps: 2, cfgScale: 7, seed: 1, randomSeed: false, width: 64, height: 64, batchCount: 2, model: 'm' };
 
-function openReview(text: string, generator: Generator) {
+function openReview(text: string, generationHost: GenerationHost) {
   const doc = stub.openEditor(path.resolve('/ws/doc.md'), text, 0);
   const panel = stub.vscode.window.createWebviewPanel('inlineDiffusion.reviewPanel', 'Illustrate doc.md');
   const scan = scanDocument(text, { documentDir: path.resolve('/ws'), exists: () => false, trusted: true });
-  const review = new DocumentReview(panel as never, stub.vscode.Uri.file('/ext') as never, generator,
+  const review = new DocumentReview(panel as never, stub.vscode.Uri.file('/ext') as never, generationHost,
     { document: doc as never, scan, candidates: 2, base: BASE, notes: [] });
   return { doc, panel, review };
 }
 
 test('closing the review while it queues its rows stops the rest: nothing is queued after, and a job queued meanwhile is cancelled', async () => {
   const fake = fakeGenerator({ enqueueMs: 30 });
-  const { panel, review } = openReview('![one]()\n![two]()\n![three]()\n![four]()\n', fake.generator);
+  const { panel, review } = openReview('![one]()\n![two]()\n![three]()\n![four]()\n', fake.generationHost);
   const started = review.start();
   await tick(10); // the first row's enqueue is under way
   panel.dispose();
@@ -81,7 +81,7 @@ function candidate(jobId: number, imageId: string, seed: number) {
 
 test('Apply clicked twice at once saves and edits once', async () => {
   const fake = fakeGenerator();
-  const { doc, panel, review } = openReview('![one]()\n', fake.generator);
+  const { doc, panel, review } = openReview('![one]()\n', fake.generationHost);
   await review.start();
   fake.images.fire(candidate(1, 'img-a', 5));
   const edits: number[] = [];
@@ -103,7 +103,7 @@ test('Apply clicked twice at once saves and edits once', async () => {
 test('Illustrate Document run twice at once opens one review for the document', async () => {
   const fake = fakeGenerator({ modelInfoMs: 30 });
   stub.openEditor(path.resolve('/ws/twice.md'), '![one]()\n', 0);
-  const command = new IllustrateDocumentCommand(fake.generator, stub.vscode.Uri.file('/ext') as never);
+  const command = new IllustrateDocumentCommand(fake.generationHost, stub.vscode.Uri.file('/ext') as never);
   const before = stub.panels.length;
   await Promise.all([command.execute(), command.execute()]);
   assert.equal(stub.panels.length - before, 1, 'one panel');
@@ -122,13 +122,13 @@ test('Regenerate from a hover works on an image with empty alt text: the image\'
   fs.writeFileSync(png, encodePng(new Uint8Array(8 * 8 * 3), 8, 8, { parameters: 'a red fox\nSteps: 2, Sampler: Euler a, CFG scale: 7, Seed: 5, Size: 8x8, Model: m' }));
   const fake = fakeGenerator();
   const queued: PanelParams[] = [];
-  const generator = Object.assign(fake.generator, {
+  const generationHost = Object.assign(fake.generationHost, {
     panelSetup: async () => ({ defaults: BASE, limits: { batchCountMax: 8 } }),
     enqueue: async (p: PanelParams) => { queued.push(p); throw new Error('stop here'); },
   });
   const text = 'Intro ![](fox.png) end\n';
   const doc = stub.openEditor(path.join(dir, 'a.md'), text, 0);
-  const command = new RegenerateImageCommand(generator, new IllustrateAltTextCommand(generator));
+  const command = new RegenerateImageCommand(generationHost, new IllustrateAltTextCommand(generationHost));
   const before = stub.messages.length;
   await command.execute({ file: png, document: doc.uri.toString(), offset: text.indexOf('!') });
   assert.deepEqual(queued.map((p) => p.prompt), ['a red fox'], JSON.stringify(stub.messages.slice(before)));
@@ -138,7 +138,7 @@ test('Regenerate from a hover works on an image with empty alt text: the image\'
 
 test('each candidate\'s picture is sent once, in its own message; states name candidates by id only', async () => {
   const fake = fakeGenerator();
-  const { panel, review } = openReview('![one]()\n![two]()\n', fake.generator);
+  const { panel, review } = openReview('![one]()\n![two]()\n', fake.generationHost);
   panel.receive.fire({ type: 'ready' });
   await review.start();
   fake.images.fire(candidate(1, 'img-a', 5));
@@ -184,10 +184,10 @@ test('the gallery watches each output folder itself, an absolute one outside the
   const { GalleryPanel } = require('../../src/gallery/galleryPanel') as typeof import('../../src/gallery/galleryPanel');
   const never = (): { dispose(): void } => ({ dispose(): void {} });
   const outside = path.resolve('/elsewhere/pictures');
-  const generator = { settings: () => ({ outputFolder: outside }), displayPath: (f: string) => f, onDidSave: never, onDidChangeSettings: never };
+  const generationHost = { settings: () => ({ outputFolder: outside }), displayPath: (f: string) => f, onDidSave: never, onDidChangeSettings: never };
   const before = stub.watchPatterns.length;
   const panel = stub.vscode.window.createWebviewPanel('inlineDiffusion.gallery', 'Image Gallery');
-  const gallery = new GalleryPanel(panel as never, stub.vscode.Uri.file('/ext') as never, generator as never, {} as never, path.resolve('/storage'));
+  const gallery = new GalleryPanel(panel as never, stub.vscode.Uri.file('/ext') as never, generationHost as never, {} as never, path.resolve('/storage'));
   const patterns = stub.watchPatterns.slice(before) as Array<{ base?: { fsPath: string }; pattern?: string }>;
   assert.deepEqual(patterns.map((p) => [p.base?.fsPath, p.pattern]), [[outside, '**/*.png']]);
   gallery.dispose();

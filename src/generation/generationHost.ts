@@ -28,7 +28,7 @@ import { readSettings, type ExtensionSettings } from './settings';
 
 const SIZE_PRESETS = [256, 384, 512, 640, 768, 1024];
 
-export class Generator extends Disposable {
+export class GenerationHost extends Disposable {
   readonly engine: EngineClient;
   readonly service: GenerationService;
   private readonly modelCache = new ModelInfoCache();
