@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isWithin, realPathOfNearest } from '../util/isInside';
 import { imageFileName, uniquePath, writeFileAtomic } from '../engine/image';
 
 /**
@@ -25,34 +26,15 @@ function isTaken(p: string): boolean {
   return fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined;
 }
 
-function within(root: string, target: string): boolean {
-  const rel = path.relative(root, target);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
-}
 
-/** The real path of `p`: symlinks of its existing part resolved, the part not made yet appended as written. */
-function realPathOf(p: string): string {
-  const rest: string[] = [];
-  let existing = path.resolve(p);
-  for (;;) {
-    try {
-      return path.join(fs.realpathSync.native(existing), ...rest.reverse());
-    } catch {
-      const parent = path.dirname(existing);
-      if (parent === existing) return path.resolve(p);
-      rest.push(path.basename(existing));
-      existing = parent;
-    }
-  }
-}
 
 /**
  * Why an output folder may not be used in an untrusted workspace whose folder is `workspaceRoot`: its real path
  * (symlinks resolved, `..` included) leaves the workspace. Undefined when it stays inside.
  */
 export function outputFolderProblem(dir: string, workspaceRoot: string): string | undefined {
-  const real = realPathOf(dir);
-  if (within(path.resolve(workspaceRoot), path.resolve(dir)) && within(realPathOf(workspaceRoot), real)) return undefined;
+  const real = realPathOfNearest(dir);
+  if (isWithin(path.resolve(workspaceRoot), path.resolve(dir)) && isWithin(realPathOfNearest(workspaceRoot), real)) return undefined;
   return `the output folder ${dir} leads outside the workspace (to ${real}); in an untrusted workspace images are saved only inside it: `
     + 'trust the workspace, or set inlineDiffusion.outputFolder to a folder inside it';
 }

@@ -3,8 +3,8 @@
  * checked before anything is joined to a folder: one validator for every repo path, and a containment check
  * (symlinks resolved) for every place a file is written, linked or deleted.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isWithin, realPathOfNearest } from '../util/isInside';
 import { HubError } from './hubError';
 
 /** What is wrong with a repo path ("unet/model.onnx"), or undefined when it is a safe relative path. */
@@ -30,26 +30,7 @@ export function assertRepoPath(p: string, what: string): void {
   }
 }
 
-function within(root: string, target: string): boolean {
-  const rel = path.relative(root, target);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
-}
 
-/** The real path of `p`'s nearest existing ancestor (itself included), with the rest appended as written. */
-function realPathOfNearest(p: string): string {
-  let existing = path.resolve(p);
-  const rest: string[] = [];
-  for (;;) {
-    try {
-      return path.join(fs.realpathSync.native(existing), ...rest.reverse());
-    } catch {
-      const parent = path.dirname(existing);
-      if (parent === existing) return path.resolve(p);
-      rest.push(path.basename(existing));
-      existing = parent;
-    }
-  }
-}
 
 /**
  * Throws unless `target` lies inside `root`, both as written and with the symlinks of the parts that exist
@@ -58,7 +39,7 @@ function realPathOfNearest(p: string): string {
  */
 export function assertInside(root: string, target: string, what: string): void {
   const parent = path.dirname(path.resolve(target));
-  if (within(path.resolve(root), path.resolve(target))
-    && within(realPathOfNearest(root), path.join(realPathOfNearest(parent), path.basename(target)))) return;
+  if (isWithin(path.resolve(root), path.resolve(target))
+    && isWithin(realPathOfNearest(root), path.join(realPathOfNearest(parent), path.basename(target)))) return;
   throw new HubError('bad-response', `${what}: ${target} would be outside ${root}; nothing was written there`);
 }
