@@ -5,16 +5,42 @@
 import { PY_DIGIT, PY_SPACE, pyFloat, pyWholeWord } from './pythonText';
 
 const AND_SPLIT = new RegExp(pyWholeWord('AND'), 'u');
-/** re_weight, with Python's `.` (anything but \n) and `$` (the end, or before a final \n). */
-const WEIGHT_SUFFIX = new RegExp(
-  `^([${PY_SPACE}]*[^\\n]*?)(?:[${PY_SPACE}]*:[${PY_SPACE}]*([-+]?(?:[${PY_DIGIT}]+\\.?|[${PY_DIGIT}]*\\.[${PY_DIGIT}]+)))?` +
-  `[${PY_SPACE}]*(?=\\n?$)`, 'u');
+const SPACE = new RegExp(`[${PY_SPACE}]`, 'u');
+/** re_weight's number, the whole span. */
+const WEIGHT = new RegExp(`^[-+]?(?:[${PY_DIGIT}]+\\.?|[${PY_DIGIT}]*\\.[${PY_DIGIT}]+)$`, 'u');
 
 /** The sub-prompts between AND (a whole word) with their weights, in order. */
 export function splitAndPrompts(prompt: string): Array<[string, number]> {
-  return prompt.split(AND_SPLIT).map((subprompt): [string, number] => {
-    const match = WEIGHT_SUFFIX.exec(subprompt);
-    if (match === null) return [subprompt, 1.0];
-    return [match[1], match[2] === undefined ? 1.0 : pyFloat(match[2]) ?? 1.0];
-  });
+  return prompt.split(AND_SPLIT).map(withWeight);
+}
+
+/**
+ * re_weight.search(subprompt) — `^(\s*.*?)(?:\s*:\s*([-+]?(?:\d+\.?|\d*\.\d+)))?\s*$` with Python's `.` (anything but
+ * \n) — read from the right in one pass, as that regex's lazy group settles: the text up to the last ":" whose
+ * remainder is whitespace, a number and whitespace, else up to the trailing whitespace; no match (the sub-prompt as
+ * it is, weight 1) where that text has a newline after its leading whitespace. (The regex itself backtracks its
+ * leading \s* against the lazy .*?: 7 s for 2,000 spaces before a line break.)
+ */
+function withWeight(subprompt: string): [string, number] {
+  const t = subprompt;
+  let lead = 0;
+  while (lead < t.length && SPACE.test(t[lead])) lead++;
+  let end = t.length;
+  while (end > lead && SPACE.test(t[end - 1])) end--;
+  const noMatch: [string, number] = [t, 1.0];
+  const colon = t.lastIndexOf(':', end - 1);
+  if (colon >= lead) {
+    let numStart = colon + 1;
+    while (numStart < end && SPACE.test(t[numStart])) numStart++;
+    const number = t.slice(numStart, end);
+    if (WEIGHT.test(number)) {
+      let textEnd = colon;
+      while (textEnd > lead && SPACE.test(t[textEnd - 1])) textEnd--;
+      if (t.slice(lead, textEnd).includes('\n')) return noMatch;
+      return [t.slice(0, textEnd), pyFloat(number) ?? 1.0];
+    }
+  }
+  const textEnd = Math.max(lead, end);
+  if (t.slice(lead, textEnd).includes('\n')) return noMatch;
+  return [t.slice(0, textEnd), 1.0];
 }

@@ -25,11 +25,24 @@ interface Alternate { readonly kind: 'alternate'; readonly options: Part[][] }
 
 class Unparsable extends Error {}
 
-/** lark's SIGNED_NUMBER (ASCII digits) between optional whitespace, closing the bracket. */
-const WHEN_CLOSE = new RegExp(`^[${PY_SPACE}]*([+-]?(?:[0-9]+(?:\\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\\.[0-9]+(?:[eE][+-]?[0-9]+)?))[${PY_SPACE}]*\\]`, 'u');
+/** lark's SIGNED_NUMBER (ASCII digits) between optional whitespace, closing the bracket (sticky: read at `pos`). */
+const WHEN_CLOSE = new RegExp(`[${PY_SPACE}]*([+-]?(?:[0-9]+(?:\\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\\.[0-9]+(?:[eE][+-]?[0-9]+)?))[${PY_SPACE}]*\\]`, 'uy');
+
+/**
+ * Brackets nested deeper than this make the prompt unparsable (its schedule: the prompt as it is). A1111's parser
+ * gives up far earlier (Python's recursion limit); the bound keeps this recursive descent off the stack's end.
+ */
+const MAX_DEPTH = 500;
 
 class ScheduleParser {
   private pos = 0;
+  private depth = 0;
+  /**
+   * Bracket positions where no construct parses. Whether one does depends only on the text from there on, so each is
+   * tried once: without this, a run of n unclosed brackets is parsed again from each of them (n² work, 20 s for
+   * 2,400 "(").
+   */
+  private readonly noConstructAt = new Set<number>();
   constructor(private readonly text: string) {}
 
   /** start: text runs, bracket constructs and stray brackets/colons. */
@@ -67,7 +80,7 @@ class ScheduleParser {
       const ch = text[this.pos];
       if (ch === '(' || ch === '[') {
         const construct = this.tryConstruct();
-        if (construct === undefined) throw new NoConstruct();
+        if (construct === undefined) throw NO_CONSTRUCT;
         parts.push(construct);
       } else if (ch === ')' || ch === ']' || ch === ':' || ch === '|') {
         break;
@@ -100,12 +113,17 @@ class ScheduleParser {
   /** emphasized, scheduled or alternate at this bracket, or undefined (position restored) where none parses. */
   private tryConstruct(): Part | undefined {
     const start = this.pos;
+    if (this.noConstructAt.has(start)) return undefined;
+    if (++this.depth > MAX_DEPTH) throw new Unparsable();
     try {
       return this.parseConstruct();
     } catch (e) {
-      if (!(e instanceof NoConstruct)) throw e;
+      if (e !== NO_CONSTRUCT) throw e;
+      this.noConstructAt.add(start);
       this.pos = start;
       return undefined;
+    } finally {
+      this.depth--;
     }
   }
 
@@ -116,10 +134,10 @@ class ScheduleParser {
     const next = text[this.pos];
     if (open === '(') {
       if (next === ')') return this.emphasized(['(', first, ')']);
-      if (next !== ':') throw new NoConstruct();
+      if (next !== ':') throw NO_CONSTRUCT;
       this.pos++;
       const second = this.parsePrompt();
-      if (text[this.pos] !== ')') throw new NoConstruct();
+      if (text[this.pos] !== ')') throw NO_CONSTRUCT;
       return this.emphasized(['(', first, ':', second, ')']);
     }
     if (next === ']') return this.emphasized(['[', first, ']']);
@@ -129,19 +147,19 @@ class ScheduleParser {
         this.pos++;
         options.push(this.parsePrompt());
       }
-      if (text[this.pos] !== ']') throw new NoConstruct();
+      if (text[this.pos] !== ']') throw NO_CONSTRUCT;
       this.pos++;
       return { kind: 'alternate', options };
     }
-    if (next !== ':') throw new NoConstruct();
+    if (next !== ':') throw NO_CONSTRUCT;
     this.pos++;
     const shortWhen = this.readWhenClose();
     if (shortWhen !== undefined) return { kind: 'scheduled', after: first, when: NaN, whenText: shortWhen };
     const second = this.parsePrompt();
-    if (text[this.pos] !== ':') throw new NoConstruct();
+    if (text[this.pos] !== ':') throw NO_CONSTRUCT;
     this.pos++;
     const when = this.readWhenClose();
-    if (when === undefined) throw new NoConstruct();
+    if (when === undefined) throw NO_CONSTRUCT;
     return { kind: 'scheduled', before: first, after: second, when: NaN, whenText: when };
   }
 
@@ -152,15 +170,19 @@ class ScheduleParser {
 
   /** `[WHITESPACE] NUMBER "]"` here: the number's text, consumed; else undefined. */
   private readWhenClose(): string | undefined {
-    const m = WHEN_CLOSE.exec(this.text.slice(this.pos));
+    WHEN_CLOSE.lastIndex = this.pos;
+    const m = WHEN_CLOSE.exec(this.text);
     if (m === null) return undefined;
     this.pos += m[0].length;
     return m[1];
   }
 }
 
-/** Thrown inside a bracket that is no construct: at the top level the bracket is then a stray character. */
-class NoConstruct extends Error {}
+/**
+ * Thrown inside a bracket that is no construct: at the top level the bracket is then a stray character. One shared
+ * value, not an Error made per level (each would capture a stack at that depth).
+ */
+const NO_CONSTRUCT: unique symbol = Symbol('no construct');
 
 function isHighSurrogate(code: number): boolean { return code >= 0xd800 && code <= 0xdbff; }
 function isLowSurrogate(code: number): boolean { return code >= 0xdc00 && code <= 0xdfff; }
@@ -212,7 +234,7 @@ export function promptSchedules(prompt: string, steps: number, opts: ScheduleOpt
     collectSteps(parts, steps, opts.useOldScheduling === true, stepSet);
     return [...stepSet].sort((a, b) => a - b).map((step): [number, string] => [step, textAt(parts, step)]);
   } catch (e) {
-    if (e instanceof Unparsable || e instanceof NoConstruct) return [[steps, prompt]];
+    if (e instanceof Unparsable || e === NO_CONSTRUCT) return [[steps, prompt]];
     throw e;
   }
 }
