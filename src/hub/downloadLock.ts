@@ -97,7 +97,16 @@ export async function withDownloadLock<T>(lockFile: string, repo: string, fn: ()
   for (let attempt = 0; ; attempt++) {
     if (createExclusive(key, mine)) break;
     const seen = readText(key);
-    if (seen === undefined) continue; // released meanwhile: try again
+    if (seen === undefined) {
+      // released meanwhile (try again) — or something there that is no lock file: a folder, an unreadable file
+      const stat = fs.lstatSync(key, { throwIfNoEntry: false });
+      if (stat !== undefined && (!stat.isFile() || attempt >= MAX_TRIES)) {
+        throw new HubError('busy', `the download lock ${key} is ${stat.isFile() ? 'a file this user cannot read' : 'not a file'}; `
+          + 'remove it if no download is running, and try again');
+      }
+      if (attempt >= MAX_TRIES) throw busyError(key, repo, 'another window taking over its lock');
+      continue;
+    }
     const other = readOwner(key, seen);
     const age = Date.now() - (fs.statSync(key, { throwIfNoEntry: false })?.mtimeMs ?? 0);
     const busy = heldHere.has(key) || (other !== undefined && other.pid !== process.pid

@@ -65,3 +65,15 @@ test('a stale lock is taken over only under the take-over guard: a fresh guard m
   assert.equal(await withDownloadLock(file, 'o/g', async () => 'ran'), 'ran');
   assert.deepEqual([fs.existsSync(file), fs.existsSync(guard)], [false, false]);
 });
+
+test('a folder where the lock file goes is reported in one line, not retried forever', async () => {
+  // before: createExclusive kept finding something there and the read kept failing: a synchronous endless loop
+  const file = path.join(root, 'd.lock');
+  fs.mkdirSync(file);
+  await assert.rejects(withDownloadLock(file, 'o/d', async () => 'ran'), (e: unknown) => {
+    assert.ok(e instanceof HubError && e.kind === 'busy');
+    assert.match(e.message, /download lock .*d\.lock is not a file; remove it if no download is running/);
+    return true;
+  });
+  assert.deepEqual(fs.readdirSync(root).filter((f) => f.startsWith('d.lock.new-')), [], 'no temporary file left behind');
+});
