@@ -48,7 +48,8 @@ export function preparePrompts(r: PromptRequest): PreparedPrompts {
   const scheduling = { useOldScheduling: r.useOldScheduling === true };
   const counts = [
     ['prompt', countPromptTokens(prompt, r.tokenizer, steps, true, r.emphasis, scheduling)],
-    ['negative prompt', countPromptTokens(r.negativePrompt, r.tokenizer, steps, false, r.emphasis, scheduling)],
+    // the negative prompt is encoded with its tags (A1111 hands only the prompt's to the networks): counted so
+    ['negative prompt', countPromptTokens(r.negativePrompt, r.tokenizer, steps, false, r.emphasis, scheduling, false)],
   ] as const;
   for (const [what, count] of counts) {
     const chunks = count.limit / CHUNK_LENGTH;

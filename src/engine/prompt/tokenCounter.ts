@@ -21,8 +21,9 @@ export interface TokenCount {
  * counts with the default timelines as A1111's UI does; a generation counts the texts its schedules encode.
  */
 export function countPromptTokens(text: string, tokenizer: ClipTokenizer, steps: number, isPositive = true,
-    emphasis: EmphasisMode = 'original', scheduleOptions: ScheduleOptions = {}): TokenCount {
-  const stripped = extractExtraNetworks(text).prompt;
+    emphasis: EmphasisMode = 'original', scheduleOptions: ScheduleOptions = {}, stripExtraNetworks = true): TokenCount {
+  // A1111's counter strips <kind:args> tags from both fields; a generation takes them out of the prompt only
+  const stripped = stripExtraNetworks ? extractExtraNetworks(text).prompt : text;
   const flat = isPositive ? [...new Set(splitAndPrompts(stripped).map(([t]) => t))] : [stripped];
   let tokens = 0;
   for (const prompt of flat) {

@@ -67,3 +67,13 @@ test('old prompt editing timelines: the plan switches where A1111\'s old schedul
     [['Old prompt editing timelines', 'True'], ['Emphasis', 'None']],
   ]);
 });
+
+test('the 20-chunk limit counts a negative prompt with its <kind:args> tags, as it is encoded (only the prompt\'s are taken out)', async () => {
+  const tokenizer = await ClipTokenizer.fromFolder(CLIP_DIR);
+  const tags = '<lora:style:0.8> '.repeat(300); // ~1,800 tokens of tags, a few of text
+  const prepare = (prompt: string, negativePrompt: string) =>
+    preparePrompts({ prompt, negativePrompt, steps: 4, schedulerOrder: 1, emphasis: 'original', tokenizer });
+  assert.throws(() => prepare('a cat', `${tags}blurry`), /^Error: negative prompt: \d+ tokens make \d+ chunks of 75; at most 20/);
+  // in the prompt the tags are taken out before counting (handed to their handlers; here none: a warning)
+  assert.doesNotThrow(() => prepare(`${tags}a cat`, 'blurry'));
+});
