@@ -71,7 +71,7 @@ export function paramsFromInfotext(infotext: string, current: PanelParams, model
   if (clipSkip !== undefined) next.clipSkip = clipSkip;
   else notes.push(`Clip skip "${p['Clip skip']}" is not a whole number from 1 to ${L.clipSkipMax}; kept the current one`);
   if (p.Emphasis !== undefined && p.Emphasis !== 'Original') {
-    const setting = { 'No norm': 'no-norm', 'None': 'none' }[p.Emphasis];
+    const setting = new Map([['No norm', 'no-norm'], ['None', 'none']]).get(p.Emphasis);
     notes.push(`the image was made with Emphasis "${p.Emphasis}"${setting === undefined ? '' : `: set inlineDiffusion.emphasis to "${setting}" to weigh its prompt the same way`}`);
   }
   // "Old prompt editing timelines: True" (A1111 ≥ 1.6 with its use_old_scheduling on), or what A1111's backcompat

@@ -42,6 +42,8 @@ test('Reuse Parameters takes A1111\'s Clip skip (none written means 1) and says 
     'Clip skip "40" is not a whole number from 1 to 12; kept the current one',
     'the image was made with Emphasis "No norm": set inlineDiffusion.emphasis to "no-norm" to weigh its prompt the same way',
   ]);
+  // a crafted value names no built-in property of a lookup object ("function Object() { [native code] }" before)
+  assert.deepEqual(paramsFromInfotext(text(', Emphasis: constructor'), current, []).notes, ['the image was made with Emphasis "constructor"']);
 });
 
 test('clip skip and emphasis settings reach the requests; the panel\'s clip skip wins over the setting', () => {
