@@ -12,6 +12,7 @@ import {
   type PanelSample,
 } from './panel';
 import type { Session } from './session';
+import type { FrameLocator } from './playwright';
 import { activeEditorText, goToLineColumn, openFile, runCommand, waitFor } from './workbench';
 import { galleryListsFiltersInserts, hoverShowsParameters, illustrateDocument } from './writingScenarios';
 
@@ -190,6 +191,12 @@ export async function malformedMessages(s: Session): Promise<void> {
   }
 }
 
+/** Width and height of the runs a scenario cancels: larger than the embedded model's 64² so its steps take longer. */
+async function setLongRunSize(s: Session, frame: FrameLocator, size: number): Promise<void> {
+  await typeInto(s.page, frame, 'Width', String(size));
+  await typeInto(s.page, frame, 'Height', String(size));
+}
+
 /** Generate a long run, press Cancel after a few steps: the steps stop, no PNG is saved, Generate works again. */
 export async function cancelGeneration(s: Session): Promise<void> {
   let frame = panelFrame(s.page);
@@ -197,6 +204,9 @@ export async function cancelGeneration(s: Session): Promise<void> {
   const before = listPngs(path.join(s.workspaceDir, IMAGES));
   await typeInto(s.page, frame, 'Prompt', 'a yellow star that is never finished');
   await typeInto(s.page, frame, 'Steps', '500');
+  // 256² (16× the embedded model's latents): each step takes long enough that a busy machine still clicks Cancel
+  // mid-run — at 64² the 500 steps could end before the click landed
+  await setLongRunSize(s, frame, 256);
   await startObserving(frame);
   await button(frame, 'Generate').click();
   await waitFor('step 3 or later of the long run', async () => {
@@ -215,6 +225,7 @@ export async function cancelGeneration(s: Session): Promise<void> {
   assert.ok(lastStep <= stepAtCancel + 1, `expected the preview to stop at Cancel (step ${stepAtCancel}); it reached ${lastStep}`);
   assert.ok((await panelText(frame)).includes('Cancelled.'), 'expected "Cancelled." in the panel after Cancel');
   assert.deepEqual(listPngs(path.join(s.workspaceDir, IMAGES)), before, 'a cancelled run saves no image');
+  await setLongRunSize(s, frame, 64);
   await typeInto(s.page, frame, 'Steps', '10');
   await button(frame, 'Generate').click();
   await waitForNewPng(s, before, 90_000);
@@ -237,6 +248,7 @@ export async function reloadKeepsUnsavedResult(s: Session): Promise<void> {
     const prompt = 'a purple square kept across a reload';
     await typeInto(s.page, frame, 'Prompt', prompt);
     await typeInto(s.page, frame, 'Steps', '500');
+    await setLongRunSize(s, frame, 256); // long enough to queue and cancel on a busy machine (see cancelGeneration)
     await startObserving(frame);
     await field(frame, 'Prompt').click();
     await s.page.keyboard.press('Control+Enter');
@@ -253,6 +265,7 @@ export async function reloadKeepsUnsavedResult(s: Session): Promise<void> {
     await s.page.keyboard.press('Escape');
     await waitFor('"Cancelled." after Escape', async () => ((await panelText(frame)).includes('Cancelled.') ? true : undefined), 20_000, 100);
     await readObserved(frame, true);
+    await setLongRunSize(s, frame, 64);
     await typeInto(s.page, frame, 'Steps', '10');
     await s.page.keyboard.press('Control+Enter');
     await waitFor('the unsaved result', async () => ((await panelText(frame)).includes('Not saved (auto-save is off)') ? true : undefined), 90_000, 200);
