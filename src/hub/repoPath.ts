@@ -18,6 +18,9 @@ export function repoPathProblem(p: string): string | undefined {
     if (segment === '') return 'it has an empty segment (//, or a / at the start or end)';
     if (segment === '.' || segment === '..') return `it has a "${segment}" segment`;
     if (/[\u0000-\u001f]/.test(segment)) return 'it contains a control character';
+    // Windows: "a:b" names an NTFS alternate data stream, and Win32 drops a trailing dot or space (".. " is "..")
+    if (segment.includes(':')) return 'it contains a ":"';
+    if (/[. ]$/.test(segment)) return 'a segment ends in a dot or a space';
   }
   return undefined;
 }

@@ -17,6 +17,7 @@ const listing = (...paths: string[]): unknown => ({ sha: COMMIT, siblings: paths
 const UNSAFE = [
   '../../../evil/unet/model.onnx', 'unet/../../evil.onnx', 'unet/..\\..\\evil.dll', '/etc/passwd', 'C:/evil.dll', 'c:evil',
   'unet//model.onnx', 'unet/./model.onnx', './model_index.json', 'unet/', 'unet/model.onnx\0.txt', '', '..',
+  'unet/.. /evil.dll', 'unet/... /x', 'unet/model.onnx:stream', 'unet/model.onnx.',
 ];
 
 for (const p of UNSAFE) {
