@@ -11,7 +11,7 @@
 //     website needs absolute ones, which vsce writes by itself once package.json names a public repository); without
 //     a LICENSE file, skipLicense.
 // The file list of step 3 comes from packagePlan(target) + listPackageFiles(target), which the packaging itself uses;
-// test/unit/packaging.test.ts checks it per target without building anything.
+// test/scripts/packaging.test.ts checks it per target without building anything.
 // Prints what went in by top folder, then `vsix: <path>` and its size.
 // Usage: node scripts/package.js [--all | target...]; environment: VSCE_TARGET (one target), VSIX_OUT (its path).
 'use strict';

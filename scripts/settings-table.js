@@ -3,7 +3,7 @@
 // contributes.configuration: one row per setting in its `order`, with its default, range or values, and description.
 // Usage: node scripts/settings-table.js          writes the table between the markers in MARKETPLACE.md
 //        node scripts/settings-table.js --check  exits 1 when the committed table is out of step with package.json
-// test/unit/settingsTable.test.ts runs the check in npm test.
+// test/scripts/marketplacePage.test.ts runs the check in npm test.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');

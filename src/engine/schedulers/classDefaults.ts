@@ -3,7 +3,7 @@
  * them (None as null), which are also the keys the class accepts. The classes read their config over these
  * (withClassDefaults), from_config (fromConfig.ts) gives a picked class these where the config has no value, and the
  * pipeline's fix-ups (pipelineSchedulerConfig.ts) read the model class's. Data only: it loads without the classes.
- * test/unit/schedulers.realConfigs.test.ts checks every entry against diffusers' signatures.
+ * test/engine/schedulers/realConfigs.test.ts checks every entry against diffusers' signatures.
  */
 import type { ClassDefaults } from './configParsing';
 
