@@ -8,8 +8,8 @@ import { f32, roundHalfEven, toD, withClassDefaults, type RawConfig } from './co
 import { SCHEDULER_CLASS_DEFAULTS } from './classDefaults';
 import { DiscreteSigmaScheduler } from './discreteSigmaScheduler';
 import {
-  denoise, discreteSigmaSchedule, logSigmasF32, readSigmaBaseConfig, readSigmaSchedule, scaleBySigma, sigmaToT,
-  type SigmaBaseConfig, type SigmaSchedule,
+  denoise, discreteSigmaSchedule, doubled, logMidpoint, logSigmasF32, readSigmaBaseConfig, readSigmaSchedule, scaleBySigma,
+  sigmaToT, type SigmaBaseConfig, type SigmaSchedule,
 } from './sigmas';
 import type { StepOptions, StepResult } from './types';
 
@@ -27,12 +27,6 @@ export function readKdpm2Config(raw: RawConfig): Kdpm2Config {
   return config;
 }
 
-/** exp(lerp(log a, log b, ½)) in float32 as torch computes it (weight ½ takes lerp's b − (b − a)·½ branch). */
-function logMidpoint(a: number, b: number): number {
-  const la = f32(Math.log(a));
-  const lb = f32(Math.log(b));
-  return f32(Math.exp(f32(lb - f32(f32(lb - la) * 0.5))));
-}
 
 export class KDPM2DiscreteScheduler extends DiscreteSigmaScheduler<Kdpm2Config> {
   readonly order = 2;
@@ -58,7 +52,6 @@ export class KDPM2DiscreteScheduler extends DiscreteSigmaScheduler<Kdpm2Config> 
     const n = s.length;
     // σ_mid between each σ and the one before it (σ_mid₀ is NaN in diffusers: log 0 − log 0; never used)
     const mid = Float32Array.from(s, (v, i) => (i === 0 ? NaN : logMidpoint(v, s[i - 1])));
-    const doubled = (a: Float32Array): Float32Array => Float32Array.from([a[0], ...Array.from(a.subarray(1)).flatMap((v) => [v, v]), a[n - 1]]);
     this.sigmas = doubled(s);
     this.sigmasInterpol = doubled(mid);
     const logSigmas = logSigmasF32(this.trainSigmas);

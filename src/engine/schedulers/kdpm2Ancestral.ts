@@ -8,20 +8,10 @@ import { drawNoise, f32, roundHalfEven, toD, withClassDefaults, type RawConfig }
 import { SCHEDULER_CLASS_DEFAULTS } from './classDefaults';
 import { DiscreteSigmaScheduler } from './discreteSigmaScheduler';
 import { readKdpm2Config, type Kdpm2Config } from './kdpm2';
-import { denoise, discreteSigmaSchedule, logSigmasF32, scaleBySigma, sigmaToT } from './sigmas';
+import { denoise, discreteSigmaSchedule, doubled, logMidpoint, logSigmasF32, scaleBySigma, sigmaToT } from './sigmas';
 import type { StepOptions, StepResult } from './types';
 
-/** exp(lerp(log a, log b, ½)) in float32, torch's branch for weight ½: b − (b − a)·½. */
-function logMidpoint(a: number, b: number): number {
-  const la = f32(Math.log(a));
-  const lb = f32(Math.log(b));
-  return f32(Math.exp(f32(lb - f32(f32(lb - la) * 0.5))));
-}
 
-/** [a₀, a₁, a₁, …, aₙ, aₙ, aₙ]: diffusers' cat([a[:1], a[1:].repeat_interleave(2), a[-1:]]). */
-function doubled(a: Float32Array): Float32Array {
-  return Float32Array.from([a[0], ...Array.from(a.subarray(1)).flatMap((v) => [v, v]), a[a.length - 1]]);
-}
 
 export class KDPM2AncestralDiscreteScheduler extends DiscreteSigmaScheduler<Kdpm2Config> {
   readonly order = 2;

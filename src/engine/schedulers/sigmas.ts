@@ -266,3 +266,15 @@ export class StepIndex {
 export function requireTimesteps(timesteps: readonly number[], name: string): void {
   if (timesteps.length === 0) throw new Error(`${name}: call setTimesteps(numInferenceSteps) before stepping`);
 }
+
+/** exp(lerp(log a, log b, ½)) in float32 as torch computes it (weight ½ takes lerp's b − (b − a)·½ branch): DPM2's σ_mid. */
+export function logMidpoint(a: number, b: number): number {
+  const la = f32(Math.log(a));
+  const lb = f32(Math.log(b));
+  return f32(Math.exp(f32(lb - f32(f32(lb - la) * 0.5))));
+}
+
+/** [a₀, a₁, a₁, …, aₙ, aₙ, aₙ]: diffusers' cat([a[:1], a[1:].repeat_interleave(2), a[-1:]]) (the two-stage samplers' grids). */
+export function doubled(a: Float32Array): Float32Array {
+  return Float32Array.from([a[0], ...Array.from(a.subarray(1)).flatMap((v) => [v, v]), a[a.length - 1]]);
+}
