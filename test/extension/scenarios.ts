@@ -14,7 +14,8 @@ import {
 import type { Session } from './session';
 import type { FrameLocator } from './playwright';
 import { activeEditorText, goToLineColumn, openFile, runCommand, waitFor } from './workbench';
-import { galleryListsFiltersInserts, hoverShowsParameters, illustrateDocument } from './writingScenarios';
+import { promptCompletion } from './guidanceScenarios';
+import { galleryListsFiltersInserts, hoverShowsParameters, illustrateDocument, reviewAndGalleryRestored } from './writingScenarios';
 
 /** Enough steps to watch the preview change and take a screenshot meanwhile (the embedded model: ~5 ms a step). */
 const PANEL_STEPS = Number(process.env.E2E_STEPS ?? 400);
@@ -302,6 +303,7 @@ function extensionErrors(log: string): string[] {
 export const SCENARIOS: ReadonlyArray<readonly [string, (s: Session) => Promise<void>]> = [
   ['Generate Image: prompt → Generate → live preview → PNG with parameters in images/', generateFromPanel],
   ['the prompt field: A1111\'s token counter "N/75" and an unbalanced bracket marked', promptCounterAndSyntax],
+  ['the prompt field: the embedded model\'s words in a completion list (type → list → arrows → Enter / Tab / Escape / click)', promptCompletion],
   ['Illustrate Alt Text: the cursor in an alt text → the link rewritten to a new PNG', illustrateAltText],
   ['malformed webview messages: the host survives and a later Generate works', malformedMessages],
   ['Cancel during a run: the steps stop, nothing is saved, the next Generate works', cancelGeneration],
@@ -309,4 +311,5 @@ export const SCENARIOS: ReadonlyArray<readonly [string, (s: Session) => Promise<
   ['Illustrate Document: three empty images → review → Apply → links rewritten and files present', illustrateDocument],
   ['hover on a generated image link: prompt, settings and command links', hoverShowsParameters],
   ['Open Image Gallery: lists the images, filters by prompt, inserts one into markdown', galleryListsFiltersInserts],
+  ['a window reload restores the Illustrate Document review (candidates, pick) and the gallery (filter)', reviewAndGalleryRestored],
 ];
