@@ -160,7 +160,7 @@ export class PromptCompletion {
     const left = box.left + caret.left - control.scrollLeft;
     const lineTop = box.top + caret.top - control.scrollTop;
     const height = this.list.offsetHeight;
-    const below = lineTop + caret.height;
+    const below = lineTop + lineHeight(control, caret.height);
     const top = below + height > window.innerHeight && lineTop - height >= 0 ? lineTop - height : below;
     this.list.style.left = `${Math.max(0, Math.min(left, window.innerWidth - this.list.offsetWidth))}px`;
     this.list.style.top = `${Math.max(0, top)}px`;
@@ -199,4 +199,11 @@ export class PromptCompletion {
     control?.removeAttribute('aria-activedescendant');
     if (control) (control as AriaReflecting).ariaActiveDescendantElement = null;
   }
+}
+
+/** The caret's line height: textarea-caret reads it with parseInt, which gives NaN for `line-height: normal`. */
+function lineHeight(control: HTMLTextAreaElement, measured: number): number {
+  if (Number.isFinite(measured) && measured > 0) return measured;
+  const fontSize = parseFloat(getComputedStyle(control).fontSize);
+  return Number.isFinite(fontSize) && fontSize > 0 ? Math.round(fontSize * 1.2) : 16;
 }

@@ -18,19 +18,34 @@ export async function promptCompletion(s: Session): Promise<void> {
   if (!(await field(frame, 'Prompt').isVisible().catch(() => false))) frame = await openPanel(s.page);
   const list = frame.getByRole('listbox', { name: 'Words for the prompt' });
   const options = async (): Promise<string[]> => list.locator('[role="option"]').evaluateAll((os) => os.map((o) => (o.textContent ?? '').trim()));
+  /** The inner textarea's role, aria-expanded and active option (by the element reference where the browser has it, else by id). */
   const combobox = async (): Promise<Array<string | null> | null> => field(frame, 'Prompt').evaluate((host) => {
-    const t = host.shadowRoot?.querySelector('textarea');
-    return t ? [t.getAttribute('role'), t.getAttribute('aria-expanded'), t.getAttribute('aria-activedescendant')] : null;
+    const t = host.shadowRoot?.querySelector('textarea') as (HTMLTextAreaElement & { ariaActiveDescendantElement?: Element | null }) | null | undefined;
+    if (!t) return null;
+    const id = t.getAttribute('aria-activedescendant');
+    const active = t.ariaActiveDescendantElement ?? (id ? host.ownerDocument.getElementById(id) : null);
+    return [t.getAttribute('role'), t.getAttribute('aria-expanded'), active ? (active.textContent ?? '').trim() : null];
   }, null);
 
   await typeInto(s.page, frame, 'Prompt', 'a large b');
   await list.waitFor({ state: 'visible', timeout: 10_000 });
   assert.deepEqual(await options(), ['background', 'black', 'blue', 'bottom']);
-  assert.deepEqual(await combobox(), ['combobox', 'true', 'prompt-completions-0']);
+  assert.deepEqual(await combobox(), ['combobox', 'true', 'background']);
+  const placed = await field(frame, 'Prompt').evaluate((host) => {
+    const t = host.shadowRoot?.querySelector('textarea');
+    const l = host.ownerDocument.getElementById('prompt-completions');
+    if (!t || !l) return null;
+    const a = t.getBoundingClientRect();
+    const b = l.getBoundingClientRect();
+    return { top: Math.round(b.top - a.top), left: Math.round(b.left - a.left), width: Math.round(a.width) };
+  }, null);
+  s.log(`the list, from the text area's top left: ${JSON.stringify(placed)}`);
+  assert.ok(placed && placed.top > 0 && placed.top < 60 && placed.left > 0 && placed.left < placed.width / 2,
+    `expected the list just under the first line, under "b"; got ${JSON.stringify(placed)}`);
   await s.page.keyboard.press('ArrowDown');
   await s.page.keyboard.press('ArrowDown');
   assert.equal((await list.locator('[role="option"][aria-selected="true"]').innerText()).trim(), 'blue');
-  assert.deepEqual(await combobox(), ['combobox', 'true', 'prompt-completions-2']);
+  assert.deepEqual(await combobox(), ['combobox', 'true', 'blue']);
   const shot = path.join(s.outputDir, 'prompt-completion.png');
   await s.page.screenshot({ path: shot });
   s.log('screenshot', shot);

@@ -86,6 +86,13 @@ export async function generateFromPanel(s: Session): Promise<void> {
   assert.match(png.parameters, new RegExp(`(^|, )Steps: ${PANEL_STEPS}(,|$)`, 'm'));
   assert.ok(isNamedFor(path.basename(saved), prompt, png.seed), `expected a file named from prompt and seed ${png.seed}; got ${saved}`);
   assert.equal(path.dirname(saved), '.', `expected the PNG directly in ${IMAGES}/; got ${saved}`);
+  // with "Random seed" ticked the (disabled) seed field shows the seed this run drew, not a stale one
+  if ((await frame.locator('#randomSeed').getAttribute('aria-checked')) === 'true') {
+    await waitFor('the seed field showing the run\'s seed', async () => ((await fieldValue(frame, 'Seed')) === String(png.seed) ? true : undefined), 10_000, 100)
+      .catch(async (e: unknown) => { throw new Error(`${(e as Error).message}; it shows ${await fieldValue(frame, 'Seed')}, the PNG's seed is ${png.seed}`); });
+  } else {
+    s.log('Random seed is not ticked: the seed field check is left out');
+  }
 }
 
 /**
