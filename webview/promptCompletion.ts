@@ -89,6 +89,7 @@ export class PromptCompletion {
   }
 
   private onKeyDown(event: KeyboardEvent): void {
+    if (event.isComposing) return; // an input method's Enter or arrows belong to it
     if (!this.isOpen) {
       if (event.key === ' ' && event.ctrlKey && !event.altKey && !event.metaKey && this.words.length) {
         event.preventDefault();
