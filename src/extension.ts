@@ -1,6 +1,6 @@
 /**
- * Activation registers and nothing more: commands, the markdown context key, the panel serializer, and the trackers
- * that must follow the editors from the start. The host's work (models, generation host, engine client, panel, status bar
+ * Activation registers and nothing more: commands, the markdown context key, the webviews' serializers (the panel,
+ * the review, the gallery), and the trackers that must follow the editors from the start. The host's work (models, generation host, engine client, panel, status bar
  * item) loads on first use from its own bundle (src/hostLoader.ts → src/hostLazy.ts); no ONNX Runtime, no engine
  * process, no disk scan here: the engine starts on the first generation, in a forked child.
  */
@@ -12,7 +12,7 @@ import type { InlineDiffusionApi } from './hostLazy';
 import { AltTextContext } from './markdown/altTextContext';
 import { MarkdownEditorTracker } from './markdown/markdownEditorTracker';
 import { MarkdownProviders } from './markdown/markdownProviders';
-import { PANEL_VIEW_TYPE } from './panel/viewType';
+import { GALLERY_VIEW_TYPE, PANEL_VIEW_TYPE, REVIEW_VIEW_TYPE } from './panel/viewType';
 import { CommandManager } from './util/commandManager';
 import { LastDocument } from './util/lastDocument';
 
@@ -30,6 +30,12 @@ export function activate(context: vscode.ExtensionContext): InlineDiffusionApi {
     new MarkdownProviders((file, document, offset) => host.get().imageHover(file, document, offset)),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       deserializeWebviewPanel: (panel: vscode.WebviewPanel) => host.get().panels.deserializeWebviewPanel(panel),
+    }),
+    vscode.window.registerWebviewPanelSerializer(REVIEW_VIEW_TYPE, {
+      deserializeWebviewPanel: (panel: vscode.WebviewPanel, state: unknown) => host.get().restoreReview(panel, state),
+    }),
+    vscode.window.registerWebviewPanelSerializer(GALLERY_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => host.get().restoreGallery(panel),
     }),
   );
   return host.api();

@@ -56,6 +56,8 @@ export class Host extends Disposable implements InlineDiffusionApi {
   readonly library: ModelLibrary;
   readonly providerStatus: ProviderStatus;
   private readonly commands = new Map<string, Command>();
+  private readonly gallery: OpenGalleryCommand;
+  private readonly illustrateDocument: IllustrateDocumentCommand;
 
   constructor({ context, markdown, lastDocument }: HostParts) {
     super();
@@ -71,6 +73,8 @@ export class Host extends Disposable implements InlineDiffusionApi {
     this.providerStatus = this._register(new ProviderStatus(generationHost, () => gpu.bindingDir()));
     this.panels = this._register(new GeneratePanelManager(context.extensionUri, generationHost, markdown));
     const illustrate = new IllustrateAltTextCommand(generationHost);
+    this.gallery = this._register(new OpenGalleryCommand(generationHost, markdown, context.extensionUri, (context.storageUri ?? context.globalStorageUri).fsPath));
+    this.illustrateDocument = this._register(new IllustrateDocumentCommand(generationHost, context.extensionUri));
     for (const command of [
       new GenerateImageCommand(this.panels),
       illustrate,
@@ -78,8 +82,8 @@ export class Host extends Disposable implements InlineDiffusionApi {
       new ImageVariationsCommand(generationHost, this.panels),
       new OpenImageInPanelCommand(),
       new RevealImageCommand(),
-      this._register(new OpenGalleryCommand(generationHost, markdown, context.extensionUri, (context.storageUri ?? context.globalStorageUri).fsPath)),
-      this._register(new IllustrateDocumentCommand(generationHost, context.extensionUri)),
+      this.gallery,
+      this.illustrateDocument,
       new CancelCommand(generationHost),
       new ReuseParametersCommand(generationHost, this.panels),
       new AddModelCommand(this.library),
@@ -95,6 +99,16 @@ export class Host extends Disposable implements InlineDiffusionApi {
   /** The hover's markdown for a PNG an image link points at (src/markdown/markdownProviders.ts asks). */
   async imageHover(file: string, document: vscode.Uri, offset: number): Promise<string | undefined> {
     return (await hoverForFile(file, vscode.Uri.file(file).toString(), document.toString(), offset))?.markdown;
+  }
+
+  /** A review panel VS Code restores after a window reload, with the state its webview kept. */
+  restoreReview(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    return this.illustrateDocument.restore(panel, state);
+  }
+
+  /** The gallery VS Code restores after a window reload. */
+  restoreGallery(panel: vscode.WebviewPanel): void {
+    this.gallery.restore(panel);
   }
 
   /** Runs a command registered at activation. */

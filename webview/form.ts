@@ -61,7 +61,7 @@ export class ParamsForm {
     const negative = this.control('negativePrompt', el('vscode-text-area', { rows: '2', resize: 'vertical', 'aria-label': 'Negative prompt', placeholder: 'what the image should not show' }, 'Negative prompt'));
     const sampler = this.control('sampler', el('vscode-dropdown', { 'aria-label': 'Sampler' }));
     const model = this.control('model', el('vscode-dropdown', { 'aria-label': 'Model' }));
-    this.guidance = new GuidanceView(prompt as HTMLElement & { value: string }, () => { this.updateGuidance(); callbacks.onChange(); });
+    this.guidance = new GuidanceView(prompt as HTMLElement & { value: string }, negative as HTMLElement & { value: string }, () => { this.updateGuidance(); callbacks.onChange(); });
     const text = new Map<Field, HTMLElement>();
     for (const f of TEXT_FIELDS) {
       text.set(f.id, this.control(f.id, el('vscode-text-field', { inputmode: f.mode, 'aria-label': f.label, size: '8' }, f.label)));
@@ -102,7 +102,7 @@ export class ParamsForm {
       el('div', { class: 'field' }, el('label', { for: id }, label), control, this.errorFor(id as Field));
     const withError = (id: Field, control: HTMLElement): HTMLElement => el('div', { class: 'field' }, control, this.errorFor(id));
     this.root = el('section', { class: 'form', 'aria-label': 'Generation parameters' },
-      el('div', { class: 'field' }, prompt, this.guidance.completions, this.guidance.hint, this.errorFor('prompt')),
+      el('div', { class: 'field' }, prompt, this.guidance.hint, this.errorFor('prompt')),
       this.promptExtras.prompt.root,
       withError('negativePrompt', negative),
       this.promptExtras.negativePrompt.root,

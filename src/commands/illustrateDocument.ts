@@ -1,7 +1,8 @@
 /**
  * "Illustrate Document": finds every image of the markdown document that needs a picture (documentImages.ts) and
  * opens the review panel (src/review/documentReview.ts) for it: one row per image, N candidates each. One review per
- * document: running the command again reveals it.
+ * document: running the command again reveals it. A review VS Code restores after a window reload comes back here
+ * (`restore`): the document is scanned again and the saved rows matched to its images.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +12,9 @@ import type { Command } from '../util/commandManager';
 import type { GenerationHost } from '../generation/generationHost';
 import { altTextParams } from '../generation/requestBuilder';
 import { scanDocument } from '../markdown/documentImages';
+import type { SavedReview } from '../protocol/reviewMessages';
 import { DocumentReview, REVIEW_VIEW_TYPE } from '../review/documentReview';
+import { matchSavedRows, parseSavedReview } from '../review/savedReview';
 import { Disposable } from '../util/disposable';
 
 export class IllustrateDocumentCommand extends Disposable implements Command {
@@ -50,7 +53,38 @@ export class IllustrateDocumentCommand extends Disposable implements Command {
     }
   }
 
-  private async open(document: vscode.TextDocument, key: string): Promise<void> {
+  /**
+   * A review panel VS Code restores after a window reload, with the state its webview kept: reopened on its document
+   * as it is now, or closed when there is nothing to restore (applied, unreadable, the document gone, or already open).
+   */
+  async restore(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    const saved = parseSavedReview(state);
+    if (!saved || saved.applied) {
+      panel.dispose();
+      return;
+    }
+    let document: vscode.TextDocument;
+    try {
+      document = await vscode.workspace.openTextDocument(vscode.Uri.parse(saved.uri, true));
+    } catch {
+      panel.dispose();
+      void vscode.window.showWarningMessage(`Illustrate Document: the review of ${saved.uri} was not restored: the document is gone. Its candidates stay in the extension's storage.`);
+      return;
+    }
+    const key = document.uri.toString();
+    if (this.reviews.has(key) || this.opening.has(key)) {
+      panel.dispose();
+      return;
+    }
+    this.opening.add(key);
+    try {
+      await this.open(document, key, { panel, saved });
+    } finally {
+      this.opening.delete(key);
+    }
+  }
+
+  private async open(document: vscode.TextDocument, key: string, restoring?: { panel: vscode.WebviewPanel; saved: SavedReview }): Promise<void> {
     const scan = scanDocument(document.getText(), {
       documentDir: document.uri.scheme === 'file' ? path.dirname(document.uri.fsPath) : undefined,
       exists: (file) => fs.existsSync(file),
@@ -58,6 +92,7 @@ export class IllustrateDocumentCommand extends Disposable implements Command {
     });
     const name = path.basename(document.uri.path);
     if (scan.images.length === 0) {
+      restoring?.panel.dispose();
       const also = [...scan.frontMatter.problems, ...scan.skipped];
       void vscode.window.showInformationMessage(`Illustrate Document: no image in ${name} needs a picture (images with an empty target, ![like this](), or a missing file).${also.length ? ` ${also.join('; ')}.` : ''}`);
       return;
@@ -76,13 +111,16 @@ export class IllustrateDocumentCommand extends Disposable implements Command {
       const info = await this.generationHost.modelInfo(model.dir);
       base = altTextParams('', this.generationHost.settings(), model.id, info.sampleSize * info.vaeScaleFactor);
     } catch (err) {
+      restoring?.panel.dispose();
       void vscode.window.showErrorMessage(`Inline Diffusion: ${firstLine((err as Error).message)}`);
       return;
     }
     const { candidates } = this.generationHost.settings();
-    const panel = vscode.window.createWebviewPanel(REVIEW_VIEW_TYPE, `Illustrate ${name}`, vscode.ViewColumn.Beside,
+    const panel = restoring?.panel ?? vscode.window.createWebviewPanel(REVIEW_VIEW_TYPE, `Illustrate ${name}`, vscode.ViewColumn.Beside,
       { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')] });
-    const review = new DocumentReview(panel, this.extensionUri, this.generationHost, { document, scan, candidates, base, notes });
+    const saved = restoring?.saved;
+    const restored = saved && { style: saved.style, negative: saved.negative, rows: matchSavedRows(scan.images.map((i) => i.prompt), saved.rows) };
+    const review = new DocumentReview(panel, this.extensionUri, this.generationHost, { document, scan, candidates, base, notes, restored });
     this.reviews.set(key, review);
     panel.onDidDispose(() => { if (this.reviews.get(key) === review) this.reviews.delete(key); });
     this.opening.delete(key); // the review is registered: from here a second run reveals it

@@ -27,6 +27,19 @@ export class OpenGalleryCommand extends Disposable implements Command {
     }
     const panel = vscode.window.createWebviewPanel(GALLERY_VIEW_TYPE, 'Image Gallery', vscode.ViewColumn.Active,
       { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')] });
+    return this.adopt(panel);
+  }
+
+  /** The gallery VS Code restores after a window reload (its webview restores its filter); a second one is closed. */
+  restore(panel: vscode.WebviewPanel): void {
+    if (this.current && !this.current.isDisposed) {
+      panel.dispose();
+      return;
+    }
+    this.adopt(panel);
+  }
+
+  private adopt(panel: vscode.WebviewPanel): GalleryPanel {
     const gallery = new GalleryPanel(panel, this.extensionUri, this.generationHost, this.markdown, this.storageDir);
     this.current = gallery;
     return gallery;

@@ -4,7 +4,8 @@
  * in Explorer, Copy Path and Delete (to the trash, after a confirmation). Thumbnails are made when the webview asks
  * for the ones on screen and cached in the extension's storage; the folders are watched and the list rescanned
  * (debounced) when a PNG is created, changed or deleted. Its webview keeps its context while hidden (the list and the
- * thumbnails already sent stay), and is not restored after a window reload.
+ * thumbnails already sent stay); after a window reload VS Code restores it (src/extension.ts's serializer), and the
+ * webview its filter (getState).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -14,6 +15,7 @@ import { resolveOutputFolder } from '../generation/imageFiles';
 import type { MarkdownEditorTracker } from '../markdown/markdownEditorTracker';
 import { insertImageLink } from '../markdown/insertImage';
 import { createNonce, renderWebviewPage } from '../panel/panelHtml';
+import { GALLERY_VIEW_TYPE } from '../panel/viewType';
 import { assertNever } from '../common/assertNever';
 import { firstLine } from '../common/firstLine';
 import { isInside } from '../util/isInside';
@@ -22,7 +24,7 @@ import { GalleryIndex } from './galleryIndex';
 import { parseFromGallery } from './galleryMessageGuards';
 import { ThumbnailCache } from './thumbnails';
 
-export const GALLERY_VIEW_TYPE = 'inlineDiffusion.gallery';
+export { GALLERY_VIEW_TYPE };
 const RESCAN_DELAY_MS = 300;
 
 export class GalleryPanel extends Disposable {

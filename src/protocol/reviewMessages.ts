@@ -29,6 +29,8 @@ export interface ReviewRow {
 export interface ReviewState {
   /** The document's file name. */
   readonly document: string;
+  /** The document's URI (the review is restored from it after a window reload). */
+  readonly uri: string;
   readonly style: string;
   readonly negative: string;
   /** Candidates per row. */
@@ -40,6 +42,25 @@ export interface ReviewState {
   readonly busy: boolean;
   /** Set once Apply wrote the links (the panel then only reports). */
   readonly applied: boolean;
+}
+
+/**
+ * What a review restored after a window reload starts from: the webview's last state as it kept it (getState), read
+ * back through src/review/reviewMessageGuards.ts. Rows are matched to the document's images again by alt text.
+ */
+export interface SavedReview {
+  readonly uri: string;
+  readonly style: string;
+  readonly negative: string;
+  readonly applied: boolean;
+  readonly rows: ReadonlyArray<{
+    readonly alt: string;
+    readonly prompt: string;
+    readonly picked: string | null;
+    readonly skipped: boolean;
+    /** The candidates' image ids (kept in the extension's storage like every unsaved result). */
+    readonly candidates: readonly string[];
+  }>;
 }
 
 /** Host → review webview. */

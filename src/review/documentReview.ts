@@ -6,7 +6,9 @@
  * candidates stay in the extension's storage like every unsaved result, and a later review of the same document
  * offers them again). Cancel stops this review's generations and nothing else. Its webview keeps its context while
  * hidden (a short-lived panel; the host holds the state and sends it whole, each candidate's picture once in its own
- * message), and is not restored after a reload.
+ * message). After a window reload VS Code restores the panel (src/extension.ts's serializer) with the state its
+ * webview kept: the rows (edited prompts, picks, skips) and their candidates come back from the extension's storage,
+ * and rows that had none yet are generated again.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -26,7 +28,7 @@ import { Disposable } from '../util/disposable';
 import { createNonce, renderWebviewPage } from '../panel/panelHtml';
 import { parseFromReview } from './reviewMessageGuards';
 
-export const REVIEW_VIEW_TYPE = 'inlineDiffusion.reviewPanel';
+export { REVIEW_VIEW_TYPE } from '../panel/viewType';
 
 interface Row {
   readonly rowId: number;
@@ -51,6 +53,17 @@ export interface ReviewSetup {
   readonly base: PanelParams;
   /** Lines to show above the rows (front matter problems, images passed over, the model used). */
   readonly notes: readonly string[];
+  /** A review restored after a window reload: its style, and per row of the scan the saved row (undefined: a new image). */
+  readonly restored?: { readonly style: string; readonly negative: string; readonly rows: ReadonlyArray<RestoredRow | undefined> };
+}
+
+/** A row as the review had it before a window reload. */
+export interface RestoredRow {
+  readonly prompt: string;
+  readonly picked: string | null;
+  readonly skipped: boolean;
+  /** Its candidates' image ids. */
+  readonly candidates: readonly string[];
 }
 
 export class DocumentReview extends Disposable {
@@ -78,12 +91,15 @@ export class DocumentReview extends Disposable {
     this._register(panel);
     this.documentUri = setup.document.uri;
     this.scanVersion = setup.document.version;
-    this.style = setup.scan.frontMatter.options.style;
-    this.negative = setup.scan.frontMatter.options.negative;
-    this.rows = setup.scan.images.map((found, rowId) => ({
-      rowId, found, prompt: found.prompt, status: 'waiting', detail: '', candidates: [], picked: null, skipped: false, job: undefined,
-      tracked: found.image.range,
-    }));
+    this.style = setup.restored?.style ?? setup.scan.frontMatter.options.style;
+    this.negative = setup.restored?.negative ?? setup.scan.frontMatter.options.negative;
+    this.rows = setup.scan.images.map((found, rowId) => {
+      const saved = setup.restored?.rows[rowId];
+      return {
+        rowId, found, prompt: saved?.prompt || found.prompt, status: 'waiting', detail: '', candidates: [], picked: null, skipped: saved?.skipped ?? false,
+        job: undefined, tracked: found.image.range,
+      };
+    });
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)));
@@ -121,8 +137,12 @@ export class DocumentReview extends Disposable {
     this.render();
   }
 
-  /** Offers the candidates kept from an earlier review of the same prompts, then queues every row still without. */
+  /**
+   * Brings back a restored review's candidates, offers the candidates kept from an earlier review of the same prompts,
+   * then queues every row still without.
+   */
   async start(): Promise<void> {
+    await this.restoreCandidates();
     await this.reuseKept();
     for (const row of this.rows) {
       if (this.isDisposed) return; // closed meanwhile: queue nothing more
@@ -157,9 +177,27 @@ export class DocumentReview extends Disposable {
     });
   }
 
+  /** A restored review's candidates, from the extension's storage (one no longer kept is left out). */
+  private async restoreCandidates(): Promise<void> {
+    const saved = this.setup.restored?.rows ?? [];
+    for (const row of this.rows) {
+      const before = saved[row.rowId];
+      if (!before) continue;
+      for (const id of before.candidates) {
+        const image = await this.generationHost.findImage(id);
+        if (image) row.candidates.push(image);
+      }
+      if (row.candidates.length === 0) continue;
+      row.status = 'done';
+      row.picked = row.candidates.some((c) => c.imageId === before.picked) ? before.picked : row.candidates[0].imageId;
+      row.detail = 'restored after a reload';
+    }
+  }
+
   private async reuseKept(): Promise<void> {
     const kept = (await this.generationHost.results?.list()) ?? [];
     for (const row of this.rows) {
+      if (row.candidates.length > 0) continue; // restored
       const prompt = promptWithStyle(row.prompt, this.style);
       const matches = kept.filter((r) => r.savedPath === null && r.source === 'document' && r.params.prompt === prompt && r.params.negativePrompt === this.negative
         && r.params.model === this.setup.base.model).slice(-this.setup.candidates);
@@ -313,7 +351,7 @@ export class DocumentReview extends Disposable {
 
   private state(): ReviewState {
     return {
-      document: path.basename(this.documentUri.path), style: this.style, negative: this.negative, candidates: this.setup.candidates,
+      document: path.basename(this.documentUri.path), uri: this.documentUri.toString(), style: this.style, negative: this.negative, candidates: this.setup.candidates,
       rows: this.rows.map((r): ReviewRow => ({
         rowId: r.rowId, alt: r.found.prompt, prompt: r.prompt, status: r.skipped ? 'skipped' : r.status, detail: r.detail,
         candidates: r.candidates.map((c) => ({ imageId: c.imageId, seed: c.image.seed })),

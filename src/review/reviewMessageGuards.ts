@@ -15,9 +15,9 @@ export interface ReviewGuardContext {
   readonly rowIds: readonly number[];
 }
 
-const IMAGE_ID = /^[A-Za-z0-9-]{1,64}$/;
+export const IMAGE_ID = /^[A-Za-z0-9-]{1,64}$/;
 
-function textUpTo(value: unknown, max: number): value is string {
+export function textUpTo(value: unknown, max: number): value is string {
   return typeof value === 'string' && value.length <= max;
 }
 

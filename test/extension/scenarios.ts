@@ -14,7 +14,8 @@ import {
 import type { Session } from './session';
 import type { FrameLocator } from './playwright';
 import { activeEditorText, goToLineColumn, openFile, runCommand, waitFor } from './workbench';
-import { galleryListsFiltersInserts, hoverShowsParameters, illustrateDocument } from './writingScenarios';
+import { promptCompletion } from './guidanceScenarios';
+import { galleryListsFiltersInserts, hoverShowsParameters, illustrateDocument, reviewAndGalleryRestored } from './writingScenarios';
 
 /** Enough steps to watch the preview change and take a screenshot meanwhile (the embedded model: ~5 ms a step). */
 const PANEL_STEPS = Number(process.env.E2E_STEPS ?? 400);
@@ -85,6 +86,13 @@ export async function generateFromPanel(s: Session): Promise<void> {
   assert.match(png.parameters, new RegExp(`(^|, )Steps: ${PANEL_STEPS}(,|$)`, 'm'));
   assert.ok(isNamedFor(path.basename(saved), prompt, png.seed), `expected a file named from prompt and seed ${png.seed}; got ${saved}`);
   assert.equal(path.dirname(saved), '.', `expected the PNG directly in ${IMAGES}/; got ${saved}`);
+  // with "Random seed" ticked the (disabled) seed field shows the seed this run drew, not a stale one
+  if ((await frame.locator('#randomSeed').getAttribute('aria-checked')) === 'true') {
+    await waitFor('the seed field showing the run\'s seed', async () => ((await fieldValue(frame, 'Seed')) === String(png.seed) ? true : undefined), 10_000, 100)
+      .catch(async (e: unknown) => { throw new Error(`${(e as Error).message}; it shows ${await fieldValue(frame, 'Seed')}, the PNG's seed is ${png.seed}`); });
+  } else {
+    s.log('Random seed is not ticked: the seed field check is left out');
+  }
 }
 
 /**
@@ -302,6 +310,7 @@ function extensionErrors(log: string): string[] {
 export const SCENARIOS: ReadonlyArray<readonly [string, (s: Session) => Promise<void>]> = [
   ['Generate Image: prompt → Generate → live preview → PNG with parameters in images/', generateFromPanel],
   ['the prompt field: A1111\'s token counter "N/75" and an unbalanced bracket marked', promptCounterAndSyntax],
+  ['the prompt field: the embedded model\'s words in a completion list (type → list → arrows → Enter / Tab / Escape / click)', promptCompletion],
   ['Illustrate Alt Text: the cursor in an alt text → the link rewritten to a new PNG', illustrateAltText],
   ['malformed webview messages: the host survives and a later Generate works', malformedMessages],
   ['Cancel during a run: the steps stop, nothing is saved, the next Generate works', cancelGeneration],
@@ -309,4 +318,5 @@ export const SCENARIOS: ReadonlyArray<readonly [string, (s: Session) => Promise<
   ['Illustrate Document: three empty images → review → Apply → links rewritten and files present', illustrateDocument],
   ['hover on a generated image link: prompt, settings and command links', hoverShowsParameters],
   ['Open Image Gallery: lists the images, filters by prompt, inserts one into markdown', galleryListsFiltersInserts],
+  ['a window reload restores the Illustrate Document review (candidates, pick) and the gallery (filter)', reviewAndGalleryRestored],
 ];

@@ -132,3 +132,54 @@ export async function galleryListsFiltersInserts(s: Session): Promise<void> {
       await waitFor('the markdown saved (File: Save)', () => ((fs.readFileSync(docPath, 'utf8').match(link) ?? []).length === before + 1 ? true : undefined), 20_000);
     });
 }
+
+/**
+ * A window reload in the middle of a review: Illustrate Document on a new file (its row's two candidates made, the
+ * second picked), the gallery filtered beside it; Developer: Reload Window; both panels come back: the review with
+ * the same candidates and pick (nothing generated again), the gallery with its filter.
+ */
+export async function reviewAndGalleryRestored(s: Session): Promise<void> {
+  const docRel = 'docs/reload.md';
+  const alt = 'a purple star on white';
+  fs.mkdirSync(path.join(s.workspaceDir, 'docs'), { recursive: true });
+  fs.writeFileSync(path.join(s.workspaceDir, docRel), `# Reload\n\n![${alt}]()\n`);
+  await openFile(s.page, docRel);
+  await runCommand(s.page, `${COMMAND_PREFIX}Illustrate Document`);
+  let review = await webviewWith(s.page, '#apply', 60_000);
+  await waitFor('two candidates, done', async () => {
+    const candidates = await review.locator('button.candidate img[src^="data:image/png"]').count();
+    const busy = await review.locator('#cancel').isVisible().catch(() => true);
+    return candidates === 2 && !busy ? true : undefined;
+  }, 120_000, 250);
+  const seeds = await review.locator('button.candidate').evaluateAll((bs) => bs.map((b) => b.getAttribute('title')));
+  await review.locator('button.candidate').nth(1).click();
+  await waitFor('candidate 2 picked', async () => ((await review.locator('button.candidate').nth(1).getAttribute('aria-checked')) === 'true' ? true : undefined), 10_000);
+  await runCommand(s.page, `${COMMAND_PREFIX}Open Image Gallery`);
+  let gallery = await webviewWith(s.page, '#grid', 60_000);
+  await gallery.locator('#filter').fill('triangle');
+  await waitFor('the filter applied', async () => ((await gallery.locator('#count').innerText()).includes(' of ') ? true : undefined), 10_000, 100);
+  const cards = await gallery.locator('#grid li.card').count();
+  await shoot(s, 'restore-1-before-reload');
+
+  await runCommand(s.page, 'Developer: Reload Window');
+  s.log('Developer: Reload Window');
+  await s.page.waitForTimeout(3_000); // the old workbench goes away before the new one shows the panels
+  // each panel is shown by its tab (VS Code restores a webview when it is shown; both may share one editor group)
+  const tab = (title: string) => s.page.locator('.tab', { hasText: title }).first();
+  await tab('Illustrate reload.md').waitFor({ state: 'visible', timeout: 120_000 });
+  await tab('Illustrate reload.md').click();
+  review = await webviewWith(s.page, '#apply', 120_000);
+  await waitFor('the restored review: two candidates with their pictures, the second picked', async () => {
+    const pictures = await review.locator('button.candidate img[src^="data:image/png"]').count();
+    const picked = await review.locator('button.candidate').nth(1).getAttribute('aria-checked').catch(() => null);
+    return pictures === 2 && picked === 'true' ? true : undefined;
+  }, 60_000, 250);
+  assert.deepEqual(await review.locator('button.candidate').evaluateAll((bs) => bs.map((b) => b.getAttribute('title'))), seeds, 'the same candidates, not new ones');
+  assert.match(await review.locator('section.row .status').first().innerText(), /restored after a reload/);
+  await shoot(s, 'restore-2-review');
+  await tab('Image Gallery').click();
+  gallery = await webviewWith(s.page, '#grid', 60_000);
+  await waitFor('the restored gallery, filtered', async () => ((await gallery.locator('#filter').inputValue()) === 'triangle'
+    && (await gallery.locator('#grid li.card').count()) === cards ? true : undefined), 30_000, 250);
+  await shoot(s, 'restore-3-gallery');
+}

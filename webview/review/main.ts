@@ -1,14 +1,15 @@
 /**
  * The "Illustrate Document" review panel's webview: one row per image (alt text, editable prompt, N candidates to
  * pick from, Regenerate, Skip), the document's style and negative prompt, Apply and Cancel. The host holds the
- * state and sends it whole; what the user is typing (a prompt, the style) is kept while it arrives.
+ * state and sends it whole; what the user is typing (a prompt, the style) is kept while it arrives. The last state is
+ * kept (setState) for VS Code to hand back to the host after a window reload.
  */
 import type { FromReview, ReviewRow, ReviewState, ToReview } from '../../src/protocol/reviewMessages';
 import { clear, el } from '../dom';
 import { toBytes } from '../messages';
 import { markPromptEdited, markPromptSent, showHostPrompt } from './promptDraft';
 
-interface VsCodeApi { postMessage(message: unknown): void }
+interface VsCodeApi { postMessage(message: unknown): void; setState(state: unknown): void }
 declare function acquireVsCodeApi(): VsCodeApi;
 const api = acquireVsCodeApi();
 const post = (message: FromReview): void => api.postMessage(message);
@@ -83,7 +84,7 @@ function main(): void {
     const root = el('section', { class: 'row', 'data-row': String(row.rowId) },
       el('div', { class: 'row-head' }, el('h2', {}, `${n}. ${row.alt}`), el('div', { class: 'row-actions' }, regenerate, skip)),
       prompt, status, el('div', { class: 'pictures' }, candidates, canvas));
-    prompt.addEventListener('input', () => markPromptEdited(prompt));
+    prompt.addEventListener('input', () => { markPromptEdited(prompt); keepState(); });
     regenerate.addEventListener('click', () => {
       markPromptSent(prompt);
       post({ type: 'regenerate', rowId: row.rowId, prompt: prompt.value.trim() || row.alt });
@@ -123,6 +124,18 @@ function main(): void {
     }
   };
 
+  /**
+   * Keeps the last state, with the prompts being edited and not yet sent, for VS Code to hand back to the host after
+   * a window reload (ids and text only: the host restores the review from it).
+   */
+  const keepState = (): void => {
+    if (!state) return;
+    api.setState({ ...state, rows: state.rows.map((r) => {
+      const box = views.get(r.rowId)?.prompt;
+      return box?.dataset.sent === 'dirty' ? { ...r, prompt: box.value } : r;
+    }) });
+  };
+
   const render = (s: ReviewState): void => {
     state = s;
     title.textContent = s.applied ? `Applied to ${s.document}` : `Illustrate ${s.document}: ${s.rows.length} image${s.rows.length === 1 ? '' : 's'}, ${s.candidates} candidate${s.candidates === 1 ? '' : 's'} each`;
@@ -135,6 +148,7 @@ function main(): void {
     apply.textContent = `Apply (${picked} image${picked === 1 ? '' : 's'})`;
     apply.disabled = s.applied;
     for (const row of s.rows) renderRow(row);
+    keepState();
   };
 
   const drawPreview = (canvas: HTMLCanvasElement, width: number, height: number, raw: unknown): void => {
