@@ -7,7 +7,8 @@ import { decodeImage, encodePng, readPngText } from '../../src/engine/image';
 import { GalleryIndex } from '../../src/gallery/galleryIndex';
 import { parseFromGallery } from '../../src/gallery/galleryMessageGuards';
 import { decodePngRgbQuick } from '../../src/gallery/pngDecodeRgb';
-import { shrinkToFit, ThumbnailCache } from '../../src/gallery/thumbnails';
+import { ThumbnailCache } from '../../src/gallery/thumbnails';
+import { shrinkToFit } from '../../src/common/shrinkToFit';
 import { distinct, filterItems, indexPrompts } from '../../webview/gallery/filter';
 
 function png(prompt: string | null, model = 'sd15', sampler = 'Euler a', size = 8): Uint8Array {
