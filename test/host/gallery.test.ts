@@ -95,6 +95,8 @@ test('gallery messages name only listed images', () => {
   const listed = (p: string): boolean => p === '/ws/images/a.png';
   assert.deepEqual(parseFromGallery({ type: 'action', action: 'delete', path: '/ws/images/a.png' }, listed),
     { ok: true, message: { type: 'action', action: 'delete', path: '/ws/images/a.png' } });
+  assert.deepEqual(parseFromGallery({ type: 'action', action: 'useAsInput', path: '/ws/images/a.png' }, listed),
+    { ok: true, message: { type: 'action', action: 'useAsInput', path: '/ws/images/a.png' } });
   assert.deepEqual(parseFromGallery({ type: 'thumbs', paths: ['/ws/images/a.png'] }, listed), { ok: true, message: { type: 'thumbs', paths: ['/ws/images/a.png'] } });
   const problems = [
     { type: 'action', action: 'delete', path: '/etc/passwd' }, { type: 'action', action: 'format', path: '/ws/images/a.png' },
@@ -103,7 +105,7 @@ test('gallery messages name only listed images', () => {
   ].map((m) => { const r = parseFromGallery(m, listed); return r.ok ? 'accepted' : r.problem; });
   assert.deepEqual(problems, [
     'action: expected a listed image, got "/etc/passwd"',
-    'action: expected one of reuse, insert, reveal, copyPath, delete, got "format"',
+    'action: expected one of reuse, useAsInput, insert, reveal, copyPath, delete, got "format"',
     'thumbs: expected listed images, got "../x.png"',
     'thumbs: expected a list of at most 200 listed images, got an array of 201',
     'message: unknown type "nope" (expected ready, thumbs or action)',
