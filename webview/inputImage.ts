@@ -7,22 +7,11 @@
  */
 import type { FromWebview, InputImageInfo, PanelParams, ResizeModeChoice } from '../src/protocol/webviewMessages';
 import { clear, el } from './dom';
+import { parseStrength, RESIZE_MODE_LABELS } from './inputImageValues';
 
 /** The largest picture posted to the host (src/generation/inputImage.ts INPUT_IMAGE_MAX_BYTES, checked there again). */
 const MAX_BYTES = 64 * 1024 * 1024;
 const DEFAULT_STRENGTH = 0.75;
-
-export const RESIZE_MODE_LABELS: ReadonlyArray<readonly [ResizeModeChoice, string]> = [
-  ['just', 'Just resize'], ['crop', 'Crop and resize'], ['fill', 'Resize and fill'],
-];
-
-/** The strength typed into the number field, or why it is not one: a number from 0 to 1. */
-export function parseStrength(text: string): number | string {
-  const t = text.trim();
-  const n = Number(t);
-  if (t === '' || !Number.isFinite(n) || n < 0 || n > 1) return `Expected a number from 0 to 1, got “${text}”.`;
-  return n;
-}
 
 /** What survives hiding and reloading (the preview included; the host may have forgotten the pixels by then). */
 export interface InputImageState {

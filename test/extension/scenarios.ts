@@ -15,6 +15,7 @@ import type { Session } from './session';
 import type { FrameLocator } from './playwright';
 import { activeEditorText, goToLineColumn, openFile, runCommand, waitFor } from './workbench';
 import { galleryListsFiltersInserts, hoverShowsParameters, illustrateDocument } from './writingScenarios';
+import { useAsInputThenGenerate } from './imageToImageScenario';
 
 /** Enough steps to watch the preview change and take a screenshot meanwhile (the embedded model: ~5 ms a step). */
 const PANEL_STEPS = Number(process.env.E2E_STEPS ?? 400);
@@ -309,4 +310,5 @@ export const SCENARIOS: ReadonlyArray<readonly [string, (s: Session) => Promise<
   ['Illustrate Document: three empty images → review → Apply → links rewritten and files present', illustrateDocument],
   ['hover on a generated image link: prompt, settings and command links', hoverShowsParameters],
   ['Open Image Gallery: lists the images, filters by prompt, inserts one into markdown', galleryListsFiltersInserts],
+  ['image to image: Use as Input on a result → strength → Generate → a PNG with Denoising strength', useAsInputThenGenerate],
 ];

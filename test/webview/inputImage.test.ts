@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseStrength, RESIZE_MODE_LABELS } from '../../webview/inputImage';
+import { parseStrength, RESIZE_MODE_LABELS } from '../../webview/inputImageValues';
 
 test('the strength field takes a number from 0 to 1 and names what it got otherwise', () => {
   assert.deepEqual(['0', '0.75', ' 1 ', '.5'].map(parseStrength), [0, 0.75, 1, 0.5]);
