@@ -107,12 +107,12 @@ test('rejects a strength outside 0…1', () => {
 
 test('--resize-mode crop and fill run img2img from an image of another aspect; the PNG says Denoising strength, no resize mode (as A1111)', () => {
   const dir = freshDir('resize-modes');
-  const init = run(['generate', '--prompt', 'x', '--model', model, '--seed', '1', '--steps', '1', '--width', '64', '--height', '32', '--out', 'wide.png', '--quiet'], dir);
+  const init = run(['generate', '--prompt', 'x', '--model', model, '--seed', '1', '--steps', '1', '--width', '128', '--height', '64', '--out', 'wide.png', '--quiet'], dir);
   assert.equal(init.status, 0, init.stderr);
   const before = fs.readFileSync(path.join(dir, 'wide.png'));
   const outputs = new Map<string, Buffer>();
   for (const mode of ['just', 'crop', 'fill']) {
-    const r = run(['generate', '--prompt', 'a cat', '--model', model, '--seed', '2', '--steps', '2', '--width', '32', '--height', '32',
+    const r = run(['generate', '--prompt', 'a cat', '--model', model, '--seed', '2', '--steps', '2', '--width', '64', '--height', '64',
       '--init-image', 'wide.png', '--strength', '0.5', '--resize-mode', mode, '--out', `${mode}.png`, '--quiet'], dir);
     assert.equal(r.status, 0, r.stderr);
     const png = fs.readFileSync(path.join(dir, `${mode}.png`));
