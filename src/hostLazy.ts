@@ -20,6 +20,7 @@ import { RevealImageCommand } from './commands/revealImage';
 import { InstallGpuSupportCommand } from './commands/installGpuSupport';
 import { OpenGalleryCommand } from './commands/openGallery';
 import { ReuseParametersCommand } from './commands/reuseParameters';
+import { VaryImageCommand } from './commands/varyImage';
 import { SetHfTokenCommand } from './commands/setHfToken';
 import { GenerationHost } from './generation/generationHost';
 import { hoverForFile } from './markdown/imageHover';
@@ -86,6 +87,7 @@ export class Host extends Disposable implements InlineDiffusionApi {
       this.illustrateDocument,
       new CancelCommand(generationHost),
       new ReuseParametersCommand(generationHost, this.panels),
+      new VaryImageCommand(this.panels),
       new AddModelCommand(this.library),
       new DownloadModelCommand(this.library, context.secrets, path.join(context.extensionUri.fsPath, 'models', 'catalog.json'), output),
       new SetHfTokenCommand(context.secrets),

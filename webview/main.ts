@@ -36,6 +36,8 @@ function main(): void {
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
     if (isToWebview(event.data)) panel.handle(event.data);
   });
+  document.addEventListener('paste', (event) => panel.input.handlePaste(event));
+  panel.input.attachDrop(document.body);
   document.addEventListener('keydown', (event) => {
     if ((event.ctrlKey || event.metaKey) && event.key === 'Enter') {
       event.preventDefault();

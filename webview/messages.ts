@@ -1,6 +1,6 @@
 import type { ToWebview } from '../src/protocol/webviewMessages';
 
-const TYPES = new Set(['setup', 'loadParams', 'queue', 'progress', 'image', 'jobEnded', 'saved', 'tokenCounts', 'notice']);
+const TYPES = new Set(['setup', 'loadParams', 'queue', 'progress', 'image', 'jobEnded', 'saved', 'tokenCounts', 'notice', 'inputImage']);
 
 /** Accepts what the host posts as a ToWebview message (the host is trusted; this catches version skew). */
 export function isToWebview(value: unknown): value is ToWebview {

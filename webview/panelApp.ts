@@ -8,6 +8,7 @@ import type { ImageResult, PanelSetup, ToWebview } from '../src/protocol/webview
 import { el } from './dom';
 import { ParamsForm } from './form';
 import { HistoryView } from './history';
+import { InputImageView } from './inputImage';
 import { NoticeView } from './notice';
 import { PreviewView } from './preview';
 import { QueueView } from './queue';
@@ -38,6 +39,10 @@ export class PanelApp {
   private readonly results = new ResultsView((message) => post(message));
   private readonly queue = new QueueView((message) => post(message));
   private readonly history: HistoryView;
+  /** Image to image: the input image, its strength and resize mode (webview/inputImage.ts). */
+  readonly input = new InputImageView({
+    send: (message) => post(message), onChange: () => this.persist(), onNotice: (level, message) => this.notice.show(level, message),
+  });
 
   constructor(app: HTMLElement, initialSetup: PanelSetup | null, saved: PanelState) {
     this.setup = initialSetup ?? saved.setup;
@@ -51,12 +56,13 @@ export class PanelApp {
     this.tokens = new TokenCounter(this.form, () => this.setup);
     this.history = new HistoryView((params, imageId) => {
       this.form.setParams(params);
+      this.input.setParams(params);
       this.persist();
       this.notice.show('info', `Restored the parameters of seed ${params.seed}.`);
       post({ type: 'show', imageId });
     }, () => this.persist());
 
-    app.replaceChildren(this.form.root, this.notice.root, this.preview.root, this.queue.root, this.results.root, this.history.root, this.announcer);
+    app.replaceChildren(this.input.root, this.form.root, this.notice.root, this.preview.root, this.queue.root, this.results.root, this.history.root, this.announcer);
     app.setAttribute('aria-busy', 'false');
     if (this.setup) {
       this.form.applySetup(this.setup);
@@ -64,6 +70,7 @@ export class PanelApp {
     }
     const initialParams = saved.params ?? this.setup?.defaults;
     if (initialParams) this.form.setParams(initialParams);
+    this.input.restore(saved.input);
     this.results.reset(saved.results);
     this.history.restore(saved.history);
     this.history.fillThumbs(saved.results);
@@ -81,8 +88,19 @@ export class PanelApp {
       if (first) this.form.focus(first);
       return;
     }
+    const input = this.input.current;
+    let params = read.params;
+    if (input !== null) {
+      const extra = this.input.read();
+      if ('problem' in extra) {
+        this.notice.show('error', 'Fix the marked fields first.');
+        this.input.focus();
+        return;
+      }
+      params = { ...params, strength: extra.strength, ...(extra.resizeMode === 'just' ? {} : { resizeMode: extra.resizeMode }) };
+    }
     this.notice.show('info', this.runningJobId === null ? '' : QUEUED_NOTICE);
-    post({ type: 'generate', params: read.params });
+    post(input === null ? { type: 'generate', params } : { type: 'generate', params, inputImageId: input.id });
     this.persist();
   }
 
@@ -105,6 +123,7 @@ export class PanelApp {
         break;
       case 'loadParams':
         this.form.setParams(message.params);
+        this.input.setParams(message.params);
         this.tokens.countSoon();
         if (message.note) this.notice.show('info', message.note);
         this.persist();
@@ -129,6 +148,12 @@ export class PanelApp {
         break;
       case 'tokenCounts':
         this.tokens.show(message.prompt, message.negativePrompt);
+        break;
+      case 'inputImage':
+        this.input.set(message.image);
+        if (message.note) this.notice.show('info', message.note);
+        else if (message.image) this.notice.show('info', `Input image: ${message.image.name} (${message.image.width}×${message.image.height}).`);
+        this.persist();
         break;
       case 'notice':
         this.notice.show(message.level, message.message);
@@ -177,7 +202,7 @@ export class PanelApp {
   private persist(): void {
     saveState({
       params: this.form.snapshot(), setup: this.setup, lastSeed: this.lastSeed,
-      results: this.results.images.slice(-KEPT_RESULTS), history: this.history.all,
+      results: this.results.images.slice(-KEPT_RESULTS), history: this.history.all, input: this.input.snapshot(),
     });
   }
 }

@@ -1,4 +1,5 @@
 import type { FromWebview, ImageResult, PanelParams, PanelSetup } from '../src/protocol/webviewMessages';
+import type { InputImageState } from './inputImage';
 
 /** One entry of the history strip: a small thumbnail and the parameters that made it. */
 export interface HistoryEntry {
@@ -15,6 +16,8 @@ export interface PanelState {
   readonly lastSeed: number | null;
   readonly results: readonly ImageResult[];
   readonly history: readonly HistoryEntry[];
+  /** Image to image: the input image's preview, strength and resize mode. */
+  readonly input?: InputImageState;
 }
 
 interface VsCodeApi {
@@ -48,6 +51,7 @@ export function loadState(): PanelState {
     lastSeed: typeof s.lastSeed === 'number' ? s.lastSeed : null,
     results: Array.isArray(s.results) ? s.results : [],
     history: Array.isArray(s.history) ? s.history : [],
+    input: typeof s.input === 'object' && s.input !== null ? s.input : undefined,
   };
 }
 

@@ -15,6 +15,8 @@ export interface GenerateArgs {
   readonly batch: number;
   readonly initImage: string | null;
   readonly strength: number | null;
+  /** A1111's img2img "Resize mode" (null: just resize). */
+  readonly resizeMode: 'just' | 'crop' | 'fill' | null;
   readonly out: string | null;
   readonly previews: string | null;
   readonly threads: number | null;
@@ -70,6 +72,9 @@ Options:
   --batch N                number of images, seeds seed…seed+N−1 (default 1)
   --init-image FILE        img2img: start from this PNG or JPEG
   --strength X             img2img strength 0…1 (default 0.75)
+  --resize-mode MODE       img2img, when the init image's size differs from --width×--height, as A1111's
+                           "Resize mode": just (default: stretched), crop (cover, centre kept), fill (fit,
+                           the edges stretched into the bands)
   --out FILE               output PNG (default <prompt-slug>-<seed>.png here, never overwriting; with --batch,
                            <stem>-<seed>.png each); an existing file is refused unless --overwrite
   --overwrite              let --out replace existing files
@@ -102,6 +107,7 @@ const flagSpec = {
   batch: { type: 'string' },
   'init-image': { type: 'string' },
   strength: { type: 'string' },
+  'resize-mode': { type: 'string' },
   out: { type: 'string' },
   previews: { type: 'string' },
   threads: { type: 'string' },
@@ -158,6 +164,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       batch: parseInteger('--batch', str('batch')) ?? 1,
       initImage: str('init-image'),
       strength: parseFloatFlag('--strength', str('strength')),
+      resizeMode: parseChoice('--resize-mode', str('resize-mode'), ['just', 'crop', 'fill'] as const),
       out: str('out'),
       previews: str('previews'),
       threads: parseInteger('--threads', str('threads')),

@@ -7,7 +7,7 @@ import { allowedSamplerNames, listSamplers } from '../engine/schedulers';
 const FLAGS: Readonly<Record<string, string>> = {
   modelDir: '--model', prompt: '--prompt', negativePrompt: '--negative-prompt', sampler: '--sampler', steps: '--steps',
   cfgScale: '--cfg', seed: '--seed', width: '--width', height: '--height', batchSize: '--batch', initImage: '--init-image',
-  strength: '--strength', rng: '--rng', executionProvider: '--provider', threads: '--threads',
+  strength: '--strength', resizeMode: '--resize-mode', rng: '--rng', executionProvider: '--provider', threads: '--threads',
 };
 
 /** Edit distance (insertions, deletions, substitutions), case-insensitive. */

@@ -115,6 +115,7 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
   const info = await readModelFolder(modelDir);
   const base = defaultRequest(info);
   if (args.strength !== null && args.initImage === null) throw new UsageError('--strength only applies with --init-image');
+  if (args.resizeMode !== null && args.initImage === null) throw new UsageError('--resize-mode only applies with --init-image');
   let initImage: RgbImage | null = null;
   if (args.initImage !== null) {
     const file = resolve(cwd, args.initImage);
@@ -141,6 +142,7 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
     batchSize: args.batch,
     initImage,
     strength: args.strength ?? DEFAULT_STRENGTH,
+    ...(args.resizeMode === null ? {} : { resizeMode: args.resizeMode }),
     previews: args.previews !== null,
     rng: args.rng,
     ...(args.clipSkip === null ? {} : { clipSkip: args.clipSkip }),

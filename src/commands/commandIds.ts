@@ -13,6 +13,7 @@ export const COMMAND_IDS = [
   'inlineDiffusion.openGallery',
   'inlineDiffusion.cancel',
   'inlineDiffusion.reuseParameters',
+  'inlineDiffusion.varyImage',
   'inlineDiffusion.addModel',
   'inlineDiffusion.downloadModel',
   'inlineDiffusion.setHuggingFaceToken',

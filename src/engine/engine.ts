@@ -5,7 +5,7 @@
  * Used in-process by the CLI and by the engine process (main.ts).
  */
 import { resolve } from 'node:path';
-import type { GenerateRequest, GeneratedImage, ProviderFallback, RgbImage, TimingsMs, TokenCount } from '../protocol/engineMessages';
+import type { GenerateRequest, GeneratedImage, InitResizeMode, ProviderFallback, RgbImage, TimingsMs, TokenCount } from '../protocol/engineMessages';
 import { EngineError } from './model';
 import { buildInfotextParams, formatInfotext } from './infotext';
 import { loadModel } from './onnx';
@@ -135,9 +135,13 @@ function rngFactory(source: 'cpu' | 'nv'): (seed: number) => Rng {
   return source === 'nv' ? (seed) => new PhiloxGenerator(seed) : (seed) => new TorchGenerator(seed);
 }
 
-/** The init image resized to width×height (A1111's "Just resize", Lanczos) as 1×3×H×W in [-1, 1]. */
-function initImageTensor(image: RgbImage, width: number, height: number): Float32Array {
-  const sized = image.width === width && image.height === height ? image : resizeRgb(image, width, height, 'stretch');
+/**
+ * The init image brought to width×height as A1111's `images.resize_image` (PIL Lanczos; "Just resize", "Crop and
+ * resize" or "Resize and fill") as 1×3×H×W in [-1, 1].
+ */
+function initImageTensor(image: RgbImage, width: number, height: number, mode: InitResizeMode = 'just'): Float32Array {
+  const sized = image.width === width && image.height === height ? image
+    : resizeRgb(image, width, height, mode === 'just' ? 'stretch' : mode);
   return rgbImagesToTensor([sized]).data;
 }
 
@@ -352,7 +356,7 @@ export class Engine {
       throw new EngineError('model-invalid', `img2img needs ${info.dir}/vae_encoder/model.onnx, which this model does not have`);
     }
     const text = preparePromptText(req, info, tokenizer, tokenizer2, sampler.scheduler, this.extraNetworks, warnings);
-    const initImage = req.initImage === null ? null : initImageTensor(req.initImage, req.width, req.height);
+    const initImage = req.initImage === null ? null : initImageTensor(req.initImage, req.width, req.height, req.resizeMode);
     throwIfCancelled(signal);
 
     const model = await this.modelFor(info, req);

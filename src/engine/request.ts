@@ -3,7 +3,7 @@
  * until validateRequest accepts it. It runs before any model is loaded and reports every problem at once, each
  * naming the field, what was expected and what arrived.
  */
-import type { EmphasisSetting, ExecutionProviderSetting, GenerateRequest, RgbImage, RngSource } from '../protocol/engineMessages';
+import type { EmphasisSetting, ExecutionProviderSetting, GenerateRequest, InitResizeMode, RgbImage, RngSource } from '../protocol/engineMessages';
 import { EngineError } from './model';
 import type { ModelInfo } from './model';
 import { allowedSamplerNames } from './schedulers/samplers';
@@ -25,6 +25,8 @@ export const LIMITS = {
 
 const RNG_SOURCES: readonly RngSource[] = ['cpu', 'nv'];
 const EMPHASIS: readonly EmphasisSetting[] = ['original', 'no-norm', 'none'];
+/** A1111's img2img resize modes, in its order (0 Just resize, 1 Crop and resize, 2 Resize and fill). */
+export const RESIZE_MODES: readonly InitResizeMode[] = ['just', 'crop', 'fill'];
 const EXECUTION_PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
 
 /** Whether a sampler name is one the schedulers module resolves (trimmed, case-insensitive, as it compares). */
@@ -35,7 +37,7 @@ export function isKnownSampler(name: string): boolean {
 
 const FIELDS: ReadonlyArray<keyof GenerateRequest> = [
   'modelDir', 'prompt', 'negativePrompt', 'sampler', 'steps', 'cfgScale', 'seed', 'width', 'height', 'batchSize',
-  'initImage', 'strength', 'previews', 'rng', 'clipSkip', 'emphasis', 'oldPromptEditingTimelines', 'executionProvider', 'threads',
+  'initImage', 'strength', 'resizeMode', 'previews', 'rng', 'clipSkip', 'emphasis', 'oldPromptEditingTimelines', 'executionProvider', 'threads',
 ];
 
 /** A short, safe description of what arrived, for error messages. */
@@ -164,6 +166,7 @@ export function validateRequest(value: unknown): GenerateRequest {
     batchSize: checkInteger(problems, 'batchSize', r.batchSize, 1, LIMITS.batchMax),
     initImage: checkInitImage(problems, r.initImage),
     strength: checkNumber(problems, 'strength', r.strength, 0, 1),
+    ...(r.resizeMode === undefined ? {} : { resizeMode: checkOneOf(problems, 'resizeMode', r.resizeMode, RESIZE_MODES) }),
     previews: typeof r.previews === 'boolean' ? r.previews
       : (problems.push(`previews: expected true or false, got ${describeValue(r.previews)}`), false),
     rng: checkOneOf(problems, 'rng', r.rng, RNG_SOURCES),

@@ -9,7 +9,7 @@ export type ParsedGalleryMessage =
   | { readonly ok: true; readonly message: FromGallery }
   | { readonly ok: false; readonly problem: string };
 
-const ACTIONS: readonly GalleryAction[] = ['reuse', 'insert', 'reveal', 'copyPath', 'delete'];
+const ACTIONS: readonly GalleryAction[] = ['reuse', 'useAsInput', 'insert', 'reveal', 'copyPath', 'delete'];
 /** Thumbnails asked for at once (a screenful or two). */
 export const MAX_THUMBS_ASKED = 200;
 

@@ -184,6 +184,10 @@ export class GalleryPanel extends Disposable {
       case 'reuse':
         await vscode.commands.executeCommand('inlineDiffusion.reuseParameters', uri);
         return;
+      case 'useAsInput':
+        // image to image: the file becomes the Generate Image panel's input image (opened or focused)
+        await vscode.commands.executeCommand('inlineDiffusion.varyImage', uri);
+        return;
       case 'insert': {
         const target = this.markdown.lastMarkdown;
         if (!target) {

@@ -20,6 +20,7 @@ import { readPromptWords } from '../models/promptWords';
 import { Disposable } from '../util/disposable';
 import { Emitter } from '../util/emitter';
 import { GenerationService, type FinishedImage, type Job, type JobSpec } from './generationService';
+import type { RgbImage } from '../protocol/engineMessages';
 import { resolveOutputFolder, saveImageAt, saveImageInto } from './imageFiles';
 import { ResultStore } from './resultStore';
 import { buildRequests, randomSeed, withConcreteSeed } from './requestBuilder';
@@ -173,13 +174,14 @@ export class GenerationHost extends Disposable {
   }
 
   /** Queues a generation from validated panel parameters; throws EngineError / ModelError with a readable message. */
-  async enqueue(params: PanelParams, source: JobSpec['source']): Promise<Job> {
+  /** Queues the params' images; with `initImage`, image to image from it (the panel's input image). */
+  async enqueue(params: PanelParams, source: JobSpec['source'], initImage: RgbImage | null = null): Promise<Job> {
     const settings = this.settings();
     const model = this.models().find((m) => m.id === params.model);
     if (!model) throw new Error(`the model ${params.model} is no longer offered; pick another one`);
     const info = await this.modelInfo(model.dir);
     const concrete = withConcreteSeed(params);
-    return this.service.enqueue({ source, params: concrete, requests: buildRequests(concrete, info.dir, settings) });
+    return this.service.enqueue({ source, params: concrete, requests: buildRequests(concrete, info.dir, settings, initImage) });
   }
 
   /**

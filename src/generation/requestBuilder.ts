@@ -3,13 +3,13 @@
  * validated by the engine's own validateRequest before anything is sent.
  */
 import * as crypto from 'node:crypto';
-import type { GenerateRequest } from '../protocol/engineMessages';
+import type { GenerateRequest, RgbImage } from '../protocol/engineMessages';
 import type { PanelParams } from '../protocol/webviewMessages';
 import { LIMITS, validateRequest } from '../engine/request';
 import type { ExtensionSettings } from './settings';
 import { samplerForRequest } from './samplers';
 
-/** The DEFAULT img2img strength (unused by txt2img, but the request carries one). */
+/** The default img2img strength, A1111's (unused by txt2img, but the request carries one). */
 const STRENGTH = 0.75;
 
 /** A random seed leaving room for a batch count: seed + count − 1 stays ≤ LIMITS.seedMax. */
@@ -22,8 +22,11 @@ export function withConcreteSeed(params: PanelParams, draw: (batchCount: number)
   return params.randomSeed ? { ...params, seed: draw(params.batchCount) } : params;
 }
 
-/** One request per image; throws EngineError('invalid-request') naming every bad field. */
-export function buildRequests(params: PanelParams, modelDir: string, settings: ExtensionSettings): GenerateRequest[] {
+/**
+ * One request per image; throws EngineError('invalid-request') naming every bad field. With `initImage`, image to
+ * image at the params' strength (absent: 0.75) and resize mode (absent: just resize).
+ */
+export function buildRequests(params: PanelParams, modelDir: string, settings: ExtensionSettings, initImage: RgbImage | null = null): GenerateRequest[] {
   return Array.from({ length: params.batchCount }, (_, i) => validateRequest({
     modelDir,
     prompt: params.prompt,
@@ -36,8 +39,9 @@ export function buildRequests(params: PanelParams, modelDir: string, settings: E
     width: params.width,
     height: params.height,
     batchSize: 1,
-    initImage: null,
-    strength: STRENGTH,
+    initImage,
+    strength: params.strength ?? STRENGTH,
+    ...(initImage !== null && params.resizeMode !== undefined && params.resizeMode !== 'just' ? { resizeMode: params.resizeMode } : {}),
     previews: settings.previews,
     rng: 'cpu',
     ...((params.clipSkip ?? settings.clipSkip) > 1 ? { clipSkip: params.clipSkip ?? settings.clipSkip } : {}),

@@ -80,7 +80,13 @@ export function paramsFromInfotext(infotext: string, current: PanelParams, model
   const before16 = version !== null && (Number(version[1]) < 1 || (Number(version[1]) === 1 && Number(version[2]) < 6));
   next.oldPromptEditingTimelines = p['Old prompt editing timelines'] === 'True' || (before16 && prompt.includes('['));
   if (!next.oldPromptEditingTimelines) delete next.oldPromptEditingTimelines;
-  if (p['Denoising strength'] !== undefined) notes.push('the image was made from another image (img2img); only its text-to-image parameters were loaded');
+  if (p['Denoising strength'] !== undefined) {
+    // img2img (A1111 also writes it for hires. fix): the strength comes back; the input image is not in the PNG
+    const strength = Number(p['Denoising strength']);
+    if (p['Denoising strength'].trim() !== '' && Number.isFinite(strength) && strength >= 0 && strength <= 1) next.strength = strength;
+    else notes.push(`Denoising strength "${p['Denoising strength']}" is not a number from 0 to 1; kept the current one`);
+    notes.push('the image was made from another image (image to image), which a PNG does not hold: choose the input image again');
+  }
   return { params: next, notes };
 }
 

@@ -18,6 +18,7 @@ import { firstLine } from '../common/firstLine';
 import { createNonce, escapeHtml, renderPanelHtml } from './panelHtml';
 import { PANEL_VIEW_TYPE } from './viewType';
 import { parseFromWebview } from './webviewMessageGuards';
+import { INPUT_IMAGE_MAX_BYTES, InputImageStore, inputImageFromBytes, type InputImage } from '../generation/inputImage';
 
 export { PANEL_VIEW_TYPE };
 export const PANEL_TITLE = 'Generate Image';
@@ -28,6 +29,10 @@ export class GeneratePanel extends Disposable {
   /** Whether the webview has said `ready` since it was (re)loaded; messages before that would be lost. */
   private webviewReady = false;
   private pendingLoad: { params: PanelParams; note: string | null } | undefined;
+  /** The input images the webview may name with Generate (their pixels stay here). */
+  private readonly inputs = new InputImageStore();
+  /** An input image set while the webview was not ready ("Vary Image…" opening the panel). */
+  private pendingInput: { input: InputImage; note: string | null } | undefined;
   /** Images finished while the webview was hidden (destroyed), handed over when it is back. */
   private missed: FinishedImage[] = [];
   /** Saves (e.g. an illustration's image) while the webview was hidden: image id → display path. */
@@ -96,6 +101,26 @@ export class GeneratePanel extends Disposable {
     else this.pendingLoad = { params, note };
   }
 
+  /** Makes a file the input image (Vary Image…, the gallery's Use as Input, the picker, a drop); throws a one-line reason. */
+  async useInputFile(uri: vscode.Uri): Promise<void> {
+    const name = path.basename(uri.path);
+    const stat = await vscode.workspace.fs.stat(uri).then(undefined, (err: unknown) => {
+      throw new Error(`cannot read ${name}: ${firstLine(err instanceof Error ? err.message : String(err))}`);
+    });
+    if ((stat.type & vscode.FileType.File) === 0) throw new Error(`${name} is not a file`);
+    if (stat.size > INPUT_IMAGE_MAX_BYTES) {
+      throw new Error(`${name}: ${Math.round(stat.size / 1024 / 1024)} MB is over the ${INPUT_IMAGE_MAX_BYTES / 1024 / 1024} MB limit for input images`);
+    }
+    this.setInput(inputImageFromBytes(await vscode.workspace.fs.readFile(uri), name, 'file'));
+  }
+
+  private setInput(input: InputImage): void {
+    this.inputs.add(input);
+    const note = input.info.notes.length ? `Input image ${input.info.name}: ${input.info.notes.join('; ')}.` : null;
+    if (this.webviewReady) this.post({ type: 'inputImage', image: input.info, note });
+    else this.pendingInput = { input, note };
+  }
+
   private async render(): Promise<void> {
     const setup = await this.generationHost.panelSetup();
     if (this.isDisposed) return;
@@ -146,6 +171,8 @@ export class GeneratePanel extends Disposable {
         this.postQueue();
         if (this.pendingLoad) this.post({ type: 'loadParams', ...this.pendingLoad });
         this.pendingLoad = undefined;
+        if (this.pendingInput) this.post({ type: 'inputImage', image: this.pendingInput.input.info, note: this.pendingInput.note });
+        this.pendingInput = undefined;
         for (const image of this.missed) this.post({ type: 'image', image: this.toResult(image) });
         for (const [imageId, savedPath] of this.missedSaves) this.post({ type: 'saved', imageId, savedPath });
         this.missed = [];
@@ -153,8 +180,41 @@ export class GeneratePanel extends Disposable {
         if (this.restored) await this.postKeptResults();
         this.restored = false;
         return;
-      case 'generate':
-        await this.generationHost.enqueue(message.params, 'panel');
+      case 'generate': {
+        if (message.inputImageId === undefined) {
+          await this.generationHost.enqueue(message.params, 'panel');
+          return;
+        }
+        const input = this.inputs.get(message.inputImageId);
+        if (!input) {
+          // the host forgot it (VS Code was reloaded): the webview's saved state still shows it
+          this.post({ type: 'inputImage', image: null, note: null });
+          this.notice('error', 'The input image is no longer held (VS Code was reloaded or newer ones replaced it): choose it again.');
+          return;
+        }
+        await this.generationHost.enqueue(message.params, 'panel', input.image);
+        return;
+      }
+      case 'useAsInput': {
+        const image = await this.image(message.imageId);
+        if (!image) return;
+        const name = image.savedPath !== null ? path.basename(image.savedPath) : `the image of seed ${image.image.seed}`;
+        this.setInput(inputImageFromBytes(image.image.png, name, 'result'));
+        return;
+      }
+      case 'pickInputImage': {
+        const picked = await vscode.window.showOpenDialog({
+          canSelectMany: false, openLabel: 'Use as Input', title: 'Input image for image to image',
+          filters: { 'Images (PNG, JPEG)': ['png', 'jpg', 'jpeg'] },
+        });
+        if (picked?.[0]) await this.useInputFile(picked[0]);
+        return;
+      }
+      case 'inputImageData':
+        this.setInput(inputImageFromBytes(message.data, message.name, 'paste'));
+        return;
+      case 'inputImageUri':
+        await this.useInputFile(vscode.Uri.parse(message.uri, true));
         return;
       case 'cancel':
         this.generationHost.service.cancel(message.jobId ?? this.generationHost.service.runningJobId ?? undefined);

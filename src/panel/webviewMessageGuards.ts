@@ -8,6 +8,7 @@ import { describeValue } from '../engine/request';
 import { PANEL_LIMITS } from '../generation/panelLimits';
 import { isSamplerChoice } from '../generation/samplers';
 import { isRecord } from '../common/isRecord';
+import { INPUT_IMAGE_MAX_BYTES } from '../generation/inputImage';
 
 export type ParsedMessage =
   | { readonly ok: true; readonly message: FromWebview }
@@ -23,13 +24,16 @@ export type CheckedParams = { readonly ok: true; readonly params: PanelParams } 
 
 const PARAM_KEYS: ReadonlyArray<keyof PanelParams> = [
   'prompt', 'negativePrompt', 'sampler', 'steps', 'cfgScale', 'seed', 'randomSeed', 'width', 'height', 'batchCount', 'model',
-  'clipSkip', 'oldPromptEditingTimelines',
+  'clipSkip', 'oldPromptEditingTimelines', 'strength', 'resizeMode',
 ];
+
+const RESIZE_MODES = ['just', 'crop', 'fill'];
 
 const LABELS: Record<keyof PanelParams, string> = {
   prompt: 'Prompt', negativePrompt: 'Negative prompt', sampler: 'Sampler', steps: 'Steps', cfgScale: 'CFG scale',
   seed: 'Seed', randomSeed: 'Random seed', width: 'Width', height: 'Height', batchCount: 'Batch count', model: 'Model',
   clipSkip: 'Clip skip', oldPromptEditingTimelines: 'Old prompt editing timelines',
+  strength: 'Denoising strength', resizeMode: 'Resize mode',
 };
 
 function isIntIn(value: unknown, min: number, max: number): value is number {
@@ -81,10 +85,20 @@ export function checkParams(value: unknown, ctx: GuardContext): CheckedParams {
   if (p.oldPromptEditingTimelines !== undefined && typeof p.oldPromptEditingTimelines !== 'boolean') {
     return fail('oldPromptEditingTimelines', 'true or false');
   }
+  if (p.strength !== undefined && (typeof p.strength !== 'number' || !Number.isFinite(p.strength) || p.strength < 0 || p.strength > 1)) {
+    return fail('strength', 'a number from 0 to 1');
+  }
+  if (p.resizeMode !== undefined && (typeof p.resizeMode !== 'string' || !RESIZE_MODES.includes(p.resizeMode))) {
+    return fail('resizeMode', 'just, crop or fill');
+  }
   return { ok: true, params: p as unknown as PanelParams };
 }
 
 const IMAGE_ID = /^[A-Za-z0-9-]{1,64}$/;
+/** The host's input image ids (src/generation/inputImage.ts: 16 hex digits of a SHA-1). */
+const INPUT_IMAGE_ID = /^[0-9a-f]{16}$/;
+/** URIs of dropped files the host reads: local files, and a remote window's files. */
+const DROPPED_URI = /^(file|vscode-remote):/i;
 
 /** Accepts a message from the webview as a FromWebview, or says what is wrong with it. */
 export function parseFromWebview(value: unknown, ctx: GuardContext): ParsedMessage {
@@ -96,7 +110,11 @@ export function parseFromWebview(value: unknown, ctx: GuardContext): ParsedMessa
     case 'generate': {
       const checked = checkParams(value.params, ctx);
       if (!checked.ok) return checked;
-      return { ok: true, message: { type: 'generate', params: checked.params } };
+      if (value.inputImageId === undefined) return { ok: true, message: { type: 'generate', params: checked.params } };
+      if (typeof value.inputImageId !== 'string' || !INPUT_IMAGE_ID.test(value.inputImageId)) {
+        return bad(`generate: expected inputImageId as an input image id, got ${describeValue(value.inputImageId)}`);
+      }
+      return { ok: true, message: { type: 'generate', params: checked.params, inputImageId: value.inputImageId } };
     }
     case 'cancel':
       if (value.jobId !== null && !isIntIn(value.jobId, 1, Number.MAX_SAFE_INTEGER)) {
@@ -112,6 +130,29 @@ export function parseFromWebview(value: unknown, ctx: GuardContext): ParsedMessa
         return bad(`${value.type}: expected an image id, got ${describeValue(value.imageId)}`);
       }
       return { ok: true, message: { type: value.type, imageId: value.imageId } };
+    case 'useAsInput':
+      if (typeof value.imageId !== 'string' || !IMAGE_ID.test(value.imageId)) {
+        return bad(`useAsInput: expected an image id, got ${describeValue(value.imageId)}`);
+      }
+      return { ok: true, message: { type: 'useAsInput', imageId: value.imageId } };
+    case 'pickInputImage':
+      return { ok: true, message: { type: 'pickInputImage' } };
+    case 'inputImageData': {
+      if (typeof value.name !== 'string' || value.name.length === 0 || value.name.length > 255) {
+        return bad(`inputImageData: expected a name of 1 to 255 characters, got ${describeValue(value.name)}`);
+      }
+      const data = value.data instanceof ArrayBuffer ? new Uint8Array(value.data) : value.data;
+      if (!(data instanceof Uint8Array)) return bad(`inputImageData: expected the picture's bytes, got ${describeValue(value.data)}`);
+      if (data.byteLength === 0 || data.byteLength > INPUT_IMAGE_MAX_BYTES) {
+        return bad(`inputImageData: expected 1 byte to ${INPUT_IMAGE_MAX_BYTES / 1024 / 1024} MB, got ${data.byteLength} bytes`);
+      }
+      return { ok: true, message: { type: 'inputImageData', name: value.name, data } };
+    }
+    case 'inputImageUri':
+      if (typeof value.uri !== 'string' || value.uri.length > 4096 || !DROPPED_URI.test(value.uri)) {
+        return bad(`inputImageUri: expected a file: URI of at most 4096 characters, got ${describeValue(value.uri)}`);
+      }
+      return { ok: true, message: { type: 'inputImageUri', uri: value.uri } };
     case 'copySeed':
       if (!isIntIn(value.seed, 0, PANEL_LIMITS.seedMax)) {
         return bad(`copySeed: expected a seed from 0 to ${PANEL_LIMITS.seedMax}, got ${describeValue(value.seed)}`);
@@ -132,6 +173,6 @@ export function parseFromWebview(value: unknown, ctx: GuardContext): ParsedMessa
       return { ok: true, message: { type: 'countTokens', prompt: value.prompt as string, negativePrompt: value.negativePrompt as string, model: value.model, steps: value.steps } };
     }
     default:
-      return bad(`message: unknown type ${describeValue(value.type)} (expected ready, generate, cancel, save, insert, open, discard, show or copySeed)`);
+      return bad(`message: unknown type ${describeValue(value.type)} (expected ready, generate, cancel, save, insert, open, discard, show, useAsInput, pickInputImage, inputImageData, inputImageUri, copySeed or countTokens)`);
   }
 }

@@ -17,6 +17,9 @@ export interface RgbImage {
 }
 
 /** Everything one generation needs; validated by src/engine/request.ts before any model is loaded. */
+/** A1111's img2img resize modes: "Just resize", "Crop and resize", "Resize and fill". */
+export type InitResizeMode = 'just' | 'crop' | 'fill';
+
 export interface GenerateRequest {
   /** Model folder (diffusers / Optimum ONNX layout). */
   readonly modelDir: string;
@@ -39,6 +42,11 @@ export interface GenerateRequest {
   readonly initImage: RgbImage | null;
   /** img2img strength in 0…1. */
   readonly strength: number;
+  /**
+   * How the init image meets width×height when its size differs, as A1111's img2img "Resize mode": 'just' ("Just
+   * resize", the default when absent), 'crop' ("Crop and resize"), 'fill' ("Resize and fill").
+   */
+  readonly resizeMode?: InitResizeMode;
   /** Send a latent preview after every step. */
   readonly previews: boolean;
   readonly rng: RngSource;

@@ -30,7 +30,7 @@ export type ToGallery =
   /** A one-line message. */
   | { readonly type: 'notice'; readonly level: 'error' | 'info'; readonly message: string };
 
-export type GalleryAction = 'reuse' | 'insert' | 'reveal' | 'copyPath' | 'delete';
+export type GalleryAction = 'reuse' | 'useAsInput' | 'insert' | 'reveal' | 'copyPath' | 'delete';
 
 /** Gallery webview → host. */
 export type FromGallery =

@@ -25,6 +25,32 @@ export interface PanelParams {
   readonly clipSkip?: number;
   /** A1111's "Use old prompt editing timelines" (GenerateRequest.oldPromptEditingTimelines); absent = false. */
   readonly oldPromptEditingTimelines?: boolean;
+  /** Image to image: A1111's "Denoising strength" (0…1); absent = 0.75. Used when an input image is given. */
+  readonly strength?: number;
+  /** Image to image: A1111's "Resize mode" when the input's size differs from width×height; absent = 'just'. */
+  readonly resizeMode?: ResizeModeChoice;
+}
+
+/** A1111's img2img resize modes: "Just resize", "Crop and resize", "Resize and fill". */
+export type ResizeModeChoice = 'just' | 'crop' | 'fill';
+
+/**
+ * The input image of image to image, as the host holds it (its pixels stay in the host; the webview shows the
+ * preview and sends the id back with Generate).
+ */
+export interface InputImageInfo {
+  readonly id: string;
+  /** The file name (or "pasted image", or the result's name). */
+  readonly name: string;
+  /** Its size as decoded (upright). */
+  readonly width: number;
+  readonly height: number;
+  /** A data: URL of a PNG at most INPUT_PREVIEW_SIZE a side. */
+  readonly preview: string;
+  /** Where it came from: a file (picker, drop, "Vary Image…", the gallery), a paste, or a result of the panel. */
+  readonly source: 'file' | 'paste' | 'result';
+  /** What was converted (transparency onto white, EXIF orientation, 16 bits, an animation's first frame). */
+  readonly notes: readonly string[];
 }
 
 export interface SamplerChoice {
@@ -138,6 +164,8 @@ export type ToWebview =
   | { readonly type: 'saved'; readonly imageId: string; readonly savedPath: string }
   /** A1111's token counters for the prompt fields ("23/75"), answering countTokens. */
   | { readonly type: 'tokenCounts'; readonly prompt: string; readonly negativePrompt: string }
+  /** The input image for image to image (null: none; `note` says why it could not be used, or what was done). */
+  | { readonly type: 'inputImage'; readonly image: InputImageInfo | null; readonly note: string | null }
   /** An inline message: a rejected request (field names the form field) or a note. */
   | { readonly type: 'notice'; readonly level: 'error' | 'info'; readonly message: string; readonly field: keyof PanelParams | null };
 
@@ -145,8 +173,8 @@ export type ToWebview =
 export type FromWebview =
   /** The webview has loaded (again) and wants the setup and queue. */
   | { readonly type: 'ready' }
-  /** Generate with these parameters (queued when one runs). */
-  | { readonly type: 'generate'; readonly params: PanelParams }
+  /** Generate with these parameters (queued when one runs); with `inputImageId`, image to image from that input image. */
+  | { readonly type: 'generate'; readonly params: PanelParams; readonly inputImageId?: string }
   /** Cancel a job (null = the running one). */
   | { readonly type: 'cancel'; readonly jobId: number | null }
   /** Save an image that is not saved yet. */
@@ -161,6 +189,14 @@ export type FromWebview =
   | { readonly type: 'show'; readonly imageId: string }
   /** Copy a seed to the clipboard. */
   | { readonly type: 'copySeed'; readonly seed: number }
+  /** "Use as Input": a result or history image becomes the input image (answered by inputImage). */
+  | { readonly type: 'useAsInput'; readonly imageId: string }
+  /** Choose an input image with the file picker. */
+  | { readonly type: 'pickInputImage' }
+  /** A picture pasted or dropped as data (no path): the host checks its size and header before decoding it. */
+  | { readonly type: 'inputImageData'; readonly name: string; readonly data: Uint8Array }
+  /** A file dropped from VS Code's Explorer or the OS (a URI from text/uri-list): the host reads it. */
+  | { readonly type: 'inputImageUri'; readonly uri: string }
   /** Count the prompt fields' tokens with the model's tokenizer (the form changed); answered by tokenCounts. */
   | { readonly type: 'countTokens'; readonly prompt: string; readonly negativePrompt: string; readonly model: string;
       readonly steps: number };

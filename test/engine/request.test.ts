@@ -82,7 +82,7 @@ test('names the field, the expected range and what arrived for each bad input of
     [{ initImage: 'photo.png' },
       'initImage: expected null or an RGB image {width, height, rgb: Uint8Array of width·height·3 bytes}, got "photo.png"'],
     [{ stepz: 20 }, 'stepz: unknown field (expected only modelDir, prompt, negativePrompt, sampler, steps, cfgScale, seed, '
-      + 'width, height, batchSize, initImage, strength, previews, rng, clipSkip, emphasis, oldPromptEditingTimelines, '
+      + 'width, height, batchSize, initImage, strength, resizeMode, previews, rng, clipSkip, emphasis, oldPromptEditingTimelines, '
       + 'executionProvider, threads)'],
   ];
   for (const [patch, message] of cases) assert.deepEqual(problemsOf(patch), [message]);
@@ -122,4 +122,11 @@ test('defaultRequest takes the native size from the model and the documented def
     ['/m/tiny', 64, 64, null, null, 20, 7.5, 1, null, 'cpu', null],
   );
   assert.deepEqual(validateRequest({ ...d, prompt: 'x' }), { ...d, prompt: 'x' });
+});
+
+test('resizeMode: absent, or one of A1111\'s just / crop / fill', () => {
+  assert.equal(validateRequest(GOOD).resizeMode, undefined);
+  for (const mode of ['just', 'crop', 'fill'] as const) assert.equal(validateRequest({ ...GOOD, resizeMode: mode }).resizeMode, mode);
+  assert.throws(() => validateRequest({ ...GOOD, resizeMode: 'stretch' }), /resizeMode: expected one of "just", "crop", "fill", got "stretch"/);
+  assert.throws(() => validateRequest({ ...GOOD, resizeMode: 1 }), /resizeMode: expected one of .*got 1/);
 });

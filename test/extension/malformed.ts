@@ -8,7 +8,7 @@ import { EXTENSION_ID } from './panel';
 import type { Page } from './playwright';
 
 /** How many messages sendRawMessages posts. */
-export const MALFORMED_MESSAGE_COUNT = 47;
+export const MALFORMED_MESSAGE_COUNT = 56;
 
 export async function sendRawMessages(page: Page): Promise<number> {
   const outer = page.locator(`iframe.webview.ready[src*="extensionId=${EXTENSION_ID}"]`).first();
@@ -30,7 +30,7 @@ export async function sendRawMessages(page: Page): Promise<number> {
       { cfgScale: Number.POSITIVE_INFINITY }, { cfgScale: -3 }, { seed: -1 }, { seed: 2 ** 64 }, { seed: 'seed' },
       { width: 7 }, { width: 100000 }, { height: 0 }, { height: Number.NaN }, { batchCount: 0 }, { batchCount: 1e6 },
       { sampler: 'no-such-sampler' }, { sampler: 7 }, { model: '../../../../etc' }, { model: null },
-      { randomSeed: 'yes' },
+      { randomSeed: 'yes' }, { strength: 2 }, { resizeMode: 'stretch' },
     ];
     const messages: unknown[] = [
       null, undefined, 42, 'generate', [], [{ type: 'generate' }], true,
@@ -39,6 +39,11 @@ export async function sendRawMessages(page: Page): Promise<number> {
       ...badParams.map((p) => ({ type: 'generate', params: { ...base, ...p } })),
       { type: 'cancel', jobId: 'all' }, { type: 'save', imageId: 123 }, { type: 'insert', imageId: '../../../etc/passwd' },
       { type: 'open', imageId: null }, { type: 'copySeed', seed: Number.NaN }, deep,
+      // image to image: an unknown input image id, bytes that are not an image, a string for bytes, a non-file URI
+      { type: 'generate', params: base, inputImageId: 'ffffffffffffffff' }, { type: 'useAsInput', imageId: '../x' },
+      { type: 'inputImageData', name: 'notes.txt', data: new TextEncoder().encode('hello') },
+      { type: 'inputImageData', name: 'x.png', data: huge }, { type: 'inputImageUri', uri: 'https://example.com/x.png' },
+      { type: 'inputImageUri', uri: 'file:///no/such/file.png' }, { type: 'inputImageData', name: 'x.png', data: new Uint8Array(0) },
     ];
     for (const message of messages) (post as (c: string, d: unknown) => void)('onmessage', { message });
     return messages.length;

@@ -7,7 +7,8 @@ import { decodeImage, encodePng, readPngText } from '../../src/engine/image';
 import { GalleryIndex } from '../../src/gallery/galleryIndex';
 import { parseFromGallery } from '../../src/gallery/galleryMessageGuards';
 import { decodePngRgbQuick } from '../../src/gallery/pngDecodeRgb';
-import { shrinkToFit, ThumbnailCache } from '../../src/gallery/thumbnails';
+import { ThumbnailCache } from '../../src/gallery/thumbnails';
+import { shrinkToFit } from '../../src/common/shrinkToFit';
 import { distinct, filterItems, indexPrompts } from '../../webview/gallery/filter';
 
 function png(prompt: string | null, model = 'sd15', sampler = 'Euler a', size = 8): Uint8Array {
@@ -94,6 +95,8 @@ test('gallery messages name only listed images', () => {
   const listed = (p: string): boolean => p === '/ws/images/a.png';
   assert.deepEqual(parseFromGallery({ type: 'action', action: 'delete', path: '/ws/images/a.png' }, listed),
     { ok: true, message: { type: 'action', action: 'delete', path: '/ws/images/a.png' } });
+  assert.deepEqual(parseFromGallery({ type: 'action', action: 'useAsInput', path: '/ws/images/a.png' }, listed),
+    { ok: true, message: { type: 'action', action: 'useAsInput', path: '/ws/images/a.png' } });
   assert.deepEqual(parseFromGallery({ type: 'thumbs', paths: ['/ws/images/a.png'] }, listed), { ok: true, message: { type: 'thumbs', paths: ['/ws/images/a.png'] } });
   const problems = [
     { type: 'action', action: 'delete', path: '/etc/passwd' }, { type: 'action', action: 'format', path: '/ws/images/a.png' },
@@ -102,7 +105,7 @@ test('gallery messages name only listed images', () => {
   ].map((m) => { const r = parseFromGallery(m, listed); return r.ok ? 'accepted' : r.problem; });
   assert.deepEqual(problems, [
     'action: expected a listed image, got "/etc/passwd"',
-    'action: expected one of reuse, insert, reveal, copyPath, delete, got "format"',
+    'action: expected one of reuse, useAsInput, insert, reveal, copyPath, delete, got "format"',
     'thumbs: expected listed images, got "../x.png"',
     'thumbs: expected a list of at most 200 listed images, got an array of 201',
     'message: unknown type "nope" (expected ready, thumbs or action)',

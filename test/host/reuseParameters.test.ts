@@ -64,7 +64,7 @@ test('each sampler choice of the panel maps back from its own A1111 label', () =
 test('values it cannot use are kept from the form, each with a note', () => {
   const text = 'a fox\nSteps: 5000, Sampler: DPM++ SDE, CFG scale: 99, Seed: -3, Size: 500x512, Model: sd-xl, Denoising strength: 0.5';
   assert.deepEqual(paramsFromInfotext(text, current, models), {
-    params: { ...current, prompt: 'a fox', negativePrompt: '', batchCount: 1, clipSkip: 1 },
+    params: { ...current, prompt: 'a fox', negativePrompt: '', batchCount: 1, clipSkip: 1, strength: 0.5 },
     notes: [
       'Steps "5000" is not a whole number from 1 to 1000; kept 30',
       'the sampler "DPM++ SDE" is not one this extension has; kept the current one',
@@ -72,9 +72,21 @@ test('values it cannot use are kept from the form, each with a note', () => {
       'Seed "-3" is not a whole number from 0 to 4294967295; kept the current seed',
       'Size "500x512" is not two multiples of 8 from 64 to 2048; kept 64×64',
       'the model "sd-xl" is not installed; kept the current model',
-      'the image was made from another image (img2img); only its text-to-image parameters were loaded',
+      'the image was made from another image (image to image), which a PNG does not hold: choose the input image again',
     ],
   });
+});
+
+test('"Denoising strength" (image to image) comes back as the panel\'s strength; a bad one is kept from the form with a note', () => {
+  const made = paramsFromInfotext('a fox\nSteps: 20, Sampler: Euler a, Seed: 3, Size: 64x64, Denoising strength: 0.35', current, models);
+  assert.equal(made.params.strength, 0.35);
+  assert.deepEqual(made.notes, ['the image was made from another image (image to image), which a PNG does not hold: choose the input image again']);
+  assert.equal(paramsFromInfotext('a fox\nSteps: 20, Seed: 3', current, models).params.strength, current.strength);
+  for (const bad of ['1.5', 'abc', '-0.1']) {
+    const out = paramsFromInfotext(`a fox\nSteps: 20, Seed: 3, Denoising strength: ${bad}`, { ...current, strength: 0.6 }, models);
+    assert.equal(out.params.strength, 0.6, bad);
+    assert.match(out.notes[0], /^Denoising strength ".*" is not a number from 0 to 1; kept the current one$/);
+  }
 });
 
 test('a DPM++ 2M SDE picture is reused with a note that its noise (a Brownian tree in A1111) will differ', () => {

@@ -78,3 +78,15 @@ test('the model setting: empty = the embedded model; ~, absolute and workspace-r
   assert.deepEqual(listModels('/m/sd15', '/ws', '/ext/models/shapes-64').map((m) => [m.id, m.label]),
     [['/m/sd15', 'sd15 (setting)'], ['/ext/models/shapes-64', 'shapes-64 (embedded)']]);
 });
+
+test('with an input image, the requests are image to image at the params\' strength and resize mode (absent: 0.75, just resize)', () => {
+  const initImage = { width: 2, height: 1, rgb: Uint8Array.of(1, 2, 3, 4, 5, 6) };
+  const one = { ...params, batchCount: 2 };
+  const plain = buildRequests(one, '/m', DEFAULT_SETTINGS, initImage);
+  assert.deepEqual(plain.map((r) => [r.initImage, r.strength, r.resizeMode]), [[initImage, 0.75, undefined], [initImage, 0.75, undefined]]);
+  const [cropped] = buildRequests({ ...one, batchCount: 1, strength: 0.3, resizeMode: 'crop' }, '/m', DEFAULT_SETTINGS, initImage);
+  assert.deepEqual([cropped.strength, cropped.resizeMode], [0.3, 'crop']);
+  // without an input image the resize mode is not sent (the engine's request stays text to image)
+  const [text] = buildRequests({ ...one, batchCount: 1, strength: 0.3, resizeMode: 'fill' }, '/m', DEFAULT_SETTINGS);
+  assert.deepEqual([text.initImage, 'resizeMode' in text], [null, false]);
+});

@@ -55,7 +55,7 @@ test('missing, unknown or non-object parameters are rejected', () => {
   assert.deepEqual(parseFromWebview({ type: 'generate', params: withoutModel }, ctx),
     { ok: false, problem: 'Model: expected one of the listed models, got nothing (missing)', field: 'model' });
   assert.deepEqual(generate({ extra: 1 }),
-    { ok: false, problem: 'parameters: unknown field "extra" (expected only prompt, negativePrompt, sampler, steps, cfgScale, seed, randomSeed, width, height, batchCount, model, clipSkip, oldPromptEditingTimelines)', field: null });
+    { ok: false, problem: 'parameters: unknown field "extra" (expected only prompt, negativePrompt, sampler, steps, cfgScale, seed, randomSeed, width, height, batchCount, model, clipSkip, oldPromptEditingTimelines, strength, resizeMode)', field: null });
   assert.deepEqual(parseFromWebview({ type: 'generate', params: [1] }, ctx), { ok: false, problem: 'parameters: expected an object, got an array of 1', field: null });
 });
 
@@ -75,10 +75,59 @@ test('other message types check their fields', () => {
     [{ type: 'show', imageId: '' }, { ok: false, problem: 'show: expected an image id, got ""', field: null }],
     [{ type: 'copySeed', seed: 12 }, { ok: true, message: { type: 'copySeed', seed: 12 } }],
     [{ type: 'copySeed', seed: 1.5 }, { ok: false, problem: 'copySeed: expected a seed from 0 to 4294967295, got 1.5', field: null }],
-    [{ type: 'rm -rf' }, { ok: false, problem: 'message: unknown type "rm -rf" (expected ready, generate, cancel, save, insert, open, discard, show or copySeed)', field: null }],
-    [{}, { ok: false, problem: 'message: unknown type nothing (missing) (expected ready, generate, cancel, save, insert, open, discard, show or copySeed)', field: null }],
+    [{ type: 'rm -rf' }, { ok: false, problem: 'message: unknown type "rm -rf" (expected ready, generate, cancel, save, insert, open, discard, show, useAsInput, pickInputImage, inputImageData, inputImageUri, copySeed or countTokens)', field: null }],
+    [{}, { ok: false, problem: 'message: unknown type nothing (missing) (expected ready, generate, cancel, save, insert, open, discard, show, useAsInput, pickInputImage, inputImageData, inputImageUri, copySeed or countTokens)', field: null }],
     [null, { ok: false, problem: 'message: expected an object, got null', field: null }],
     ['generate', { ok: false, problem: 'message: expected an object, got "generate"', field: null }],
   ];
   for (const [raw, expected] of cases) assert.deepEqual(parseFromWebview(raw, ctx), expected, JSON.stringify(raw));
+});
+
+test('image to image: strength and resize mode in the parameters, the input image id with generate', () => {
+  assert.deepEqual(generate({ strength: 0.35, resizeMode: 'fill' }), { ok: true, message: { type: 'generate', params: { ...good, strength: 0.35, resizeMode: 'fill' } } });
+  const bad = (overrides: Record<string, unknown>): unknown => {
+    const r = generate(overrides) as { ok: boolean; problem?: string; field?: string };
+    return r.ok ? 'accepted' : [r.field, r.problem];
+  };
+  assert.deepEqual([bad({ strength: 1.5 }), bad({ strength: '0.5' }), bad({ strength: Number.NaN }), bad({ resizeMode: 'stretch' })], [
+    ['strength', 'Denoising strength: expected a number from 0 to 1, got 1.5'],
+    ['strength', 'Denoising strength: expected a number from 0 to 1, got "0.5"'],
+    ['strength', 'Denoising strength: expected a number from 0 to 1, got NaN'],
+    ['resizeMode', 'Resize mode: expected just, crop or fill, got "stretch"'],
+  ]);
+  const id = '0123456789abcdef';
+  assert.deepEqual(parseFromWebview({ type: 'generate', params: good, inputImageId: id }, ctx), { ok: true, message: { type: 'generate', params: good, inputImageId: id } });
+  const problem = (m: unknown): string => { const r = parseFromWebview(m, ctx); return r.ok ? 'accepted' : r.problem; };
+  assert.equal(problem({ type: 'generate', params: good, inputImageId: '../etc' }), 'generate: expected inputImageId as an input image id, got "../etc"');
+});
+
+test('input image messages: Use as Input, the picker, pasted or dropped bytes (sizes checked), dropped URIs', () => {
+  const ok = (m: unknown): unknown => { const r = parseFromWebview(m, ctx); return r.ok ? r.message : r.problem; };
+  assert.deepEqual(ok({ type: 'useAsInput', imageId: 'abc-1-0' }), { type: 'useAsInput', imageId: 'abc-1-0' });
+  assert.equal(ok({ type: 'useAsInput', imageId: '../x' }), 'useAsInput: expected an image id, got "../x"');
+  assert.deepEqual(ok({ type: 'pickInputImage' }), { type: 'pickInputImage' });
+  const data = Uint8Array.of(0x89, 0x50);
+  assert.deepEqual(ok({ type: 'inputImageData', name: 'cat.png', data }), { type: 'inputImageData', name: 'cat.png', data });
+  // an ArrayBuffer (as some hosts deliver a transferred buffer) is taken as its bytes
+  assert.deepEqual(ok({ type: 'inputImageData', name: 'cat.png', data: data.buffer }), { type: 'inputImageData', name: 'cat.png', data });
+  assert.deepEqual([
+    ok({ type: 'inputImageData', name: 'cat.png', data: [137, 80] }),
+    ok({ type: 'inputImageData', name: 'cat.png', data: 'iVBORw0KGgo=' }),
+    ok({ type: 'inputImageData', name: 'cat.png', data: new Uint8Array(0) }),
+    ok({ type: 'inputImageData', name: 'cat.png', data: new Uint8Array(64 * 1024 * 1024 + 1) }),
+    ok({ type: 'inputImageData', name: '', data }),
+    ok({ type: 'inputImageData', name: 'x'.repeat(256), data }),
+  ], [
+    'inputImageData: expected the picture\'s bytes, got an array of 2',
+    'inputImageData: expected the picture\'s bytes, got "iVBORw0KGgo="',
+    'inputImageData: expected 1 byte to 64 MB, got 0 bytes',
+    'inputImageData: expected 1 byte to 64 MB, got 67108865 bytes',
+    'inputImageData: expected a name of 1 to 255 characters, got ""',
+    `inputImageData: expected a name of 1 to 255 characters, got "${'x'.repeat(40)}…" (256 characters)`,
+  ]);
+  assert.deepEqual(ok({ type: 'inputImageUri', uri: 'file:///home/me/cat.png' }), { type: 'inputImageUri', uri: 'file:///home/me/cat.png' });
+  assert.deepEqual([ok({ type: 'inputImageUri', uri: 'https://example.com/cat.png' }), ok({ type: 'inputImageUri', uri: 42 })], [
+    'inputImageUri: expected a file: URI of at most 4096 characters, got "https://example.com/cat.png"',
+    'inputImageUri: expected a file: URI of at most 4096 characters, got 42',
+  ]);
 });

@@ -62,6 +62,8 @@ const badInputs: Array<[string, string[], RegExp]> = [
   ['seed above 2^32-1', ['--seed', '4294967296'], /seed.*4294967296/],
   ['unknown sampler', ['--sampler', 'bogus'], /sampler.*bogus/],
   ['strength without an init image', ['--strength', '0.5'], /--strength only applies with --init-image/],
+  ['resize mode without an init image', ['--resize-mode', 'crop'], /--resize-mode only applies with --init-image/],
+  ['unknown resize mode', ['--resize-mode', 'stretch'], /--resize-mode.*stretch/],
   ['unknown flag', ['--colour', 'red'], /colour/],
   ['batch 0', ['--batch', '0'], /--batch.*0/],
 ];
@@ -101,6 +103,28 @@ test('rejects a strength outside 0…1', () => {
   assert.equal(r.status, 2);
   assert.match(r.stderr, /strength.*0…1.*1.5/);
   assert.deepEqual(fs.readdirSync(dir), ['init.png']);
+});
+
+test('--resize-mode crop and fill run img2img from an image of another aspect; the PNG says Denoising strength, no resize mode (as A1111)', () => {
+  const dir = freshDir('resize-modes');
+  const init = run(['generate', '--prompt', 'x', '--model', model, '--seed', '1', '--steps', '1', '--width', '128', '--height', '64', '--out', 'wide.png', '--quiet'], dir);
+  assert.equal(init.status, 0, init.stderr);
+  const before = fs.readFileSync(path.join(dir, 'wide.png'));
+  const outputs = new Map<string, Buffer>();
+  for (const mode of ['just', 'crop', 'fill']) {
+    const r = run(['generate', '--prompt', 'a cat', '--model', model, '--seed', '2', '--steps', '2', '--width', '64', '--height', '64',
+      '--init-image', 'wide.png', '--strength', '0.5', '--resize-mode', mode, '--out', `${mode}.png`, '--quiet'], dir);
+    assert.equal(r.status, 0, r.stderr);
+    const png = fs.readFileSync(path.join(dir, `${mode}.png`));
+    const { params } = parseInfotext(readPngText(png).parameters);
+    assert.equal(params['Denoising strength'], '0.5');
+    assert.equal(params['Resize mode'], undefined);
+    outputs.set(mode, png);
+  }
+  // the modes place the wide image differently, so the pictures differ
+  assert.notDeepEqual(outputs.get('just'), outputs.get('crop'));
+  assert.notDeepEqual(outputs.get('crop'), outputs.get('fill'));
+  assert.deepEqual(fs.readFileSync(path.join(dir, 'wide.png')), before, 'the input file is never modified');
 });
 
 test('rejects a folder that is not a model, naming what is missing', () => {

@@ -1,6 +1,6 @@
 /**
  * The image gallery's webview: a grid of thumbnails, newest first, a filter (prompt words, model, sampler) and per
- * image the actions Reuse Parameters, Insert into Markdown, Reveal, Copy Path and Delete. Cards are added a page at a
+ * image the actions Reuse Parameters, Use as Input, Insert into Markdown, Reveal, Copy Path and Delete. Cards are added a page at a
  * time as the grid scrolls, and thumbnails are asked for only for the cards on screen (IntersectionObserver).
  */
 import type { FromGallery, GalleryAction, GalleryItem, ToGallery } from '../../src/protocol/galleryMessages';
@@ -18,6 +18,7 @@ const TYPES = new Set(['items', 'thumb', 'notice']);
 
 const ACTIONS: ReadonlyArray<[GalleryAction, string, string]> = [
   ['reuse', 'Reuse', 'Reuse Parameters: load this image\'s parameters into the Generate Image panel'],
+  ['useAsInput', 'Use as Input', 'Use as Input: make this image the Generate Image panel\'s input image (image to image)'],
   ['insert', 'Insert', 'Insert into Markdown: at the cursor of the last markdown editor'],
   ['reveal', 'Reveal', 'Reveal in the Explorer'],
   ['copyPath', 'Copy Path', 'Copy the file\'s path'],

@@ -1,6 +1,9 @@
 /**
  * Decodes an init image file (PNG via fast-png, JPEG via jpeg-js) to 8-bit RGB, the way A1111 prepares one
- * (`images.fix_image` + `flatten`): EXIF orientation applied, transparency composited onto white.
+ * (`images.fix_image` + `flatten`): EXIF orientation applied, transparency composited onto white. The size limits
+ * are checked from the header before anything is inflated. An animated PNG gives its default image (the first frame,
+ * as PIL opens it); 16-bit samples keep their high byte (PIL clips a 16-bit grey PNG to white instead: we keep the
+ * picture).
  */
 import { readFileSync } from 'node:fs';
 import { decode as decodePngPixels, type DecodedPng } from 'fast-png';
@@ -11,7 +14,9 @@ import { crc32Table, hasPngSignature } from './png';
 export type ImageFormat = 'png' | 'jpeg' | 'bmp' | 'webp' | 'gif' | 'tiff' | 'heif' | 'unknown';
 
 /** The largest image we decode, in megapixels (jpeg-js' own guard; also applied to PNG). */
-const MAX_MEGAPIXELS = 100;
+export const MAX_MEGAPIXELS = 100;
+/** The longest side we decode: the engine's LIMITS.initImageSideMax (src/engine/request.ts; a test keeps them equal). */
+export const MAX_SIDE = 16_384;
 /** A1111's img2img_background_color default, "#ffffff". */
 const BACKGROUND = 255;
 
@@ -48,9 +53,7 @@ export function decodeImage(bytes: Uint8Array, source = 'image'): RgbImage {
   const format = detectImageFormat(bytes);
   if (format === 'png') return decodePng(bytes, source);
   if (format === 'jpeg') return decodeJpeg(bytes, source);
-  const first = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
-  const what = format === 'unknown' ? `not a PNG or JPEG image (first bytes: ${first || 'none, the file is empty'})` : `${FORMAT_NAMES[format]}, an unsupported format`;
-  throw new Error(`${source}: ${what}; use a PNG or JPEG image`);
+  return unsupported(bytes, format, source);
 }
 
 /** Reads and decodes an image file (see decodeImage); synchronous, as decoding is anyway. */
@@ -68,6 +71,86 @@ function checkSize(width: number, height: number, source: string): void {
   if (width * height > MAX_MEGAPIXELS * 1e6) {
     throw new Error(`${source}: ${width}×${height} is over the ${MAX_MEGAPIXELS} megapixel limit for init images`);
   }
+  if (width > MAX_SIDE || height > MAX_SIDE) {
+    throw new Error(`${source}: ${width}×${height} has a side over the ${MAX_SIDE} pixel limit for init images`);
+  }
+}
+
+/** What an image file's header says, read before any pixel is decoded. */
+export interface ImageHeader {
+  readonly format: 'png' | 'jpeg';
+  readonly width: number;
+  readonly height: number;
+  /** PNG: the bit depth of a sample (1, 2, 4, 8 or 16); JPEG: 8. */
+  readonly bitDepth: number;
+  /** What its pixels hold: 'grey', 'grey+alpha', 'rgb', 'rgba', 'palette' (PNG), 'grey'/'rgb'/'cmyk' (JPEG by components). */
+  readonly color: 'grey' | 'grey+alpha' | 'rgb' | 'rgba' | 'palette' | 'cmyk';
+  /** An animated PNG (acTL before the first IDAT): its frame count; 1 for a still image. */
+  readonly frames: number;
+  /** JPEG's EXIF orientation (1…8; 1 when absent); PNG: 1. */
+  readonly orientation: number;
+}
+
+const PNG_COLORS: Readonly<Record<number, ImageHeader['color']>> = { 0: 'grey', 2: 'rgb', 3: 'palette', 4: 'grey+alpha', 6: 'rgba' };
+
+/**
+ * The header of a PNG or JPEG: format, size, depth, colour, frames, orientation — without decoding pixels, so the
+ * size limits apply before any memory is spent. Throws with `source` for other formats and unreadable headers.
+ */
+export function readImageHeader(bytes: Uint8Array, source = 'image'): ImageHeader {
+  const format = detectImageFormat(bytes);
+  if (format === 'png') {
+    const size = pngHeaderSize(bytes);
+    if (!size) throw new Error(`${source}: corrupt or unsupported PNG: no valid IHDR chunk at its start`);
+    const color = PNG_COLORS[bytes[25]];
+    if (color === undefined) throw new Error(`${source}: corrupt or unsupported PNG: colour type ${bytes[25]}`);
+    return { format, ...size, bitDepth: bytes[24], color, frames: pngFrameCount(bytes), orientation: 1 };
+  }
+  if (format === 'jpeg') {
+    const frame = readJpegFrame(bytes);
+    if (!frame) throw new Error(`${source}: corrupt or unsupported JPEG: no frame header (SOF) before its image data`);
+    const color = frame.components === 1 ? 'grey' : frame.components === 4 ? 'cmyk' : 'rgb';
+    return { format, width: frame.width, height: frame.height, bitDepth: frame.precision, color, frames: 1, orientation: readJpegOrientation(bytes) };
+  }
+  return unsupported(bytes, format, source);
+}
+
+/** The frame count of an APNG's acTL chunk when it comes before the first IDAT (an animated PNG), else 1. */
+function pngFrameCount(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 8;
+  while (at + 12 <= bytes.length) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]);
+    if (type === 'IDAT' || type === 'IEND') return 1;
+    if (type === 'acTL' && length >= 8 && at + 16 <= bytes.length) return Math.max(1, view.getUint32(at + 8));
+    at += 12 + length;
+  }
+  return 1;
+}
+
+/** A JPEG's SOFn segment: precision, size and component count, or undefined when none comes before the scan. */
+function readJpegFrame(jpeg: Uint8Array): { precision: number; width: number; height: number; components: number } | undefined {
+  const view = new DataView(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength);
+  let at = 2;
+  while (at + 4 <= jpeg.length && jpeg[at] === 0xff) {
+    const marker = jpeg[at + 1];
+    if (marker === 0xff) { at++; continue; } // fill byte
+    if (marker === 0xda || marker === 0xd9) return undefined;
+    const length = view.getUint16(at + 2);
+    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isSof && at + 10 <= jpeg.length) {
+      return { precision: jpeg[at + 4], height: view.getUint16(at + 5), width: view.getUint16(at + 7), components: jpeg[at + 9] };
+    }
+    at += 2 + length;
+  }
+  return undefined;
+}
+
+function unsupported(bytes: Uint8Array, format: ImageFormat, source: string): never {
+  const first = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  const what = format === 'unknown' ? `not a PNG or JPEG image (first bytes: ${first || 'none, the file is empty'})` : `${FORMAT_NAMES[format as Exclude<ImageFormat, 'png' | 'jpeg'>]}, an unsupported format`;
+  throw new Error(`${source}: ${what}; use a PNG or JPEG image`);
 }
 
 // ---- PNG ----------------------------------------------------------------------------------------------------
@@ -148,6 +231,8 @@ function decodePng(bytes: Uint8Array, source: string): RgbImage {
 // ---- JPEG ---------------------------------------------------------------------------------------------------
 
 function decodeJpeg(bytes: Uint8Array, source: string): RgbImage {
+  const frame = readJpegFrame(bytes);
+  if (frame) checkSize(frame.width, frame.height, source); // before decoding, as for PNG
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
     decoded = decodeJpegPixels(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: 1024 });

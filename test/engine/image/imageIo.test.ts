@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { encode as encodeWithFastPng } from 'fast-png';
 import { encode as encodeJpeg } from 'jpeg-js';
-import { applyExifOrientation, decodeImage, detectImageFormat, readImageFile, readJpegOrientation } from '../../../src/engine/image/imageIo';
+import { applyExifOrientation, decodeImage, detectImageFormat, MAX_SIDE, readImageFile, readImageHeader, readJpegOrientation } from '../../../src/engine/image/imageIo';
+import { LIMITS } from '../../../src/engine/request';
 import { encodePng } from '../../../src/engine/image/png';
 
 function chunk(type: string, data: Uint8Array): Buffer {
@@ -128,4 +129,47 @@ test('reads an image file and says which file could not be read', () => {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('reads a PNG\'s and a JPEG\'s header without decoding: size, depth, colour, frames, orientation', () => {
+  const grey16 = craftPng(3, 2, 16, 0, [], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(readImageHeader(grey16), { format: 'png', width: 3, height: 2, bitDepth: 16, color: 'grey', frames: 1, orientation: 1 });
+  const actl = Buffer.alloc(8);
+  actl.writeUInt32BE(5, 0);
+  const apng = craftPng(1, 1, 8, 6, [chunk('acTL', actl)], [0, 1, 2, 3, 255]);
+  assert.equal(readImageHeader(apng).frames, 5);
+  assert.equal(readImageHeader(apng).color, 'rgba');
+  // an animated PNG decodes to its default image (PIL's frame 0, what A1111 reads)
+  assert.deepEqual(decodeImage(apng), { width: 1, height: 1, rgb: Uint8Array.of(1, 2, 3) });
+  const jpeg = withOrientation(new Uint8Array(encodeJpeg({ width: 16, height: 8, data: new Uint8Array(16 * 8 * 4) }, 90).data), 6);
+  assert.deepEqual(readImageHeader(jpeg), { format: 'jpeg', width: 16, height: 8, bitDepth: 8, color: 'rgb', frames: 1, orientation: 6 });
+  assert.throws(() => readImageHeader(Buffer.from('GIF89a......'), 'anim.gif'), /anim.gif: a GIF image, an unsupported format; use a PNG or JPEG image/);
+  assert.throws(() => readImageHeader(jpeg.subarray(0, 20), 'cut.jpg'), /cut.jpg: corrupt or unsupported JPEG: no frame header/);
+});
+
+/** The JPEG with its SOF0 size rewritten: a small file that declares a huge image. */
+function withDeclaredSize(jpeg: Uint8Array, width: number, height: number): Uint8Array {
+  const out = Buffer.from(jpeg);
+  for (let at = 2; at + 9 < out.length;) {
+    if (out[at + 1] === 0xc0) {
+      out.writeUInt16BE(height, at + 5);
+      out.writeUInt16BE(width, at + 7);
+      return new Uint8Array(out);
+    }
+    at += 2 + out.readUInt16BE(at + 2);
+  }
+  throw new Error('no SOF0');
+}
+
+test('refuses images over the limits from their header, before decoding (a small file may declare gigapixels)', () => {
+  assert.equal(MAX_SIDE, LIMITS.initImageSideMax);
+  const jpeg = new Uint8Array(encodeJpeg({ width: 8, height: 8, data: new Uint8Array(256) }, 90).data);
+  const huge = withDeclaredSize(jpeg, 60_000, 60_000);
+  assert.deepEqual([readImageHeader(huge).width, readImageHeader(huge).height], [60_000, 60_000]);
+  const started = performance.now();
+  assert.throws(() => decodeImage(huge, 'huge.jpg'), /^Error: huge.jpg: 60000×60000 is over the 100 megapixel limit for init images$/);
+  assert.throws(() => decodeImage(withDeclaredSize(jpeg, 20_000, 100), 'long.jpg'), /long.jpg: 20000×100 has a side over the 16384 pixel limit/);
+  const tallPng = craftPng(1, 20_000, 8, 0, [], [0, 0]);
+  assert.throws(() => decodeImage(tallPng, 'tall.png'), /tall.png: 1×20000 has a side over the 16384 pixel limit/);
+  assert.ok(performance.now() - started < 2000, 'refused from the header, not after decoding');
 });

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { decodedToRgbImages, resizeRgb, rgbImagesToTensor, type ResizeMode } from '../../../src/engine/image/imageOps';
 import type { RgbImage } from '../../../src/protocol/engineMessages';
 import { lcg } from '../../fixtures/lcg';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 // Expected values recorded with numpy 1.24 running diffusers' VaeImageProcessor steps, and PIL 9.4 running
 // A1111's images.resize_image (no upscaler) on the pattern below.
@@ -149,4 +151,41 @@ test('resizing to the same size copies the image', () => {
 test('rejects bad sizes and byte counts', () => {
   assert.throws(() => resizeRgb(pattern(2, 2), 0, 4), /resize width must be a positive integer, got 0/);
   assert.throws(() => resizeRgb({ width: 2, height: 2, rgb: new Uint8Array(5) }, 4, 4), /expected 2×2×3 = 12 RGB bytes, got 5/);
+});
+
+/** fixtures/pil_resize.json: A1111's resize_image run by PIL (fixtures/record_pil_resize.py, versions in its README). */
+interface RecordedResize {
+  readonly source: [number, number];
+  readonly size: [number, number];
+  readonly mode: 'just' | 'crop' | 'fill';
+  readonly rgb?: string;
+  readonly error?: string;
+}
+const RECORDED = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'pil_resize.json'), 'utf8')) as { pillow: string; cases: RecordedResize[] };
+const ENGINE_MODE = { just: 'stretch', crop: 'crop', fill: 'fill' } as const;
+
+test(`the three resize modes equal A1111's resize_image run by Pillow ${RECORDED.pillow} (${RECORDED.cases.length} recorded cases)`, () => {
+  let compared = 0;
+  for (const c of RECORDED.cases) {
+    const what = `${c.source.join('×')} → ${c.size.join('×')} ${c.mode}`;
+    const out = resizeRgb(pattern(...c.source), c.size[0], c.size[1], ENGINE_MODE[c.mode]);
+    assert.deepEqual([out.width, out.height], c.size, what);
+    if (c.rgb === undefined) continue;
+    const expected = Buffer.from(c.rgb, 'base64');
+    let worst = 0;
+    for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i] - out.rgb[i]));
+    assert.ok(worst <= 1, `${what}: differs by up to ${worst}/255`);
+    assert.deepEqual(Buffer.from(out.rgb), expected, `${what}: equal within 1/255 but not byte for byte`);
+    compared++;
+  }
+  assert.ok(compared >= 30, `compared ${compared} cases`);
+});
+
+test('"Resize and fill" with a band 0 pixels high, where A1111 stops with PIL\'s "height and width must be > 0", fits the image and leaves the odd row black', () => {
+  const failing = RECORDED.cases.filter((c) => c.error !== undefined);
+  assert.deepEqual(failing.map((c) => [c.source, c.size, c.mode, c.error]), [[[13, 9], [7, 5], 'fill', 'height and width must be > 0']]);
+  const out = resizeRgb(pattern(13, 9), 7, 5, 'fill');
+  const fitted = resizeRgb(pattern(13, 9), 7, 4, 'stretch'); // 13×9 fitted to 7 wide: 9·7 // 13 = 4 rows
+  assert.deepEqual(out.rgb.subarray(0, 7 * 4 * 3), fitted.rgb);
+  assert.deepEqual(Array.from(out.rgb.subarray(7 * 4 * 3)), new Array(7 * 3).fill(0));
 });
