@@ -12,7 +12,7 @@ import { readModelFolder } from '../engine/model';
 import type { ModelInfo } from '../engine/model';
 import { imageFileName, uniquePath, writeFileAtomic } from '../engine/image';
 import { encodePng } from '../engine/image';
-import { estimateMemory, judgeMemory, modelWeightsBytes, unetAttentionOf } from '../engine/model';
+import { decodePlan, estimateMemory, judgeMemory, modelWeightsBytes, unetAttentionOf } from '../engine/model';
 import { defaultRequest, validateRequest } from '../engine/request';
 import type { GenerateArgs } from './args';
 import { UsageError } from './args';
@@ -146,6 +146,7 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
     ...(args.clipSkip === null ? {} : { clipSkip: args.clipSkip }),
     ...(args.emphasis === 'original' ? {} : { emphasis: args.emphasis }),
     ...(args.oldPromptEditingTimelines ? { oldPromptEditingTimelines: true } : {}),
+    ...(args.vaeDecode === 'auto' ? {} : { vaeDecode: args.vaeDecode }),
     executionProvider: args.provider,
     threads: args.threads,
   };
@@ -175,8 +176,11 @@ const HUB_REPO_ID = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
 /** The memory estimate of a validated request against this machine's memory (total and free now). */
 function memoryVerdict(request: GenerateRequest, info: ModelInfo): ReturnType<typeof judgeMemory> {
   const components = ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', ...(request.initImage ? ['vae_encoder'] : [])];
+  const tileSample = info.vaeSampleSize ?? info.sampleSize * info.vaeScaleFactor;
+  const tiled = decodePlan(request.vaeDecode ?? 'auto', request.width, request.height, info.vaeScaleFactor, tileSample, totalmem()) === 'tiled';
   const estimate = estimateMemory(modelWeightsBytes(info.dir, components), {
     width: request.width, height: request.height, batchSize: request.batchSize, guidance: request.cfgScale > 1, vaeScaleFactor: info.vaeScaleFactor,
+    ...(tiled ? { tiled: tileSample } : {}),
   }, unetAttentionOf(info.dir));
   return judgeMemory(estimate, totalmem(), freemem(), `${request.width}×${request.height} × ${request.batchSize}`);
 }

@@ -3,7 +3,7 @@
  * until validateRequest accepts it. It runs before any model is loaded and reports every problem at once, each
  * naming the field, what was expected and what arrived.
  */
-import type { EmphasisSetting, ExecutionProviderSetting, GenerateRequest, RgbImage, RngSource } from '../protocol/engineMessages';
+import type { EmphasisSetting, ExecutionProviderSetting, GenerateRequest, RgbImage, RngSource, VaeDecodeSetting } from '../protocol/engineMessages';
 import { EngineError } from './model';
 import type { ModelInfo } from './model';
 import { allowedSamplerNames } from './schedulers/samplers';
@@ -25,6 +25,7 @@ export const LIMITS = {
 
 const RNG_SOURCES: readonly RngSource[] = ['cpu', 'nv'];
 const EMPHASIS: readonly EmphasisSetting[] = ['original', 'no-norm', 'none'];
+const VAE_DECODE: readonly VaeDecodeSetting[] = ['auto', 'full', 'tiled', 'fast'];
 const EXECUTION_PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
 
 /** Whether a sampler name is one the schedulers module resolves (trimmed, case-insensitive, as it compares). */
@@ -35,7 +36,7 @@ export function isKnownSampler(name: string): boolean {
 
 const FIELDS: ReadonlyArray<keyof GenerateRequest> = [
   'modelDir', 'prompt', 'negativePrompt', 'sampler', 'steps', 'cfgScale', 'seed', 'width', 'height', 'batchSize',
-  'initImage', 'strength', 'previews', 'rng', 'clipSkip', 'emphasis', 'oldPromptEditingTimelines', 'executionProvider', 'threads',
+  'initImage', 'strength', 'previews', 'rng', 'clipSkip', 'emphasis', 'oldPromptEditingTimelines', 'vaeDecode', 'executionProvider', 'threads',
 ];
 
 /** A short, safe description of what arrived, for error messages. */
@@ -173,6 +174,7 @@ export function validateRequest(value: unknown): GenerateRequest {
       oldPromptEditingTimelines: typeof r.oldPromptEditingTimelines === 'boolean' ? r.oldPromptEditingTimelines
         : (problems.push(`oldPromptEditingTimelines: expected true or false, got ${describeValue(r.oldPromptEditingTimelines)}`), false),
     }),
+    ...(r.vaeDecode === undefined ? {} : { vaeDecode: checkOneOf(problems, 'vaeDecode', r.vaeDecode, VAE_DECODE) }),
     executionProvider: checkOneOf(problems, 'executionProvider', r.executionProvider, EXECUTION_PROVIDERS),
     threads: r.threads === null ? null : checkInteger(problems, 'threads', r.threads, 1, LIMITS.threadsMax, ' or null'),
   };

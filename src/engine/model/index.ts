@@ -8,6 +8,6 @@ export type { FamilyInfo, ModelFamily } from './modelFamily';
 export { COMPONENT_FILES, modelHash, readModelFolder } from './modelFolder';
 export { modelSchedulerSetup } from './modelScheduler';
 export type { ModelSchedulerSetup } from './modelScheduler';
-export { estimateMemory, judgeMemory, modelWeightsBytes, unetAttentionOf } from './memoryEstimate';
+export { decodePlan, estimateMemory, judgeMemory, modelWeightsBytes, unetAttentionOf, untiledDecodeBytes, UNTILED_DECODE_BUDGET } from './memoryEstimate';
 export type { MemoryEstimate, MemoryVerdict, RunShape, UnetAttention } from './memoryEstimate';
-export type { LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, TextEncoderRun, XlTextConditioning } from './modelTypes';
+export type { DecodeOptions, LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, TextEncoderRun, XlTextConditioning } from './modelTypes';
