@@ -151,8 +151,14 @@ def fp16_folder(src: Path, dst: Path) -> None:
     for f in sorted(src.rglob('model.onnx')):
         rel = f.relative_to(src)
         log('fp16', rel)
+        # generate.to_fp16's converter call, without its shape inference (which serialises the model: > 2 GB fails);
         # the fp16 UNet (1.7 GB) fits in one protobuf: inline, as a < 2 GB Optimum export is written
-        G.to_fp16(f, dst / rel, None)
+        import onnx
+        from onnxruntime.transformers.float16 import convert_float_to_float16
+        model = convert_float_to_float16(onnx.load(str(f)), keep_io_types=False, disable_shape_infer=True)
+        (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+        onnx.save(model, str(dst / rel))
+        del model
         gc.collect()
 
 

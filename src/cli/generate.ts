@@ -7,7 +7,7 @@ import { freemem, totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { GenerateRequest, RgbImage } from '../protocol/engineMessages';
 import { defaultModelDir } from '../engine/model';
-import { Engine, EngineError } from '../engine/engine';
+import { Engine, EngineError, type GenerateOutput, type GenerateProgress } from '../engine/engine';
 import { readModelFolder } from '../engine/model';
 import type { ModelInfo } from '../engine/model';
 import { imageFileName, uniquePath, writeFileAtomic } from '../engine/image';
@@ -48,11 +48,19 @@ function randomSeed(): number {
 /** Default img2img strength, as A1111's "Denoising strength". */
 export const DEFAULT_STRENGTH = 0.75;
 
+/** Runs the engine's generate for the CLI: in this thread (tests, `releaseAtEnd`) or on a worker (src/cli/engineWorker.ts). */
+export type GenerateRunner = (request: GenerateRequest, opts: {
+  signal?: AbortSignal; modelInfo: ModelInfo; onProgress: (p: GenerateProgress) => void;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+}) => Promise<GenerateOutput>;
+
 /**
  * Runs one generate command; resolves with the summary, throws UsageError / EngineError / Error.
  * `releaseAtEnd` false leaves the sessions to the process's exit (the CLI exits next; freeing them costs ~5 ms).
+ * `runner`: where the engine runs (default: in this thread); every file is written here, by this thread.
  */
-export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortSignal, releaseAtEnd = true): Promise<GenerateSummary> {
+export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortSignal, releaseAtEnd = true,
+  runner?: GenerateRunner): Promise<GenerateSummary> {
   const { request, info, warnings } = await buildRequest(args, io.cwd);
   const outputs = planOutputs(args, request, io.cwd);
   if (args.previews !== null) {
@@ -63,16 +71,17 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
 
   const showBar = !args.quiet && io.stderr.isTTY === true;
   const bar = new ProgressBar(io.stderr);
-  const engine = new Engine({
-    log: (level, message) => {
-      if (level !== 'info') io.stderr.write(`${showBar ? '\n' : ''}${level}: ${message}\n`);
-    },
-  });
+  const log = (level: 'info' | 'warn' | 'error', message: string): void => {
+    if (level !== 'info') io.stderr.write(`${showBar ? '\n' : ''}${level}: ${message}\n`);
+  };
+  const engine = runner === undefined ? new Engine({ log }) : undefined;
+  const run: GenerateRunner = runner ?? ((req, opts) => (engine as Engine).generate(req, opts));
   let step = 0;
   try {
     bar.start();
-    const output = await engine.generate(request, {
+    const output = await run(request, {
       signal,
+      log,
       modelInfo: info,
       onProgress: (p) => {
         step = p.step;
@@ -95,7 +104,7 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
     };
   } finally {
     if (showBar && step > 0) bar.finish();
-    if (releaseAtEnd) await engine.release();
+    if (releaseAtEnd) await engine?.release();
   }
 }
 
