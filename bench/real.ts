@@ -56,7 +56,7 @@ function checkPrerequisites(): { diffusersSrc: string; python: string } {
 
 const { diffusersSrc, python } = checkPrerequisites();
 const cache = path.resolve(values.cache ?? path.join(os.homedir(), '.cache', 'inline-diffusion-bench-real'));
-const steps = Number(values.steps ?? 5);
+const steps = Number(values.steps ?? 4);
 const threads = Number(values.threads ?? defaultThreadCount());
 const provider = (values.provider ?? 'cpu') as 'cpu' | 'cuda';
 const vaeSizes = (values['vae-sizes'] ?? '512,1024').split(',').map(Number);
@@ -77,6 +77,17 @@ function runJson(command: string, args: readonly string[], env: NodeJS.ProcessEn
   const last = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !last.startsWith('{')) throw new Error(`${command} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   return JSON.parse(last) as Record<string, unknown>;
+}
+
+/** runJson for one measurement of the table: a failure is logged and recorded as { error }, the run goes on. */
+function measure(command: string, args: readonly string[]): Record<string, unknown> {
+  try {
+    return runJson(command, args);
+  } catch (e) {
+    const error = e instanceof Error ? e.message : String(e);
+    log(`failed: ${error.slice(0, 500)}`);
+    return { error };
+  }
 }
 
 function build(): void {
@@ -123,41 +134,41 @@ async function main(): Promise<void> {
 
   if (want('matmul') && provider === 'cpu') {
     log('fp32 MatMul peak (ONNX Runtime, 4096²)');
-    result.matmul = runJson(python, [path.join(root, 'bench', 'real', 'torch_bench.py'), 'matmul', '--threads', String(threads)]);
+    result.matmul = measure(python, [path.join(root, 'bench', 'real', 'torch_bench.py'), 'matmul', '--threads', String(threads)]);
   }
   if (want('flops')) {
     log('FLOPs of one UNet call (batch 2, 512²)');
-    result.flops = runJson(python, torchArgs('flops', ['--size', '512']));
+    result.flops = measure(python, torchArgs('flops', ['--size', '512']));
   }
   type EngineOut = { timingsMs: { load: number; unetSteps: number[]; vae: number; total: number; textEncoder: number }; peakRssBytes: number; wallMs: number; warnings: string[] };
   if (want('load')) {
     log('engine: cold load (model files dropped from the page cache), 1 step, TAESD decode');
     evict(sd15Fp32);
-    const cold = runJson(process.execPath, engineArgs(sd15Fp32, 1, 'fast')) as unknown as EngineOut;
-    const warm = runJson(process.execPath, engineArgs(sd15Fp32, 1, 'fast')) as unknown as EngineOut;
-    result.load = { coldMs: cold.timingsMs.load, warmMs: warm.timingsMs.load };
-    rows.push(['model load fp32 (cold / warm page cache)', `${s1(cold.timingsMs.load)} / ${s1(warm.timingsMs.load)}`]);
+    const cold = measure(process.execPath, engineArgs(sd15Fp32, 1, 'fast')) as unknown as EngineOut;
+    const warm = measure(process.execPath, engineArgs(sd15Fp32, 1, 'fast')) as unknown as EngineOut;
+    result.load = { coldMs: cold.timingsMs?.load, warmMs: warm.timingsMs?.load, coldPeakRssBytes: cold.peakRssBytes };
+    if (cold.timingsMs && warm.timingsMs) rows.push(['model load fp32 (cold / warm page cache)', `${s1(cold.timingsMs.load)} / ${s1(warm.timingsMs.load)}`]);
   }
   if (want('engine')) {
     log(`engine fp32: ${steps} steps at 512², full VAE decode`);
-    const e = runJson(process.execPath, engineArgs(sd15Fp32, steps, 'full')) as unknown as EngineOut;
+    const e = measure(process.execPath, engineArgs(sd15Fp32, steps, 'full')) as unknown as EngineOut;
     result.engineFp32 = e;
   }
   if (want('bare')) {
     for (const variant of ['engine', 'mempattern-on', 'arena-off']) {
       log(`bare ONNX Runtime UNet (${variant} options): ${steps} calls`);
-      result[`bare-${variant}`] = runJson(process.execPath, [...tsx, 'bench/real/bareUnet.ts', sd15Fp32, String(steps), String(threads), '512', variant, provider]);
+      result[`bare-${variant}`] = measure(process.execPath, [...tsx, 'bench/real/bareUnet.ts', sd15Fp32, String(steps), String(threads), '512', variant, provider]);
     }
   }
   if (want('torch')) {
     log(`diffusers/PyTorch UNet: ${steps} calls; VAE decode 512²`);
-    result.torchUnet = runJson(python, torchArgs('unet', ['--steps', String(steps), '--size', '512']));
-    result.torchVae = runJson(python, torchArgs('vae', ['--size', '512']));
+    result.torchUnet = measure(python, torchArgs('unet', ['--steps', String(steps), '--size', '512']));
+    result.torchVae = measure(python, torchArgs('vae', ['--size', '512']));
   }
   if (want('fp16')) {
     log(`engine fp16: ${steps} steps at 512²`);
-    result.engineFp16 = runJson(process.execPath, engineArgs(sd15Fp16, steps, 'full'));
-    result['bare-fp16'] = runJson(process.execPath, [...tsx, 'bench/real/bareUnet.ts', sd15Fp16, String(steps), String(threads), '512', 'engine', provider]);
+    result.engineFp16 = measure(process.execPath, engineArgs(sd15Fp16, steps, 'full'));
+    result['bare-fp16'] = measure(process.execPath, [...tsx, 'bench/real/bareUnet.ts', sd15Fp16, String(steps), String(threads), '512', 'engine', provider]);
   }
   if (want('vae')) {
     const decodes: Record<string, unknown>[] = [];
@@ -169,14 +180,14 @@ async function main(): Promise<void> {
           continue;
         }
         log(`VAE decode ${size}² ${mode}`);
-        decodes.push(runJson(process.execPath, [...tsx, 'bench/real/vaeDecode.ts', sd15Fp32, String(size), mode, String(threads), provider]));
+        decodes.push({ mode, size, ...measure(process.execPath, [...tsx, 'bench/real/vaeDecode.ts', sd15Fp32, String(size), mode, String(threads), provider]) });
       }
     }
     result.vaeDecode = decodes;
   }
   if (want('cancel')) {
     log('CLI cancel: Ctrl+C once (waits out the step) and twice (stops at once)');
-    result.cancel = runJson(process.execPath, [...tsx, 'bench/real/cancelRun.ts', sd15Fp32, String(threads)]);
+    result.cancel = measure(process.execPath, [...tsx, 'bench/real/cancelRun.ts', sd15Fp32, String(threads)]);
   }
   if (want('extra') && EXTRA_MEASUREMENTS.length > 0) {
     const ctx: RealBenchContext = { cache, sd15Fp32, sd15Fp16, torchDir, diffusersSrc, python, threads, steps, provider, runJson };
@@ -205,15 +216,15 @@ function table(r: Record<string, unknown>, rows: string[][]): void {
   const torchUnet = r.torchUnet as { stepMs: number[]; peakRssBytes: number } | undefined;
   const flops = (r.flops as { flops: number } | undefined)?.flops;
   const peak = (r.matmul as { gflops: number } | undefined)?.gflops;
-  if (e) {
+  if (e?.timingsMs) {
     const st = split(e.timingsMs.unetSteps);
     rows.push(['engine UNet step fp32 (first two; steady median)', `${st.first.map(s1).join(', ')}; ${s1(st.steady)}`]);
-    if (bare) {
+    if (bare?.stepMs) {
       const b = split(bare.stepMs);
       rows.push(['bare ORT UNet step, same options (first two; steady)', `${b.first.map(s1).join(', ')}; ${s1(b.steady)}`]);
       rows.push(['engine / bare ORT (steady; goal ≤ 1.02)', (st.steady / b.steady).toFixed(3)]);
     }
-    if (torchUnet) {
+    if (torchUnet?.stepMs) {
       const t = split(torchUnet.stepMs);
       rows.push(['diffusers/PyTorch UNet step (first two; steady)', `${t.first.map(s1).join(', ')}; ${s1(t.steady)}`]);
       rows.push(['engine / PyTorch (steady)', (st.steady / t.steady).toFixed(3)]);
@@ -228,18 +239,19 @@ function table(r: Record<string, unknown>, rows: string[][]): void {
   }
   for (const v of ['engine', 'mempattern-on', 'arena-off']) {
     const b = r[`bare-${v}`] as { stepMs: number[]; peakRssBytes: number } | undefined;
-    if (b) rows.push([`bare ORT UNet, ${v === 'engine' ? 'engine options (mem pattern off)' : v}: steady step; peak RSS`, `${s1(split(b.stepMs).steady)}; ${gib(b.peakRssBytes)}`]);
+    if (b?.stepMs) rows.push([`bare ORT UNet, ${v === 'engine' ? 'engine options (mem pattern off)' : v}: steady step; peak RSS`, `${s1(split(b.stepMs).steady)}; ${gib(b.peakRssBytes)}`]);
   }
-  if (torchUnet) rows.push(['PyTorch UNet peak RSS (UNet only)', gib(torchUnet.peakRssBytes)]);
+  if (torchUnet?.peakRssBytes) rows.push(['PyTorch UNet peak RSS (UNet only)', gib(torchUnet.peakRssBytes)]);
   const tv = r.torchVae as { ms: number } | undefined;
-  if (tv) rows.push(['PyTorch VAE decode 512²', s1(tv.ms)]);
+  if (tv?.ms) rows.push(['PyTorch VAE decode 512²', s1(tv.ms)]);
   const f16 = r.engineFp16 as { timingsMs: { unetSteps: number[]; load: number }; peakRssBytes: number } | undefined;
-  if (f16) rows.push(['engine fp16: steady step; load; peak RSS (× fp16 weights)', `${s1(split(f16.timingsMs.unetSteps).steady)}; ${s1(f16.timingsMs.load)}; ${gib(f16.peakRssBytes)} (${(f16.peakRssBytes / weights.fp16).toFixed(2)}×)`]);
-  for (const d of (r.vaeDecode as Array<{ mode: string; size: number; ms?: number; tiles?: number; peakRssBytes?: number; addedBytes?: number; skipped?: string }> | undefined) ?? []) {
+  if (f16?.timingsMs) rows.push(['engine fp16: steady step; load; peak RSS (× fp16 weights)', `${s1(split(f16.timingsMs.unetSteps).steady)}; ${s1(f16.timingsMs.load)}; ${gib(f16.peakRssBytes)} (${(f16.peakRssBytes / weights.fp16).toFixed(2)}×)`]);
+  for (const d of (r.vaeDecode as Array<{ mode: string; size: number; ms?: number; tiles?: number; peakRssBytes?: number; addedBytes?: number; skipped?: string; error?: string }> | undefined) ?? []) {
+    if (d.error !== undefined) continue;
     rows.push([`VAE decode ${d.size}² ${d.mode}${d.tiles ? ` (${d.tiles} tiles)` : ''}`, d.skipped ? `skipped: ${d.skipped}` : `${s1(d.ms ?? NaN)}; peak RSS ${gib(d.peakRssBytes ?? NaN)} (+${gib(d.addedBytes ?? NaN)} for the decode)`]);
   }
-  const c = r.cancel as { onceMs?: number; twiceMs?: number; stepMs?: number; leftovers?: string[] } | undefined;
-  if (c) rows.push(['CLI cancel: Ctrl+C once → exit; twice → exit (one step)', `${s1(c.onceMs ?? NaN)}; ${s1(c.twiceMs ?? NaN)} (${s1(c.stepMs ?? NaN)}); files left: ${(c.leftovers ?? []).length}`]);
+  const c = r.cancel as { onceMs?: number; twiceMs?: number; leftovers?: string[] } | undefined;
+  if (c) rows.push(['CLI cancel during a step: Ctrl+C once → exit (waits out the step); twice → exit', `${s1(c.onceMs ?? NaN)}; ${s1(c.twiceMs ?? NaN)}; files left: ${(c.leftovers ?? []).length}`]);
   const width = Math.max(...rows.map((x) => x[0].length));
   process.stdout.write(`\nbench:real — ${(r.machine as { cpus: string }).cpus}, ${threads} threads, ${provider}\n`);
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);

@@ -27,7 +27,9 @@ async function main(): Promise<void> {
     const data = Float32Array.from({ length: count }, (_, i) => Math.sin(i * 0.1));
     return fp16 ? new ort.Tensor('float16', float32ToFloat16(data), dims) : new ort.Tensor('float32', data, dims);
   };
-  const hidden = floats(2 * 77 * 768, [2, 77, 768]);
+  const hMeta = unet.inputMetadata.find((m) => m.name === 'encoder_hidden_states') as { shape?: readonly (number | string)[] } | undefined;
+  const width = typeof hMeta?.shape?.[2] === 'number' ? hMeta.shape[2] : 768;
+  const hidden = floats(2 * 77 * width, [2, 77, width]);
   const stepMs: number[] = [];
   for (let s = 0; s < Number(stepsArg); s++) {
     const t = performance.now();

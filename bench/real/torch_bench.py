@@ -88,6 +88,7 @@ def matmul(a) -> None:
                                helper.make_tensor_value_info('b', TensorProto.FLOAT, [n, n])],
                               [helper.make_tensor_value_info('c', TensorProto.FLOAT, [n, n])])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 18)])
+    model.ir_version = 9
     so = ort.SessionOptions()
     so.intra_op_num_threads = a.threads
     so.inter_op_num_threads = 1
