@@ -56,7 +56,7 @@ function checkPrerequisites(): { diffusersSrc: string; python: string } {
 
 const { diffusersSrc, python } = checkPrerequisites();
 const cache = path.resolve(values.cache ?? path.join(os.homedir(), '.cache', 'inline-diffusion-bench-real'));
-const steps = Number(values.steps ?? 4);
+const steps = Number(values.steps ?? 3);
 const threads = Number(values.threads ?? defaultThreadCount());
 const provider = (values.provider ?? 'cpu') as 'cpu' | 'cuda';
 const vaeSizes = (values['vae-sizes'] ?? '512,1024').split(',').map(Number);
@@ -128,19 +128,53 @@ async function main(): Promise<void> {
     weightsBytes: { fp32: modelWeightsBytes(sd15Fp32, ['text_encoder', 'unet', 'vae_decoder']), fp16: modelWeightsBytes(sd15Fp16, ['text_encoder', 'unet', 'vae_decoder']) },
   };
   const rows: string[][] = [];
+  const outDir = path.join(root, 'bench-output');
+  fs.mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `real-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  // written after every measurement: a run stopped early keeps what it measured
+  const save = (): void => fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  log(`results go to ${path.relative(root, file)}`);
   const engineArgs = (dir: string, n: number, vae: string): string[] => [...tsx, 'bench/real/engineRun.ts', dir, String(n), String(threads), '512', vae, provider];
   const torchArgs = (what: string, extra: string[] = []): string[] => [path.join(root, 'bench', 'real', 'torch_bench.py'), what, '--diffusers-src', diffusersSrc,
     '--torch-dir', torchDir, '--threads', String(threads), '--device', provider, ...extra];
 
-  if (want('matmul') && provider === 'cpu') {
-    log('fp32 MatMul peak (ONNX Runtime, 4096²)');
-    result.matmul = measure(python, [path.join(root, 'bench', 'real', 'torch_bench.py'), 'matmul', '--threads', String(threads)]);
+  type EngineOut = { timingsMs: { load: number; unetSteps: number[]; vae: number; total: number; textEncoder: number }; peakRssBytes: number; wallMs: number; warnings: string[] };
+  if (want('engine')) {
+    log(`engine fp32: ${steps} steps at 512², full VAE decode`);
+    const e = measure(process.execPath, engineArgs(sd15Fp32, steps, 'full')) as unknown as EngineOut;
+    result.engineFp32 = e;
+    save();
+  }
+  if (want('bare')) {
+    for (const variant of ['engine', 'mempattern-on', 'arena-off']) {
+      log(`bare ONNX Runtime UNet (${variant} options): ${steps} calls`);
+      result[`bare-${variant}`] = measure(process.execPath, [...tsx, 'bench/real/bareUnet.ts', sd15Fp32, String(steps), String(threads), '512', variant, provider]);
+      save();
+    }
+    save();
+  }
+  if (want('torch')) {
+    log(`diffusers/PyTorch UNet: ${steps} calls; VAE decode 512²`);
+    result.torchUnet = measure(python, torchArgs('unet', ['--steps', String(steps), '--size', '512']));
+    result.torchVae = measure(python, torchArgs('vae', ['--size', '512']));
+    save();
+  }
+  if (want('fp16')) {
+    log(`engine fp16: ${steps} steps at 512²`);
+    result.engineFp16 = measure(process.execPath, engineArgs(sd15Fp16, steps, 'full'));
+    result['bare-fp16'] = measure(process.execPath, [...tsx, 'bench/real/bareUnet.ts', sd15Fp16, String(steps), String(threads), '512', 'engine', provider]);
+    save();
   }
   if (want('flops')) {
     log('FLOPs of one UNet call (batch 2, 512²)');
     result.flops = measure(python, torchArgs('flops', ['--size', '512']));
+    save();
   }
-  type EngineOut = { timingsMs: { load: number; unetSteps: number[]; vae: number; total: number; textEncoder: number }; peakRssBytes: number; wallMs: number; warnings: string[] };
+  if (want('matmul') && provider === 'cpu') {
+    log('fp32 MatMul peak (ONNX Runtime, 4096²)');
+    result.matmul = measure(python, [path.join(root, 'bench', 'real', 'torch_bench.py'), 'matmul', '--threads', String(threads)]);
+    save();
+  }
   if (want('load')) {
     log('engine: cold load (model files dropped from the page cache), 1 step, TAESD decode');
     evict(sd15Fp32);
@@ -148,27 +182,7 @@ async function main(): Promise<void> {
     const warm = measure(process.execPath, engineArgs(sd15Fp32, 1, 'fast')) as unknown as EngineOut;
     result.load = { coldMs: cold.timingsMs?.load, warmMs: warm.timingsMs?.load, coldPeakRssBytes: cold.peakRssBytes };
     if (cold.timingsMs && warm.timingsMs) rows.push(['model load fp32 (cold / warm page cache)', `${s1(cold.timingsMs.load)} / ${s1(warm.timingsMs.load)}`]);
-  }
-  if (want('engine')) {
-    log(`engine fp32: ${steps} steps at 512², full VAE decode`);
-    const e = measure(process.execPath, engineArgs(sd15Fp32, steps, 'full')) as unknown as EngineOut;
-    result.engineFp32 = e;
-  }
-  if (want('bare')) {
-    for (const variant of ['engine', 'mempattern-on', 'arena-off']) {
-      log(`bare ONNX Runtime UNet (${variant} options): ${steps} calls`);
-      result[`bare-${variant}`] = measure(process.execPath, [...tsx, 'bench/real/bareUnet.ts', sd15Fp32, String(steps), String(threads), '512', variant, provider]);
-    }
-  }
-  if (want('torch')) {
-    log(`diffusers/PyTorch UNet: ${steps} calls; VAE decode 512²`);
-    result.torchUnet = measure(python, torchArgs('unet', ['--steps', String(steps), '--size', '512']));
-    result.torchVae = measure(python, torchArgs('vae', ['--size', '512']));
-  }
-  if (want('fp16')) {
-    log(`engine fp16: ${steps} steps at 512²`);
-    result.engineFp16 = measure(process.execPath, engineArgs(sd15Fp16, steps, 'full'));
-    result['bare-fp16'] = measure(process.execPath, [...tsx, 'bench/real/bareUnet.ts', sd15Fp16, String(steps), String(threads), '512', 'engine', provider]);
+    save();
   }
   if (want('vae')) {
     const decodes: Record<string, unknown>[] = [];
@@ -181,13 +195,17 @@ async function main(): Promise<void> {
         }
         log(`VAE decode ${size}² ${mode}`);
         decodes.push({ mode, size, ...measure(process.execPath, [...tsx, 'bench/real/vaeDecode.ts', sd15Fp32, String(size), mode, String(threads), provider]) });
+        result.vaeDecode = decodes;
+        save();
       }
     }
     result.vaeDecode = decodes;
+    save();
   }
   if (want('cancel')) {
     log('CLI cancel: Ctrl+C once (waits out the step) and twice (stops at once)');
     result.cancel = measure(process.execPath, [...tsx, 'bench/real/cancelRun.ts', sd15Fp32, String(threads)]);
+    save();
   }
   if (want('extra') && EXTRA_MEASUREMENTS.length > 0) {
     const ctx: RealBenchContext = { cache, sd15Fp32, sd15Fp16, torchDir, diffusersSrc, python, threads, steps, provider, runJson };
@@ -200,11 +218,8 @@ async function main(): Promise<void> {
   }
   if (values.sdxl) result.sdxl = { skipped: 'SDXL is not built by this version of build_models.py: an fp16 SDXL export needs the 10 GB fp32 UNet in memory (and its conversion more) — over what this 24 GB shared machine can give' };
 
+  save();
   table(result, rows);
-  const outDir = path.join(root, 'bench-output');
-  fs.mkdirSync(outDir, { recursive: true });
-  const file = path.join(outDir, `real-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`\nwritten ${path.relative(root, file)}\n`);
 }
 

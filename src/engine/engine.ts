@@ -27,7 +27,7 @@ import { ClipTokenizer } from './tokenizer';
 import { decodedToRgbImages, resizeRgb, rgbImagesToTensor } from './image';
 import { latentsToPreviews, type LatentRgbFactors } from './image';
 import { PhiloxGenerator, TorchGenerator, type Rng } from './random';
-import { decodePlan, detectModelFamily, modelSchedulerSetup, recommendedSettings } from './model';
+import { decodePlan, detectModelFamily, FP16_ON_CPU_WARNING, modelSchedulerSetup, recommendedSettings } from './model';
 import { createScheduler, resolveSampler, type Scheduler } from './schedulers';
 import { version as packageVersion } from '../../package.json';
 import { nowMs } from './clock';
@@ -248,14 +248,6 @@ function warnBeforeRun(req: GenerateRequest, model: LoadedModel, scheduler: Sche
   }
   return { providerFallback, quietWarning };
 }
-
-/**
- * fp16 graphs on the CPU: ONNX Runtime has few fp16 CPU kernels and computes the rest in fp32 with casts around
- * them — measured on full-size SD 1.5 here (issue 15): the fp16 UNet's step slower than the fp32 one's, and more
- * memory, not less.
- */
-export const FP16_ON_CPU_WARNING = 'this model is fp16 and runs on the CPU, where ONNX Runtime computes fp16 in fp32 with '
-  + 'conversions around it: slower and no smaller than the fp32 version of the model (use fp32 on the CPU; fp16 is for GPUs)';
 
 /** How the final latents are decoded for a request, and what the infotext says about it. */
 interface Decoding {

@@ -11,3 +11,4 @@ export type { ModelSchedulerSetup } from './modelScheduler';
 export { decodePlan, estimateMemory, judgeMemory, modelWeightsBytes, unetAttentionOf, untiledDecodeBytes, UNTILED_DECODE_BUDGET } from './memoryEstimate';
 export type { MemoryEstimate, MemoryVerdict, RunShape, UnetAttention } from './memoryEstimate';
 export type { DecodeOptions, LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, TextEncoderRun, XlTextConditioning } from './modelTypes';
+export { FP16_ON_CPU_WARNING, ranFp16OnCpu } from './precisionNote';
