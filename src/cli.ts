@@ -1,10 +1,10 @@
-/** The `inline-diffusion` command line; runs the engine in-process. Exit codes: 0 ok, 1 failed, 2 bad input, 130 cancelled. */
+/** The `inline-diffusion` command line; runs the engine in-process, on a worker thread (src/cli/engineWorker.ts). Exit codes: 0 ok, 1 failed, 2 bad input, 130 cancelled. */
 import { version } from '../package.json';
 import { parseCommandLine } from './cli/args';
 import { runDownload } from './cli/download';
 import { describeFailure } from './cli/failure';
 import { generateInWorker, isEngineWorker, serveEngineWorker } from './cli/engineWorker';
-import { runGenerate } from './cli/generate';
+import { runGenerate, wantsWorker } from './cli/generate';
 import { signalWarm } from './launch/warmEvent';
 
 async function main(argv: string[]): Promise<number> {
@@ -38,9 +38,9 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   try {
-    // The engine on a worker thread: this thread stays free for a second Ctrl+C during a long UNet step.
+    // Full-size models: the engine on a worker thread, so this thread stays free for a second Ctrl+C during a long step.
     const summary = await runGenerate(command.args, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() }, controller.signal, false,
-      (request, opts) => generateInWorker(request, opts));
+      (info) => (wantsWorker(info) ? (request, opts) => generateInWorker(request, opts) : undefined));
     if (command.args.json) {
       process.stdout.write(`${JSON.stringify(summary)}\n`);
     } else {

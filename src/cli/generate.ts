@@ -6,6 +6,7 @@ import { accessSync, constants, existsSync, lstatSync, mkdirSync, statSync } fro
 import { freemem, totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { GenerateRequest, RgbImage } from '../protocol/engineMessages';
+import { CLI_WORKER_ENV } from '../protocol/engineEnv';
 import { defaultModelDir } from '../engine/model';
 import { Engine, EngineError, type GenerateOutput, type GenerateProgress } from '../engine/engine';
 import { readModelFolder } from '../engine/model';
@@ -57,10 +58,10 @@ export type GenerateRunner = (request: GenerateRequest, opts: {
 /**
  * Runs one generate command; resolves with the summary, throws UsageError / EngineError / Error.
  * `releaseAtEnd` false leaves the sessions to the process's exit (the CLI exits next; freeing them costs ~5 ms).
- * `runner`: where the engine runs (default: in this thread); every file is written here, by this thread.
+ * `runnerFor`: where the engine runs for this model (undefined: in this thread); every file is written here, by this thread.
  */
 export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortSignal, releaseAtEnd = true,
-  runner?: GenerateRunner): Promise<GenerateSummary> {
+  runnerFor?: (info: ModelInfo) => GenerateRunner | undefined): Promise<GenerateSummary> {
   const { request, info, warnings } = await buildRequest(args, io.cwd);
   const outputs = planOutputs(args, request, io.cwd);
   if (args.previews !== null) {
@@ -74,6 +75,7 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
   const log = (level: 'info' | 'warn' | 'error', message: string): void => {
     if (level !== 'info') io.stderr.write(`${showBar ? '\n' : ''}${level}: ${message}\n`);
   };
+  const runner = runnerFor?.(info);
   const engine = runner === undefined ? new Engine({ log }) : undefined;
   const run: GenerateRunner = runner ?? ((req, opts) => (engine as Engine).generate(req, opts));
   let step = 0;
@@ -181,6 +183,20 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
 
 /** "owner/name" as the Hub spells repo ids (a relative folder of that shape that does not exist is likely one). */
 const HUB_REPO_ID = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
+
+/** UNet files from this size up (every full-size SD model) run on a worker thread: their steps take seconds. */
+export const WORKER_UNET_BYTES = 256 * 2 ** 20;
+
+/**
+ * Whether the CLI runs the engine on a worker thread for this model: where one UNet call can block for seconds, so
+ * that a second Ctrl+C ends the run at once. Small models (the embedded one: milliseconds a step) stay on the main
+ * thread, which starts faster. INLINE_DIFFUSION_CLI_WORKER=1 / 0 forces it either way.
+ */
+export function wantsWorker(info: ModelInfo, env: NodeJS.ProcessEnv = process.env): boolean {
+  const forced = env[CLI_WORKER_ENV];
+  if (forced === '1' || forced === '0') return forced === '1';
+  return modelWeightsBytes(info.dir, ['unet']) >= WORKER_UNET_BYTES;
+}
 
 /** The memory estimate of a validated request against this machine's memory (total and free now). */
 function memoryVerdict(request: GenerateRequest, info: ModelInfo): ReturnType<typeof judgeMemory> {

@@ -2,7 +2,7 @@
  * The Engine: one generation from a validated GenerateRequest to PNG bytes (ARCHITECTURE.md, engine steps 1–5).
  * Reads the model folder and checks everything cheap before loading any session, keeps the loaded model between
  * calls (same folder, provider and threads), runs the pipeline (pipeline.ts), and writes A1111 infotext into the PNGs.
- * Used in-process by the CLI and by the engine process (main.ts).
+ * Used in-process by the CLI (on a worker thread) and by the engine process (main.ts).
  */
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';

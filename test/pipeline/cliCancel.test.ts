@@ -11,6 +11,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import { wantsWorker } from '../../src/cli/generate';
+import { readModelFolder } from '../../src/engine/model';
+import { CLI_WORKER_ENV } from '../../src/protocol/engineEnv';
 import { buildTinyModel } from '../fixtures/tinyModel';
 
 const root = path.resolve(__dirname, '../..');
@@ -34,7 +37,9 @@ function interrupted(name: string, times: 1 | 2): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, [cli, 'generate', '--prompt', 'a boat', '--model', model, '--steps', '4', '--threads', '1',
-      '--cfg', '1', '--seed', '1', '--previews', path.join(dir, 'previews'), '--out', path.join(dir, 'out.png')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--cfg', '1', '--seed', '1', '--previews', path.join(dir, 'previews'), '--out', path.join(dir, 'out.png')],
+    // a tiny model runs on the main thread unless told (wantsWorker): this one stands in for a full-size model
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [CLI_WORKER_ENV]: '1' } });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
     let lastSigint = 0;
@@ -75,4 +80,11 @@ test('Ctrl+C once: the running step ends, then exit 130 and no output; twice: th
   assert.match(twice.stderr, /stopped/);
   assert.ok(twice.afterLastSigintMs < Math.min(1000, once.afterLastSigintMs / 2), `stopped ${twice.afterLastSigintMs.toFixed(0)} ms after the second Ctrl+C`);
   assert.deepEqual(leftovers('twice'), []);
+});
+
+test('the worker thread is for full-size UNets (≥ 256 MB); a small model stays on the main thread unless forced', async () => {
+  const info = await readModelFolder(model);
+  assert.equal(wantsWorker(info, {}), false);
+  assert.equal(wantsWorker(info, { [CLI_WORKER_ENV]: '1' }), true);
+  assert.equal(wantsWorker(info, { [CLI_WORKER_ENV]: '0' }), false);
 });
