@@ -1,9 +1,10 @@
-/** The `inline-diffusion` command line; runs the engine in-process. Exit codes: 0 ok, 1 failed, 2 bad input, 130 cancelled. */
+/** The `inline-diffusion` command line; runs the engine in-process, on a worker thread (src/cli/engineWorker.ts). Exit codes: 0 ok, 1 failed, 2 bad input, 130 cancelled. */
 import { version } from '../package.json';
 import { parseCommandLine } from './cli/args';
 import { runDownload } from './cli/download';
 import { describeFailure } from './cli/failure';
-import { runGenerate } from './cli/generate';
+import { generateInWorker, isEngineWorker, serveEngineWorker } from './cli/engineWorker';
+import { runGenerate, wantsWorker } from './cli/generate';
 import { signalWarm } from './launch/warmEvent';
 
 async function main(argv: string[]): Promise<number> {
@@ -26,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', () => {
     process.stderr.write('\ncancelling after the current step… (Ctrl+C again to stop at once)\n');
     controller.abort();
-    process.once('SIGINT', () => process.exit(130));
+    process.once('SIGINT', stopAtOnce);
   });
   if (command.kind === 'download') {
     try {
@@ -37,7 +38,9 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   try {
-    const summary = await runGenerate(command.args, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() }, controller.signal, false);
+    // Full-size models: the engine on a worker thread, so this thread stays free for a second Ctrl+C during a long step.
+    const summary = await runGenerate(command.args, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() }, controller.signal, false,
+      (info) => (wantsWorker(info) ? (request, opts) => generateInWorker(request, opts) : undefined));
     if (command.args.json) {
       process.stdout.write(`${JSON.stringify(summary)}\n`);
     } else {
@@ -50,6 +53,18 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     return fail(err);
   }
+}
+
+/**
+ * The second Ctrl+C: the process ends now, mid-step. Files are written only by this thread, synchronously, so no
+ * write is ever in progress when this handler runs (nothing half-written). The engine worker cannot be stopped from
+ * here (ONNX Runtime's run() does not return until its step ends, and process.exit() waits for it), so the default
+ * SIGINT action ends the process: exit status 130 as the shell reports it.
+ */
+function stopAtOnce(): void {
+  process.stderr.write('\nstopped\n');
+  process.removeAllListeners('SIGINT');
+  process.kill(process.pid, 'SIGINT');
 }
 
 function fail(err: unknown): number {
@@ -73,4 +88,5 @@ function exitWhenFlushed(code: number): void {
   process.stderr.write('', flushed);
 }
 
-main(process.argv.slice(2)).then(exitWhenFlushed);
+if (isEngineWorker()) serveEngineWorker();
+else main(process.argv.slice(2)).then(exitWhenFlushed);

@@ -26,6 +26,8 @@ export interface GenerateArgs {
   readonly emphasis: 'original' | 'no-norm' | 'none';
   /** A1111's "Use old prompt editing timelines". */
   readonly oldPromptEditingTimelines: boolean;
+  /** How the VAE decodes (GenerateRequest.vaeDecode). */
+  readonly vaeDecode: 'auto' | 'full' | 'tiled' | 'fast';
   readonly provider: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
   readonly json: boolean;
   readonly quiet: boolean;
@@ -88,6 +90,9 @@ Options:
   --old-prompt-editing-timelines
                            A1111's "Use old prompt editing timelines" (before 1.6): [a:b:N] switches at a
                            fraction of the steps for N < 1, at step N otherwise
+  --vae-decode MODE        auto (default: the full VAE, in diffusers' tiles when the image would need more than
+                           a quarter of this machine's memory untiled), full, tiled (diffusers' tiled_decode),
+                           fast (the model folder's TAESD taesd/vae_decoder/model.onnx: a quick draft)
   --provider NAME          execution provider: auto (default), cpu, cuda, dml, coreml
   --json                   print one JSON object with files, seeds, settings and timings on stdout
   --quiet                  no progress bar
@@ -115,6 +120,7 @@ const flagSpec = {
   'clip-skip': { type: 'string' },
   emphasis: { type: 'string' },
   'old-prompt-editing-timelines': { type: 'boolean' },
+  'vae-decode': { type: 'string' },
   provider: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -172,6 +178,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       clipSkip: parseInteger('--clip-skip', str('clip-skip')),
       emphasis: parseChoice('--emphasis', str('emphasis'), ['original', 'no-norm', 'none'] as const) ?? 'original',
       oldPromptEditingTimelines: values['old-prompt-editing-timelines'] === true,
+      vaeDecode: parseChoice('--vae-decode', str('vae-decode'), ['auto', 'full', 'tiled', 'fast'] as const) ?? 'auto',
       provider: parseChoice('--provider', str('provider'), ['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const) ?? 'auto',
       json: values.json === true,
       quiet: values.quiet === true,

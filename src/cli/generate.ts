@@ -6,13 +6,14 @@ import { accessSync, constants, existsSync, lstatSync, mkdirSync, statSync } fro
 import { freemem, totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { GenerateRequest, RgbImage } from '../protocol/engineMessages';
+import { CLI_WORKER_ENV } from '../protocol/engineEnv';
 import { defaultModelDir } from '../engine/model';
-import { Engine, EngineError } from '../engine/engine';
+import { Engine, EngineError, type GenerateOutput, type GenerateProgress } from '../engine/engine';
 import { readModelFolder } from '../engine/model';
 import type { ModelInfo } from '../engine/model';
 import { imageFileName, uniquePath, writeFileAtomic } from '../engine/image';
 import { encodePng } from '../engine/image';
-import { estimateMemory, judgeMemory, modelWeightsBytes, unetAttentionOf } from '../engine/model';
+import { decodePlan, estimateMemory, judgeMemory, modelWeightsBytes, unetAttentionOf } from '../engine/model';
 import { defaultRequest, validateRequest } from '../engine/request';
 import type { GenerateArgs } from './args';
 import { UsageError } from './args';
@@ -48,11 +49,19 @@ function randomSeed(): number {
 /** Default img2img strength, as A1111's "Denoising strength". */
 export const DEFAULT_STRENGTH = 0.75;
 
+/** Runs the engine's generate for the CLI: in this thread (tests, `releaseAtEnd`) or on a worker (src/cli/engineWorker.ts). */
+export type GenerateRunner = (request: GenerateRequest, opts: {
+  signal?: AbortSignal; modelInfo: ModelInfo; onProgress: (p: GenerateProgress) => void;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+}) => Promise<GenerateOutput>;
+
 /**
  * Runs one generate command; resolves with the summary, throws UsageError / EngineError / Error.
  * `releaseAtEnd` false leaves the sessions to the process's exit (the CLI exits next; freeing them costs ~5 ms).
+ * `runnerFor`: where the engine runs for this model (undefined: in this thread); every file is written here, by this thread.
  */
-export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortSignal, releaseAtEnd = true): Promise<GenerateSummary> {
+export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortSignal, releaseAtEnd = true,
+  runnerFor?: (info: ModelInfo) => GenerateRunner | undefined): Promise<GenerateSummary> {
   const { request, info, warnings } = await buildRequest(args, io.cwd);
   const outputs = planOutputs(args, request, io.cwd);
   if (args.previews !== null) {
@@ -63,16 +72,18 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
 
   const showBar = !args.quiet && io.stderr.isTTY === true;
   const bar = new ProgressBar(io.stderr);
-  const engine = new Engine({
-    log: (level, message) => {
-      if (level !== 'info') io.stderr.write(`${showBar ? '\n' : ''}${level}: ${message}\n`);
-    },
-  });
+  const log = (level: 'info' | 'warn' | 'error', message: string): void => {
+    if (level !== 'info') io.stderr.write(`${showBar ? '\n' : ''}${level}: ${message}\n`);
+  };
+  const runner = runnerFor?.(info);
+  const engine = runner === undefined ? new Engine({ log }) : undefined;
+  const run: GenerateRunner = runner ?? ((req, opts) => (engine as Engine).generate(req, opts));
   let step = 0;
   try {
     bar.start();
-    const output = await engine.generate(request, {
+    const output = await run(request, {
       signal,
+      log,
       modelInfo: info,
       onProgress: (p) => {
         step = p.step;
@@ -95,7 +106,7 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
     };
   } finally {
     if (showBar && step > 0) bar.finish();
-    if (releaseAtEnd) await engine.release();
+    if (releaseAtEnd) await engine?.release();
   }
 }
 
@@ -148,6 +159,7 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
     ...(args.clipSkip === null ? {} : { clipSkip: args.clipSkip }),
     ...(args.emphasis === 'original' ? {} : { emphasis: args.emphasis }),
     ...(args.oldPromptEditingTimelines ? { oldPromptEditingTimelines: true } : {}),
+    ...(args.vaeDecode === 'auto' ? {} : { vaeDecode: args.vaeDecode }),
     executionProvider: args.provider,
     threads: args.threads,
   };
@@ -174,11 +186,28 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
 /** "owner/name" as the Hub spells repo ids (a relative folder of that shape that does not exist is likely one). */
 const HUB_REPO_ID = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
 
+/** UNet files from this size up (every full-size SD model) run on a worker thread: their steps take seconds. */
+export const WORKER_UNET_BYTES = 256 * 2 ** 20;
+
+/**
+ * Whether the CLI runs the engine on a worker thread for this model: where one UNet call can block for seconds, so
+ * that a second Ctrl+C ends the run at once. Small models (the embedded one: milliseconds a step) stay on the main
+ * thread, which starts faster. INLINE_DIFFUSION_CLI_WORKER=1 / 0 forces it either way.
+ */
+export function wantsWorker(info: ModelInfo, env: NodeJS.ProcessEnv = process.env): boolean {
+  const forced = env[CLI_WORKER_ENV];
+  if (forced === '1' || forced === '0') return forced === '1';
+  return modelWeightsBytes(info.dir, ['unet']) >= WORKER_UNET_BYTES;
+}
+
 /** The memory estimate of a validated request against this machine's memory (total and free now). */
 function memoryVerdict(request: GenerateRequest, info: ModelInfo): ReturnType<typeof judgeMemory> {
   const components = ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', ...(request.initImage ? ['vae_encoder'] : [])];
+  const tileSample = info.vaeSampleSize ?? info.sampleSize * info.vaeScaleFactor;
+  const tiled = decodePlan(request.vaeDecode ?? 'auto', request.width, request.height, info.vaeScaleFactor, tileSample, totalmem()) === 'tiled';
   const estimate = estimateMemory(modelWeightsBytes(info.dir, components), {
     width: request.width, height: request.height, batchSize: request.batchSize, guidance: request.cfgScale > 1, vaeScaleFactor: info.vaeScaleFactor,
+    ...(tiled ? { tiled: tileSample } : {}),
   }, unetAttentionOf(info.dir));
   return judgeMemory(estimate, totalmem(), freemem(), `${request.width}×${request.height} × ${request.batchSize}`);
 }

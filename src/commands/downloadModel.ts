@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Command } from '../util/commandManager';
-import { catalogDownload, readCatalog, type CatalogEntry } from '../hub/downloadCatalog';
+import { catalogDownload, precisionLabel, readCatalog, type CatalogEntry } from '../hub/downloadCatalog';
 import { HubError, formatBytes } from '../hub/hubError';
 import { downloadModel, type DownloadModelOptions, type InstalledModel } from '../hub/install';
 import { parseRepoId } from '../hub/hubClient';
@@ -78,7 +78,7 @@ export class DownloadModelCommand implements Command {
         label: e.label,
         description: e.role === 'preview-decoder'
           ? `step previews for SD 1.x/2.x models · ~${formatBytes(e.approxBytes)}`
-          : `${familyName(e.family)} · ${e.precision} · ~${formatBytes(e.approxBytes)}`,
+          : `${familyName(e.family)} · ${precisionLabel(e.precision)} · ~${formatBytes(e.approxBytes)}`,
         detail: `${e.repo} · licence: ${e.license}${e.gated ? ' · gated: needs a Hugging Face token' : ''}${e.verified ? '' : ' · layout not verified'}`,
         entry: e,
       })),

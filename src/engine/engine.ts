@@ -2,8 +2,9 @@
  * The Engine: one generation from a validated GenerateRequest to PNG bytes (ARCHITECTURE.md, engine steps 1–5).
  * Reads the model folder and checks everything cheap before loading any session, keeps the loaded model between
  * calls (same folder, provider and threads), runs the pipeline (pipeline.ts), and writes A1111 infotext into the PNGs.
- * Used in-process by the CLI and by the engine process (main.ts).
+ * Used in-process by the CLI (on a worker thread) and by the engine process (main.ts).
  */
+import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import type { GenerateRequest, GeneratedImage, InitResizeMode, ProviderFallback, RgbImage, TimingsMs, TokenCount } from '../protocol/engineMessages';
 import { EngineError } from './model';
@@ -26,7 +27,7 @@ import { ClipTokenizer } from './tokenizer';
 import { decodedToRgbImages, resizeRgb, rgbImagesToTensor } from './image';
 import { latentsToPreviews, type LatentRgbFactors } from './image';
 import { PhiloxGenerator, TorchGenerator, type Rng } from './random';
-import { detectModelFamily, modelSchedulerSetup, recommendedSettings } from './model';
+import { decodePlan, detectModelFamily, FP16_ON_CPU_WARNING, modelSchedulerSetup, recommendedSettings } from './model';
 import { createScheduler, resolveSampler, type Scheduler } from './schedulers';
 import { version as packageVersion } from '../../package.json';
 import { nowMs } from './clock';
@@ -245,15 +246,23 @@ function warnBeforeRun(req: GenerateRequest, model: LoadedModel, scheduler: Sche
     warnings.push(formatProviderFallback(providerFallback));
     if (req.executionProvider === 'auto') quietWarning = warnings[warnings.length - 1];
   }
+  if (model.info.precision === 'fp16' && model.executionProvider === 'cpu') warnings.push(FP16_ON_CPU_WARNING);
   if (model.hasGuidanceEmbedding === true && (req.negativePrompt ?? '').trim() !== '') {
     warnings.push('this LCM model embeds the guidance scale and reads no negative prompt (as diffusers\' LCM pipeline); it was ignored');
   }
   return { providerFallback, quietWarning };
 }
 
+/** How the final latents are decoded for a request, and what the infotext says about it. */
+interface Decoding {
+  readonly decode?: (latents: Float32Array, dims: number[]) => Promise<Float32Array>;
+  /** A1111's "VAE Decoder: TAESD". */
+  readonly infotext?: readonly [string, string];
+}
+
 /** The decoded images as PNGs with A1111 infotext, one per seed. */
 function writeImages(req: GenerateRequest, result: PipelineOutput, sampler: { a1111Name: string; scheduleType?: string },
-    seeds: readonly number[], model: { modelHash: string | undefined; model: string }, text: PromptText): GeneratedImage[] {
+    seeds: readonly number[], model: { modelHash: string | undefined; model: string }, text: PromptText, decoding: Decoding): GeneratedImage[] {
   const rgbImages = decodedToRgbImages(result.images, result.dims);
   return rgbImages.map((rgb, i): GeneratedImage => {
     const infotext = formatInfotext(req.prompt, req.negativePrompt ?? '', buildInfotextParams({
@@ -269,7 +278,7 @@ function writeImages(req: GenerateRequest, result: PipelineOutput, sampler: { a1
       denoisingStrength: req.initImage !== null ? req.strength : undefined,
       clipSkip: text.clipSkip,
       rng: req.rng === 'nv' ? 'NV' : 'CPU',
-      extra: text.prompts.infotextExtra,
+      extra: decoding.infotext === undefined ? text.prompts.infotextExtra : [...(text.prompts.infotextExtra ?? []), decoding.infotext],
       version: ENGINE_VERSION,
     }));
     const png = encodePng(rgb.rgb, req.width, req.height, { parameters: infotext });
@@ -364,6 +373,7 @@ export class Engine {
     const tokenizers = tokenizer2 === undefined ? [tokenizer] : [tokenizer, tokenizer2];
     const conditioning = conditioningFor(req, model, tokenizers, sampler.scheduler, text, warnings);
     const hash = await this.hashOf(info.dir);
+    const decoding = await this.decodingFor(model, req, warnings);
     loadMs = nowMs() - loadMs;
     throwIfCancelled(signal);
     for (const w of warnings) this.log(w === quietWarning ? 'info' : 'warn', w);
@@ -374,6 +384,7 @@ export class Engine {
       steps: req.steps, cfgScale: req.cfgScale, seeds, width: req.width, height: req.height,
       createRng: rngFactory(req.rng), initImage, strength: req.strength,
       preview: req.previews ? await this.previewerFor(model, req) : undefined,
+      decode: decoding.decode,
       signal,
       onStep: opts.onProgress,
     });
@@ -383,7 +394,7 @@ export class Engine {
     }
 
     const pngStart = nowMs();
-    const images = writeImages(req, result, sampler, seeds, { modelHash: hash, model: info.name }, text);
+    const images = writeImages(req, result, sampler, seeds, { modelHash: hash, model: info.name }, text, decoding);
     const pngMs = nowMs() - pngStart;
     const t = result.timingsMs;
     return {
@@ -465,9 +476,31 @@ export class Engine {
     if (preview?.decoder) await preview.decoder.release();
   }
 
-  /** TAESD previews when the model folder (or INLINE_DIFFUSION_PREVIEW_DECODER) has a decoder, else the linear ones. */
-  private async previewerFor(model: LoadedModel, req: GenerateRequest): Promise<(latents: Float32Array, dims: readonly number[]) => RgbImage[] | Promise<RgbImage[]>> {
-    const linear = makePreviewer(model.info.previewFactors);
+  /**
+   * The request's VAE decode: "fast" through the folder's TAESD (the full VAE, with a warning, without one), diffusers'
+   * tiles when "tiled" or when "auto" finds the untiled decode over the memory budget (decodePlan), else the full VAE.
+   */
+  private async decodingFor(model: LoadedModel, req: GenerateRequest, warnings: string[]): Promise<Decoding> {
+    const setting = req.vaeDecode ?? 'auto';
+    const info = model.info;
+    if (setting === 'fast') {
+      const taesd = await this.taesdFor(model, req);
+      if (taesd !== null) {
+        this.log('info', `fast decode through the TAESD decoder ${taesd.file}`);
+        return { decode: (latents, dims) => taesd.decodeImages(latents, dims), infotext: ['VAE Decoder', 'TAESD'] };
+      }
+      warnings.push(`fast decode needs a TAESD decoder in the model folder (${info.xl === undefined ? 'taesd' : 'taesdxl'}/vae_decoder/model.onnx): `
+        + 'the full VAE decoded the image');
+    }
+    const tileSample = info.vaeSampleSize ?? info.sampleSize * info.vaeScaleFactor;
+    if (decodePlan(setting, req.width, req.height, info.vaeScaleFactor, tileSample, totalmem()) === 'full') return {};
+    const tiling = { tileSample, tileLatent: Math.floor(tileSample / info.vaeScaleFactor) };
+    this.log('info', `VAE decode in diffusers' tiles of ${tileSample}×${tileSample} pixels (${setting === 'auto' ? 'the untiled decode would pass the memory budget' : 'asked for'})`);
+    return { decode: (latents, dims) => model.decodeLatents(latents, dims, { tiling }) };
+  }
+
+  /** The TAESD decoder of the model folder (or INLINE_DIFFUSION_PREVIEW_DECODER), loaded once per model; null: none. */
+  private async taesdFor(model: LoadedModel, req: GenerateRequest): Promise<PreviewDecoder | null> {
     const file = model.info.latentChannels === 4 ? findPreviewDecoder(model.info.dir, process.env, model.info.xl !== undefined) : undefined;
     const key = JSON.stringify([file, req.executionProvider, req.threads]);
     if (this.previewDecoder?.key !== key) {
@@ -476,14 +509,20 @@ export class Engine {
       if (file !== undefined) {
         try {
           decoder = await PreviewDecoder.load(file, { executionProvider: req.executionProvider, threads: req.threads ?? undefined });
-          this.log('info', `step previews through the TAESD decoder ${file}`);
+          this.log('info', `TAESD decoder ${file} loaded`);
         } catch (e) {
-          this.log('warn', `preview decoder ${file} could not be loaded, previews stay linear: ${e instanceof Error ? e.message : String(e)}`);
+          this.log('warn', `TAESD decoder ${file} could not be loaded (previews stay linear, no fast decode): ${e instanceof Error ? e.message : String(e)}`);
         }
       }
       this.previewDecoder = { key, decoder };
     }
-    const decoder = this.previewDecoder.decoder;
+    return this.previewDecoder.decoder;
+  }
+
+  /** TAESD previews when the model folder (or INLINE_DIFFUSION_PREVIEW_DECODER) has a decoder, else the linear ones. */
+  private async previewerFor(model: LoadedModel, req: GenerateRequest): Promise<(latents: Float32Array, dims: readonly number[]) => RgbImage[] | Promise<RgbImage[]>> {
+    const linear = makePreviewer(model.info.previewFactors);
+    const decoder = await this.taesdFor(model, req);
     if (decoder === null) return linear;
     return async (latents, dims) => {
       try {

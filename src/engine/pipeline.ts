@@ -69,6 +69,8 @@ export interface PipelineInput {
   readonly strength: number;
   /** Latents B×C×h×w → one preview per image (linear, or a TAESD session); called after each step when given. */
   readonly preview?: (latents: Float32Array, dims: readonly number[]) => RgbImage[] | Promise<RgbImage[]>;
+  /** Final latents B×C×h×w → images B×3×H×W in [-1, 1] instead of model.decodeLatents (tiled, or TAESD's fast decode). */
+  readonly decode?: (latents: Float32Array, dims: number[]) => Promise<Float32Array>;
   readonly signal?: AbortSignal;
   readonly onStep?: (step: PipelineStep) => void;
   /** Monotonic clock in ms (nowMs by default). */
@@ -413,7 +415,8 @@ async function denoise(run: Run, predict: GuidedPredictor, start: StartLatents):
 async function decode(run: Run, latents: Float32Array): Promise<Float32Array> {
   const { input, batch } = run;
   const t0 = run.now();
-  const images = await input.model.decodeLatents(latents, run.latentDims);
+  const images = input.decode !== undefined ? await input.decode(latents, run.latentDims)
+    : await input.model.decodeLatents(latents, run.latentDims);
   run.timings.vae += run.now() - t0;
   if (images.length !== batch * 3 * input.height * input.width) {
     throw new EngineError('internal', `vae_decoder gave ${images.length} values, expected ${[batch, 3, input.height, input.width].join('×')}`);

@@ -3,7 +3,7 @@
  * until validateRequest accepts it. It runs before any model is loaded and reports every problem at once, each
  * naming the field, what was expected and what arrived.
  */
-import type { EmphasisSetting, ExecutionProviderSetting, GenerateRequest, InitResizeMode, RgbImage, RngSource } from '../protocol/engineMessages';
+import type { EmphasisSetting, ExecutionProviderSetting, GenerateRequest, InitResizeMode, RgbImage, RngSource, VaeDecodeSetting } from '../protocol/engineMessages';
 import { EngineError } from './model';
 import type { ModelInfo } from './model';
 import { allowedSamplerNames } from './schedulers/samplers';
@@ -27,6 +27,7 @@ const RNG_SOURCES: readonly RngSource[] = ['cpu', 'nv'];
 const EMPHASIS: readonly EmphasisSetting[] = ['original', 'no-norm', 'none'];
 /** A1111's img2img resize modes, in its order (0 Just resize, 1 Crop and resize, 2 Resize and fill). */
 export const RESIZE_MODES: readonly InitResizeMode[] = ['just', 'crop', 'fill'];
+const VAE_DECODE: readonly VaeDecodeSetting[] = ['auto', 'full', 'tiled', 'fast'];
 const EXECUTION_PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
 
 /** Whether a sampler name is one the schedulers module resolves (trimmed, case-insensitive, as it compares). */
@@ -37,7 +38,7 @@ export function isKnownSampler(name: string): boolean {
 
 const FIELDS: ReadonlyArray<keyof GenerateRequest> = [
   'modelDir', 'prompt', 'negativePrompt', 'sampler', 'steps', 'cfgScale', 'seed', 'width', 'height', 'batchSize',
-  'initImage', 'strength', 'resizeMode', 'previews', 'rng', 'clipSkip', 'emphasis', 'oldPromptEditingTimelines', 'executionProvider', 'threads',
+  'initImage', 'strength', 'resizeMode', 'previews', 'rng', 'clipSkip', 'emphasis', 'oldPromptEditingTimelines', 'vaeDecode', 'executionProvider', 'threads',
 ];
 
 /** A short, safe description of what arrived, for error messages. */
@@ -176,6 +177,7 @@ export function validateRequest(value: unknown): GenerateRequest {
       oldPromptEditingTimelines: typeof r.oldPromptEditingTimelines === 'boolean' ? r.oldPromptEditingTimelines
         : (problems.push(`oldPromptEditingTimelines: expected true or false, got ${describeValue(r.oldPromptEditingTimelines)}`), false),
     }),
+    ...(r.vaeDecode === undefined ? {} : { vaeDecode: checkOneOf(problems, 'vaeDecode', r.vaeDecode, VAE_DECODE) }),
     executionProvider: checkOneOf(problems, 'executionProvider', r.executionProvider, EXECUTION_PROVIDERS),
     threads: r.threads === null ? null : checkInteger(problems, 'threads', r.threads, 1, LIMITS.threadsMax, ' or null'),
   };

@@ -37,6 +37,12 @@ export interface EngineClientOptions {
   readonly startTimeoutMs?: number;
   /** How long a cancelled generation may run on before the child is killed. */
   readonly cancelGraceMs?: number;
+  /**
+   * A cancel kills the engine at once (instead of letting it finish the running step) when that step has more than
+   * this many ms left by the last step's time (default 1000): a full-size SD 1.5 step on a CPU takes seconds, and the
+   * reload the kill costs is paid only by a next generation, which also frees the memory now.
+   */
+  readonly killCancelAboveMs?: number;
   /** How long the child may take to exit after 'shutdown' on dispose before it is killed. */
   readonly shutdownGraceMs?: number;
   /**
@@ -53,6 +59,20 @@ interface Pending {
   readonly reject: (err: EngineClientError) => void;
   readonly onProgress?: (p: ProgressMessage) => void;
   cancelTimer?: NodeJS.Timeout;
+  /** When the last progress came and how long its step took: the running step's expected end. */
+  lastStep?: { readonly atMs: number; readonly stepMs: number };
+}
+
+/**
+ * What a cancel of the running generation does (issue 15): a second cancel always kills; a step expected to run on
+ * for more than `killAboveMs` is not waited for (kill); otherwise, and before any step has reported (loading, the
+ * first step: nothing to go by), the engine is asked to stop after its step, with the grace period's kill behind it.
+ */
+export function cancelAction(lastStep: { atMs: number; stepMs: number } | undefined, nowMs: number, alreadyCancelling: boolean,
+  killAboveMs: number): 'kill' | 'cooperate' {
+  if (alreadyCancelling) return 'kill';
+  if (lastStep === undefined) return 'cooperate';
+  return lastStep.stepMs - (nowMs - lastStep.atMs) > killAboveMs ? 'kill' : 'cooperate';
 }
 
 export class EngineClient {
@@ -132,18 +152,28 @@ export class EngineClient {
         continue;
       }
       const entry = this.pending.get(requestId);
-      if (!entry || entry.cancelTimer || requestId !== this.inFlight) continue;
+      if (!entry || requestId !== this.inFlight) continue;
+      if (cancelAction(entry.lastStep, performance.now(), entry.cancelTimer !== undefined, this.options.killCancelAboveMs ?? 1000) === 'kill') {
+        this.killForCancel(requestId, entry.cancelTimer !== undefined ? 'cancelled again: stopping the engine now'
+          : 'cancelled mid-step: stopping the engine now rather than waiting for the step to end');
+        continue;
+      }
       if (this.child) this.send(this.child, { type: 'cancel', id: requestId });
       entry.cancelTimer = setTimeout(() => {
         if (this.inFlight !== requestId) return;
-        this.options.onLog?.('warn', `the engine did not stop within ${this.cancelGraceMs} ms of a cancel; killing it`);
-        const child = this.child;
-        this.detach();
-        this.settle(requestId)?.reject(new EngineClientError('cancelled', 'cancelled (the engine was stopped)'));
-        child?.kill('SIGKILL');
-        if (this.queue.length) void this.ensureStarted().then((c) => this.pump(c), (err: EngineClientError) => this.rejectAll(err.code, err.message));
+        this.killForCancel(requestId, `the engine did not stop within ${this.cancelGraceMs} ms of a cancel; killing it`);
       }, this.cancelGraceMs);
     }
+  }
+
+  /** Kills the engine for a cancelled request (it restarts on the next one) and rejects the request. */
+  private killForCancel(requestId: number, why: string): void {
+    this.options.onLog?.('warn', why);
+    const child = this.child;
+    this.detach();
+    this.settle(requestId)?.reject(new EngineClientError('cancelled', 'cancelled (the engine was stopped)'));
+    child?.kill('SIGKILL');
+    if (this.queue.length) void this.ensureStarted().then((c) => this.pump(c), (err: EngineClientError) => this.rejectAll(err.code, err.message));
   }
 
   /** Hard stop: kills the engine now; pending requests reject with the given code. */
@@ -254,9 +284,12 @@ export class EngineClient {
     switch (raw.type) {
       case 'ready':
         break;
-      case 'progress':
-        this.pending.get(raw.id)?.onProgress?.(raw);
+      case 'progress': {
+        const entry = this.pending.get(raw.id);
+        if (entry !== undefined) entry.lastStep = { atMs: performance.now(), stepMs: raw.stepMs };
+        entry?.onProgress?.(raw);
         break;
+      }
       case 'result':
         this.settle(raw.id)?.resolve(raw);
         break;

@@ -73,6 +73,7 @@ export class GenerationHost extends Disposable {
         });
         return result;
       },
+      cancel: () => this.engine.cancel(),
     }));
     this._register(this.service.onDidChangeQueue(() => {
       if (this.restartWhenIdle && this.service.queue.length === 0) this.restartEngine();

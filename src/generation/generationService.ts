@@ -14,6 +14,8 @@ import { ProgressMeter } from './progressMeter';
 
 export interface EngineLike {
   generate(request: GenerateRequest, opts: { onProgress?: (p: ProgressMessage) => void; signal?: AbortSignal }): Promise<ResultMessage>;
+  /** Cancels the running request again: EngineClient then stops the engine at once (a second Cancel always kills). */
+  cancel?(): void;
 }
 
 export interface JobSpec {
@@ -107,6 +109,8 @@ export class GenerationService extends Disposable {
   /** Cancels one job (queued or running), or every job when no id is given. */
   cancel(jobId?: number): void {
     const targets = jobId === undefined ? [...this.jobs] : this.jobs.filter((j) => j.id === jobId);
+    // a second Cancel of the running job: its signal has already fired, so ask the engine client directly
+    if (this.running !== undefined && targets.includes(this.running) && this.running.controller.signal.aborted) this.engine.cancel?.();
     for (const job of targets) job.controller.abort();
     const before = this.jobs.length;
     for (const job of targets) {

@@ -46,6 +46,7 @@ export function buildRequests(params: PanelParams, modelDir: string, settings: E
     rng: 'cpu',
     ...((params.clipSkip ?? settings.clipSkip) > 1 ? { clipSkip: params.clipSkip ?? settings.clipSkip } : {}),
     ...(settings.emphasis === 'original' ? {} : { emphasis: settings.emphasis }),
+    ...(settings.vaeDecode === 'auto' ? {} : { vaeDecode: settings.vaeDecode }),
     ...(params.oldPromptEditingTimelines === true ? { oldPromptEditingTimelines: true } : {}),
     executionProvider: settings.executionProvider,
     threads: settings.threads === 0 ? null : settings.threads,

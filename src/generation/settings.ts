@@ -2,7 +2,7 @@
  * The extension's settings (package.json `contributes.configuration`, prefix `inlineDiffusion.`), read through a
  * getter so node tests need no `vscode`. Wrong types or out-of-range values fall back to the default.
  */
-import type { EmphasisSetting, ExecutionProviderSetting } from '../protocol/engineMessages';
+import type { EmphasisSetting, ExecutionProviderSetting, VaeDecodeSetting } from '../protocol/engineMessages';
 import { LIMITS } from '../engine/request';
 import { isSamplerChoice, MODEL_DEFAULT_SAMPLER } from './samplers';
 
@@ -28,6 +28,8 @@ export interface ExtensionSettings {
   readonly clipSkip: number;
   /** A1111's "Emphasis": how (word:1.2) weights apply. */
   readonly emphasis: EmphasisSetting;
+  /** How the VAE decodes (GenerateRequest.vaeDecode). */
+  readonly vaeDecode: VaeDecodeSetting;
 }
 
 export const DEFAULT_SETTINGS: ExtensionSettings = {
@@ -45,7 +47,9 @@ export const DEFAULT_SETTINGS: ExtensionSettings = {
   candidates: 2,
   clipSkip: 1,
   emphasis: 'original',
+  vaeDecode: 'auto',
 };
+const VAE_DECODE: readonly VaeDecodeSetting[] = ['auto', 'full', 'tiled', 'fast'];
 const EMPHASIS: readonly EmphasisSetting[] = ['original', 'no-norm', 'none'];
 
 /** The most candidates per image a review makes (package.json's maximum). */
@@ -92,5 +96,6 @@ export function readSettings(get: (key: keyof ExtensionSettings) => unknown): Ex
     candidates: intIn(get('candidates'), 1, CANDIDATES_MAX, d.candidates),
     clipSkip: intIn(get('clipSkip'), 1, LIMITS.clipSkipMax, d.clipSkip),
     emphasis: (EMPHASIS as readonly unknown[]).includes(get('emphasis')) ? get('emphasis') as EmphasisSetting : d.emphasis,
+    vaeDecode: (VAE_DECODE as readonly unknown[]).includes(get('vaeDecode')) ? get('vaeDecode') as VaeDecodeSetting : d.vaeDecode,
   };
 }

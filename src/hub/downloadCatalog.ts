@@ -126,3 +126,11 @@ export function readCatalog(file: string): Catalog {
 export function catalogDownload(entry: CatalogEntry): Pick<DownloadModelOptions, 'repoId' | 'revision' | 'files' | 'subfolder'> {
   return { repoId: entry.repo, revision: entry.revision, files: entry.files, ...(entry.subfolder !== undefined ? { subfolder: entry.subfolder } : {}) };
 }
+
+/**
+ * How the download list names a precision: fp32 is the CPU choice; an fp16 graph runs slower on the CPU than its
+ * fp32 version and takes no less memory there (ONNX Runtime computes it in fp32: measured on full-size SD 1.5, issue 15).
+ */
+export function precisionLabel(precision: CatalogEntry['precision']): string {
+  return precision === 'fp32' ? 'fp32 (the CPU choice)' : 'fp16 (for GPUs: slower on the CPU)';
+}

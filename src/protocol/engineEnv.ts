@@ -12,3 +12,6 @@ export const ORT_OVERRIDE_ENV = 'INLINE_DIFFUSION_ORT_NODE';
 
 /** A TAESD decoder (.onnx) for step previews of SD 1.x/2.x models without one in their folder. */
 export const PREVIEW_DECODER_ENV = 'INLINE_DIFFUSION_PREVIEW_DECODER';
+
+/** `1` / `0`: the CLI runs the engine on a worker thread or not, whatever the model's size (src/cli/generate.ts wantsWorker). */
+export const CLI_WORKER_ENV = 'INLINE_DIFFUSION_CLI_WORKER';

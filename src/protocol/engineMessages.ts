@@ -8,6 +8,12 @@ export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml
 export type RngSource = 'cpu' | 'nv';
 /** A1111's "Emphasis" setting: how (word:1.2) weights apply — "original" (weights, then the mean restored), "no-norm", "none". */
 export type EmphasisSetting = 'original' | 'no-norm' | 'none';
+/**
+ * How the final latents become the image: "auto" (the full VAE, in diffusers' tiles when the untiled decode would
+ * pass the memory budget), "full" (never tiled), "tiled" (diffusers' tiled_decode whenever the image is larger than
+ * a tile), "fast" (the model folder's TAESD decoder: a draft in a fraction of a second; the full VAE without one).
+ */
+export type VaeDecodeSetting = 'auto' | 'full' | 'tiled' | 'fast';
 
 /** An RGB image, 3 bytes a pixel, row-major. */
 export interface RgbImage {
@@ -60,6 +66,8 @@ export interface GenerateRequest {
    * otherwise, instead of "a decimal point means a fraction". Absent or false: the new timelines.
    */
   readonly oldPromptEditingTimelines?: boolean;
+  /** How the VAE decodes (absent: "auto"). */
+  readonly vaeDecode?: VaeDecodeSetting;
   readonly executionProvider: ExecutionProviderSetting;
   /** intra-op threads; null = the engine's default. */
   readonly threads: number | null;

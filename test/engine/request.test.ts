@@ -74,6 +74,7 @@ test('names the field, the expected range and what arrived for each bad input of
     [{ modelDir: '' }, 'modelDir: expected a non-empty string, got ""'],
     [{ rng: 'gpu' }, 'rng: expected one of "cpu", "nv", got "gpu"'],
     [{ previews: 'yes' }, 'previews: expected true or false, got "yes"'],
+    [{ vaeDecode: 'taesd' }, 'vaeDecode: expected one of "auto", "full", "tiled", "fast", got "taesd"'],
     [{ oldPromptEditingTimelines: 'True' }, 'oldPromptEditingTimelines: expected true or false, got "True"'],
     [{ batchSize: 0 }, 'batchSize: expected an integer in 1…64, got 0'],
     [{ threads: 0 }, 'threads: expected an integer in 1…256 or null, got 0'],
@@ -83,7 +84,7 @@ test('names the field, the expected range and what arrived for each bad input of
       'initImage: expected null or an RGB image {width, height, rgb: Uint8Array of width·height·3 bytes}, got "photo.png"'],
     [{ stepz: 20 }, 'stepz: unknown field (expected only modelDir, prompt, negativePrompt, sampler, steps, cfgScale, seed, '
       + 'width, height, batchSize, initImage, strength, resizeMode, previews, rng, clipSkip, emphasis, oldPromptEditingTimelines, '
-      + 'executionProvider, threads)'],
+      + 'vaeDecode, executionProvider, threads)'],
   ];
   for (const [patch, message] of cases) assert.deepEqual(problemsOf(patch), [message]);
 });

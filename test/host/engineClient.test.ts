@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { EngineClient, EngineClientError } from '../../src/generation/engineClient';
+import { cancelAction, EngineClient, EngineClientError } from '../../src/generation/engineClient';
 import type { GenerateRequest } from '../../src/protocol/engineMessages';
 
 const fakeEngine = path.resolve(__dirname, '../fixtures/fakeEngine.js');
@@ -76,6 +76,36 @@ test('a cancel the engine cannot honour kills it, and the next request gets a fr
   const again = await c.generate(request('ok'));
   assert.equal(again.type, 'result');
   await c.dispose();
+});
+
+test('cancel during a step expected to run on for seconds kills the engine at once (no grace period waited)', async () => {
+  const logs: string[] = [];
+  const c = client({ cancelGraceMs: 20_000, onLog: (_l, m) => logs.push(m) });
+  let started = 0;
+  const run = c.generate(request('bigstep'), { onProgress: () => { started = Date.now(); c.cancel(); } });
+  assert.equal((await rejection(run)).code, 'cancelled');
+  assert.ok(Date.now() - started < 2000, `${Date.now() - started} ms`);
+  assert.ok(logs.some((m) => /cancelled mid-step/.test(m)), logs.join('\n'));
+  assert.equal((await c.generate(request('ok'))).type, 'result');
+  await c.dispose();
+});
+
+test('a second cancel kills at once, even where the first waits for the step to end', async () => {
+  const c = client({ cancelGraceMs: 20_000 });
+  let started = 0;
+  // "hang" reports a 1 ms step: the first cancel asks the engine to stop after its step (which never ends)
+  const run = c.generate(request('hang'), { onProgress: () => { started = Date.now(); c.cancel(); setTimeout(() => c.cancel(), 100); } });
+  assert.equal((await rejection(run)).code, 'cancelled');
+  assert.ok(Date.now() - started < 2000, `${Date.now() - started} ms`);
+  await c.dispose();
+});
+
+test('cancelAction: kill when the running step has more than the threshold left, or on a second cancel', () => {
+  assert.equal(cancelAction(undefined, 0, false, 1000), 'cooperate');
+  assert.equal(cancelAction({ atMs: 0, stepMs: 9000 }, 1000, false, 1000), 'kill');
+  assert.equal(cancelAction({ atMs: 0, stepMs: 9000 }, 8500, false, 1000), 'cooperate');
+  assert.equal(cancelAction({ atMs: 0, stepMs: 50 }, 10, false, 1000), 'cooperate');
+  assert.equal(cancelAction({ atMs: 0, stepMs: 50 }, 10, true, 1000), 'kill');
 });
 
 test('a crash rejects the running request with the stderr tail and the client restarts on the next one', async () => {

@@ -109,6 +109,26 @@ test('cancelling a queued job drops it; cancelling the running one ends it as ca
   service.dispose();
 });
 
+test('a second Cancel of the running job asks the engine client again (which then stops the engine at once)', async () => {
+  // an engine still in its step after the first cancel: it ends only when cancel() reaches it
+  let stop: ((e: Error) => void) | undefined;
+  let cancels = 0;
+  const engine: EngineLike = {
+    generate: () => new Promise<ResultMessage>((_resolve, reject) => { stop = reject; }),
+    cancel: () => { cancels++; stop?.(new EngineClientError('cancelled', 'cancelled (the engine was stopped)')); },
+  };
+  const service = new GenerationService(engine);
+  const a = service.enqueue({ source: 'panel', params, requests: [request('a', 1)] });
+  await new Promise((r) => setImmediate(r));
+  service.cancel(a.id);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(cancels, 0, 'the first Cancel goes through the request\'s signal');
+  service.cancel(a.id);
+  assert.equal(cancels, 1);
+  assert.equal((await a.done).status, 'cancelled');
+  service.dispose();
+});
+
 test('an engine error fails the job with the engine\'s message', async () => {
   const service = new GenerationService(new FakeEngine());
   const outcome = await service.enqueue({ source: 'panel', params, requests: [request('fail', 1)] }).done;

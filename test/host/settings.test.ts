@@ -37,7 +37,16 @@ test('wrong types and out-of-range values fall back to the defaults', () => {
     executionProvider: 'tpu', threads: 1.5, previews: 'yes', autoSave: null, candidates: 9,
   }), DEFAULT_SETTINGS);
   assert.deepEqual(settingsFrom({ model: ' ~/m ', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false, candidates: 4 }),
-    { model: '~/m', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false, candidates: 4, clipSkip: 1, emphasis: 'original' });
+    { model: '~/m', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false, candidates: 4, clipSkip: 1, emphasis: 'original', vaeDecode: 'auto' });
+});
+
+test('vaeDecode: the setting reaches the request ("auto" is left out); an unknown value falls back to auto', () => {
+  assert.equal(settingsFrom({ vaeDecode: 'fast' }).vaeDecode, 'fast');
+  assert.equal(settingsFrom({ vaeDecode: 'taesd' }).vaeDecode, 'auto');
+  const one = { ...params, batchCount: 1 };
+  assert.equal(buildRequests(one, '/m', { ...DEFAULT_SETTINGS, vaeDecode: 'tiled' })[0].vaeDecode, 'tiled');
+  assert.equal('vaeDecode' in buildRequests(one, '/m', DEFAULT_SETTINGS)[0], false);
+  assert.deepEqual(manifest.contributes.configuration.properties['inlineDiffusion.vaeDecode'].enum, ['auto', 'full', 'tiled', 'fast']);
 });
 
 const params: PanelParams = {

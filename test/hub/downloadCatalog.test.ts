@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { catalogDownload, parseCatalog, readCatalog } from '../../src/hub/downloadCatalog';
+import { catalogDownload, parseCatalog, precisionLabel, readCatalog } from '../../src/hub/downloadCatalog';
 import { type FamilyInfo, recommendedSettings } from '../../src/engine/model/modelFamily';
 import { downloadModel } from '../../src/hub/install';
 import { buildTinyModel } from '../fixtures/tinyModel';
@@ -75,4 +75,9 @@ test('a catalog entry with pinned files downloads those files, checked against t
     await hub.close();
     fs.rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('the download list marks fp32 as the CPU choice and fp16 as slower on the CPU (issue 15)', () => {
+  assert.equal(precisionLabel('fp32'), 'fp32 (the CPU choice)');
+  assert.match(precisionLabel('fp16'), /for GPUs: slower on the CPU/);
 });

@@ -30,6 +30,16 @@ test('--negative-prompt "" is the empty prompt (SDXL encodes it); no --negative-
   assert.deepEqual([negativeOf([]), negativeOf(['--negative-prompt', '']), negativeOf(['--negative-prompt', 'blur'])], [null, '', 'blur']);
 });
 
+test('--vae-decode picks how the VAE decodes (default auto); anything else is refused', () => {
+  const modeOf = (argv: string[]): unknown => {
+    const c = parseCommandLine(['generate', '--prompt', 'a fox', ...argv]);
+    return c.kind === 'generate' ? c.args.vaeDecode : c.kind;
+  };
+  assert.deepEqual([modeOf([]), modeOf(['--vae-decode', 'tiled']), modeOf(['--vae-decode', 'fast']), modeOf(['--vae-decode', 'full'])],
+    ['auto', 'tiled', 'fast', 'full']);
+  assert.throws(() => modeOf(['--vae-decode', 'taesd']), /--vae-decode: expected one of auto, full, tiled, fast, got 'taesd'/);
+});
+
 function run(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000, env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -36,3 +36,16 @@ test('img2img warns when ⌊steps × strength⌋ is 0 (no denoising step runs), 
   const one = await engine.generate(img2img(4, 0.25));
   assert.deepEqual(one.warnings, []);
 });
+
+test('an fp16 model on the CPU is said to be slower and no smaller than fp32 (issue 15); an fp32 one is not', async () => {
+  const { FP16_ON_CPU_WARNING, ranFp16OnCpu } = await import('../../src/engine/model');
+  const { realArchModel } = await import('../fixtures/realArch');
+  const run = (variant: string): ReturnType<Engine['generate']> => engine.generate({
+    modelDir: realArchModel('sd15', variant), prompt: 'a boat', negativePrompt: null, sampler: 'euler', steps: 1, cfgScale: 7, seed: 1,
+    width: 64, height: 64, batchSize: 1, initImage: null, strength: 0.75, previews: false, rng: 'cpu', executionProvider: 'cpu', threads: 1,
+  });
+  const fp16 = await run('optimum-fp16');
+  assert.ok(fp16.warnings.includes(FP16_ON_CPU_WARNING), fp16.warnings.join('\n'));
+  assert.equal(ranFp16OnCpu(fp16.warnings), true);
+  assert.equal(ranFp16OnCpu((await run('optimum')).warnings), false);
+});

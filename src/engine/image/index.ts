@@ -6,3 +6,5 @@ export type { ImageHeader } from './imageIo';
 export { encodePng, hasPngSignature, PNG_SIGNATURE, readPngText } from './png';
 export { SDXL_LATENT_RGB, latentsToPreviews } from './preview';
 export type { LatentRgbFactors } from './preview';
+export { decodeTiled, needsTiling, tileStarts, tilingOf, TILE_OVERLAP_FACTOR } from './vaeTiles';
+export type { TileDecoder, VaeTiling } from './vaeTiles';

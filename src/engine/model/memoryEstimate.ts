@@ -68,6 +68,33 @@ export interface RunShape {
   readonly guidance: boolean;
   /** Pixels per latent side (8 for every Stable Diffusion VAE). */
   readonly vaeScaleFactor: number;
+  /** The decode runs in tiles of this many pixels a side (decodePlan), one at a time. */
+  readonly tiled?: number;
+}
+
+/**
+ * The VAE decoder's working memory for one untiled width×height image: its last blocks hold 128 channels at full
+ * size, a few of them alive at once, plus its mid-block attention (n² for n latent pixels).
+ */
+export function untiledDecodeBytes(width: number, height: number, vaeScaleFactor: number): number {
+  const tokens = (width / vaeScaleFactor) * (height / vaeScaleFactor);
+  return width * height * 128 * 4 * 3 + tokens * tokens * 4;
+}
+
+/** The share of this machine's memory an untiled VAE decode may take before "auto" decodes in tiles. */
+export const UNTILED_DECODE_BUDGET = 0.25;
+
+/**
+ * Whether the VAE decodes in diffusers' tiles (`tileSample` pixels a side): "tiled" whenever a side is larger than
+ * a tile (diffusers' own condition), "auto" when also the untiled decode would take more than UNTILED_DECODE_BUDGET
+ * of `totalBytes`, "full" and "fast" never.
+ */
+export function decodePlan(setting: 'auto' | 'full' | 'tiled' | 'fast', width: number, height: number, vaeScaleFactor: number,
+    tileSample: number, totalBytes: number): 'full' | 'tiled' {
+  const larger = width > tileSample || height > tileSample;
+  if (!larger || setting === 'full' || setting === 'fast') return 'full';
+  if (setting === 'tiled') return 'tiled';
+  return untiledDecodeBytes(width, height, vaeScaleFactor) > UNTILED_DECODE_BUDGET * totalBytes ? 'tiled' : 'full';
 }
 
 /** The estimate for a run of `shape` on weights of `weightsBytes`, with the UNet's first attention level. */
@@ -77,8 +104,9 @@ export function estimateMemory(weightsBytes: number, shape: RunShape, attention:
   // float32 attention maps of n² per head at the first attention level (n: its tokens), one set alive at a time
   const attnTokens = attention === null ? 0 : tokens / 4 ** attention.downsamplings;
   const unetBytes = attention === null ? 0 : samples * attention.heads * attnTokens * attnTokens * 4;
-  // the decoder's last blocks: 128 channels at full size, a few of them alive at once, plus its mid-block attention
-  const vaeBytes = shape.width * shape.height * 128 * 4 * 3 + tokens * tokens * 4;
+  const vaeBytes = shape.tiled !== undefined
+    ? untiledDecodeBytes(Math.min(shape.width, shape.tiled), Math.min(shape.height, shape.tiled), shape.vaeScaleFactor) + shape.width * shape.height * 3 * 4 * 2
+    : untiledDecodeBytes(shape.width, shape.height, shape.vaeScaleFactor);
   return { weightsBytes, unetBytes, vaeBytes, totalBytes: weightsBytes + unetBytes + vaeBytes };
 }
 

@@ -258,6 +258,9 @@ export async function readModelFolder(dir: string): Promise<ModelInfo> {
   const scalingFactor = readNumber(vaeCfg, 'scaling_factor', DEFAULT_SCALING_FACTOR, vaeCfgFile, (n) => Number.isFinite(n) && n > 0);
   const blocks = vaeCfg?.block_out_channels;
   const vaeScaleFactor = Array.isArray(blocks) && blocks.length > 0 ? 2 ** (blocks.length - 1) : 8;
+  const vaeSample = vaeCfg?.sample_size;
+  const vaeSampleSize = typeof vaeSample === 'number' && Number.isInteger(vaeSample) && vaeSample >= vaeScaleFactor && vaeSample <= 16384
+    ? vaeSample : undefined;
 
   return {
     dir: abs,
@@ -269,6 +272,7 @@ export async function readModelFolder(dir: string): Promise<ModelInfo> {
     vaeScaleFactor,
     scalingFactor,
     sampleSize,
+    ...(vaeSampleSize === undefined ? {} : { vaeSampleSize }),
     tokenizerDir,
     hasVaeEncoder,
     previewFactors: readPreview(abs, latentChannels, xl !== undefined),

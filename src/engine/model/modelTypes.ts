@@ -29,6 +29,11 @@ export interface ModelInfo {
   readonly scalingFactor: number;
   /** UNet sample_size (latent side); native image size = sampleSize × vaeScaleFactor. */
   readonly sampleSize: number;
+  /**
+   * The VAE config's sample_size in pixels (diffusers' tile_sample_min_size: tiled decoding cuts tiles of this side);
+   * absent: sampleSize × vaeScaleFactor.
+   */
+  readonly vaeSampleSize?: number;
   /** Tokenizer folder (vocab.json, merges.txt, tokenizer_config.json). */
   readonly tokenizerDir: string;
   /** Whether vae_encoder/model.onnx is present (img2img). */
@@ -39,6 +44,11 @@ export interface ModelInfo {
   readonly precision: 'fp32' | 'fp16';
   /** Stable Diffusion XL: the second tokenizer and text encoder; absent for SD 1.x / 2.x. */
   readonly xl?: XlInfo;
+}
+
+/** How decodeLatents decodes: whole images (default) or in diffusers' overlapping tiles. */
+export interface DecodeOptions {
+  readonly tiling?: { readonly tileLatent: number; readonly tileSample: number };
 }
 
 /** What an SDXL folder adds (diffusers' StableDiffusionXLPipeline). */
@@ -116,8 +126,11 @@ export interface LoadedModel {
   textEncoderRuns?(clipSkip: number): Promise<TextEncoderRun[]>;
   /** The UNet's encoder_hidden_states token axis where the export fixed it (77), else undefined. */
   readonly unetTokens?: number;
-  /** Scaled latents B×C×h×w (divided by scaling_factor inside) → image B×3×H×W in [-1, 1]. */
-  decodeLatents(latents: Float32Array, latentDims: number[]): Promise<Float32Array>;
+  /**
+   * Scaled latents B×C×h×w (divided by scaling_factor inside) → image B×3×H×W in [-1, 1]; with opts.tiling, tile by
+   * tile as diffusers' AutoencoderKL.tiled_decode (src/engine/image/vaeTiles.ts).
+   */
+  decodeLatents(latents: Float32Array, latentDims: number[], opts?: DecodeOptions): Promise<Float32Array>;
   /** Image B×3×H×W in [-1, 1] → latents B×C×h×w (the distribution's mean, × scaling_factor inside). */
   encodeImage(image: Float32Array, imageDims: number[]): Promise<Float32Array>;
   /**

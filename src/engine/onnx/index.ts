@@ -1,4 +1,4 @@
 /** The onnx room's front door: ONNX Runtime sessions, the model over them, the preview decoder — the engine process only. */
 export { loadModel } from './onnxModel';
 export { PreviewDecoder, findPreviewDecoder } from './previewDecoder';
-export { defaultThreadCount, providerOrder, unavailableProviders } from './session';
+export { defaultThreadCount, providerOrder, sessionOptionsFor, unavailableProviders } from './session';

@@ -10,7 +10,8 @@ import { toFloat32 } from './fp16';
 import { guidanceScaleEmbedding } from './guidanceEmbedding';
 import { ModelError } from '../model';
 import { COMPONENT_FILES } from '../model';
-import type { LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, TextEncoderRun, XlTextConditioning } from '../model';
+import type { DecodeOptions, LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, TextEncoderRun, XlTextConditioning } from '../model';
+import { decodeTiled } from '../image';
 import { addClipSkipOutputs, applyLayerNorm, clipSkipOutput, fitFinalLayerNorm } from '../prompt';
 import { concatLastDim, outputsOf, penultimateHiddenState } from './textEncoderOutputs';
 import { checkFinite, checkUnet, TIMESTEP_COND } from './unetInputs';
@@ -357,19 +358,25 @@ class OnnxModel implements OnnxLoadedModel {
     return feed;
   }
 
-  /** One image at a time, as diffusers' ONNX pipeline does: bounded memory at 512² and up, same speed on CPU. */
-  async decodeLatents(latents: Float32Array, latentDims: number[]): Promise<Float32Array> {
+  /**
+   * One image at a time, as diffusers' ONNX pipeline does: bounded memory at 512² and up, same speed on CPU. With
+   * opts.tiling, each image in diffusers' overlapping tiles (tiled_decode): the memory of one tile at any size.
+   */
+  async decodeLatents(latents: Float32Array, latentDims: number[], opts: DecodeOptions = {}): Promise<Float32Array> {
     this.check();
     checkLength('decodeLatents', latents, latentDims);
     const vae = this.s.vaeDecoder;
     const input = pickInput(vae, 'latent_sample');
     const output = pickOutput(vae, ['sample']);
-    // diffusers: vae.decode(latents / scaling_factor), a float32 division.
-    const scaled = divide(latents, this.info.scalingFactor);
-    const images = await inChunks(scaled, latentDims, 1, async (part, partDims) => {
+    const run = async (part: Float32Array, partDims: number[]): Promise<Float32Array> => {
       const result = await vae.run({ [input.name]: floatFeed(input, vae, part, partDims) });
       return toFloat32(result[output.name].data, `${vae.file} output ${output.name}`);
-    });
+    };
+    // diffusers: vae.decode(latents / scaling_factor), a float32 division.
+    const scaled = divide(latents, this.info.scalingFactor);
+    const { tiling } = opts;
+    const images = await inChunks(scaled, latentDims, 1, (part, partDims) =>
+      (tiling === undefined ? run(part, partDims) : decodeTiled(part, partDims, tiling, (tile, dims) => run(tile, dims))));
     checkFinite(vae, images, input.type === 'float16');
     return images;
   }

@@ -119,21 +119,42 @@ export class PreviewDecoder {
 
   /** Latents B×4×h×w (UNet space) → one preview per image, at most maxSide on its longest side. */
   async decode(latents: Float32Array, dims: readonly number[], maxSide = PREVIEW_MAX_SIDE): Promise<RgbImage[]> {
+    const images: RgbImage[] = [];
+    await this.eachImage(latents, dims, (data, outDims) => {
+      for (const image of decodedToRgbImages(data, outDims)) images.push(downscaleRgb(image, maxSide));
+    });
+    return images;
+  }
+
+  /**
+   * Latents B×4×h×w (UNet space) → the whole images B×3×H×W in [-1, 1], as the full VAE's decodeLatents gives them
+   * (the "fast" decode: A1111's "VAE Decoder: TAESD").
+   */
+  async decodeImages(latents: Float32Array, dims: readonly number[]): Promise<Float32Array> {
+    const parts: Float32Array[] = [];
+    await this.eachImage(latents, dims, (data) => { parts.push(data); });
+    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      out.set(p, offset);
+      offset += p.length;
+    }
+    return out;
+  }
+
+  private async eachImage(latents: Float32Array, dims: readonly number[], use: (data: Float32Array, dims: readonly number[]) => void): Promise<void> {
     checkLength('preview decoder latents', latents, dims);
     const input = pickInput(this.session, 'latent_sample');
     const output = pickOutput(this.session, ['sample']);
     const { outputRange, scalingFactor } = this.convention;
     const scaled = scalingFactor === 1 ? latents : divide(latents, scalingFactor);
     const per = latents.length / dims[0];
-    const images: RgbImage[] = [];
     for (let b = 0; b < dims[0]; b++) { // one at a time: bounded memory, static-batch exports work
       const part = scaled.subarray(b * per, (b + 1) * per);
       const result = (await this.session.run({ [input.name]: floatFeed(input, this.session, part, [1, ...dims.slice(1)]) }))[output.name];
       const raw = toFloat32(result.data, `${this.file} output ${output.name}`);
-      const data = outputRange === 'zero-one' ? zeroOneToSigned(raw) : raw;
-      for (const image of decodedToRgbImages(data, result.dims)) images.push(downscaleRgb(image, maxSide));
+      use(outputRange === 'zero-one' ? zeroOneToSigned(raw) : raw, result.dims);
     }
-    return images;
   }
 
   release(): Promise<void> {

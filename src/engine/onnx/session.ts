@@ -165,15 +165,26 @@ function describe(meta: readonly Ort.InferenceSession.ValueMetadata[]): ValueDes
   });
 }
 
-function createOptions(ep: Ep, threads: number): Ort.InferenceSession.SessionOptions {
+/**
+ * The session options of every session the engine opens (bench/bareOrt.mjs and `npm run bench:real` use the same).
+ * Memory, measured on full-size SD 1.5 (README "Benchmarks", issue 15): ONNX Runtime's memory pattern plans one
+ * block for each input shape it sees and keeps it — off, the UNet session's peak fell from 7.7 to 5.5 GiB with the
+ * same steady step time (and no slow second call while it plans).
+ */
+export function sessionOptionsFor(ep: string, threads: number): Ort.InferenceSession.SessionOptions {
   return {
-    executionProviders: [ep],
+    executionProviders: [ep as Ep],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    enableMemPattern: false,
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   };
+}
+
+function createOptions(ep: Ep, threads: number): Ort.InferenceSession.SessionOptions {
+  return sessionOptionsFor(ep, threads);
 }
 
 /** Creates a session for the ONNX file at `file`, trying the setting's providers in order. */

@@ -49,6 +49,7 @@ test('reads a diffusers ONNX folder into ModelInfo', async () => {
     vaeScaleFactor: 8,
     scalingFactor: 0.18215,
     sampleSize: 8,
+    vaeSampleSize: 64,
     tokenizerDir: path.join(base, 'tokenizer'),
     hasVaeEncoder: true,
     previewFactors: { factors: SD1_PREVIEW_FACTORS.map((r) => [...r]), bias: [0, 0, 0] },

@@ -1,0 +1,25 @@
+/**
+ * One whole generation through the Engine in this process (as the CLI runs it), for `npm run bench:real`: prints one
+ * JSON line with the engine's timings (load, each UNet step, VAE), the wall time, and the process's peak RSS.
+ * Usage: node --import tsx bench/real/engineRun.ts MODEL_DIR STEPS THREADS SIZE VAE_DECODE PROVIDER
+ */
+import { Engine } from '../../src/engine/engine';
+
+async function main(): Promise<void> {
+  const [modelDir, steps, threads, size, vaeDecode, provider] = process.argv.slice(2);
+  const engine = new Engine({ log: (level, m) => { if (level !== 'info') process.stderr.write(`${level}: ${m}\n`); } });
+  const start = performance.now();
+  const out = await engine.generate({
+    modelDir, prompt: 'a lighthouse on a cliff at dusk', negativePrompt: null, sampler: 'euler', steps: Number(steps), cfgScale: 7.5,
+    seed: 1, width: Number(size), height: Number(size), batchSize: 1, initImage: null, strength: 0.75, previews: false, rng: 'cpu',
+    vaeDecode: vaeDecode as 'auto', executionProvider: provider as 'cpu', threads: Number(threads),
+  });
+  const wallMs = performance.now() - start;
+  process.stdout.write(`${JSON.stringify({ timingsMs: out.timingsMs, wallMs, peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    executionProvider: out.executionProvider, warnings: out.warnings })}\n`);
+}
+
+main().then(() => process.exit(0), (e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
