@@ -13,7 +13,8 @@ DIFFUSERS_VERSION = '0.21.0'
 
 
 def _onnx(model, args, path, inputs, outputs, axes):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if isinstance(path, str):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
     torch.onnx.export(model, args, path, input_names=inputs, output_names=outputs, dynamic_axes=axes,
                       opset_version=OPSET, do_constant_folding=True)
 
@@ -34,6 +35,29 @@ class _TE(torch.nn.Module):
         return self.te(input_ids)
 
 
+HW = {0: 'batch', 2: 'height', 3: 'width'}
+
+
+def export_te(te, f):
+    _onnx(_TE(te), (torch.zeros(1, 77, dtype=torch.int32),), f,
+          ['input_ids'], ['last_hidden_state'], {'input_ids': {0: 'batch'}, 'last_hidden_state': {0: 'batch'}})
+
+
+def export_unet(unet, f):
+    d = unet.a0.cross.k.in_features
+    _onnx(unet, (torch.randn(2, 4, 8, 8), torch.tensor([999.0, 999.0]), torch.randn(2, 77, d)), f,
+          ['sample', 'timestep', 'encoder_hidden_states'], ['out_sample'],
+          {'sample': HW, 'timestep': {0: 'batch'}, 'encoder_hidden_states': {0: 'batch'}, 'out_sample': HW})
+
+
+def export_dec(dec, f):
+    _onnx(dec, (torch.randn(1, 4, 8, 8),), f, ['latent_sample'], ['sample'], {'latent_sample': HW, 'sample': HW})
+
+
+def export_enc(enc, f):
+    _onnx(enc, (torch.randn(1, 3, 64, 64),), f, ['sample'], ['latent_sample'], {'sample': HW, 'latent_sample': HW})
+
+
 def fit_preview(enc, imgs, sf):
     """Least squares from scaled latents (what the scheduler works on) to the picture box-downscaled to the
     latent grid in [-1, 1]: rgb = latent . M + bias."""
@@ -49,21 +73,15 @@ def fit_preview(enc, imgs, sf):
     return [[round(float(v), 5) for v in row] for row in sol[:4]], [round(float(v), 5) for v in sol[4]], resid
 
 
-def export_all(out, enc, dec, te, unet, sf, imgs, vocab):
+def export_all(out, enc, dec, te, unet, sf, imgs, vocab, pred='epsilon'):
     for m in (enc, dec, te, unet):
         m.eval()
     d = te.ln.normalized_shape[0]
-    hw = {0: 'batch', 2: 'height', 3: 'width'}
     with torch.no_grad():
-        _onnx(_TE(te), (torch.zeros(1, 77, dtype=torch.int32),), os.path.join(out, 'text_encoder/model.onnx'),
-              ['input_ids'], ['last_hidden_state'], {'input_ids': {0: 'batch'}, 'last_hidden_state': {0: 'batch'}})
-        _onnx(unet, (torch.randn(2, 4, 8, 8), torch.tensor([999.0, 999.0]), torch.randn(2, 77, d)),
-              os.path.join(out, 'unet/model.onnx'), ['sample', 'timestep', 'encoder_hidden_states'], ['out_sample'],
-              {'sample': hw, 'timestep': {0: 'batch'}, 'encoder_hidden_states': {0: 'batch'}, 'out_sample': hw})
-        _onnx(dec, (torch.randn(1, 4, 8, 8),), os.path.join(out, 'vae_decoder/model.onnx'),
-              ['latent_sample'], ['sample'], {'latent_sample': hw, 'sample': hw})
-        _onnx(enc, (torch.randn(1, 3, 64, 64),), os.path.join(out, 'vae_encoder/model.onnx'),
-              ['sample'], ['latent_sample'], {'sample': hw, 'latent_sample': hw})
+        export_te(te, os.path.join(out, 'text_encoder/model.onnx'))
+        export_unet(unet, os.path.join(out, 'unet/model.onnx'))
+        export_dec(dec, os.path.join(out, 'vae_decoder/model.onnx'))
+        export_enc(enc, os.path.join(out, 'vae_encoder/model.onnx'))
     factors, bias, resid = fit_preview(enc, imgs, sf)
     _json(os.path.join(out, 'preview.json'), {'latent_rgb_factors': factors, 'latent_rgb_bias': bias})
     print(f'preview fit rms residual {resid:.4f}')
@@ -78,7 +96,7 @@ def export_all(out, enc, dec, te, unet, sf, imgs, vocab):
     _json(os.path.join(out, 'scheduler/scheduler_config.json'), {
         '_class_name': 'DDIMScheduler', '_diffusers_version': DIFFUSERS_VERSION, 'beta_end': 0.012,
         'beta_schedule': 'scaled_linear', 'beta_start': 0.00085, 'clip_sample': False, 'num_train_timesteps': 1000,
-        'prediction_type': 'epsilon', 'set_alpha_to_one': False, 'skip_prk_steps': True, 'steps_offset': 1,
+        'prediction_type': pred, 'set_alpha_to_one': False, 'skip_prk_steps': True, 'steps_offset': 1,
         'timestep_spacing': 'leading', 'trained_betas': None})
     _json(os.path.join(out, 'text_encoder/config.json'), {
         '_name_or_path': 'shapes-64 text encoder', 'architectures': ['CLIPTextModel'], 'model_type': 'clip_text_model',
@@ -104,3 +122,32 @@ def export_all(out, enc, dec, te, unet, sf, imgs, vocab):
     sizes = {p: os.path.getsize(os.path.join(out, p, 'model.onnx'))
              for p in ('text_encoder', 'unet', 'vae_decoder', 'vae_encoder')}
     print('onnx bytes', sizes, 'total', sum(sizes.values()))
+
+
+def main():
+    """Export a run's checkpoints (W/ae.pt, W/unet.pt): train.py calls this with Debian's torch 1.13 (the exporter
+    that wrote the committed ONNX files) when it trains under another torch."""
+    import argparse
+    import data
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--work', required=True)
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--seed', type=int, default=1234)
+    ap.add_argument('--unet', default='unet.pt', help='the checkpoint in --work to export (unet-phaseK.pt: one saved mid-phase)')
+    a = ap.parse_args()
+    ae = torch.load(os.path.join(a.work, 'ae.pt'))
+    ck = torch.load(os.path.join(a.work, a.unet))
+    enc, dec = nets.Encoder(), nets.Decoder()
+    enc.load_state_dict(ae['enc'])
+    dec.load_state_dict(ae['dec'])
+    te, unet = nets.TextEncoder(ck['vocab']), nets.UNet()
+    te.load_state_dict(ck['te'])
+    unet.load_state_dict(ck['unet'])
+    imgs, _, _ = data.make_dataset(4000, a.seed)  # the first 4,000 pictures of the run's draw
+    export_all(a.out, enc, dec, te, unet, ck['sf'], imgs, ck['vocab'], ck.get('pred', 'epsilon'))
+
+
+if __name__ == '__main__':
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    main()

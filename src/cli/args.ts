@@ -80,7 +80,8 @@ Options:
   --out FILE               output PNG (default <prompt-slug>-<seed>.png here, never overwriting; with --batch,
                            <stem>-<seed>.png each); an existing file is refused unless --overwrite
   --overwrite              let --out replace existing files
-  --previews DIR           write each step's latent preview as a PNG into DIR (refused if one is already there)
+  --previews DIR           write each step's latent preview as a PNG into DIR, upscaled (nearest) to the image's size
+                           (refused if one is already there)
   --threads N              CPU threads for ONNX Runtime
   --rng cpu|nv             initial-noise source: torch CPU (default) or A1111 "NV" (Philox)
   --clip-skip N            A1111's "Clip skip": condition on the text encoder's layer N−1 before the last,

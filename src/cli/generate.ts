@@ -12,7 +12,7 @@ import { Engine, EngineError, type GenerateOutput, type GenerateProgress } from 
 import { readModelFolder } from '../engine/model';
 import type { ModelInfo } from '../engine/model';
 import { imageFileName, uniquePath, writeFileAtomic } from '../engine/image';
-import { encodePng } from '../engine/image';
+import { encodePng, upscaleNearest } from '../engine/image';
 import { decodePlan, estimateMemory, judgeMemory, modelWeightsBytes, unetAttentionOf } from '../engine/model';
 import { defaultRequest, validateRequest } from '../engine/request';
 import type { GenerateArgs } from './args';
@@ -88,7 +88,7 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
       onProgress: (p) => {
         step = p.step;
         if (showBar) bar.update(p.step, p.totalSteps);
-        if (args.previews !== null) writePreviews(resolve(io.cwd, args.previews), p.step, p.previews, request.seed);
+        if (args.previews !== null) writePreviews(resolve(io.cwd, args.previews), p.step, p.previews, request);
       },
     });
     if (showBar && step > 0) bar.finish();
@@ -298,9 +298,11 @@ export function planOutputs(args: GenerateArgs, request: GenerateRequest, cwd: s
   return paths;
 }
 
-function writePreviews(dir: string, step: number, previews: readonly RgbImage[], seed: number): void {
+/** Each preview upscaled (nearest neighbour) to the image's size, as the panel shows it: 8×8 latent pixels → 64×64. */
+function writePreviews(dir: string, step: number, previews: readonly RgbImage[], request: GenerateRequest): void {
   previews.forEach((p, i) => {
-    writeFileAtomic(join(dir, previewName(step, previews.length, seed + i)), encodePng(p.rgb, p.width, p.height), false);
+    const big = upscaleNearest(p, request.width, request.height);
+    writeFileAtomic(join(dir, previewName(step, previews.length, request.seed + i)), encodePng(big.rgb, big.width, big.height), false);
   });
 }
 

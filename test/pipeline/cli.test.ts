@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { decode } from 'fast-png';
 import { readPngText } from '../../src/engine/image/png';
 import { parseInfotext } from '../../src/engine/infotext';
 import { parseCommandLine } from '../../src/cli/args';
@@ -241,11 +242,25 @@ test('image 1 of a batch equals the same seed made alone', () => {
   assert.deepEqual(fs.readFileSync(path.join(dir, 'b-21.png')), fs.readFileSync(path.join(dir, 's.png')));
 });
 
-test('--previews DIR writes one preview PNG per step', () => {
+test('--previews DIR writes one preview PNG per step, at the image size: the latent preview upscaled by nearest neighbour', () => {
   const dir = freshDir('previews');
-  const r = run(['generate', '--prompt', 'x', '--model', model, '--seed', '1', '--steps', '4', '--sampler', 'euler_a', '--previews', 'steps', '--quiet'], dir);
+  const r = run(['generate', '--prompt', 'x', '--model', model, '--seed', '1', '--steps', '4', '--sampler', 'euler_a', '--width', '96',
+    '--height', '64', '--previews', 'steps', '--quiet'], dir);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(fs.readdirSync(path.join(dir, 'steps')).sort(), ['step-001.png', 'step-002.png', 'step-003.png', 'step-004.png']);
+  const png = decode(fs.readFileSync(path.join(dir, 'steps', 'step-004.png')));
+  assert.deepEqual([png.width, png.height, png.channels], [96, 64, 3], 'the image size, not the 12×8 latent grid');
+  // every 8×8 block is one latent pixel's colour, and the blocks are not all one colour
+  const px = (x: number, y: number): string => Array.from(png.data.subarray((y * 96 + x) * 3, (y * 96 + x) * 3 + 3)).join(',');
+  const blocks = new Set<string>();
+  for (let by = 0; by < 8; by++) {
+    for (let bx = 0; bx < 12; bx++) {
+      const c = px(bx * 8, by * 8);
+      blocks.add(c);
+      for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) assert.equal(px(bx * 8 + x, by * 8 + y), c, `block ${bx},${by} is one colour`);
+    }
+  }
+  assert.ok(blocks.size > 1, 'a preview of one flat colour');
 });
 
 test('without --seed a random seed is chosen and printed', () => {

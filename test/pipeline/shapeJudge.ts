@@ -188,3 +188,104 @@ export function judgeShapes(rgb: Uint8Array, width: number, height: number): Sha
   }
   return { background, backgroundDistance, shapeColour, position, shape, shapeIou, shapeFraction: area / (width * height) };
 }
+
+/** The coverage (0…1) of each pixel by a template: the share of its supersamples inside the outline. */
+export function renderCoverage(shape: ShapeName, cx: number, cy: number, r: number, width: number, height: number): Float32Array {
+  const cover = new Float32Array(width * height);
+  const pts = outline(shape, cx, cy, r);
+  const x0 = Math.max(0, Math.floor(cx - 1.2 * r - 1));
+  const x1 = Math.min(width - 1, Math.ceil(cx + 1.2 * r + 1));
+  const y0 = Math.max(0, Math.floor(cy - 1.2 * r - 1));
+  const y1 = Math.min(height - 1, Math.ceil(cy + 1.2 * r + 1));
+  const n = SUPERSAMPLE;
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      let hits = 0;
+      for (let sy = 0; sy < n; sy++) {
+        for (let sx = 0; sx < n; sx++) {
+          const px = x + (sx + 0.5) / n;
+          const py = y + (sy + 0.5) / n;
+          if (pts === null ? (px - cx) ** 2 + (py - cy) ** 2 <= r * r : insidePolygon(px, py, pts)) hits++;
+        }
+      }
+      cover[y * width + x] = hits / (n * n);
+    }
+  }
+  return cover;
+}
+
+/** Template coverage at r = 10 on a 64×64 grid, for scaling a template to a soft mask's area. */
+const COVERAGE_AT_10 = new Map<ShapeName, number>(
+  SHAPE_NAMES.map((s) => [s, renderCoverage(s, 32, 32, 10, 64, 64).reduce((a, v) => a + v, 0)]),
+);
+
+export interface SoftShapeJudgement {
+  readonly background: ColourName;
+  /** null when no pixel stands out from the background. */
+  readonly shapeColour: ColourName | null;
+  readonly position: PositionName | null;
+  readonly shape: ShapeName | null;
+  /** Soft intersection over union (Σ min / Σ max) of the soft mask with the best template's coverage (0…1). */
+  readonly iou: number;
+  /** The soft IoU of every template, by shape. */
+  readonly ious: Readonly<Record<ShapeName, number>>;
+}
+
+/**
+ * The judge of issue 19: colours as judgeShapes reads them; each pixel's membership of the shape is how far its
+ * colour lies from the background's towards the shape's (0…1, so anti-aliased edges count in part and a blurred blob
+ * loses IoU); each template (the training geometry of models/train/data.py) is scaled to the soft mask's area and
+ * centred on its soft centroid, and the shape is the one whose coverage overlaps the mask best (soft IoU).
+ */
+export function judgeShapesSoft(rgb: Uint8Array, width: number, height: number): SoftShapeJudgement {
+  const hard = judgeShapes(rgb, width, height);
+  const none = { circle: 0, square: 0, triangle: 0, star: 0 };
+  if (hard.shapeColour === null || hard.shapeColour === hard.background) {
+    return { background: hard.background, shapeColour: hard.shapeColour, position: hard.position, shape: null, iou: 0, ious: none };
+  }
+  const bgc = COLOURS[hard.background];
+  const fg = COLOURS[hard.shapeColour];
+  const dir = [fg[0] - bgc[0], fg[1] - bgc[1], fg[2] - bgc[2]];
+  const len2 = dir[0] ** 2 + dir[1] ** 2 + dir[2] ** 2;
+  const soft = new Float32Array(width * height);
+  let area = 0;
+  let sx = 0;
+  let sy = 0;
+  for (let p = 0; p < soft.length; p++) {
+    const t = ((rgb[3 * p] - bgc[0]) * dir[0] + (rgb[3 * p + 1] - bgc[1]) * dir[1] + (rgb[3 * p + 2] - bgc[2]) * dir[2]) / len2;
+    const m = Math.min(1, Math.max(0, t));
+    soft[p] = m;
+    area += m;
+    sx += m * ((p % width) + 0.5);
+    sy += m * (Math.floor(p / width) + 0.5);
+  }
+  if (area < 4) {
+    return { background: hard.background, shapeColour: hard.shapeColour, position: hard.position, shape: null, iou: 0, ious: none };
+  }
+  const cx = sx / area;
+  const cy = sy / area;
+  const dx = cx / width - 0.5;
+  const dy = cy / height - 0.5;
+  const position: PositionName = Math.max(Math.abs(dx), Math.abs(dy)) < CENTRE_BOX
+    ? 'centre'
+    : `${dy < 0 ? 'top' : 'bottom'} ${dx < 0 ? 'left' : 'right'}`;
+  const ious = { ...none };
+  let shape: ShapeName | null = null;
+  let iou = -1;
+  for (const s of SHAPE_NAMES) {
+    const r = 10 * Math.sqrt(area / (COVERAGE_AT_10.get(s) ?? 1));
+    const t = renderCoverage(s, cx, s === 'triangle' ? cy - 0.12 * r : cy, r, width, height);
+    let inter = 0;
+    let union = 0;
+    for (let p = 0; p < t.length; p++) {
+      inter += Math.min(t[p], soft[p]);
+      union += Math.max(t[p], soft[p]);
+    }
+    ious[s] = union === 0 ? 0 : inter / union;
+    if (ious[s] > iou) {
+      iou = ious[s];
+      shape = s;
+    }
+  }
+  return { background: hard.background, shapeColour: hard.shapeColour, position, shape, iou, ious };
+}

@@ -233,3 +233,29 @@ export function resizeRgb(image: RgbImage, width: number, height: number, mode: 
   }
   return out;
 }
+
+/**
+ * Scales RGB bytes to width×height by nearest neighbour (PIL's `Image.NEAREST`: source pixel ⌊(x + ½)·w/W⌋): a latent
+ * preview blown up to the image's size keeps its latent pixels as sharp blocks (8×8 for SD's VAE).
+ */
+export function upscaleNearest(image: RgbImage, width: number, height: number): RgbImage {
+  for (const [name, value] of [['width', width], ['height', height], ['source width', image.width], ['source height', image.height]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`nearest-neighbour ${name} must be a positive integer, got ${value}`);
+  }
+  if (image.rgb.length !== image.width * image.height * 3) {
+    throw new Error(`expected ${image.width}×${image.height}×3 = ${image.width * image.height * 3} RGB bytes, got ${image.rgb.length}`);
+  }
+  const cols = Array.from({ length: width }, (_, x) => Math.min(image.width - 1, Math.floor(((x + 0.5) * image.width) / width)));
+  const out = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const sy = Math.min(image.height - 1, Math.floor(((y + 0.5) * image.height) / height));
+    for (let x = 0; x < width; x++) {
+      const s = (sy * image.width + cols[x]) * 3;
+      const d = (y * width + x) * 3;
+      out[d] = image.rgb[s];
+      out[d + 1] = image.rgb[s + 1];
+      out[d + 2] = image.rgb[s + 2];
+    }
+  }
+  return { width, height, rgb: out };
+}

@@ -1,5 +1,5 @@
 /** The image room's front door: PNG with A1111 text chunks, RGB ↔ tensors, latent previews, output file names. */
-export { decodedToRgbImages, resizeRgb, rgbImagesToTensor } from './imageOps';
+export { decodedToRgbImages, resizeRgb, rgbImagesToTensor, upscaleNearest } from './imageOps';
 export { imageFileName, uniquePath, writeFileAtomic } from './outputFiles';
 export { decodeImage, readImageHeader, MAX_MEGAPIXELS, MAX_SIDE } from './imageIo';
 export type { ImageHeader } from './imageIo';

@@ -1,0 +1,95 @@
+/**
+ * Issue 19's judge in `npm test`: the embedded model (models/shapes-64) under each of the 11 samplers a user meets
+ * first (Euler … LCM, LCM at CFG 7 as picked from the list) at the defaults a user meets — 20 steps, CFG 7 — on
+ * prompts and seeds of samplerJudge.ts's own: all four shapes, both sizes, all five positions, 20 pictures a sampler.
+ * Colours (background and shape) and the shape are read by judgeShapesSoft (soft IoU against area-matched templates
+ * of the training geometry); the soft judge is first checked on the training renderer's own pictures.
+ *
+ * The floors below sit a margin under what the committed model measures (models/shapes-64/README.md has the table),
+ * so a borderline picture does not flip a CI run, while a model or sampler that goes to noise fails at once.
+ * Issue 19's targets — colours ≥ 95% and shape ≥ 90% for every sampler, mean soft IoU ≥ 0.8 (clean renders: ≥ 0.95)
+ * — are not met yet: the table printed says by how much.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { decode } from 'fast-png';
+import { judgeShapesSoft, type ColourName, type PositionName, type ShapeName } from './shapeJudge';
+import { JUDGED_SAMPLERS, measureSamplers, scoreTable, type JudgedSampler } from './samplerJudge';
+
+const MODEL_DIR = path.resolve(__dirname, '../../models/shapes-64');
+const TRAIN_DIR = path.resolve(__dirname, '../../models/train');
+
+interface Floor {
+  /** Of 20 pictures: background and shape colour right. */
+  readonly colours: number;
+  /** Of 20 pictures: the named shape. */
+  readonly shape: number;
+  /** Mean soft IoU with the named shape's template. */
+  readonly iou: number;
+}
+
+/**
+ * Two pictures (of 20) and 0.03 of IoU under what the committed model measures on this machine. LMS and PLMS are far
+ * from the targets (their 4th-order multistep update is unstable on this model at CFG 7, 20 steps: see
+ * models/train/README.md); their floors only keep them from getting worse.
+ */
+const FLOORS: Readonly<Record<JudgedSampler, Floor>> = {
+  euler: { colours: 18, shape: 15, iou: 0.74 },
+  euler_a: { colours: 18, shape: 14, iou: 0.73 },
+  heun: { colours: 18, shape: 15, iou: 0.74 },
+  lms: { colours: 2, shape: 6, iou: 0.36 },
+  dpmpp_2m: { colours: 18, shape: 14, iou: 0.74 },
+  dpmpp_2m_karras: { colours: 18, shape: 15, iou: 0.74 },
+  ddim: { colours: 18, shape: 16, iou: 0.75 },
+  plms: { colours: 0, shape: 3, iou: 0.35 },
+  ddpm: { colours: 18, shape: 16, iou: 0.75 },
+  unipc: { colours: 14, shape: 14, iou: 0.71 },
+  lcm: { colours: 17, shape: 12, iou: 0.68 },
+};
+
+test('the soft judge reads the training renderer\'s pictures: every colour, shape and position, soft IoU ≥ 0.9', () => {
+  const labels = JSON.parse(readFileSync(path.join(TRAIN_DIR, 'judge-check.json'), 'utf8')) as {
+    tile: number; columns: number; tiles: Array<{ shape: ShapeName; colour: ColourName; bg: ColourName; pos: PositionName }>;
+  };
+  const grid = decode(readFileSync(path.join(TRAIN_DIR, 'judge-check.png')));
+  const t = labels.tile;
+  const got: string[] = [];
+  const want: string[] = [];
+  let minIou = 1;
+  labels.tiles.forEach((label, k) => {
+    const ox = (k % labels.columns) * t;
+    const oy = Math.floor(k / labels.columns) * t;
+    const rgb = new Uint8Array(t * t * 3);
+    for (let y = 0; y < t; y++) {
+      for (let x = 0; x < t; x++) {
+        for (let c = 0; c < 3; c++) rgb[(y * t + x) * 3 + c] = grid.data[((oy + y) * grid.width + ox + x) * grid.channels + c];
+      }
+    }
+    const j = judgeShapesSoft(rgb, t, t);
+    got.push(`${j.background} ${j.shapeColour} ${j.shape} ${j.position}`);
+    want.push(`${label.bg} ${label.colour} ${label.shape} ${label.pos}`);
+    minIou = Math.min(minIou, j.ious[label.shape]);
+  });
+  assert.deepEqual(got, want);
+  assert.ok(minIou >= 0.9, `a clean render's soft IoU with its own template is ${minIou.toFixed(3)}, expected ≥ 0.9`);
+  // a flat picture has no shape
+  const flat = new Uint8Array(64 * 64 * 3).fill(40);
+  assert.equal(judgeShapesSoft(flat, 64, 64).shape, null);
+});
+
+test('every sampler a user can pick draws the named colours and shapes at 20 steps, CFG 7 (11 samplers × 20 pictures)', async () => {
+  const scores = await measureSamplers(MODEL_DIR);
+  console.log(`the embedded model under each sampler (20 steps, CFG 7, 64×64, 20 pictures each):\n${scoreTable(scores)}\n`
+    + `misses:\n  ${scores.flatMap((s) => s.misses.map((m) => `${s.sampler}: ${m}`)).join('\n  ')}`);
+  const failures: string[] = [];
+  for (const s of scores) {
+    const f = FLOORS[s.sampler];
+    if (s.colours < f.colours) failures.push(`${s.sampler}: colours right in ${s.colours}/${s.pictures}, expected ≥ ${f.colours}`);
+    if (s.shape < f.shape) failures.push(`${s.sampler}: shape right in ${s.shape}/${s.pictures}, expected ≥ ${f.shape}`);
+    if (s.meanIou < f.iou) failures.push(`${s.sampler}: mean soft IoU ${s.meanIou.toFixed(3)}, expected ≥ ${f.iou}`);
+  }
+  assert.deepEqual(scores.map((s) => s.sampler), [...JUDGED_SAMPLERS]);
+  assert.deepEqual(failures, []);
+});
