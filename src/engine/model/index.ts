@@ -11,3 +11,5 @@ export type { ModelSchedulerSetup } from './modelScheduler';
 export { estimateMemory, judgeMemory, modelWeightsBytes, unetAttentionOf } from './memoryEstimate';
 export type { MemoryEstimate, MemoryVerdict, RunShape, UnetAttention } from './memoryEstimate';
 export type { LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, TextEncoderRun, XlTextConditioning } from './modelTypes';
+export { concat, encodeVarint, fields, lengthDelimited, readVarint, text } from './protobuf';
+export type { Field } from './protobuf';

@@ -2,3 +2,4 @@
 export { loadModel } from './onnxModel';
 export { PreviewDecoder, findPreviewDecoder } from './previewDecoder';
 export { defaultThreadCount, providerOrder, unavailableProviders } from './session';
+export { float16ToFloat32, float32ToFloat16 } from './fp16';
