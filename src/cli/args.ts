@@ -29,6 +29,10 @@ export interface GenerateArgs {
   readonly quiet: boolean;
   /** An explicit --out (or its batch names) may replace existing files. */
   readonly overwrite: boolean;
+  /** Where `<lora:name:weight>` names are found (null: none). */
+  readonly loraDir: string | null;
+  /** Textual-inversion embeddings the prompts may name (null: none). */
+  readonly embeddingsDir: string | null;
 }
 
 /** What `inline-diffusion download REPO` was asked. */
@@ -83,6 +87,11 @@ Options:
   --old-prompt-editing-timelines
                            A1111's "Use old prompt editing timelines" (before 1.6): [a:b:N] switches at a
                            fraction of the steps for N < 1, at step N otherwise
+  --lora-dir DIR           folder of LoRA .safetensors files for <lora:name:weight> in the prompt (A1111's
+                           syntax; weight default 1; an LCM-LoRA switches to the LCM sampler, 4 steps, CFG 1
+                           unless --sampler/--steps/--cfg say otherwise)
+  --embeddings-dir DIR     folder of textual-inversion embeddings (.safetensors, A1111 .pt) used by file name
+                           in the prompt and negative prompt
   --provider NAME          execution provider: auto (default), cpu, cuda, dml, coreml
   --json                   print one JSON object with files, seeds, settings and timings on stdout
   --quiet                  no progress bar
@@ -110,6 +119,8 @@ const flagSpec = {
   emphasis: { type: 'string' },
   'old-prompt-editing-timelines': { type: 'boolean' },
   provider: { type: 'string' },
+  'lora-dir': { type: 'string' },
+  'embeddings-dir': { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   overwrite: { type: 'boolean' },
@@ -169,6 +180,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
       json: values.json === true,
       quiet: values.quiet === true,
       overwrite: values.overwrite === true,
+      loraDir: str('lora-dir'),
+      embeddingsDir: str('embeddings-dir'),
     },
   };
 }

@@ -28,6 +28,10 @@ export interface ExtensionSettings {
   readonly clipSkip: number;
   /** A1111's "Emphasis": how (word:1.2) weights apply. */
   readonly emphasis: EmphasisSetting;
+  /** LoRA files for `<lora:name:weight>` ("" = none). */
+  readonly loraFolder: string;
+  /** Textual-inversion embeddings used by name ("" = none). */
+  readonly embeddingsFolder: string;
 }
 
 export const DEFAULT_SETTINGS: ExtensionSettings = {
@@ -45,6 +49,8 @@ export const DEFAULT_SETTINGS: ExtensionSettings = {
   candidates: 2,
   clipSkip: 1,
   emphasis: 'original',
+  loraFolder: '',
+  embeddingsFolder: '',
 };
 const EMPHASIS: readonly EmphasisSetting[] = ['original', 'no-norm', 'none'];
 
@@ -65,7 +71,7 @@ function size(value: unknown): number {
 /** Reads every setting; `get(key)` returns the configured value for `inlineDiffusion.<key>` (or undefined). */
 export function readSettings(get: (key: keyof ExtensionSettings) => unknown): ExtensionSettings {
   const d = DEFAULT_SETTINGS;
-  const str = (key: 'model' | 'outputFolder'): string => {
+  const str = (key: 'model' | 'outputFolder' | 'loraFolder' | 'embeddingsFolder'): string => {
     const v = get(key);
     return typeof v === 'string' ? v.trim() : d[key];
   };
@@ -92,5 +98,7 @@ export function readSettings(get: (key: keyof ExtensionSettings) => unknown): Ex
     candidates: intIn(get('candidates'), 1, CANDIDATES_MAX, d.candidates),
     clipSkip: intIn(get('clipSkip'), 1, LIMITS.clipSkipMax, d.clipSkip),
     emphasis: (EMPHASIS as readonly unknown[]).includes(get('emphasis')) ? get('emphasis') as EmphasisSetting : d.emphasis,
+    loraFolder: str('loraFolder'),
+    embeddingsFolder: str('embeddingsFolder'),
   };
 }
