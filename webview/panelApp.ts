@@ -8,6 +8,7 @@ import type { ImageResult, PanelSetup, ToWebview } from '../src/protocol/webview
 import { el } from './dom';
 import { ParamsForm } from './form';
 import { HistoryView } from './history';
+import { appendToPrompt, NetworksPicker } from './networksPicker';
 import { NoticeView } from './notice';
 import { PreviewView } from './preview';
 import { QueueView } from './queue';
@@ -38,6 +39,12 @@ export class PanelApp {
   private readonly results = new ResultsView((message) => post(message));
   private readonly queue = new QueueView((message) => post(message));
   private readonly history: HistoryView;
+  private readonly networks = new NetworksPicker((field, text) => {
+    const params = this.form.snapshot();
+    this.form.setParams({ ...params, [field]: appendToPrompt(params[field], text) });
+    this.persist();
+    this.tokens.countSoon();
+  });
 
   constructor(app: HTMLElement, initialSetup: PanelSetup | null, saved: PanelState) {
     this.setup = initialSetup ?? saved.setup;
@@ -56,10 +63,11 @@ export class PanelApp {
       post({ type: 'show', imageId });
     }, () => this.persist());
 
-    app.replaceChildren(this.form.root, this.notice.root, this.preview.root, this.queue.root, this.results.root, this.history.root, this.announcer);
+    app.replaceChildren(this.form.root, this.networks.root, this.notice.root, this.preview.root, this.queue.root, this.results.root, this.history.root, this.announcer);
     app.setAttribute('aria-busy', 'false');
     if (this.setup) {
       this.form.applySetup(this.setup);
+      this.networks.update(this.setup.networks);
       this.results.setAutoSave(this.setup.autoSave);
     }
     const initialParams = saved.params ?? this.setup?.defaults;
@@ -99,6 +107,7 @@ export class PanelApp {
       case 'setup':
         this.setup = message.setup;
         this.form.applySetup(message.setup);
+        this.networks.update(message.setup.networks);
         this.results.setAutoSave(message.setup.autoSave);
         this.persist();
         this.tokens.recountSoon();

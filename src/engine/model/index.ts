@@ -13,3 +13,5 @@ export type { MemoryEstimate, MemoryVerdict, RunShape, UnetAttention } from './m
 export type { LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, TextEncoderRun, XlTextConditioning } from './modelTypes';
 export { concat, encodeVarint, fields, lengthDelimited, readVarint, text } from './protobuf';
 export type { Field } from './protobuf';
+export { EMBEDDING_EXTENSIONS, listNetworkFiles, LORA_EXTENSIONS } from './networkFiles';
+export type { NetworkFile } from './networkFiles';

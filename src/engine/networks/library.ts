@@ -3,39 +3,16 @@
  * in the folder and its sub-folders; `<lora:name:weight>` tags resolved against them (A1111's
  * extensions-builtin/Lora: `<lora:name:te_multiplier:unet_multiplier>`, named `te=`/`unet=`, default 1).
  */
-import { readdirSync, statSync, readFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { listNetworkFiles, type NetworkFile } from '../model';
 import type { ExtraNetworkParams } from '../prompt';
 
-export const LORA_EXTENSIONS = ['.safetensors', '.pt', '.ckpt', '.bin'];
-export const EMBEDDING_EXTENSIONS = ['.safetensors', '.pt', '.bin'];
+export { EMBEDDING_EXTENSIONS, LORA_EXTENSIONS } from '../model';
+export type LibraryEntry = NetworkFile;
 
-export interface LibraryEntry { readonly name: string; readonly file: string }
-
-/** Files with these extensions under `dir` (depth ≤ 4), by name; the first found wins on a clash. */
-export function listFolder(dir: string | undefined, extensions: readonly string[]): Map<string, LibraryEntry> {
-  const out = new Map<string, LibraryEntry>();
-  if (dir === undefined || dir === '') return out;
-  const walk = (d: string, depth: number): void => {
-    let entries;
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    entries.sort((a, b) => a.name.localeCompare(b.name));
-    for (const e of entries) {
-      const path = join(d, e.name);
-      if (e.isDirectory() && depth < 4 && !e.name.startsWith('.')) walk(path, depth + 1);
-      else if ((e.isFile() || e.isSymbolicLink()) && extensions.includes(extname(e.name).toLowerCase())) {
-        const name = basename(e.name, extname(e.name));
-        if (!out.has(name)) out.set(name, { name, file: path });
-      }
-    }
-  };
-  walk(dir, 0);
-  return out;
-}
+/** Files with these extensions under `dir`, by name (model/networkFiles.ts). */
+export const listFolder = listNetworkFiles;
 
 /** One `<lora:…>` tag resolved: the file and its text-encoder and UNet weights. */
 export interface LoraRequest {
