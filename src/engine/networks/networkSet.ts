@@ -12,6 +12,7 @@ import { COMPONENT_FILES } from '../model';
 import { readEmbedding, type Embedding } from './embeddingFile';
 import { isMarkedLcm, type LibraryEntry, type LoraRequest } from './library';
 import { readLora, type Component, type LoraNetwork } from './loraFile';
+import { indexGraphWeights, tokenEmbedding } from './onnxWeights';
 import { patchComponent, type WeightedLayer } from './patchModel';
 
 /** Default size limit of the cache folder (patched copies; hard links to unchanged files are not counted). */
@@ -154,7 +155,8 @@ export async function applyNetworks(input: NetworkSetInput): Promise<AppliedNetw
   const files: Partial<Record<Component, string>> = {};
   for (const [c, rel] of Object.entries(manifest.files) as Array<[Component, string]>) files[c] = join(dir, rel);
   return {
-    key, files, warnings: [...warnings, ...manifest.warnings], notes: manifest.notes, infotext,
+    // nothing left to patch (every embedding refused, every weight 0): the model loads from its own folder
+    key: Object.keys(files).length === 0 ? '' : key, files, warnings: [...warnings, ...manifest.warnings], notes: manifest.notes, infotext,
     embeddings: manifest.embeddings, lcm, timingsMs: { read: readMs, patch: patchMs, cacheHit },
   };
 }
@@ -164,6 +166,7 @@ async function build(input: NetworkSetInput, loras: ReadonlyArray<{ req: LoraReq
   const warnings: string[] = [];
   const notes: string[] = [];
   const files: Partial<Record<Component, string>> = {};
+  await mkdir(tmp, { recursive: true });
   const totals = new Map<string, { applied: number; skipped: string[]; layers: number }>();
   for (const { req, net } of loras) totals.set(req.name, { applied: 0, skipped: [], layers: net.layers.length });
   // Embedding rows: every usable embedding gets the same ids in each text encoder (vocab + offset).
@@ -176,6 +179,24 @@ async function build(input: NetworkSetInput, loras: ReadonlyArray<{ req: LoraReq
     }
     return true;
   });
+  // The token-embedding table's width in each text encoder: an embedding made for another model is left out.
+  const textModels = new Map<Component, Uint8Array>();
+  if (usable.length > 0) {
+    for (const component of components.filter((c) => c !== 'unet')) {
+      const source = join(input.modelDir, COMPONENT_FILE[component]);
+      const bytes = new Uint8Array(await readFile(source));
+      textModels.set(component, bytes);
+      const width = tokenEmbedding(indexGraphWeights(bytes, source, true))?.dims[1];
+      for (let i = usable.length - 1; i >= 0; i--) {
+        const e = usable[i];
+        const have = e.widths[component as 'text_encoder'];
+        if (have !== width) {
+          warnings.push(`${basename(e.file)}: its vectors are ${have} wide, ${component}'s are ${width ?? 'not found'} (an embedding for another model?); it was not used`);
+          usable.splice(i, 1);
+        }
+      }
+    }
+  }
   let embeddingIds: EmbeddingIds[] = [];
   for (const component of components) {
     const layers: WeightedLayer[] = [];
@@ -205,17 +226,7 @@ async function build(input: NetworkSetInput, loras: ReadonlyArray<{ req: LoraReq
       let at = 0;
       for (const r of rows) { extraRows.set(r, at); at += r.length; }
     }
-    let result;
-    try {
-      result = await patchComponent({ source, dest, layers, extraRows, textEncoder: isText, component });
-    } catch (e) {
-      const m = e instanceof Error ? e.message : String(e);
-      if (/do not split into rows/.test(m) && extraRows !== undefined) {
-        warnings.push(`embeddings ${usable.map((u) => u.name).join(', ')}: their vectors do not fit ${component}'s width (made for another model?); they were not used`);
-        result = await patchComponent({ source, dest, layers, textEncoder: isText, component });
-        usable.length = 0;
-      } else throw e;
-    }
+    const result = await patchComponent({ source, dest, layers, extraRows, textEncoder: isText, component, model: textModels.get(component) });
     files[component] = join(component, basename(result.file));
     for (const [network, report] of result.reports) {
       const t = totals.get(network)!;

@@ -135,6 +135,8 @@ export interface ComponentPatch {
   readonly extraRows?: Float32Array;
   readonly textEncoder: boolean;
   readonly component: string;
+  /** The model file's bytes when the caller has read them already (they are changed in place). */
+  readonly model?: Uint8Array;
 }
 
 export interface PatchResult {
@@ -154,7 +156,7 @@ function tableProto(name: string, rows: number, width: number, dataType: number,
 
 /** Writes the patched copy of one component into `dest` and returns the model file to load. */
 export async function patchComponent(p: ComponentPatch): Promise<PatchResult> {
-  const model = new Uint8Array(await readFile(p.source));
+  const model = p.model ?? new Uint8Array(await readFile(p.source));
   const weights = indexGraphWeights(model, p.source, p.textEncoder);
   const { patches, reports } = planPatches(weights, p.layers, p.component);
   await mkdir(p.dest, { recursive: true });

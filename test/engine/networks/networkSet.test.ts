@@ -59,3 +59,15 @@ test('a broken LoRA file: one warning naming it, the others still apply', async 
   assert.match(out.warnings.join('\n'), /broken\.safetensors: .*<lora:broken> was not applied/);
   assert.deepEqual(out.notes, ['LoRA sd15-kohya: 14 of 14 layers applied']);
 });
+
+test('an embedding made for another model (other width) is left out with a warning naming it', async () => {
+  const file = path.join(tmp, 'wide.safetensors');
+  const data = new Float32Array(2 * 16).fill(0.1);
+  const json = JSON.stringify({ emb_params: { dtype: 'F32', shape: [2, 16], data_offsets: [0, data.byteLength] } });
+  const head = Buffer.alloc(8);
+  head.writeBigUInt64LE(BigInt(json.length));
+  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(json), Buffer.from(data.buffer)]));
+  const out = await applyNetworks({ ...input([], path.join(tmp, 'e')), embeddings: [{ name: 'wide', file }] });
+  assert.match(out.warnings.join('\n'), /wide\.safetensors: its vectors are 16 wide, text_encoder's are 8 \(an embedding for another model\?\); it was not used/);
+  assert.deepEqual(out.embeddings, []);
+});
