@@ -36,6 +36,7 @@ import {
 } from './networks';
 import { version as packageVersion } from '../../package.json';
 import { nowMs } from './clock';
+import { NETWORK_CACHE_ENV } from '../protocol/engineEnv';
 
 export { EngineError } from './model';
 
@@ -328,12 +329,16 @@ export class Engine {
 
   constructor(opts: {
     log?: EngineLog; extraNetworks?: Readonly<Record<string, ExtraNetworkHandler>>;
-    /** The folder for LoRA-patched model copies; default ~/.cache/inline-diffusion/networks. */
+    /** The folder for LoRA-patched model copies; default $INLINE_DIFFUSION_NETWORK_CACHE, else ~/.cache/inline-diffusion/networks. */
     networkCacheDir?: string; networkCacheLimitBytes?: number;
   } = {}) {
     this.log = opts.log ?? (() => undefined);
     this.extraNetworks = opts.extraNetworks ?? {};
-    this.networkCache = { dir: opts.networkCacheDir ?? join(homedir(), '.cache', 'inline-diffusion', 'networks'), limitBytes: opts.networkCacheLimitBytes };
+    const fromEnv = process.env[NETWORK_CACHE_ENV];
+    this.networkCache = {
+      dir: opts.networkCacheDir ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(homedir(), '.cache', 'inline-diffusion', 'networks')),
+      limitBytes: opts.networkCacheLimitBytes,
+    };
   }
 
   /** Generates request.batchSize images; throws EngineError (codes in src/protocol/engineMessages.ts). */

@@ -12,3 +12,6 @@ export const ORT_OVERRIDE_ENV = 'INLINE_DIFFUSION_ORT_NODE';
 
 /** A TAESD decoder (.onnx) for step previews of SD 1.x/2.x models without one in their folder. */
 export const PREVIEW_DECODER_ENV = 'INLINE_DIFFUSION_PREVIEW_DECODER';
+
+/** Where LoRA-patched model copies are cached (default ~/.cache/inline-diffusion/networks). */
+export const NETWORK_CACHE_ENV = 'INLINE_DIFFUSION_NETWORK_CACHE';
