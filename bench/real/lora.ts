@@ -13,14 +13,14 @@
  * Prints one JSON object as its last line (bench:real's runJson reads it). `loraMeasurement` is the same as an
  * entry for bench/real/extraMeasurements.ts.
  */
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../../src/engine/engine';
 import { readModelFolder } from '../../src/engine/model';
 import { defaultRequest } from '../../src/engine/request';
-import { indexGraphWeights } from '../../src/engine/networks';
+import { applyNetworks, indexGraphWeights } from '../../src/engine/networks';
 import type { GenerateRequest } from '../../src/protocol/engineMessages';
 
 /** A safetensors file of F32 tensors (and string metadata). */
@@ -88,6 +88,29 @@ function dirBytes(dir: string): { own: number; linked: number } {
   return { own, linked };
 }
 
+/** A file of any size (readFileSync stops at 2 GiB; Buffers at 4 GiB). */
+function readLarge(file: string): Buffer {
+  const size = statSync(file).size;
+  const buf = Buffer.allocUnsafe(size);
+  const fd = openSync(file, 'r');
+  try {
+    for (let at = 0; at < size;) at += readSync(fd, buf, at, Math.min(1 << 30, size - at), at);
+  } finally {
+    closeSync(fd);
+  }
+  return buf;
+}
+
+/** Runs one phase, keeping its result (or its error) and printing what is known so far as a JSON line. */
+async function phase(result: Record<string, unknown>, name: string, fn: () => Promise<Record<string, unknown>>): Promise<void> {
+  try {
+    result[name] = await fn();
+  } catch (e) {
+    result[name] = { error: e instanceof Error ? e.message : String(e) };
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
 const rssMiB = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
 const round = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : Math.round(ms));
 
@@ -100,7 +123,7 @@ export interface LoraBenchOptions {
 }
 
 export async function runLoraBench(o: LoraBenchOptions): Promise<Record<string, unknown>> {
-  const only = new Set(o.only ?? ['patch', 'memory', 'lcm']);
+  const only = new Set(o.only ?? ['memory', 'lcm', 'patch']);
   const rank = o.rank ?? 32;
   const work = mkdtempSync(path.join(os.tmpdir(), 'lora-bench-'));
   const loraDir = path.join(work, 'loras');
@@ -112,44 +135,31 @@ export async function runLoraBench(o: LoraBenchOptions): Promise<Record<string, 
       ...defaultRequest(info), prompt: 'a lighthouse on a cliff at dusk', negativePrompt: '', steps: 1, cfgScale: 7.5,
       width: 512, height: 512, executionProvider: 'cpu', threads: o.threads ?? null, loraDir, embeddingsDir: null,
     };
-    require('node:fs').mkdirSync(loraDir, { recursive: true });
-    if (only.has('patch')) {
-      const t0 = performance.now();
-      const layers = makeLora(o.modelDir, path.join(loraDir, 'style32.safetensors'), rank, true);
-      result.loraFile = { layers, bytes: statSync(path.join(loraDir, 'style32.safetensors')).size, writeMs: Math.round(performance.now() - t0) };
-      const engine = new Engine({ networkCacheDir: cacheDir });
-      const plain = await engine.generate(base);
-      await engine.release();
-      const withLora = await engine.generate({ ...base, prompt: `${base.prompt} <lora:style32:0.8>` });
-      const again = await engine.generate({ ...base, prompt: `${base.prompt} <lora:style32:0.8>`, seed: 1 });
-      await engine.release();
-      const w = withLora.timingsMs;
-      result.patch = {
-        baseLoadMs: round(plain.timingsMs.load), baseTotalMs: round(plain.timingsMs.total),
-        loraLoadMs: round(w.load), loraReadMs: round(w.networks?.read), loraPatchMs: round(w.networks?.patch),
-        loraSessionsMs: round(w.load - (w.networks?.read ?? 0) - (w.networks?.patch ?? 0)), loraTotalMs: round(w.total),
-        loadRatio: Number((w.load / plain.timingsMs.load).toFixed(2)),
-        sameSetAgainLoadMs: round(again.timingsMs.load), sameSetAgainCacheHit: again.timingsMs.networks?.cacheHit,
-        warnings: withLora.warnings, cacheDisk: dirBytes(cacheDir), peakRssMiB: rssMiB(),
-      };
-    }
+    mkdirSync(loraDir, { recursive: true });
     if (only.has('memory')) {
-      // The alternative: the patched UNet from memory instead of by path.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
-      const entry = readdirSync(cacheDir).find((d) => !d.includes('.partial'));
-      const unetDir = entry === undefined ? undefined : path.join(cacheDir, entry, 'unet');
-      if (unetDir !== undefined) {
+      // Patching alone (applyNetworks, no generation), then the patched UNet's session by path against from memory.
+      await phase(result, 'memory', async () => {
+        const file = path.join(loraDir, 'style32.safetensors');
+        if (!existsSync(file)) makeLora(o.modelDir, file, rank, true);
+        const memCache = path.join(work, 'cache-memory');
+        const rss0 = rssMiB();
+        const applied = await applyNetworks({
+          modelDir: o.modelDir, xl: false, layersPerBlock: 2, loras: [{ name: 'style32', file, te: 0.8, unet: 0.8 }], embeddings: [], cacheDir: memCache,
+        });
+        const unetFile = applied.files.unet;
+        if (unetFile === undefined) throw new Error(`nothing was patched: ${applied.warnings.join('; ')}`);
+        const unetDir = path.dirname(unetFile);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
         const opts = { executionProviders: ['cpu'], intraOpNumThreads: o.threads ?? Math.max(1, Math.floor(os.cpus().length / 2)), graphOptimizationLevel: 'all' as const };
         let t = performance.now();
-        const byPath = await ort.InferenceSession.create(path.join(unetDir, 'model.onnx'), opts);
+        const byPath = await ort.InferenceSession.create(unetFile, opts);
         const byPathMs = performance.now() - t;
         await byPath.release();
-        const rssBefore = rssMiB();
+        const rssByPath = rssMiB();
         t = performance.now();
-        const modelBytes = readFileSync(path.join(unetDir, 'model.onnx'));
-        const dataFiles = readdirSync(unetDir).filter((f) => f !== 'model.onnx');
-        const externalData = dataFiles.map((f) => ({ path: f, data: readFileSync(path.join(unetDir, f)) }));
+        const modelBytes = readFileSync(unetFile);
+        const externalData = readdirSync(unetDir).filter((f) => f !== 'model.onnx').map((f) => ({ path: f, data: readLarge(path.join(unetDir, f)) }));
         const readMs = performance.now() - t;
         t = performance.now();
         let fromMemoryMs: number | undefined;
@@ -161,14 +171,35 @@ export async function runLoraBench(o: LoraBenchOptions): Promise<Record<string, 
         } catch (e) {
           error = e instanceof Error ? e.message : String(e);
         }
-        result.memory = {
+        return {
+          patchReadMs: round(applied.timingsMs.read), patchWriteMs: round(applied.timingsMs.patch), notes: applied.notes,
+          cacheDisk: dirBytes(memCache), peakRssBeforeMiB: rss0, peakRssAfterPatchAndPathSessionMiB: rssByPath,
           byPathSessionMs: Math.round(byPathMs), fromMemoryReadMs: Math.round(readMs), fromMemorySessionMs: round(fromMemoryMs),
-          fromMemoryError: error, peakRssBeforeMiB: rssBefore, peakRssAfterMiB: rssMiB(),
-          bytesInMemory: externalData.reduce((s, e) => s + e.data.length, modelBytes.length),
+          fromMemoryError: error, peakRssAfterMemorySessionMiB: rssMiB(),
+          bytesInMemory: externalData.reduce((n, e) => n + e.data.length, modelBytes.length),
         };
-      }
+      });
     }
-    if (only.has('lcm')) {
+    if (only.has('patch')) await phase(result, 'patch', async () => {
+      const file = path.join(loraDir, 'style32.safetensors');
+      if (!existsSync(file)) makeLora(o.modelDir, file, rank, true);
+      const engine = new Engine({ networkCacheDir: cacheDir });
+      const plain = await engine.generate(base);
+      await engine.release();
+      const withLora = await engine.generate({ ...base, prompt: `${base.prompt} <lora:style32:0.8>` });
+      const again = await engine.generate({ ...base, prompt: `${base.prompt} <lora:style32:0.8>`, seed: 1 });
+      await engine.release();
+      const w = withLora.timingsMs;
+      return {
+        baseLoadMs: round(plain.timingsMs.load), baseTotalMs: round(plain.timingsMs.total),
+        loraLoadMs: round(w.load), loraReadMs: round(w.networks?.read), loraPatchMs: round(w.networks?.patch),
+        loraSessionsMs: round(w.load - (w.networks?.read ?? 0) - (w.networks?.patch ?? 0)), loraTotalMs: round(w.total),
+        loadRatio: Number((w.load / plain.timingsMs.load).toFixed(2)),
+        sameSetAgainLoadMs: round(again.timingsMs.load), sameSetAgainCacheHit: again.timingsMs.networks?.cacheHit,
+        warnings: withLora.warnings, cacheDisk: dirBytes(cacheDir), peakRssMiB: rssMiB(),
+      };
+    });
+    if (only.has('lcm')) await phase(result, 'lcm', async () => {
       const layers = makeLora(o.modelDir, path.join(loraDir, 'lcm64.safetensors'), 64, false);
       writeFileSync(path.join(loraDir, 'lcm64.json'), JSON.stringify({ lcm: true }));
       const engine = new Engine({ networkCacheDir: cacheDir });
@@ -177,12 +208,12 @@ export async function runLoraBench(o: LoraBenchOptions): Promise<Record<string, 
       const second = await engine.generate({ ...req, seed: 2 });
       await engine.release();
       const t = second.timingsMs;
-      result.lcm = {
+      return {
         layers, sampler: second.sampler, firstTotalMs: round(first.timingsMs.total), loadedTotalMs: round(t.total),
         loadedLoadMs: round(t.load), textEncoderMs: round(t.textEncoder), unetMs: round(t.unet), unetStepsMs: t.unetSteps.map(Math.round),
         vaeMs: round(t.vae), goalMs: 25_000, withinGoal: t.total <= 25_000, warnings: second.warnings, peakRssMiB: rssMiB(),
       };
-    }
+    });
   } finally {
     if (o.keep !== true) rmSync(work, { recursive: true, force: true });
     else result.workDir = work;
