@@ -12,6 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import { concat, encodeVarint, fields, lengthDelimited } from '../model';
 import { float16ToFloat32, float32ToFloat16 } from '../onnx';
 import type { LoraLayer } from './loraFile';
+import { LowRankProduct } from './lowRankProduct';
 import { indexGraphWeights, ONNX_FLOAT, ONNX_FLOAT16, tokenEmbedding, type GraphWeights, type InitializerInfo, type ModuleWeight } from './onnxWeights';
 
 /** One LoRA layer with the weight it is applied at. */
@@ -42,6 +43,13 @@ function layerDelta(l: LoraLayer, factor: number): { delta: Float32Array; out: n
   return { delta, out, inner };
 }
 
+/** [rows, cols] → [cols, rows]. */
+function transpose(m: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(m.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c];
+  return out;
+}
+
 /** Why a layer cannot patch this weight, or undefined. */
 function misfit(l: LoraLayer, target: ModuleWeight): string | undefined {
   const dims = target.init.dims;
@@ -59,8 +67,8 @@ function misfit(l: LoraLayer, target: ModuleWeight): string | undefined {
 }
 
 /** The summed deltas per initializer (in the initializer's own layout) and what was applied. */
-export function planPatches(weights: GraphWeights, layers: readonly WeightedLayer[], component: string):
-    { patches: Map<string, Float32Array>; reports: Map<string, LayerReport> } {
+export async function planPatches(weights: GraphWeights, layers: readonly WeightedLayer[], component: string, gemm?: LowRankProduct):
+    Promise<{ patches: Map<string, Float32Array>; reports: Map<string, LayerReport> }> {
   const patches = new Map<string, Float32Array>();
   const reports = new Map<string, LayerReport>();
   for (const { layer, weight, network } of layers) {
@@ -81,19 +89,20 @@ export function planPatches(weights: GraphWeights, layers: readonly WeightedLaye
     }
     (report as { applied: number }).applied++;
     if (weight === 0) continue;
-    const { delta, out, inner } = layerDelta(layer, weight * layer.scale);
-    const size = delta.length;
-    let acc = patches.get(target.init.name);
-    if (acc === undefined) {
-      acc = new Float32Array(size);
-      patches.set(target.init.name, acc);
-    }
-    if (target.layout === 'torch') {
-      for (let i = 0; i < size; i++) acc[i] += delta[i];
+    const transposed = target.layout === 'transposed';
+    let delta: Float32Array;
+    if (gemm !== undefined) {
+      const rank = layer.downShape[0];
+      const factor = weight * layer.scale;
+      const up = layer.up.map((v) => v * factor);
+      delta = await gemm.product(up, layer.down, layer.upShape[0], rank, layer.down.length / rank, transposed);
     } else {
-      // [in, out]: acc[i·out + o] += delta[o·in + i]
-      for (let o = 0; o < out; o++) for (let i = 0; i < inner; i++) acc[i * out + o] += delta[o * inner + i];
+      const d = layerDelta(layer, weight * layer.scale);
+      delta = transposed ? transpose(d.delta, d.out, d.inner) : d.delta;
     }
+    const acc = patches.get(target.init.name);
+    if (acc === undefined) patches.set(target.init.name, delta.slice());
+    else for (let i = 0; i < acc.length; i++) acc[i] += delta[i];
   }
   return { patches, reports };
 }
@@ -158,7 +167,14 @@ function tableProto(name: string, rows: number, width: number, dataType: number,
 export async function patchComponent(p: ComponentPatch): Promise<PatchResult> {
   const model = p.model ?? new Uint8Array(await readFile(p.source));
   const weights = indexGraphWeights(model, p.source, p.textEncoder);
-  const { patches, reports } = planPatches(weights, p.layers, p.component);
+  const gemm = new LowRankProduct();
+  let planned;
+  try {
+    planned = await planPatches(weights, p.layers, p.component, gemm);
+  } finally {
+    await gemm.release();
+  }
+  const { patches, reports } = planned;
   await mkdir(p.dest, { recursive: true });
   const srcDir = dirname(p.source);
   const outFile = join(p.dest, basename(p.source));
