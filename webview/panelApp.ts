@@ -9,6 +9,7 @@ import { el } from './dom';
 import { ParamsForm } from './form';
 import { HistoryView } from './history';
 import { InputImageView } from './inputImage';
+import { appendToPrompt, NetworksPicker } from './networksPicker';
 import { NoticeView } from './notice';
 import { PreviewView } from './preview';
 import { QueueView } from './queue';
@@ -43,6 +44,12 @@ export class PanelApp {
   readonly input = new InputImageView({
     send: (message) => post(message), onChange: () => this.persist(), onNotice: (level, message) => this.notice.show(level, message),
   });
+  private readonly networks = new NetworksPicker((field, text) => {
+    const params = this.form.snapshot();
+    this.form.setParams({ ...params, [field]: appendToPrompt(params[field], text) });
+    this.persist();
+    this.tokens.countSoon();
+  });
 
   constructor(app: HTMLElement, initialSetup: PanelSetup | null, saved: PanelState) {
     this.setup = initialSetup ?? saved.setup;
@@ -62,10 +69,11 @@ export class PanelApp {
       post({ type: 'show', imageId });
     }, () => this.persist());
 
-    app.replaceChildren(this.input.root, this.form.root, this.notice.root, this.preview.root, this.queue.root, this.results.root, this.history.root, this.announcer);
+    app.replaceChildren(this.input.root, this.form.root, this.networks.root, this.notice.root, this.preview.root, this.queue.root, this.results.root, this.history.root, this.announcer);
     app.setAttribute('aria-busy', 'false');
     if (this.setup) {
       this.form.applySetup(this.setup);
+      this.networks.update(this.setup.networks);
       this.results.setAutoSave(this.setup.autoSave);
     }
     const initialParams = saved.params ?? this.setup?.defaults;
@@ -117,6 +125,7 @@ export class PanelApp {
       case 'setup':
         this.setup = message.setup;
         this.form.applySetup(message.setup);
+        this.networks.update(message.setup.networks);
         this.results.setAutoSave(message.setup.autoSave);
         this.persist();
         this.tokens.recountSoon();

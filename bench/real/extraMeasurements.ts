@@ -24,4 +24,7 @@ export interface RealBenchMeasurement {
   run(ctx: RealBenchContext): Promise<Record<string, unknown>>;
 }
 
-export const EXTRA_MEASUREMENTS: RealBenchMeasurement[] = [];
+import { loraMeasurement } from './lora';
+
+/** Issue 16's LoRA cost at full size: patch, session creation, the same set again, disk, peak memory, LCM 4 steps. */
+export const EXTRA_MEASUREMENTS: RealBenchMeasurement[] = [loraMeasurement];

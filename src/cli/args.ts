@@ -33,6 +33,10 @@ export interface GenerateArgs {
   readonly quiet: boolean;
   /** An explicit --out (or its batch names) may replace existing files. */
   readonly overwrite: boolean;
+  /** Where `<lora:name:weight>` names are found (null: none). */
+  readonly loraDir: string | null;
+  /** Textual-inversion embeddings the prompts may name (null: none). */
+  readonly embeddingsDir: string | null;
 }
 
 /** What `inline-diffusion download REPO` was asked. */
@@ -94,6 +98,11 @@ Options:
   --vae-decode MODE        auto (default: the full VAE, in diffusers' tiles when the image would need more than
                            a quarter of this machine's memory untiled), full, tiled (diffusers' tiled_decode),
                            fast (the model folder's TAESD taesd/vae_decoder/model.onnx: a quick draft)
+  --lora-dir DIR           folder of LoRA .safetensors files for <lora:name:weight> in the prompt (A1111's
+                           syntax; weight default 1; an LCM-LoRA switches to the LCM sampler, 4 steps, CFG 1
+                           unless --sampler/--steps/--cfg say otherwise)
+  --embeddings-dir DIR     folder of textual-inversion embeddings (.safetensors, A1111 .pt) used by file name
+                           in the prompt and negative prompt
   --provider NAME          execution provider: auto (default), cpu, cuda, dml, coreml
   --json                   print one JSON object with files, seeds, settings and timings on stdout
   --quiet                  no progress bar
@@ -123,6 +132,8 @@ const flagSpec = {
   'old-prompt-editing-timelines': { type: 'boolean' },
   'vae-decode': { type: 'string' },
   provider: { type: 'string' },
+  'lora-dir': { type: 'string' },
+  'embeddings-dir': { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   overwrite: { type: 'boolean' },
@@ -184,6 +195,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
       json: values.json === true,
       quiet: values.quiet === true,
       overwrite: values.overwrite === true,
+      loraDir: str('lora-dir'),
+      embeddingsDir: str('embeddings-dir'),
     },
   };
 }

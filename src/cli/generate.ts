@@ -19,6 +19,20 @@ import type { GenerateArgs } from './args';
 import { UsageError } from './args';
 import { requestProblemsInFlagWords } from './flagWords';
 import { ProgressBar } from './progressBar';
+import { isMarkedLcm, listFolder, LORA_EXTENSIONS, resolveLoraTags } from '../engine/networks';
+import { extractExtraNetworks } from '../engine/prompt';
+
+/** LCM-LoRA's recommended steps and guidance (diffusers' LCM-LoRA guide: 4 steps, guidance_scale 1). */
+export const LCM_LORA_STEPS = 4;
+export const LCM_LORA_CFG = 1;
+
+/** The name of an LCM-LoRA (marked by a `.json` beside it) the prompt applies with a UNet weight ≠ 0, if any. */
+function lcmLoraIn(prompt: string, loraDir: string | undefined): string | undefined {
+  if (loraDir === undefined) return undefined;
+  const tags = extractExtraNetworks(prompt).networks.get('lora') ?? [];
+  if (tags.length === 0) return undefined;
+  return resolveLoraTags(tags, loraDir, listFolder(loraDir, LORA_EXTENSIONS)).loras.find((l) => l.unet !== 0 && isMarkedLcm(l.file))?.name;
+}
 
 export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
@@ -115,6 +129,7 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
  * Also returns the model folder as read, for the engine not to read it again.
  */
 export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ request: GenerateRequest; info: ModelInfo; warnings: string[] }> {
+  const warnings: string[] = [];
   const modelDir = args.model !== null ? resolve(cwd, args.model) : defaultModelDir();
   if (!existsSync(modelDir)) {
     if (args.model !== null && HUB_REPO_ID.test(args.model)) {
@@ -162,7 +177,20 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
     ...(args.vaeDecode === 'auto' ? {} : { vaeDecode: args.vaeDecode }),
     executionProvider: args.provider,
     threads: args.threads,
+    ...(args.loraDir === null ? {} : { loraDir: resolve(cwd, args.loraDir) }),
+    ...(args.embeddingsDir === null ? {} : { embeddingsDir: resolve(cwd, args.embeddingsDir) }),
   };
+  for (const flag of ['loraDir', 'embeddingsDir'] as const) {
+    const dir = request[flag];
+    if (dir !== undefined && dir !== null && !existsSync(dir)) throw new UsageError(`--${flag === 'loraDir' ? 'lora-dir' : 'embeddings-dir'}: ${dir} does not exist`);
+  }
+  const lcm = lcmLoraIn(args.prompt, request.loraDir ?? undefined);
+  if (lcm !== undefined && args.sampler === null && (args.steps === null || args.cfgScale === null)) {
+    // LCM-LoRA's recipe (diffusers' LCM-LoRA docs): 4 steps, guidance 1 (one UNet batch) — where the user chose neither.
+    if (args.steps === null) request.steps = LCM_LORA_STEPS;
+    if (args.cfgScale === null) request.cfgScale = LCM_LORA_CFG;
+    warnings.push(`LCM-LoRA ${lcm}: ${request.steps} steps, CFG ${request.cfgScale} (LCM's recommendation; --steps and --cfg choose others)`);
+  }
   if (args.seed !== null && args.batch > 1 && args.seed + args.batch - 1 > 2 ** 32 - 1) {
     throw new UsageError(`--seed ${args.seed} with --batch ${args.batch}: the last seed would pass 4294967295`);
   }
@@ -176,7 +204,6 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
   if (validated.seed + validated.batchSize - 1 > 2 ** 32 - 1) {
     throw new UsageError(`--seed ${validated.seed} with --batch ${validated.batchSize}: the last seed would pass 4294967295`);
   }
-  const warnings: string[] = [];
   const verdict = memoryVerdict(validated, info);
   if (verdict.kind === 'refuse') throw new UsageError(verdict.message);
   if (verdict.kind === 'warn') warnings.push(verdict.message);

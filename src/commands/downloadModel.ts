@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Command } from '../util/commandManager';
@@ -21,6 +22,8 @@ interface Target {
   readonly options: Partial<DownloadModelOptions>;
   /** For a TAESD download: the decoder's path inside the repo. */
   readonly previewDecoder?: string;
+  /** For a LoRA download: its file inside the repo, the name it gets in the LoRA folder, and whether it is an LCM-LoRA. */
+  readonly lora?: { readonly path: string; readonly name: string; readonly lcm: boolean; readonly repo: string };
 }
 
 /**
@@ -59,7 +62,8 @@ export class DownloadModelCommand implements Command {
 
   private fromEntry(e: CatalogEntry): Target {
     const decoder = e.role === 'preview-decoder' && Array.isArray(e.files) ? e.files[0].path : undefined;
-    return { repoId: e.repo, label: e.label, options: catalogDownload(e), previewDecoder: decoder };
+    const lora = e.role === 'lora' && Array.isArray(e.files) ? { path: e.files[0].path, name: e.id, lcm: e.lcm === true, repo: e.repo } : undefined;
+    return { repoId: e.repo, label: e.label, options: catalogDownload(e), previewDecoder: decoder, lora };
   }
 
   private fromRepo(input: string): Target | undefined {
@@ -78,6 +82,7 @@ export class DownloadModelCommand implements Command {
         label: e.label,
         description: e.role === 'preview-decoder'
           ? `step previews for SD 1.x/2.x models · ~${formatBytes(e.approxBytes)}`
+          : e.role === 'lora' ? `LoRA for ${familyName(e.family)} · into inlineDiffusion.loraFolder · ~${formatBytes(e.approxBytes)}`
           : `${familyName(e.family)} · ${precisionLabel(e.precision)} · ~${formatBytes(e.approxBytes)}`,
         detail: `${e.repo} · licence: ${e.license}${e.gated ? ' · gated: needs a Hugging Face token' : ''}${e.verified ? '' : ' · layout not verified'}`,
         entry: e,
@@ -141,6 +146,7 @@ export class DownloadModelCommand implements Command {
       void vscode.window.showInformationMessage(`Inline Diffusion: ${label} is installed; step previews of SD 1.x/2.x models now go through it.`);
       return file;
     }
+    if (target.lora !== undefined) return this.installLora(target.lora, path.join(installed.dir, ...target.lora.path.split('/')), installed.commit);
     this.library.changed();
     let summary = path.basename(installed.dir);
     try {
@@ -152,6 +158,27 @@ export class DownloadModelCommand implements Command {
     }
     void offerModelUse(installed.dir, `${installed.alreadyInstalled ? 'Already installed' : 'Downloaded'} ${label} (${summary}).`);
     return installed.dir;
+  }
+
+  /**
+   * A downloaded LoRA copied into the LoRA folder as `<name>.safetensors`, with `<name>.json` beside it saying where
+   * it came from (and `"lcm": true` for an LCM-LoRA, which makes the engine sample with LCM).
+   */
+  private async installLora(lora: NonNullable<Target['lora']>, file: string, commit: string): Promise<string | undefined> {
+    const folder = vscode.workspace.getConfiguration('inlineDiffusion').get<string>('loraFolder', '').trim();
+    if (folder === '') {
+      void vscode.window.showWarningMessage(`Inline Diffusion: ${lora.name} is downloaded (${file}); set inlineDiffusion.loraFolder `
+        + 'to a folder and download it again to use it as <lora:…> in prompts.');
+      return file;
+    }
+    await fs.promises.mkdir(folder, { recursive: true });
+    const dest = path.join(folder, `${lora.name}.safetensors`);
+    await fs.promises.copyFile(file, dest);
+    await fs.promises.writeFile(path.join(folder, `${lora.name}.json`),
+      `${JSON.stringify({ lcm: lora.lcm, source: `${lora.repo}@${commit}` }, null, 2)}\n`);
+    void vscode.window.showInformationMessage(`Inline Diffusion: ${lora.name} is in your LoRA folder: add <lora:${lora.name}:1> to a prompt`
+      + (lora.lcm ? ' (an LCM-LoRA: the LCM sampler runs; use 4–8 steps and CFG 1–2).' : '.'));
+    return dest;
   }
 
   private async explainFailure(label: string, err: unknown): Promise<void> {

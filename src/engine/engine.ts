@@ -4,8 +4,9 @@
  * calls (same folder, provider and threads), runs the pipeline (pipeline.ts), and writes A1111 infotext into the PNGs.
  * Used in-process by the CLI (on a worker thread) and by the engine process (main.ts).
  */
-import { totalmem } from 'node:os';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { homedir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { GenerateRequest, GeneratedImage, InitResizeMode, ProviderFallback, RgbImage, TimingsMs, TokenCount } from '../protocol/engineMessages';
 import { EngineError } from './model';
 import { buildInfotextParams, formatInfotext } from './infotext';
@@ -17,7 +18,7 @@ import { providerOrder, unavailableProviders } from './onnx';
 import { runPipeline, throwIfCancelled, usesLcmStrengthSchedule, type PipelineInput, type PipelineOutput } from './pipeline';
 import {
   buildPromptPlan, countPromptTokens, extractExtraNetworks, preparePrompts, PromptPlanError, PromptTooLongError,
-  type ChunkEncoder, type EmphasisMode, type ExtraNetworkHandler, type PreparedPrompts, type PromptPlan,
+  embeddingTokens, type ChunkEncoder, type EmphasisMode, type ExtraNetworkHandler, type PreparedPrompts, type PromptPlan,
 } from './prompt';
 import { formatProviderFallback } from './providerFallback';
 import { findPreviewDecoder, PreviewDecoder } from './onnx';
@@ -29,8 +30,13 @@ import { latentsToPreviews, type LatentRgbFactors } from './image';
 import { PhiloxGenerator, TorchGenerator, type Rng } from './random';
 import { decodePlan, detectModelFamily, FP16_ON_CPU_WARNING, modelSchedulerSetup, recommendedSettings } from './model';
 import { createScheduler, resolveSampler, type Scheduler } from './schedulers';
+import {
+  applyNetworks, EMBEDDING_EXTENSIONS, isMarkedLcm, listFolder, LORA_EXTENSIONS, resolveLoraTags,
+  type AppliedNetworks, type LibraryEntry, type LoraRequest,
+} from './networks';
 import { version as packageVersion } from '../../package.json';
 import { nowMs } from './clock';
+import { NETWORK_CACHE_ENV } from '../protocol/engineEnv';
 
 export { EngineError } from './model';
 
@@ -199,7 +205,7 @@ function preparePromptText(req: GenerateRequest, info: ModelInfo, tokenizer: Cli
  * a UNet whose token axis was fixed at export (it reads the first chunk).
  */
 function conditioningFor(req: GenerateRequest, model: LoadedModel, tokenizers: readonly ClipTokenizer[], scheduler: Scheduler,
-    text: PromptText, warnings: string[]): () => Promise<PromptPlan> {
+    text: PromptText, warnings: string[], networks: AppliedNetworks | undefined): () => Promise<PromptPlan> {
   const fixedTokens = model.unetTokens;
   const longest = Math.max(text.prompts.promptTokens, req.cfgScale > 1 ? text.prompts.negativeTokens : 0);
   if (fixedTokens !== undefined && longest > fixedTokens - 2) {
@@ -209,7 +215,11 @@ function conditioningFor(req: GenerateRequest, model: LoadedModel, tokenizers: r
   return async () => {
     if (model.textEncoderRuns === undefined) throw new EngineError('internal', 'the loaded model gives no text encoder runs');
     const runs = await model.textEncoderRuns(text.encoderClipSkip);
-    const encoders: ChunkEncoder[] = runs.map((run, i) => ({ tokenizer: tokenizers[i], encode: run }));
+    const encoders: ChunkEncoder[] = runs.map((run, i) => ({
+      tokenizer: tokenizers[i], encode: run,
+      embeddings: networks === undefined || networks.embeddings.length === 0 ? undefined : embeddingTokens(networks.embeddings.map(
+        (e) => ({ name: e.name, nameIds: tokenizers[i].encodeContent(e.name), ids: e.ids }))),
+    }));
     try {
       return await buildPromptPlan({
         prompt: text.prompts.prompt, negativePrompt: req.negativePrompt ?? '', steps: req.steps, schedulerOrder: scheduler.order,
@@ -262,7 +272,8 @@ interface Decoding {
 
 /** The decoded images as PNGs with A1111 infotext, one per seed. */
 function writeImages(req: GenerateRequest, result: PipelineOutput, sampler: { a1111Name: string; scheduleType?: string },
-    seeds: readonly number[], model: { modelHash: string | undefined; model: string }, text: PromptText, decoding: Decoding): GeneratedImage[] {
+    seeds: readonly number[], model: { modelHash: string | undefined; model: string }, text: PromptText, decoding: Decoding,
+    networkInfotext: ReadonlyArray<[string, string]>): GeneratedImage[] {
   const rgbImages = decodedToRgbImages(result.images, result.dims);
   return rgbImages.map((rgb, i): GeneratedImage => {
     const infotext = formatInfotext(req.prompt, req.negativePrompt ?? '', buildInfotextParams({
@@ -278,11 +289,33 @@ function writeImages(req: GenerateRequest, result: PipelineOutput, sampler: { a1
       denoisingStrength: req.initImage !== null ? req.strength : undefined,
       clipSkip: text.clipSkip,
       rng: req.rng === 'nv' ? 'NV' : 'CPU',
-      extra: decoding.infotext === undefined ? text.prompts.infotextExtra : [...(text.prompts.infotextExtra ?? []), decoding.infotext],
+      extra: [...(text.prompts.infotextExtra ?? []), ...networkInfotext, ...(decoding.infotext === undefined ? [] : [decoding.infotext])],
       version: ENGINE_VERSION,
     }));
     const png = encodePng(rgb.rgb, req.width, req.height, { parameters: infotext });
     return { seed: seeds[i], width: req.width, height: req.height, png, infotext };
+  });
+}
+
+/** The UNet's layers_per_block from unet/config.json (2, SD's and SDXL's, when the folder has none). */
+function layersPerBlockOf(dir: string): number {
+  try {
+    const config = JSON.parse(readFileSync(join(dir, 'unet', 'config.json'), 'utf8')) as Record<string, unknown>;
+    return typeof config.layers_per_block === 'number' ? config.layers_per_block : 2;
+  } catch {
+    return 2;
+  }
+}
+
+/** Embeddings whose name's tokens appear in the text (A1111 finds them by tokens, in the chunker). */
+function usedEmbeddings(text: string, tokenizer: ClipTokenizer, library: ReadonlyMap<string, LibraryEntry>): LibraryEntry[] {
+  if (library.size === 0) return [];
+  const ids = tokenizer.encodeContent(text);
+  return [...library.values()].filter((e) => {
+    const name = tokenizer.encodeContent(e.name);
+    if (name.length === 0) return false;
+    for (let i = 0; i + name.length <= ids.length; i++) if (name.every((id, k) => ids[i + k] === id)) return true;
+    return false;
   });
 }
 
@@ -303,9 +336,21 @@ export class Engine {
   /** Handlers of A1111's extra-network tags by kind (`lora` …); tags of other kinds are warned about and ignored. */
   private readonly extraNetworks: Readonly<Record<string, ExtraNetworkHandler>>;
 
-  constructor(opts: { log?: EngineLog; extraNetworks?: Readonly<Record<string, ExtraNetworkHandler>> } = {}) {
+  /** Where LoRA-patched model copies are kept (networks/networkSet.ts), and their size limit. */
+  private readonly networkCache: { readonly dir: string; readonly limitBytes?: number };
+
+  constructor(opts: {
+    log?: EngineLog; extraNetworks?: Readonly<Record<string, ExtraNetworkHandler>>;
+    /** The folder for LoRA-patched model copies; default $INLINE_DIFFUSION_NETWORK_CACHE, else ~/.cache/inline-diffusion/networks. */
+    networkCacheDir?: string; networkCacheLimitBytes?: number;
+  } = {}) {
     this.log = opts.log ?? (() => undefined);
     this.extraNetworks = opts.extraNetworks ?? {};
+    const fromEnv = process.env[NETWORK_CACHE_ENV];
+    this.networkCache = {
+      dir: opts.networkCacheDir ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(homedir(), '.cache', 'inline-diffusion', 'networks')),
+      limitBytes: opts.networkCacheLimitBytes,
+    };
   }
 
   /** Generates request.batchSize images; throws EngineError (codes in src/protocol/engineMessages.ts). */
@@ -360,18 +405,24 @@ export class Engine {
     // Everything cheap first: folder, sampler, tokenizer, init image. Nothing is loaded if these fail.
     let loadMs = nowMs();
     const { info, tokenizer, tokenizer2 } = await this.readModel(req, opts.modelInfo);
-    const sampler = this.samplerFor(req, info, warnings);
+    const loras = this.lorasOf(req, warnings);
+    const lcmLora = loras.find((l) => l.unet !== 0 && isMarkedLcm(l.file));
+    const sampler = this.samplerFor(req, info, warnings, lcmLora);
     if (req.initImage !== null && !info.hasVaeEncoder) {
       throw new EngineError('model-invalid', `img2img needs ${info.dir}/vae_encoder/model.onnx, which this model does not have`);
     }
-    const text = preparePromptText(req, info, tokenizer, tokenizer2, sampler.scheduler, this.extraNetworks, warnings);
+    const handlers = Object.hasOwn(this.extraNetworks, 'lora') ? this.extraNetworks : { ...this.extraNetworks, lora: () => [] };
+    const text = preparePromptText(req, info, tokenizer, tokenizer2, sampler.scheduler, handlers, warnings);
+    const embeddings = usedEmbeddings(`${text.prompts.prompt}\n${req.negativePrompt ?? ''}`, tokenizer,
+      listFolder(req.embeddingsDir ?? undefined, EMBEDDING_EXTENSIONS));
     const initImage = req.initImage === null ? null : initImageTensor(req.initImage, req.width, req.height, req.resizeMode);
     throwIfCancelled(signal);
 
-    const model = await this.modelFor(info, req);
+    const networks = await this.networksFor(info, loras, embeddings, warnings);
+    const model = await this.modelFor(info, req, networks);
     const { providerFallback, quietWarning } = warnBeforeRun(req, model, sampler.scheduler, initImage !== null, warnings);
     const tokenizers = tokenizer2 === undefined ? [tokenizer] : [tokenizer, tokenizer2];
-    const conditioning = conditioningFor(req, model, tokenizers, sampler.scheduler, text, warnings);
+    const conditioning = conditioningFor(req, model, tokenizers, sampler.scheduler, text, warnings, networks);
     const hash = await this.hashOf(info.dir);
     const decoding = await this.decodingFor(model, req, warnings);
     loadMs = nowMs() - loadMs;
@@ -394,7 +445,7 @@ export class Engine {
     }
 
     const pngStart = nowMs();
-    const images = writeImages(req, result, sampler, seeds, { modelHash: hash, model: info.name }, text, decoding);
+    const images = writeImages(req, result, sampler, seeds, { modelHash: hash, model: info.name }, text, decoding, networks?.infotext ?? []);
     const pngMs = nowMs() - pngStart;
     const t = result.timingsMs;
     return {
@@ -403,6 +454,7 @@ export class Engine {
       timingsMs: {
         load: loadMs, textEncoder: t.textEncoder, unet: t.unet, unetSteps: t.unetSteps, vae: t.vae, png: pngMs,
         total: nowMs() - start,
+        ...(networks === undefined ? {} : { networks: networks.timingsMs }),
       },
       executionProvider: model.executionProvider,
       warnings,
@@ -429,7 +481,7 @@ export class Engine {
    * clip_sample false for the SD 1.x/2.x pipelines; a family default for a class the engine lacks), with what it says
    * about that in `warnings`.
    */
-  private samplerFor(req: GenerateRequest, info: ModelInfo, warnings: string[]): ReturnType<typeof schedulerFor> {
+  private samplerFor(req: GenerateRequest, info: ModelInfo, warnings: string[], lcmLora?: LoraRequest): ReturnType<typeof schedulerFor> {
     // as readModelFolder made it, unless a caller handed another schedulerConfig (its _class_name is then the class)
     let setup = info.scheduler?.from === info.schedulerConfig ? info.scheduler : undefined;
     try {
@@ -442,6 +494,12 @@ export class Engine {
       this.log('info', `scheduler config adjusted as diffusers' ${info.pipelineClass} does: ${setup.fixups.join(', ')}`);
     }
     warnings.push(...setup.notes);
+    if (lcmLora !== undefined && req.sampler === null) {
+      // An LCM-LoRA distils the model to LCM's few steps: LCMScheduler over the model's own config (diffusers' recipe).
+      warnings.push(`LCM-LoRA ${lcmLora.name}: sampling with LCM (LCMScheduler) instead of the model's own scheduler`
+        + (req.steps > 8 || req.cfgScale > 2 ? `; it is made for 4–8 steps and CFG 1–2 (this run: ${req.steps} steps, CFG ${req.cfgScale})` : ''));
+      return schedulerFor('lcm', setup.config, req.steps);
+    }
     return schedulerFor(req.sampler ?? setup.ownSampler, setup.config, req.steps);
   }
 
@@ -534,6 +592,41 @@ export class Engine {
     };
   }
 
+  /** The request's `<lora:…>` tags resolved in its LoRA folder (A1111 reads them from the prompt only). */
+  private lorasOf(req: GenerateRequest, warnings: string[]): LoraRequest[] {
+    if (Object.hasOwn(this.extraNetworks, 'lora')) return [];
+    const tags = extractExtraNetworks(req.prompt).networks.get('lora') ?? [];
+    if (tags.length === 0) return [];
+    const resolved = resolveLoraTags(tags, req.loraDir ?? undefined, listFolder(req.loraDir ?? undefined, LORA_EXTENSIONS));
+    warnings.push(...resolved.warnings);
+    return resolved.loras;
+  }
+
+  /**
+   * The LoRAs and embeddings applied to the model's weights (patched copies from the cache, or written to it);
+   * undefined when there are none. A set that cannot be applied at all is warned about and the base model runs.
+   */
+  private async networksFor(info: ModelInfo, loras: readonly LoraRequest[], embeddings: readonly LibraryEntry[],
+      warnings: string[]): Promise<AppliedNetworks | undefined> {
+    if (loras.length === 0 && embeddings.length === 0) return undefined;
+    try {
+      const applied = await applyNetworks({
+        modelDir: info.dir, xl: info.xl !== undefined, layersPerBlock: layersPerBlockOf(info.dir), loras, embeddings,
+        cacheDir: this.networkCache.dir, cacheLimitBytes: this.networkCache.limitBytes, log: (m) => this.log('info', m),
+      });
+      warnings.push(...applied.warnings);
+      for (const note of applied.notes) this.log('info', note);
+      if (applied.key !== '') {
+        const t = applied.timingsMs;
+        this.log('info', `networks: files read in ${t.read.toFixed(0)} ms; patched model ${t.cacheHit ? 'found in the cache' : 'written'} in ${t.patch.toFixed(0)} ms`);
+      }
+      return applied;
+    } catch (e) {
+      warnings.push(`LoRAs/embeddings could not be applied, the model runs without them: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
+  }
+
   private async tokenizerFor(dir: string): Promise<ClipTokenizer> {
     let tokenizer = this.tokenizers.get(dir);
     if (tokenizer === undefined) {
@@ -544,8 +637,8 @@ export class Engine {
   }
 
   /** The loaded model for this folder, provider and threads, loading it (and releasing another) when needed. */
-  private async modelFor(info: ModelInfo, req: GenerateRequest): Promise<LoadedModel> {
-    const key = JSON.stringify([info.dir, req.executionProvider, req.threads]);
+  private async modelFor(info: ModelInfo, req: GenerateRequest, networks: AppliedNetworks | undefined): Promise<LoadedModel> {
+    const key = JSON.stringify([info.dir, req.executionProvider, req.threads, networks?.key ?? '']);
     if (this.cached?.key === key) return this.cached.model;
     await this.releaseNow();
     this.log('info', `loading ${info.dir} (execution provider ${req.executionProvider}, threads ${req.threads ?? 'default'})`);
@@ -554,6 +647,7 @@ export class Engine {
         executionProvider: req.executionProvider,
         threads: req.threads ?? undefined,
         log: (message) => this.log('info', message),
+        componentFiles: networks?.files,
       });
       this.cached = { key, model };
       return model;

@@ -39,6 +39,7 @@ export function isKnownSampler(name: string): boolean {
 const FIELDS: ReadonlyArray<keyof GenerateRequest> = [
   'modelDir', 'prompt', 'negativePrompt', 'sampler', 'steps', 'cfgScale', 'seed', 'width', 'height', 'batchSize',
   'initImage', 'strength', 'resizeMode', 'previews', 'rng', 'clipSkip', 'emphasis', 'oldPromptEditingTimelines', 'vaeDecode', 'executionProvider', 'threads',
+  'loraDir', 'embeddingsDir',
 ];
 
 /** A short, safe description of what arrived, for error messages. */
@@ -180,6 +181,9 @@ export function validateRequest(value: unknown): GenerateRequest {
     ...(r.vaeDecode === undefined ? {} : { vaeDecode: checkOneOf(problems, 'vaeDecode', r.vaeDecode, VAE_DECODE) }),
     executionProvider: checkOneOf(problems, 'executionProvider', r.executionProvider, EXECUTION_PROVIDERS),
     threads: r.threads === null ? null : checkInteger(problems, 'threads', r.threads, 1, LIMITS.threadsMax, ' or null'),
+    ...(r.loraDir === undefined || r.loraDir === null ? {} : { loraDir: checkString(problems, 'loraDir', r.loraDir, 4096, false, ' or null') }),
+    ...(r.embeddingsDir === undefined || r.embeddingsDir === null ? {}
+      : { embeddingsDir: checkString(problems, 'embeddingsDir', r.embeddingsDir, 4096, false, ' or null') }),
   };
   if (request.batchSize > 1 && request.seed + request.batchSize - 1 > LIMITS.seedMax) {
     problems.push(`seed: image i of a batch uses seed + i, so seed + batchSize − 1 must be ≤ ${LIMITS.seedMax}; `

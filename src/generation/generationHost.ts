@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PanelParams, PanelSetup } from '../protocol/webviewMessages';
 import { EngineClient, EngineClientError } from './engineClient';
-import { defaultModelDir } from '../engine/model';
+import { defaultModelDir, EMBEDDING_EXTENSIONS, listNetworkFiles, LORA_EXTENSIONS } from '../engine/model';
 import { imageFileName } from '../engine/image';
 import type { ModelInfo } from '../engine/model';
 import { describeModels, listModels, ModelInfoCache, type ModelEntry } from '../models/modelChoices';
@@ -157,6 +157,12 @@ export class GenerationHost extends Disposable {
     return {
       samplers: samplerChoices(), models, defaults, limits: PANEL_LIMITS, autoSave: settings.autoSave,
       previews: settings.previews, sizePresets: [...new Set([native, ...SIZE_PRESETS])].sort((a, b) => a - b),
+      ...(settings.loraFolder === '' && settings.embeddingsFolder === '' ? {} : {
+        networks: {
+          loras: [...listNetworkFiles(settings.loraFolder, LORA_EXTENSIONS).keys()],
+          embeddings: [...listNetworkFiles(settings.embeddingsFolder, EMBEDDING_EXTENSIONS).keys()],
+        },
+      }),
     };
   }
 

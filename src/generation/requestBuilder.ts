@@ -50,6 +50,8 @@ export function buildRequests(params: PanelParams, modelDir: string, settings: E
     ...(params.oldPromptEditingTimelines === true ? { oldPromptEditingTimelines: true } : {}),
     executionProvider: settings.executionProvider,
     threads: settings.threads === 0 ? null : settings.threads,
+    ...(settings.loraFolder === '' ? {} : { loraDir: settings.loraFolder }),
+    ...(settings.embeddingsFolder === '' ? {} : { embeddingsDir: settings.embeddingsFolder }),
   }));
 }
 

@@ -25,6 +25,15 @@ function parseIntIn(text: string | undefined, min: number, max: number): number 
   return n >= min && n <= max ? n : undefined;
 }
 
+/** A1111's `Lora hashes` / `TI hashes` value ("name: hash, name: hash") as its entries. */
+export function networkHashes(value: string | undefined): Array<{ name: string; hash: string }> {
+  if (value === undefined) return [];
+  return value.split(',').map((item) => {
+    const at = item.lastIndexOf(':');
+    return at < 0 ? { name: item.trim(), hash: '' } : { name: item.slice(0, at).trim(), hash: item.slice(at + 1).trim() };
+  }).filter((e) => e.name !== '');
+}
+
 /** Panel parameters from infotext, starting from `current` for whatever the text lacks or has wrong. */
 export function paramsFromInfotext(infotext: string, current: PanelParams, models: readonly ModelRef[]): { params: PanelParams; notes: string[] } {
   const { prompt, negativePrompt, params: p } = parseInfotext(infotext);
@@ -86,6 +95,16 @@ export function paramsFromInfotext(infotext: string, current: PanelParams, model
     if (p['Denoising strength'].trim() !== '' && Number.isFinite(strength) && strength >= 0 && strength <= 1) next.strength = strength;
     else notes.push(`Denoising strength "${p['Denoising strength']}" is not a number from 0 to 1; kept the current one`);
     notes.push('the image was made from another image (image to image), which a PNG does not hold: choose the input image again');
+  }
+  const loras = networkHashes(p['Lora hashes']);
+  if (loras.length > 0) {
+    notes.push(`the image used the LoRAs ${loras.map((l) => `${l.name} (${l.hash})`).join(', ')}: the <lora:…> tags in its prompt apply them `
+      + 'from the LoRA folder (inlineDiffusion.loraFolder) when files of those names are there');
+  }
+  const embeddings = networkHashes(p['TI hashes']);
+  if (embeddings.length > 0) {
+    notes.push(`the image used the embeddings ${embeddings.map((l) => `${l.name} (${l.hash})`).join(', ')}: their names in the prompts apply them `
+      + 'from the embeddings folder (inlineDiffusion.embeddingsFolder)');
   }
   return { params: next, notes };
 }

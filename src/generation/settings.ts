@@ -30,6 +30,10 @@ export interface ExtensionSettings {
   readonly emphasis: EmphasisSetting;
   /** How the VAE decodes (GenerateRequest.vaeDecode). */
   readonly vaeDecode: VaeDecodeSetting;
+  /** LoRA files for `<lora:name:weight>` ("" = none). */
+  readonly loraFolder: string;
+  /** Textual-inversion embeddings used by name ("" = none). */
+  readonly embeddingsFolder: string;
 }
 
 export const DEFAULT_SETTINGS: ExtensionSettings = {
@@ -48,6 +52,8 @@ export const DEFAULT_SETTINGS: ExtensionSettings = {
   clipSkip: 1,
   emphasis: 'original',
   vaeDecode: 'auto',
+  loraFolder: '',
+  embeddingsFolder: '',
 };
 const VAE_DECODE: readonly VaeDecodeSetting[] = ['auto', 'full', 'tiled', 'fast'];
 const EMPHASIS: readonly EmphasisSetting[] = ['original', 'no-norm', 'none'];
@@ -69,7 +75,7 @@ function size(value: unknown): number {
 /** Reads every setting; `get(key)` returns the configured value for `inlineDiffusion.<key>` (or undefined). */
 export function readSettings(get: (key: keyof ExtensionSettings) => unknown): ExtensionSettings {
   const d = DEFAULT_SETTINGS;
-  const str = (key: 'model' | 'outputFolder'): string => {
+  const str = (key: 'model' | 'outputFolder' | 'loraFolder' | 'embeddingsFolder'): string => {
     const v = get(key);
     return typeof v === 'string' ? v.trim() : d[key];
   };
@@ -97,5 +103,7 @@ export function readSettings(get: (key: keyof ExtensionSettings) => unknown): Ex
     clipSkip: intIn(get('clipSkip'), 1, LIMITS.clipSkipMax, d.clipSkip),
     emphasis: (EMPHASIS as readonly unknown[]).includes(get('emphasis')) ? get('emphasis') as EmphasisSetting : d.emphasis,
     vaeDecode: (VAE_DECODE as readonly unknown[]).includes(get('vaeDecode')) ? get('vaeDecode') as VaeDecodeSetting : d.vaeDecode,
+    loraFolder: str('loraFolder'),
+    embeddingsFolder: str('embeddingsFolder'),
   };
 }

@@ -32,8 +32,10 @@ export interface CatalogEntry {
   readonly precision: 'fp32' | 'fp16';
   readonly license: string;
   readonly gated: boolean;
-  /** A whole pipeline, or a TAESD decoder for previews. */
-  readonly role: 'pipeline' | 'preview-decoder';
+  /** A whole pipeline, a TAESD decoder for previews, or a LoRA (copied into inlineDiffusion.loraFolder). */
+  readonly role: 'pipeline' | 'preview-decoder' | 'lora';
+  /** A LoRA that is an LCM-LoRA: marked so beside its copy (`<id>.json` `{"lcm": true}`), the LCM sampler then runs. */
+  readonly lcm?: boolean;
   readonly recommended?: CatalogSettings;
   /** Whether the layout was checked against the repo's file list when the entry was written. */
   readonly verified: boolean;
@@ -76,7 +78,9 @@ function checkEntry(e: unknown, where: string, problems: string[]): void {
   need('precision', (v) => v === 'fp32' || v === 'fp16', '"fp32" or "fp16"');
   need('license', str, 'the licence name');
   need('gated', (v) => typeof v === 'boolean', 'true or false');
-  need('role', (v) => v === 'pipeline' || v === 'preview-decoder', '"pipeline" or "preview-decoder"');
+  need('role', (v) => v === 'pipeline' || v === 'preview-decoder' || v === 'lora', '"pipeline", "preview-decoder" or "lora"');
+  need('lcm', (v) => v === undefined || typeof v === 'boolean', 'true or false');
+  if (e.role === 'lora') need('files', (v) => Array.isArray(v) && v.length === 1, 'the one LoRA file of a "lora" entry');
   need('verified', (v) => typeof v === 'boolean', 'true or false');
   need('verifiedNote', optStr, 'a string');
   if (e.role === 'pipeline') need('recommended', isObject, 'the recommended settings of a pipeline');

@@ -15,3 +15,5 @@ export const PREVIEW_DECODER_ENV = 'INLINE_DIFFUSION_PREVIEW_DECODER';
 
 /** `1` / `0`: the CLI runs the engine on a worker thread or not, whatever the model's size (src/cli/generate.ts wantsWorker). */
 export const CLI_WORKER_ENV = 'INLINE_DIFFUSION_CLI_WORKER';
+/** Where LoRA-patched model copies are cached (default ~/.cache/inline-diffusion/networks). */
+export const NETWORK_CACHE_ENV = 'INLINE_DIFFUSION_NETWORK_CACHE';

@@ -71,6 +71,10 @@ export interface GenerateRequest {
   readonly executionProvider: ExecutionProviderSetting;
   /** intra-op threads; null = the engine's default. */
   readonly threads: number | null;
+  /** Where `<lora:name:weight>` names are looked up (A1111's models/Lora); absent: tags are warned about and ignored. */
+  readonly loraDir?: string | null;
+  /** Textual-inversion embeddings whose file names the prompts may use (A1111's embeddings/). */
+  readonly embeddingsDir?: string | null;
 }
 
 export interface GeneratedImage {
@@ -101,6 +105,8 @@ export interface TimingsMs {
   readonly vae: number;
   readonly png: number;
   readonly total: number;
+  /** LoRAs and embeddings: reading their files, and writing (or finding in the cache) the patched model copies. */
+  readonly networks?: { readonly read: number; readonly patch: number; readonly cacheHit: boolean };
 }
 
 /** Host → engine. */

@@ -105,6 +105,8 @@ export interface PanelSetup {
   readonly sizePresets: readonly number[];
   readonly autoSave: boolean;
   readonly previews: boolean;
+  /** The LoRAs and embeddings of the settings' folders, by name (absent: no folder set). */
+  readonly networks?: { readonly loras: readonly string[]; readonly embeddings: readonly string[] };
 }
 
 /** Who queued a job: the panel, "Illustrate Alt Text" (and Regenerate from a hover), or an "Illustrate Document" review. */

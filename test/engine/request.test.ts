@@ -84,7 +84,7 @@ test('names the field, the expected range and what arrived for each bad input of
       'initImage: expected null or an RGB image {width, height, rgb: Uint8Array of width·height·3 bytes}, got "photo.png"'],
     [{ stepz: 20 }, 'stepz: unknown field (expected only modelDir, prompt, negativePrompt, sampler, steps, cfgScale, seed, '
       + 'width, height, batchSize, initImage, strength, resizeMode, previews, rng, clipSkip, emphasis, oldPromptEditingTimelines, '
-      + 'vaeDecode, executionProvider, threads)'],
+      + 'vaeDecode, executionProvider, threads, loraDir, embeddingsDir)'],
   ];
   for (const [patch, message] of cases) assert.deepEqual(problemsOf(patch), [message]);
 });

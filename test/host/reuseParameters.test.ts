@@ -108,3 +108,14 @@ test('a PNG without parameters, or not a PNG, is refused with the reason', () =>
   assert.equal(notPng.ok, false);
   assert.match((notPng as { reason: string }).reason, /^it is not a readable PNG \(/);
 });
+
+test('an A1111 picture with LoRAs and embeddings: its tags stay in the prompt and a note names them with their hashes', () => {
+  const text = 'a castle <lora:detail_tweaker:0.8>, EasyNegative\nNegative prompt: badhandv4\n'
+    + 'Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 5, Size: 512x512, TI hashes: "badhandv4: 5e40d722fc3d, EasyNegative: c74b4e810b03", '
+    + 'Lora hashes: "detail_tweaker: e3b0c44298fc", Version: v1.10.1';
+  const { params, notes } = paramsFromInfotext(text, current, models);
+  assert.equal(params.prompt, 'a castle <lora:detail_tweaker:0.8>, EasyNegative');
+  assert.equal(params.negativePrompt, 'badhandv4');
+  assert.match(notes.join('\n'), /the LoRAs detail_tweaker \(e3b0c44298fc\)/);
+  assert.match(notes.join('\n'), /the embeddings badhandv4 \(5e40d722fc3d\), EasyNegative \(c74b4e810b03\)/);
+});

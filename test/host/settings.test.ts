@@ -37,7 +37,8 @@ test('wrong types and out-of-range values fall back to the defaults', () => {
     executionProvider: 'tpu', threads: 1.5, previews: 'yes', autoSave: null, candidates: 9,
   }), DEFAULT_SETTINGS);
   assert.deepEqual(settingsFrom({ model: ' ~/m ', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false, candidates: 4 }),
-    { model: '~/m', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false, candidates: 4, clipSkip: 1, emphasis: 'original', vaeDecode: 'auto' });
+    { model: '~/m', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false, candidates: 4, clipSkip: 1, emphasis: 'original', vaeDecode: 'auto', loraFolder: '', embeddingsFolder: '' });
+  assert.deepEqual([settingsFrom({ loraFolder: ' /loras ', embeddingsFolder: 7 }).loraFolder, settingsFrom({ embeddingsFolder: 7 }).embeddingsFolder], ['/loras', '']);
 });
 
 test('vaeDecode: the setting reaches the request ("auto" is left out); an unknown value falls back to auto', () => {
@@ -62,6 +63,9 @@ test('a batch count of n makes n requests with seeds seed … seed+n−1, settin
     batchSize: 1, initImage: null, strength: 0.75, previews: false, rng: 'cpu', executionProvider: 'cpu', threads: 4,
   });
   assert.equal(buildRequests({ ...params, sampler: 'euler_a', batchCount: 1 }, '/m', DEFAULT_SETTINGS)[0].threads, null);
+  const [networks] = buildRequests({ ...params, batchCount: 1 }, '/m', { ...DEFAULT_SETTINGS, loraFolder: '/l', embeddingsFolder: '/e' });
+  assert.deepEqual([networks.loraDir, networks.embeddingsDir], ['/l', '/e']);
+  assert.deepEqual([requests[0].loraDir, requests[0].embeddingsDir], [undefined, undefined]);
   assert.equal(buildRequests({ ...params, sampler: 'euler_a', batchCount: 1 }, '/m', DEFAULT_SETTINGS)[0].sampler, 'euler_a');
   // An empty negative prompt field is no negative prompt: SDXL zeroes the unconditional embeddings, as diffusers' None.
   assert.equal(buildRequests({ ...params, negativePrompt: '', batchCount: 1 }, '/m', DEFAULT_SETTINGS)[0].negativePrompt, null);

@@ -22,7 +22,10 @@ test('models/catalog.json is valid and lists the models issue 5 names', () => {
     ['SimianLuo/LCM_Dreamshaper_v7', 'lcm', 'pipeline'],
     ['julienkay/stable-diffusion-2-1', 'sd2', 'pipeline'],
     ['deinferno/taesd-onnx', 'sd1', 'preview-decoder'],
+    ['latent-consistency/lcm-lora-sdv1-5', 'sd1', 'lora'],
+    ['latent-consistency/lcm-lora-sdxl', 'sdxl', 'lora'],
   ]);
+  assert.deepEqual(catalog.models.filter((m) => m.role === 'lora').map((m) => m.lcm), [true, true]);
   // A branch revision must say why it is not a commit.
   for (const m of catalog.models) if (!/^[0-9a-f]{40}$/.test(m.revision)) assert.ok(m.revisionNote, `${m.id} needs a revisionNote`);
 });

@@ -281,3 +281,27 @@ test('PLMS (the tiny model\'s own PNDM scheduler) runs steps + 1 UNet calls, as 
   assert.equal(summary.steps, 4);
   assert.equal(summary.timingsMs.unetSteps.length, 5);
 });
+
+test('--lora-dir: <lora:…> applies a LoRA (Lora hashes in the parameters); an LCM-LoRA mark gives LCM, 4 steps, CFG 1 unless chosen', () => {
+  const dir = freshDir('lora');
+  const loras = path.join(dir, 'loras');
+  fs.mkdirSync(loras);
+  fs.copyFileSync(path.resolve(__dirname, '../fixtures/lora/sd15-kohya.safetensors'), path.join(loras, 'fast.safetensors'));
+  fs.writeFileSync(path.join(loras, 'fast.json'), '{"lcm": true}');
+  const sd15 = path.resolve(__dirname, '../fixtures/real-arch/sd15/optimum');
+  const env = { ...process.env, INLINE_DIFFUSION_NETWORK_CACHE: path.join(dir, 'cache') };
+  const r = run(['generate', '--prompt', 'a fox <lora:fast:0.5>', '--model', sd15, '--lora-dir', loras, '--seed', '1', '--json'], dir, env);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /LCM-LoRA fast: 4 steps, CFG 1 \(LCM's recommendation/);
+  const summary = JSON.parse(r.stdout);
+  assert.deepEqual([summary.steps, summary.cfg, summary.sampler], [4, 1, 'LCM']);
+  const params = parseInfotext(readPngText(fs.readFileSync(summary.files[0])).parameters).params;
+  assert.match(params['Lora hashes'] ?? '', /^fast: [0-9a-f]{12}$/);
+  assert.ok(fs.readdirSync(path.join(dir, 'cache')).length === 1, 'the patched copy is in the cache folder the environment names');
+  const chosen = run(['generate', '--prompt', 'a fox <lora:fast:0.5>', '--model', sd15, '--lora-dir', loras, '--steps', '2', '--cfg', '3', '--sampler', 'euler', '--json'], dir, env);
+  assert.equal(chosen.status, 0, chosen.stderr);
+  assert.deepEqual([JSON.parse(chosen.stdout).steps, JSON.parse(chosen.stdout).cfg, JSON.parse(chosen.stdout).sampler], [2, 3, 'Euler']);
+  const missing = run(['generate', '--prompt', 'a fox', '--model', sd15, '--lora-dir', path.join(dir, 'nope')], dir, env);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /--lora-dir: .*nope does not exist/);
+});

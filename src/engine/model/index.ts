@@ -12,3 +12,7 @@ export { decodePlan, estimateMemory, judgeMemory, modelWeightsBytes, unetAttenti
 export type { MemoryEstimate, MemoryVerdict, RunShape, UnetAttention } from './memoryEstimate';
 export type { DecodeOptions, LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, TextEncoderRun, XlTextConditioning } from './modelTypes';
 export { FP16_ON_CPU_WARNING, ranFp16OnCpu } from './precisionNote';
+export { concat, encodeVarint, fields, lengthDelimited, readVarint, text } from './protobuf';
+export type { Field } from './protobuf';
+export { EMBEDDING_EXTENSIONS, listNetworkFiles, LORA_EXTENSIONS } from './networkFiles';
+export type { NetworkFile } from './networkFiles';

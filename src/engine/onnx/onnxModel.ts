@@ -25,6 +25,11 @@ export interface LoadModelOptions {
   /** intra-op threads; default half the logical CPUs. */
   readonly threads?: number;
   readonly log?: (message: string) => void;
+  /**
+   * Model files to load instead of the folder's (LoRA-patched copies): by component, an absolute path to a model.onnx
+   * whose external data lies beside it.
+   */
+  readonly componentFiles?: { readonly unet?: string; readonly text_encoder?: string; readonly text_encoder_2?: string };
 }
 
 /** diffusers' LatentConsistencyModelPipeline default guidance_scale (LCM UNets called without opts.guidanceScale). */
@@ -67,6 +72,8 @@ interface Sessions {
   openVaeEncoder?: () => Promise<OnnxSession>;
   /** Opens a session from model bytes changed in memory (clip skip's added outputs); `rel` names the file. */
   openBytes: (rel: string, bytes: Uint8Array) => Promise<OnnxSession>;
+  /** A component's model file: the folder's, or the patched copy loaded instead. */
+  pathOf: (rel: string) => string;
 }
 
 /** Loads the sessions of a model folder read by readModelFolder(). */
@@ -74,8 +81,11 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
   const log = opts.log ?? (() => undefined);
   const sessionOpts = { executionProvider: opts.executionProvider ?? 'auto', threads: opts.threads, log };
   const created: OnnxSession[] = [];
+  const files = opts.componentFiles ?? {};
+  const pathOf = (rel: string): string => (rel === COMPONENT_FILES.unet ? files.unet : rel === COMPONENT_FILES.textEncoder
+    ? files.text_encoder : rel === COMPONENT_FILES.textEncoder2 ? files.text_encoder_2 : undefined) ?? join(info.dir, rel);
   const open = async (rel: string): Promise<OnnxSession> => {
-    const s = await createSession(join(info.dir, rel), sessionOpts);
+    const s = await createSession(pathOf(rel), sessionOpts);
     created.push(s);
     return s;
   };
@@ -96,7 +106,8 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
           return encoder;
         }
         : undefined,
-      openBytes: (rel, bytes) => createSession(join(info.dir, rel), { ...sessionOpts, bytes }),
+      openBytes: (rel, bytes) => createSession(pathOf(rel), { ...sessionOpts, bytes }),
+      pathOf,
     };
     pickInput(sessions.textEncoder, 'input_ids');
     if (sessions.textEncoder2 !== undefined) {
@@ -210,7 +221,7 @@ class OnnxModel implements OnnxLoadedModel {
     let pending = this.clipSkipEncoders.get(clipSkip);
     if (pending === undefined) {
       pending = (async () => {
-        const file = join(this.info.dir, COMPONENT_FILES.textEncoder);
+        const file = this.s.pathOf(COMPONENT_FILES.textEncoder);
         let added;
         try {
           added = addClipSkipOutputs(new Uint8Array(await readFile(file)), clipSkip, file);

@@ -2,7 +2,9 @@
  * AUTOMATIC1111's tokenize_line (modules/sd_hijack_clip.py): a prompt of any length as 77-token chunks, each
  * BOS + 75 tokens + EOS, filled with EOS, with one weight per token. A chunk that fills up within
  * `commaBacktrack` tokens after a comma breaks at the comma (the rest moves to the next chunk); BREAK starts a new
- * chunk. No textual-inversion embeddings here.
+ * chunk. Textual-inversion embeddings (`embeddings`) are found in the tokens as A1111's find_embedding_at_position
+ * does (the name's tokens, longest name first) and take as many tokens as they have vectors, moving to a new chunk
+ * when they do not fit; their tokens are the ids of their vectors in the text encoder's extended table.
  */
 import type { ClipTokenizer } from '../tokenizer';
 import { parsePromptAttention, type WeightedText } from './attention';
@@ -18,6 +20,30 @@ export interface PromptChunks {
   readonly tokenCount: number;
 }
 
+/** A textual-inversion embedding as the chunker sees it: the tokens of its name, the token ids of its vectors. */
+export interface PromptEmbedding { readonly name: string; readonly nameIds: readonly number[]; readonly ids: readonly number[] }
+
+/** The embeddings a prompt may use, by the first token of their name, longest name first (A1111's ids_lookup). */
+export type EmbeddingTokens = ReadonlyMap<number, readonly PromptEmbedding[]>;
+
+/** The lookup for a list of embeddings. */
+export function embeddingTokens(list: readonly PromptEmbedding[]): EmbeddingTokens {
+  const map = new Map<number, PromptEmbedding[]>();
+  for (const e of list) {
+    if (e.nameIds.length === 0) continue;
+    const entry = map.get(e.nameIds[0]) ?? [];
+    entry.push(e);
+    entry.sort((a, b) => b.nameIds.length - a.nameIds.length);
+    map.set(e.nameIds[0], entry);
+  }
+  return map;
+}
+
+function embeddingAt(tokens: readonly number[], position: number, embeddings: EmbeddingTokens | undefined): PromptEmbedding | undefined {
+  const candidates = embeddings?.get(tokens[position]);
+  return candidates?.find((e) => e.nameIds.every((id, k) => tokens[position + k] === id));
+}
+
 /** Prompt tokens per chunk (BOS and EOS come on top). */
 export const CHUNK_LENGTH = 75;
 
@@ -30,7 +56,7 @@ function commaId(tokenizer: ClipTokenizer): number | undefined {
 
 /** A1111's tokenize_line for a CLIP tokenizer: 77-token chunks with their weights, and the token count it shows. */
 export function promptChunks(prompt: string, tokenizer: ClipTokenizer, commaBacktrack = 20,
-    emphasis: EmphasisMode = 'original'): PromptChunks {
+    emphasis: EmphasisMode = 'original', embeddings?: EmbeddingTokens): PromptChunks {
   const parsed: WeightedText[] = emphasis === 'none' ? [[prompt, 1.0]] : parsePromptAttention(prompt);
   const comma = commaId(tokenizer);
   const idStart = tokenizer.bosId;
@@ -60,7 +86,9 @@ export function promptChunks(prompt: string, tokenizer: ClipTokenizer, commaBack
       nextChunk();
       continue;
     }
-    for (const token of tokenizer.encodeContent(text)) {
+    const tokens = tokenizer.encodeContent(text);
+    for (let position = 0; position < tokens.length;) {
+      const token = tokens[position];
       if (token === comma) {
         lastComma = chunk.tokens.length;
       } else if (commaBacktrack !== 0 && chunk.tokens.length === CHUNK_LENGTH && lastComma !== -1 &&
@@ -75,8 +103,17 @@ export function promptChunks(prompt: string, tokenizer: ClipTokenizer, commaBack
         chunk.multipliers = relocMultipliers;
       }
       if (chunk.tokens.length === CHUNK_LENGTH) nextChunk();
-      chunk.tokens.push(token);
-      chunk.multipliers.push(weight);
+      const embedding = embeddingAt(tokens, position, embeddings);
+      if (embedding === undefined) {
+        chunk.tokens.push(token);
+        chunk.multipliers.push(weight);
+        position++;
+        continue;
+      }
+      if (chunk.tokens.length + embedding.ids.length > CHUNK_LENGTH) nextChunk();
+      chunk.tokens.push(...embedding.ids);
+      chunk.multipliers.push(...embedding.ids.map(() => weight));
+      position += embedding.nameIds.length;
     }
   }
   if (chunk.tokens.length > 0 || chunks.length === 0) nextChunk(true);

@@ -7,7 +7,7 @@
  */
 import type { ClipTokenizer } from '../tokenizer';
 import { splitAndPrompts } from './andSplit';
-import { promptChunks, type EmphasisMode, type PromptChunk } from './chunks';
+import { promptChunks, type EmbeddingTokens, type EmphasisMode, type PromptChunk } from './chunks';
 import { promptSchedules } from './schedules';
 
 /** A1111 refuses nothing, but 20 chunks (1,500 tokens) is far past any prompt a UNet attends to usefully. */
@@ -16,6 +16,8 @@ export const MAX_CHUNKS = 20;
 /** One text encoder as the conditioning reads it. */
 export interface ChunkEncoder {
   readonly tokenizer: ClipTokenizer;
+  /** Textual-inversion embeddings this encoder's table holds (their vectors' token ids). */
+  readonly embeddings?: EmbeddingTokens;
   /**
    * rows × 77 ids → rows × 77 × width hidden states (the layer the model conditions on), and for the encoder that
    * gives SDXL's pooled embeds, rows × pooledWidth.
@@ -106,11 +108,11 @@ async function encodeTextsWith(texts: readonly string[], encoder: ChunkEncoder, 
     Promise<{ hidden: Map<string, Float32Array>; width: number; chunkCount: number; pooled: Map<string, Float32Array> }> {
   const distinct = [...new Set(texts)];
   const counts = distinct.map((t) => texts.filter((x) => x === t).length);
-  const chunked = distinct.map((t) => promptChunks(t, encoder.tokenizer, opts.commaBacktrack ?? 20, opts.emphasis).chunks);
+  const chunked = distinct.map((t) => promptChunks(t, encoder.tokenizer, opts.commaBacktrack ?? 20, opts.emphasis, encoder.embeddings).chunks);
   const chunkCount = Math.max(...chunked.map((c) => c.length));
   if (chunkCount > MAX_CHUNKS) {
     const longest = distinct[chunked.findIndex((c) => c.length === chunkCount)];
-    const tokens = promptChunks(longest, encoder.tokenizer, opts.commaBacktrack ?? 20, opts.emphasis).tokenCount;
+    const tokens = promptChunks(longest, encoder.tokenizer, opts.commaBacktrack ?? 20, opts.emphasis, encoder.embeddings).tokenCount;
     throw new PromptTooLongError(`the prompt is ${tokens} tokens in ${chunkCount} chunks of 75; at most ${MAX_CHUNKS} chunks `
       + `(${MAX_CHUNKS * 75} tokens) are encoded: shorten it`);
   }
