@@ -33,7 +33,7 @@ import { createGuidedPredictor, encodePrompts, xlTimeIds, type GuidedPredictor, 
 import type { Rng } from './random';
 import type { Scheduler } from './schedulers';
 import { nowMs } from './clock';
-import { binarizeMask, maskedImage, nearestResize, type MaskPlane } from './inpaint';
+import { binarizeMask, latentMaskedContent, maskedImage, nearestResize, type MaskPlane } from './inpaint';
 
 /** One step's report: 1-based step of totalSteps, its duration, and the previews when asked for. */
 export interface PipelineStep {
@@ -388,7 +388,6 @@ async function prepareInpaintLatents(run: Run, initImage: Float32Array, inpaint:
   const needImage = !nine || !strengthMax || timesteps.length === 0;
   const init = needImage ? await encodeInitImage(run, initImage) : undefined;
   const masked = await encodeInitImage(run, maskedImage(initImage, binary));
-  const plane = h * w;
   const imageLatents = new Float32Array(batch * imageSize);
   const noise = new Float32Array(batch * imageSize);
   const maskedLatents = new Float32Array(batch * imageSize);
@@ -399,9 +398,7 @@ async function prepareInpaintLatents(run: Run, initImage: Float32Array, inpaint:
     if (inpaint.latentFill !== undefined && init !== undefined) {
       // A1111: init_latent · mask + create_random_tensors(seed) · nmask (or · 0 for "latent nothing").
       const fill = inpaint.latentFill === 'noise' ? input.createRng(input.seeds[i]).randn(imageSize) : undefined;
-      for (let k = 0; k < imageSize; k++) {
-        if (latentMask[k % plane] >= 0.5) imageLatents[i * imageSize + k] = fill === undefined ? 0 : fill[k];
-      }
+      imageLatents.set(latentMaskedContent(imageLatents.subarray(i * imageSize, (i + 1) * imageSize), latentMask, 1, fill), i * imageSize);
     }
   }
   let latents: Float32Array;

@@ -51,3 +51,20 @@ export function maskHasArea(mask: MaskPlane): boolean {
   for (let k = 0; k < mask.data.length; k++) if (mask.data[k] >= 0.5) return true;
   return false;
 }
+
+/**
+ * A1111's latent masked content: init_latent · mask + noise · nmask ("latent noise": noise = create_random_tensors of
+ * the image's seed) or init_latent · mask ("latent nothing": noise undefined), mask = 1 − latmask per latent pixel,
+ * in float32 as torch multiplies and adds (latmask is 0 or 1). `latents` is `batch` images of C·h·w.
+ */
+export function latentMaskedContent(latents: Float32Array, latentMask: Float32Array, batch: number, noise?: Float32Array): Float32Array {
+  const plane = latentMask.length;
+  const out = new Float32Array(latents.length);
+  for (let k = 0; k < latents.length; k++) {
+    const n = latentMask[k % plane];
+    const keep = Math.fround(latents[k] * (1 - n));
+    out[k] = noise === undefined ? keep : Math.fround(keep + Math.fround(noise[k % noise.length] * n));
+  }
+  void batch;
+  return out;
+}
