@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Engine } from '../../src/engine/engine';
@@ -119,5 +120,20 @@ describe('inpainting vs diffusers StableDiffusionInpaintPipeline (real-arch-inpa
     const out = await engine.generate({ ...req, steps: 2, inpaint: { ...req.inpaint!, mask: small, maskBlur: 4, maskedContent: 'fill', inpaintArea: 'masked' } });
     assert.ok(out.warnings.some((w) => /32×32/.test(w) && /resized/.test(w)), out.warnings.join('\n'));
     assert.match(out.images[0].infotext, /Denoising strength: 1\.0, Conditional mask weight: 1\.0, .*Mask blur: 4, Inpaint area: Only masked, Masked area padding: 32, Masked content: fill/);
+  });
+
+  test('a 9-channel UNet in a folder without unet/config.json (the legacy converter\'s layout) is named as an inpainting UNet', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inpaint-noconfig-'));
+    try {
+      fs.cpSync(INPAINT_MODEL, dir, { recursive: true, dereference: true });
+      fs.rmSync(path.join(dir, 'unet', 'config.json'));
+      const c = cases.find((x) => x.unet === 'inpaint')!;
+      const own = new Engine();
+      await assert.rejects(own.generate({ ...request(c), modelDir: dir, inpaint: null, steps: 1 }),
+        /reads 9 channels, its folder says 4: a 9-channel UNet is an inpainting UNet; add unet\/config.json with "in_channels": 9/);
+      await own.release();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
