@@ -2,8 +2,9 @@
  * The mask editor: a canvas over the input image where the user paints what to repaint with the pointer (mouse, pen
  * or touch drag), with a brush size, an eraser, Clear and Invert; and A1111's settings for the mask (Mask blur, Mask
  * mode, Masked content, Inpaint area, Only masked padding). The mask is kept at the input image's pixel size
- * (webview/maskPaint.ts) and leaves as run lengths (src/common/maskRuns.ts). Self-contained: the panel gives it the
- * image and asks it for `inpaint()` when it builds a generate message.
+ * (webview/maskPaint.ts) and leaves as run lengths (src/common/maskRuns.ts). Self-contained: its canvas goes into
+ * a box laid exactly over the shown input image (`attach`), its controls are `root`; the panel tells it the input
+ * image's size and asks it for `value()` when it builds a generate message.
  */
 import { encodeMaskRuns, type MaskRuns } from '../src/common/maskRuns';
 import { el } from './dom';
@@ -35,7 +36,8 @@ const PAINT_RGBA = [255, 64, 64, 150] as const;
 export class MaskEditor {
   readonly root: HTMLElement;
   private readonly canvas: HTMLCanvasElement;
-  private readonly image: HTMLImageElement;
+  /** The input image the mask belongs to (a new one starts an empty mask). */
+  private imageKey = '';
   private paint: MaskPaint | null = null;
   private readonly brush: HTMLInputElement;
   private readonly brushLabel: HTMLElement;
@@ -49,9 +51,7 @@ export class MaskEditor {
   private pending = false;
 
   constructor(private readonly onChange: () => void = () => undefined) {
-    this.image = el('img', { class: 'mask-image', alt: 'Input image', draggable: 'false' }) as HTMLImageElement;
-    this.canvas = el('canvas', { class: 'mask-canvas', 'aria-label': 'Mask: drag to paint the part to repaint', 'data-testid': 'mask-canvas' }) as HTMLCanvasElement;
-    const stage = el('div', { class: 'mask-stage' }, this.image, this.canvas);
+    this.canvas = el('canvas', { class: 'mask-canvas', 'aria-label': 'Mask: drag to paint the part to repaint', hidden: true }) as HTMLCanvasElement;
     this.brush = el('input', { type: 'range', min: '1', max: '256', value: '32', 'aria-label': 'Brush size' }) as HTMLInputElement;
     this.brushLabel = el('span', { class: 'mask-brush-size' }, '32 px');
     this.brush.addEventListener('input', () => { this.brushLabel.textContent = `${this.brush.value} px`; });
@@ -71,20 +71,28 @@ export class MaskEditor {
     const settings = el('div', { class: 'mask-settings' },
       el('label', {}, 'Mask blur ', this.blur), el('label', {}, 'Mask mode ', this.mode), el('label', {}, 'Masked content ', this.content),
       el('label', {}, 'Inpaint area ', this.area), el('label', {}, 'Only masked padding ', this.padding));
-    this.root = el('div', { class: 'mask-editor', hidden: true }, stage, tools, settings);
+    const hint = el('div', { class: 'mask-hint' },
+      'Inpainting: paint over the input image the part to repaint (drag with the mouse, pen or finger). Nothing painted: plain image to image.');
+    this.root = el('section', { class: 'mask-editor', 'aria-label': 'Mask (inpainting)', hidden: true }, tools, settings, hint);
     this.canvas.addEventListener('pointerdown', (e) => this.pointerDown(e));
     this.canvas.addEventListener('pointermove', (e) => this.pointerMove(e));
     for (const type of ['pointerup', 'pointercancel', 'lostpointercapture'] as const) this.canvas.addEventListener(type, () => { this.last = null; });
   }
 
-  /** Shows the editor over an image of width×height (a data or webview URI); a new image starts an empty mask. */
-  setImage(src: string, width: number, height: number): void {
-    if (this.paint === null || this.paint.width !== width || this.paint.height !== height || this.image.src !== src) {
+  /** Puts the canvas into `host`, a positioned box exactly over the shown input image. */
+  attach(host: HTMLElement): void {
+    host.append(this.canvas);
+  }
+
+  /** Shows the editor for an input image of width×height named by `key`; another image starts an empty mask. */
+  setImage(key: string, width: number, height: number): void {
+    if (this.paint === null || this.imageKey !== key || this.paint.width !== width || this.paint.height !== height) {
       this.paint = new MaskPaint(width, height);
+      this.imageKey = key;
     }
-    this.image.src = src;
     this.canvas.width = width;
     this.canvas.height = height;
+    this.canvas.hidden = false;
     this.root.hidden = false;
     this.redraw();
   }
@@ -92,6 +100,8 @@ export class MaskEditor {
   /** No input image: hidden, no mask. */
   removeImage(): void {
     this.paint = null;
+    this.imageKey = '';
+    this.canvas.hidden = true;
     this.root.hidden = true;
   }
 
