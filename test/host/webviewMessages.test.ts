@@ -130,6 +130,8 @@ test('input image messages: Use as Input, the picker, pasted or dropped bytes (s
     'inputImageUri: expected a file: URI of at most 4096 characters, got "https://example.com/cat.png"',
     'inputImageUri: expected a file: URI of at most 4096 characters, got 42',
   ]);
+});
+
 test('a painted mask (run lengths) and its settings are accepted; each malformed part is refused naming it', () => {
   const inpaint = {
     mask: { width: 4, height: 2, runs: [2, 3, 3] }, maskBlur: 4, maskMode: 'masked', maskedContent: 'fill', inpaintArea: 'masked', inpaintPadding: 32,
