@@ -131,6 +131,7 @@ export class PanelApp {
       case 'loadParams':
         this.form.setParams(message.params);
         this.input.setParams(message.params);
+        if (message.params.maskSettings) this.mask.setSettings(message.params.maskSettings);
         this.tokens.countSoon();
         if (message.note) this.notice.show('info', message.note);
         this.persist();

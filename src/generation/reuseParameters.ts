@@ -8,6 +8,7 @@ import { readPngText } from '../engine/image';
 import { PANEL_LIMITS } from './panelLimits';
 import { samplerIdFromA1111 } from './samplers';
 import { samplerLabel } from '../common/infotextSummary';
+import { hasInpaintFields, readInpaintInfotext } from '../common/inpaintInfotext';
 
 export interface ModelRef {
   readonly id: string;
@@ -86,6 +87,12 @@ export function paramsFromInfotext(infotext: string, current: PanelParams, model
     if (p['Denoising strength'].trim() !== '' && Number.isFinite(strength) && strength >= 0 && strength <= 1) next.strength = strength;
     else notes.push(`Denoising strength "${p['Denoising strength']}" is not a number from 0 to 1; kept the current one`);
     notes.push('the image was made from another image (image to image), which a PNG does not hold: choose the input image again');
+  }
+  if (hasInpaintFields(p)) {
+    // inpainted: A1111's mask settings come back for the mask editor; the mask itself is not in the PNG
+    const { fields, notes: maskNotes } = readInpaintInfotext(p);
+    next.maskSettings = fields;
+    notes.push(...maskNotes, 'the image was inpainted: its mask settings were loaded, the mask itself is not in a PNG: paint it again');
   }
   return { params: next, notes };
 }

@@ -32,11 +32,17 @@ export interface PanelParams {
   readonly resizeMode?: ResizeModeChoice;
   /** Inpainting over the input image: the painted mask and A1111's settings for it; absent = none. */
   readonly inpaint?: PanelInpaint;
+  /** Reuse Parameters of an inpainted picture: A1111's mask settings for the mask editor (the mask is not in a PNG). */
+  readonly maskSettings?: PanelMaskSettings;
 }
 
 /** The mask editor's value (webview/maskEditor.ts): the mask as run lengths at the input image's size. */
-export interface PanelInpaint {
+export interface PanelInpaint extends PanelMaskSettings {
   readonly mask: MaskRuns;
+}
+
+/** A1111's settings for a mask ("Mask blur", "Mask mode", "Masked content", "Inpaint area", "Masked area padding"). */
+export interface PanelMaskSettings {
   readonly maskBlur: number;
   readonly maskMode: 'masked' | 'unmasked';
   readonly maskedContent: 'fill' | 'original' | 'latent-noise' | 'latent-nothing';

@@ -108,3 +108,13 @@ test('a PNG without parameters, or not a PNG, is refused with the reason', () =>
   assert.equal(notPng.ok, false);
   assert.match((notPng as { reason: string }).reason, /^it is not a readable PNG \(/);
 });
+
+test('an inpainted picture brings back A1111\'s mask settings (its defaults for fields left out) and says the mask must be painted again', () => {
+  const text = 'a red door\nSteps: 20, Sampler: Euler a, CFG scale: 7.0, Seed: 5, Size: 512x512, Denoising strength: 0.44, Mask blur: 7, '
+    + 'Inpaint area: Only masked, Masked area padding: 48, Masked content: latent noise';
+  const { params, notes } = paramsFromInfotext(text, current, models);
+  assert.deepEqual(params.maskSettings, { maskBlur: 7, maskMode: 'masked', maskedContent: 'latent-noise', inpaintArea: 'masked', inpaintPadding: 48 });
+  assert.ok(notes.some((n) => /inpainted/.test(n) && /paint it again/.test(n)), notes.join('\n'));
+  const plain = paramsFromInfotext('a red door\nSteps: 20, Sampler: Euler a, CFG scale: 7.0, Seed: 5, Size: 512x512', current, models);
+  assert.equal(plain.params.maskSettings, undefined);
+});

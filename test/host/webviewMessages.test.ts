@@ -55,7 +55,7 @@ test('missing, unknown or non-object parameters are rejected', () => {
   assert.deepEqual(parseFromWebview({ type: 'generate', params: withoutModel }, ctx),
     { ok: false, problem: 'Model: expected one of the listed models, got nothing (missing)', field: 'model' });
   assert.deepEqual(generate({ extra: 1 }),
-    { ok: false, problem: 'parameters: unknown field "extra" (expected only prompt, negativePrompt, sampler, steps, cfgScale, seed, randomSeed, width, height, batchCount, model, clipSkip, oldPromptEditingTimelines, strength, resizeMode, inpaint)', field: null });
+    { ok: false, problem: 'parameters: unknown field "extra" (expected only prompt, negativePrompt, sampler, steps, cfgScale, seed, randomSeed, width, height, batchCount, model, clipSkip, oldPromptEditingTimelines, strength, resizeMode, inpaint, maskSettings)', field: null });
   assert.deepEqual(parseFromWebview({ type: 'generate', params: [1] }, ctx), { ok: false, problem: 'parameters: expected an object, got an array of 1', field: null });
 });
 
@@ -155,4 +155,13 @@ test('a painted mask (run lengths) and its settings are accepted; each malformed
     assert.equal(r.field, 'inpaint');
   }
   assert.match((generate({ inpaint: null }) as { problem: string }).problem, /^Mask: expected the mask and its settings, got null$/);
+});
+
+test('mask settings (Reuse Parameters of an inpainted picture) are checked like the mask\'s, without a mask', () => {
+  const maskSettings = { maskBlur: 7, maskMode: 'unmasked', maskedContent: 'latent-noise', inpaintArea: 'masked', inpaintPadding: 48 };
+  assert.deepEqual(generate({ maskSettings }), { ok: true, message: { type: 'generate', params: { ...good, maskSettings } } });
+  const problem = (v: unknown) => (generate({ maskSettings: v }) as { problem: string; field: string });
+  assert.deepEqual(problem({ ...maskSettings, maskBlur: -1 }), { ok: false, problem: 'Mask settings: Mask blur: expected a whole number from 0 to 64, got -1', field: 'maskSettings' });
+  assert.match(problem({ ...maskSettings, mask: { width: 1, height: 1, runs: [1] } }).problem, /^Mask settings: unknown field "mask"$/);
+  assert.match(problem('fill').problem, /^Mask settings: expected the mask settings, got "fill"$/);
 });
