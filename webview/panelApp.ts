@@ -10,6 +10,7 @@ import { ParamsForm } from './form';
 import { HistoryView } from './history';
 import { InputImageView } from './inputImage';
 import { appendToPrompt, NetworksPicker } from './networksPicker';
+import { MaskEditor } from './maskEditor';
 import { NoticeView } from './notice';
 import { PreviewView } from './preview';
 import { QueueView } from './queue';
@@ -42,7 +43,7 @@ export class PanelApp {
   private readonly history: HistoryView;
   /** Image to image: the input image, its strength and resize mode (webview/inputImage.ts). */
   readonly input = new InputImageView({
-    send: (message) => post(message), onChange: () => this.persist(), onNotice: (level, message) => this.notice.show(level, message),
+    send: (message) => post(message), onChange: () => { this.syncMask(); this.persist(); }, onNotice: (level, message) => this.notice.show(level, message),
   });
   private readonly networks = new NetworksPicker((field, text) => {
     const params = this.form.snapshot();
@@ -50,6 +51,8 @@ export class PanelApp {
     this.persist();
     this.tokens.countSoon();
   });
+  /** Inpainting: the mask painted over the input image and A1111's settings for it (webview/maskEditor.ts). */
+  readonly mask = new MaskEditor();
 
   constructor(app: HTMLElement, initialSetup: PanelSetup | null, saved: PanelState) {
     this.setup = initialSetup ?? saved.setup;
@@ -69,7 +72,8 @@ export class PanelApp {
       post({ type: 'show', imageId });
     }, () => this.persist());
 
-    app.replaceChildren(this.input.root, this.form.root, this.networks.root, this.notice.root, this.preview.root, this.queue.root, this.results.root, this.history.root, this.announcer);
+    this.mask.attach(this.input.overlayHost);
+    app.replaceChildren(this.input.root, this.mask.root, this.form.root, this.networks.root, this.notice.root, this.preview.root, this.queue.root, this.results.root, this.history.root, this.announcer);
     app.setAttribute('aria-busy', 'false');
     if (this.setup) {
       this.form.applySetup(this.setup);
@@ -79,6 +83,7 @@ export class PanelApp {
     const initialParams = saved.params ?? this.setup?.defaults;
     if (initialParams) this.form.setParams(initialParams);
     this.input.restore(saved.input);
+    this.syncMask();
     this.results.reset(saved.results);
     this.history.restore(saved.history);
     this.history.fillThumbs(saved.results);
@@ -106,6 +111,8 @@ export class PanelApp {
         return;
       }
       params = { ...params, strength: extra.strength, ...(extra.resizeMode === 'just' ? {} : { resizeMode: extra.resizeMode }) };
+      const inpaint = this.mask.value();
+      if (inpaint !== undefined) params = { ...params, inpaint };
     }
     this.notice.show('info', this.runningJobId === null ? '' : QUEUED_NOTICE);
     post(input === null ? { type: 'generate', params } : { type: 'generate', params, inputImageId: input.id });
@@ -133,6 +140,7 @@ export class PanelApp {
       case 'loadParams':
         this.form.setParams(message.params);
         this.input.setParams(message.params);
+        if (message.params.maskSettings) this.mask.setSettings(message.params.maskSettings);
         this.tokens.countSoon();
         if (message.note) this.notice.show('info', message.note);
         this.persist();
@@ -160,6 +168,7 @@ export class PanelApp {
         break;
       case 'inputImage':
         this.input.set(message.image);
+        this.syncMask();
         if (message.note) this.notice.show('info', message.note);
         else if (message.image) this.notice.show('info', `Input image: ${message.image.name} (${message.image.width}×${message.image.height}).`);
         this.persist();
@@ -174,6 +183,13 @@ export class PanelApp {
       default:
         assertNever(message, 'host message');
     }
+  }
+
+  /** The mask editor follows the input image: shown over it (a new image starts an empty mask), hidden without one. */
+  private syncMask(): void {
+    const image = this.input.current;
+    if (image === null) this.mask.removeImage();
+    else this.mask.setImage(image.id, image.width, image.height);
   }
 
   private reuseSeed(): void {

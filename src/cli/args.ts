@@ -17,6 +17,13 @@ export interface GenerateArgs {
   readonly strength: number | null;
   /** A1111's img2img "Resize mode" (null: just resize). */
   readonly resizeMode: 'just' | 'crop' | 'fill' | null;
+  /** Inpainting: the mask file (white = repaint) over --init-image. */
+  readonly mask: string | null;
+  readonly maskBlur: number | null;
+  readonly inpaintArea: 'whole' | 'masked' | null;
+  readonly inpaintPadding: number | null;
+  readonly maskMode: 'masked' | 'unmasked' | null;
+  readonly maskedContent: 'original' | 'fill' | 'latent-noise' | 'latent-nothing' | null;
   readonly out: string | null;
   readonly previews: string | null;
   readonly threads: number | null;
@@ -81,6 +88,15 @@ Options:
   --resize-mode MODE       img2img, when the init image's size differs from --width×--height, as A1111's
                            "Resize mode": just (default: stretched), crop (cover, centre kept), fill (fit,
                            the edges stretched into the bands)
+  --mask FILE              inpaint: repaint the white part of this PNG/JPEG over --init-image (another size is
+                           resized to the image); an inpainting model (9-channel UNet) needs one
+  --mask-blur N            A1111's "Mask blur" in pixels, 0…64 (default 4)
+  --mask-mode MODE         masked (default: repaint the white part) or unmasked (A1111's "Inpaint not masked")
+  --masked-content MODE    what the masked part starts from, as A1111: original (default), fill, latent-noise,
+                           latent-nothing
+  --inpaint-area AREA      whole (default: the whole picture) or masked (A1111's "Only masked": the masked region
+                           inpainted at --width×--height and pasted back; the result has the input's size)
+  --inpaint-padding N      "Only masked" padding in pixels, 0…256 (default 32)
   --out FILE               output PNG (default <prompt-slug>-<seed>.png here, never overwriting; with --batch,
                            <stem>-<seed>.png each); an existing file is refused unless --overwrite
   --overwrite              let --out replace existing files
@@ -123,6 +139,12 @@ const flagSpec = {
   'init-image': { type: 'string' },
   strength: { type: 'string' },
   'resize-mode': { type: 'string' },
+  mask: { type: 'string' },
+  'mask-blur': { type: 'string' },
+  'mask-mode': { type: 'string' },
+  'masked-content': { type: 'string' },
+  'inpaint-area': { type: 'string' },
+  'inpaint-padding': { type: 'string' },
   out: { type: 'string' },
   previews: { type: 'string' },
   threads: { type: 'string' },
@@ -183,6 +205,12 @@ export function parseCommandLine(argv: readonly string[]): Command {
       initImage: str('init-image'),
       strength: parseFloatFlag('--strength', str('strength')),
       resizeMode: parseChoice('--resize-mode', str('resize-mode'), ['just', 'crop', 'fill'] as const),
+      mask: str('mask'),
+      maskBlur: parseInteger('--mask-blur', str('mask-blur')),
+      inpaintArea: parseChoice('--inpaint-area', str('inpaint-area'), ['whole', 'masked'] as const),
+      inpaintPadding: parseInteger('--inpaint-padding', str('inpaint-padding')),
+      maskMode: parseChoice('--mask-mode', str('mask-mode'), ['masked', 'unmasked'] as const),
+      maskedContent: parseChoice('--masked-content', str('masked-content'), ['original', 'fill', 'latent-noise', 'latent-nothing'] as const),
       out: str('out'),
       previews: str('previews'),
       threads: parseInteger('--threads', str('threads')),

@@ -8,6 +8,8 @@ const FLAGS: Readonly<Record<string, string>> = {
   modelDir: '--model', prompt: '--prompt', negativePrompt: '--negative-prompt', sampler: '--sampler', steps: '--steps',
   cfgScale: '--cfg', seed: '--seed', width: '--width', height: '--height', batchSize: '--batch', initImage: '--init-image',
   strength: '--strength', resizeMode: '--resize-mode', rng: '--rng', executionProvider: '--provider', threads: '--threads',
+  'inpaint.mask': '--mask', 'inpaint.maskBlur': '--mask-blur', 'inpaint.maskMode': '--mask-mode',
+  'inpaint.maskedContent': '--masked-content', 'inpaint.inpaintArea': '--inpaint-area', 'inpaint.inpaintPadding': '--inpaint-padding',
 };
 
 /** Edit distance (insertions, deletions, substitutions), case-insensitive. */

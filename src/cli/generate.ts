@@ -5,7 +5,7 @@
 import { accessSync, constants, existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { GenerateRequest, RgbImage } from '../protocol/engineMessages';
+import type { GenerateRequest, InpaintSettings, RgbImage } from '../protocol/engineMessages';
 import { CLI_WORKER_ENV } from '../protocol/engineEnv';
 import { defaultModelDir } from '../engine/model';
 import { Engine, EngineError, type GenerateOutput, type GenerateProgress } from '../engine/engine';
@@ -154,6 +154,7 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
       throw new UsageError(`--init-image: ${(err as Error).message}`);
     }
   }
+  const inpaint = await readInpaintFlags(args, cwd, info, initImage !== null);
   const request = {
     ...base,
     modelDir,
@@ -169,6 +170,7 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
     initImage,
     strength: args.strength ?? DEFAULT_STRENGTH,
     ...(args.resizeMode === null ? {} : { resizeMode: args.resizeMode }),
+    ...(inpaint === null ? {} : { inpaint }),
     previews: args.previews !== null,
     rng: args.rng,
     ...(args.clipSkip === null ? {} : { clipSkip: args.clipSkip }),
@@ -208,6 +210,50 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
   if (verdict.kind === 'refuse') throw new UsageError(verdict.message);
   if (verdict.kind === 'warn') warnings.push(verdict.message);
   return { request: validated, info, warnings };
+}
+
+/** A1111's img2img defaults for the mask settings ("Mask blur" 4, "Only masked padding" 32). */
+export const INPAINT_DEFAULTS = { maskBlur: 4, inpaintPadding: 32, maskMode: 'masked', maskedContent: 'original', inpaintArea: 'whole' } as const;
+
+/**
+ * --mask and its settings: the mask file read as A1111 reads a mask (an image converted to gray, PIL's "L"), or a
+ * usage error naming the flag: settings without --mask, a mask without --init-image, a file that is not an image, an
+ * inpainting model without a mask.
+ */
+async function readInpaintFlags(args: GenerateArgs, cwd: string, info: ModelInfo, hasInit: boolean): Promise<InpaintSettings | null> {
+  const settingFlags: Array<[string, unknown]> = [['--mask-blur', args.maskBlur], ['--mask-mode', args.maskMode],
+    ['--masked-content', args.maskedContent], ['--inpaint-area', args.inpaintArea], ['--inpaint-padding', args.inpaintPadding]];
+  if (args.mask === null) {
+    const stray = settingFlags.find(([, v]) => v !== null);
+    if (stray !== undefined) throw new UsageError(`${stray[0]} only applies with --mask`);
+    if (info.inpainting === true) {
+      throw new UsageError(`--model: ${info.name} is an inpainting model (its UNet reads a mask): give --init-image and --mask`);
+    }
+    return null;
+  }
+  if (!hasInit) throw new UsageError('--mask needs --init-image (the picture the mask is painted over)');
+  const file = resolve(cwd, args.mask);
+  if (!existsSync(file)) throw new UsageError(`--mask: ${file} does not exist`);
+  let gray: Uint8Array;
+  let width: number;
+  let height: number;
+  try {
+    const { readImageFile } = await import('../engine/image/imageIo');
+    const { rgbToGray } = await import('../engine/inpaint');
+    const image = readImageFile(file);
+    ({ width, height } = image);
+    gray = rgbToGray(image.rgb);
+  } catch (err) {
+    throw new UsageError(`--mask: ${(err as Error).message}`);
+  }
+  return {
+    mask: { width, height, gray },
+    maskBlur: args.maskBlur ?? INPAINT_DEFAULTS.maskBlur,
+    maskMode: args.maskMode ?? INPAINT_DEFAULTS.maskMode,
+    maskedContent: args.maskedContent ?? INPAINT_DEFAULTS.maskedContent,
+    inpaintArea: args.inpaintArea ?? INPAINT_DEFAULTS.inpaintArea,
+    inpaintPadding: args.inpaintPadding ?? INPAINT_DEFAULTS.inpaintPadding,
+  };
 }
 
 /** "owner/name" as the Hub spells repo ids (a relative folder of that shape that does not exist is likely one). */
@@ -314,6 +360,10 @@ export function planOutputs(args: GenerateArgs, request: GenerateRequest, cwd: s
     paths = seeds.length === 1 ? [out] : seeds.map((seed) => `${out.slice(0, -4)}-${seed}.png`);
     const existing = args.overwrite ? undefined : paths.find(isTaken);
     if (existing !== undefined) throw new UsageError(`--out: ${existing} already exists; pass --overwrite to replace it`);
+    // the input files are never written, --overwrite or not
+    for (const [flag, input] of [['--init-image', args.initImage], ['--mask', args.mask]] as const) {
+      if (input !== null && paths.includes(resolve(cwd, input))) throw new UsageError(`--out: ${resolve(cwd, input)} is the ${flag} file; inputs are never overwritten`);
+    }
   }
   const dir = dirname(paths[0]);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--out: the folder ${dir} does not exist`);

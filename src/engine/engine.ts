@@ -37,6 +37,7 @@ import {
 import { version as packageVersion } from '../../package.json';
 import { nowMs } from './clock';
 import { NETWORK_CACHE_ENV } from '../protocol/engineEnv';
+import { prepareInpaintRun, type InpaintRun } from './inpaint';
 
 export { EngineError } from './model';
 
@@ -270,11 +271,11 @@ interface Decoding {
   readonly infotext?: readonly [string, string];
 }
 
-/** The decoded images as PNGs with A1111 infotext, one per seed. */
+/** The decoded images as PNGs with A1111 infotext, one per seed (inpainting: the original pasted back first). */
 function writeImages(req: GenerateRequest, result: PipelineOutput, sampler: { a1111Name: string; scheduleType?: string },
-    seeds: readonly number[], model: { modelHash: string | undefined; model: string }, text: PromptText, decoding: Decoding,
-    networkInfotext: ReadonlyArray<[string, string]>): GeneratedImage[] {
-  const rgbImages = decodedToRgbImages(result.images, result.dims);
+    seeds: readonly number[], model: { modelHash: string | undefined; model: string; inpainting: boolean }, text: PromptText,
+    decoding: Decoding, networkInfotext: ReadonlyArray<[string, string]>, inpaint: InpaintRun | undefined): GeneratedImage[] {
+  const rgbImages = decodedToRgbImages(result.images, result.dims).map((rgb) => inpaint?.finish(rgb) ?? rgb);
   return rgbImages.map((rgb, i): GeneratedImage => {
     const infotext = formatInfotext(req.prompt, req.negativePrompt ?? '', buildInfotextParams({
       steps: req.steps,
@@ -287,13 +288,15 @@ function writeImages(req: GenerateRequest, result: PipelineOutput, sampler: { a1
       modelHash: model.modelHash,
       model: model.model,
       denoisingStrength: req.initImage !== null ? req.strength : undefined,
+      // A1111 writes it for inpainting models (is_using_inpainting_conditioning), its default weight 1.0.
+      conditionalMaskWeight: model.inpainting && inpaint !== undefined ? 1 : undefined,
       clipSkip: text.clipSkip,
       rng: req.rng === 'nv' ? 'NV' : 'CPU',
-      extra: [...(text.prompts.infotextExtra ?? []), ...networkInfotext, ...(decoding.infotext === undefined ? [] : [decoding.infotext])],
+      extra: [...(inpaint?.infotextExtra ?? []), ...(text.prompts.infotextExtra ?? []), ...networkInfotext, ...(decoding.infotext === undefined ? [] : [decoding.infotext])],
       version: ENGINE_VERSION,
     }));
-    const png = encodePng(rgb.rgb, req.width, req.height, { parameters: infotext });
-    return { seed: seeds[i], width: req.width, height: req.height, png, infotext };
+    const png = encodePng(rgb.rgb, rgb.width, rgb.height, { parameters: infotext });
+    return { seed: seeds[i], width: rgb.width, height: rgb.height, png, infotext };
   });
 }
 
@@ -415,7 +418,14 @@ export class Engine {
     const text = preparePromptText(req, info, tokenizer, tokenizer2, sampler.scheduler, handlers, warnings);
     const embeddings = usedEmbeddings(`${text.prompts.prompt}\n${req.negativePrompt ?? ''}`, tokenizer,
       listFolder(req.embeddingsDir ?? undefined, EMBEDDING_EXTENSIONS));
-    const initImage = req.initImage === null ? null : initImageTensor(req.initImage, req.width, req.height, req.resizeMode);
+    if (info.inpainting === true && (req.inpaint == null || req.initImage === null)) {
+      throw new EngineError('invalid-request', `${info.name} is an inpainting model (its UNet reads a mask): give it an input image and a mask `
+        + '(--init-image and --mask, or paint a mask over the input image in the panel)');
+    }
+    const inpaint = req.inpaint == null || req.initImage === null ? undefined
+      : prepareInpaintRun(req.initImage, req.inpaint, req.width, req.height, info.inpainting === true, warnings, req.resizeMode);
+    const initImage = req.initImage === null ? null
+      : inpaint !== undefined ? rgbImagesToTensor([inpaint.image]).data : initImageTensor(req.initImage, req.width, req.height, req.resizeMode);
     throwIfCancelled(signal);
 
     const networks = await this.networksFor(info, loras, embeddings, warnings);
@@ -434,6 +444,7 @@ export class Engine {
       model, scheduler: sampler.scheduler, conditioning,
       steps: req.steps, cfgScale: req.cfgScale, seeds, width: req.width, height: req.height,
       createRng: rngFactory(req.rng), initImage, strength: req.strength,
+      ...(inpaint?.pipeline === undefined ? {} : { inpaint: inpaint.pipeline }),
       preview: req.previews ? await this.previewerFor(model, req) : undefined,
       decode: decoding.decode,
       signal,
@@ -445,7 +456,8 @@ export class Engine {
     }
 
     const pngStart = nowMs();
-    const images = writeImages(req, result, sampler, seeds, { modelHash: hash, model: info.name }, text, decoding, networks?.infotext ?? []);
+    const images = writeImages(req, result, sampler, seeds, { modelHash: hash, model: info.name, inpainting: info.inpainting === true }, text, decoding,
+      networks?.infotext ?? [], inpaint);
     const pngMs = nowMs() - pngStart;
     const t = result.timingsMs;
     return {

@@ -16,6 +16,15 @@
  * 3. Per timestep t: one UNet call on the batch, ε = ε_u + cfg · (ε_c − ε_u), x = scheduler.step(ε, t, x) with
  *    one Rng per image, continuing the stream that made its initial noise (so image i of a batch equals seed + i alone).
  * 4. VAE decode of the final latents → B×3×H×W in [-1, 1].
+ *
+ * Inpainting (input.inpaint, with an init image) as diffusers' StableDiffusionInpaintPipeline: the mask binarized
+ * (≥ ½) at the image size, masked_image = init · (mask < ½), the latent mask by nearest resize; the schedule is
+ * get_timesteps' (strength 1 included: x_T = randn · σ_init there, else add_noise(z, ε, t_start)). Per image the
+ * generator draws, in diffusers' order: the init image's posterior ε (4-channel UNets or strength < 1), the noise,
+ * then the masked image's posterior ε. A 9-channel UNet reads [x; mask; masked-image latents] each call; a
+ * 4-channel one gets the known region blended back after every step: x = (1 − m)·add_noise(z, ε, t_next) + m·x
+ * (z itself after the last step). A1111's "latent noise" / "latent nothing" replace z under the mask first with
+ * randn(seed) from a fresh generator (A1111's create_random_tensors) or zeros.
  */
 import type { RgbImage } from '../protocol/engineMessages';
 import { EngineError } from './model';
@@ -24,6 +33,7 @@ import { createGuidedPredictor, encodePrompts, xlTimeIds, type GuidedPredictor, 
 import type { Rng } from './random';
 import type { Scheduler } from './schedulers';
 import { nowMs } from './clock';
+import { binarizeMask, latentMaskedContent, maskedImage, nearestResize, type MaskPlane } from './inpaint';
 
 /** One step's report: 1-based step of totalSteps, its duration, and the previews when asked for. */
 export interface PipelineStep {
@@ -67,6 +77,8 @@ export interface PipelineInput {
   readonly initImage: Float32Array | null;
   /** img2img strength in 0…1 (ignored for txt2img). */
   readonly strength: number;
+  /** Inpainting (needs initImage): the mask at width×height, 1 = repaint, after A1111's blur / invert / crop. */
+  readonly inpaint?: PipelineInpaint;
   /** Latents B×C×h×w → one preview per image (linear, or a TAESD session); called after each step when given. */
   readonly preview?: (latents: Float32Array, dims: readonly number[]) => RgbImage[] | Promise<RgbImage[]>;
   /** Final latents B×C×h×w → images B×3×H×W in [-1, 1] instead of model.decodeLatents (tiled, or TAESD's fast decode). */
@@ -75,6 +87,13 @@ export interface PipelineInput {
   readonly onStep?: (step: PipelineStep) => void;
   /** Monotonic clock in ms (nowMs by default). */
   readonly now?: () => number;
+}
+
+/** What inpainting adds to a run. */
+export interface PipelineInpaint {
+  readonly mask: MaskPlane;
+  /** A1111's masked content in latent space: "latent noise" (randn of the image's seed) or "latent nothing" (zeros). */
+  readonly latentFill?: 'noise' | 'nothing';
 }
 
 export interface PipelineTimingsMs {
@@ -166,6 +185,19 @@ interface Run {
   readonly doGuidance: boolean;
   readonly timings: PipelineTimingsMs;
   readonly warnings: string[];
+  /** Inpainting state, set by prepareLatents. */
+  inpaint?: InpaintState;
+}
+
+/** The latent-side inpainting tensors (diffusers' mask, masked_image_latents, image_latents, noise). */
+interface InpaintState {
+  /** Latent mask h×w, 0/1. */
+  readonly latentMask: Float32Array;
+  /** 9-channel UNets: each image's masked-image latents, B×C×h×w. */
+  readonly maskedLatents?: Float32Array;
+  /** 4-channel UNets: the init latents z (B×C×h×w) and the noise ε blended back after every step. */
+  readonly imageLatents?: Float32Array;
+  readonly noise?: Float32Array;
 }
 
 /** The initial latents, the timesteps to run and one Rng per image (continuing the stream that made its noise). */
@@ -205,6 +237,17 @@ function startRun(input: PipelineInput): Run {
   if (input.conditioning === undefined && (promptIds === undefined || negativeIds === undefined || promptIds.length !== negativeIds.length)) {
     throw new EngineError('internal', `the pipeline needs a conditioning or prompt and negative ids of one length: got ${promptIds?.length} and ${negativeIds?.length}`);
   }
+  if (model.info.inpainting === true && input.inpaint === undefined) {
+    throw new EngineError('invalid-request', `${model.info.name} is an inpainting model (9-channel UNet): it needs an input image and a mask `
+      + '(--init-image and --mask, or paint one in the panel)');
+  }
+  if (input.inpaint !== undefined) {
+    const { mask } = input.inpaint;
+    if (input.initImage === null) throw new EngineError('invalid-request', 'inpainting needs an input image as well as the mask');
+    if (mask.width !== input.width || mask.height !== input.height || mask.data.length !== input.width * input.height) {
+      throw new EngineError('internal', `the pipeline's mask is ${mask.width}×${mask.height}, expected the image size ${input.width}×${input.height}`);
+    }
+  }
   // diffusers: do_classifier_free_guidance = guidance_scale > 1; LCM UNets embed the guidance scale instead
   // (LatentConsistencyModelPipeline: no CFG batch, no negative prompt, timestep_cond = embedding of cfg − 1).
   const doGuidance = model.hasGuidanceEmbedding !== true && cfgScale > 1;
@@ -230,11 +273,12 @@ async function encodeText(run: Run): Promise<GuidedPredictor> {
   const { model, cfgScale } = input;
   const embeddedGuidance = model.hasGuidanceEmbedding === true;
   const t0 = run.now();
+  const predictNoise = unetCall(run);
   let predict: GuidedPredictor;
   if (input.conditioning !== undefined) {
     const plan = await input.conditioning();
     predict = createGuidedPredictor({
-      plan, predictNoise: (...args) => model.predictNoise(...args), batch, cfgScale, embeddedGuidance,
+      plan, predictNoise, batch, cfgScale, embeddedGuidance,
       timeIds: model.info.xl === undefined ? undefined : (rows) => xlTimeIds(rows, input.width, input.height),
       fixedTokens: model.unetTokens,
     });
@@ -258,12 +302,38 @@ async function encodeText(run: Run): Promise<GuidedPredictor> {
         unetInput.set(scaled, scaled.length);
         sample = unetInput;
       }
-      const noisePred = await model.predictNoise(sample, [hiddenDims[0], ...latentDims.slice(1)], t, hiddenStates, hiddenDims, unetOpts);
+      const noisePred = await predictNoise(sample, [hiddenDims[0], ...latentDims.slice(1)], t, hiddenStates, hiddenDims, unetOpts);
       return doGuidance ? guideNoise(noisePred, cfgScale) : noisePred;
     };
   }
   run.timings.textEncoder = run.now() - t0;
   return predict;
+}
+
+/**
+ * The UNet call: the model's, or for a 9-channel inpainting UNet one that appends to each row its image's mask and
+ * masked-image latents (diffusers: cat([latent_model_input, mask, masked_image_latents], dim=1)).
+ */
+function unetCall(run: Run): LoadedModel['predictNoise'] {
+  const { model } = run.input;
+  if (model.info.inpainting !== true) return (...args) => model.predictNoise(...args);
+  return (sample, sampleDims, timestep, hidden, hiddenDims, opts) => {
+    const state = run.inpaint;
+    if (state?.maskedLatents === undefined) throw new EngineError('internal', 'the inpainting UNet was called before its mask was prepared');
+    const [rows, c, h, w] = sampleDims;
+    const plane = h * w;
+    const item = c * plane;
+    const full = new Float32Array(rows * (2 * c + 1) * plane);
+    const first = opts?.firstRow ?? 0;
+    for (let k = 0; k < rows; k++) {
+      const image = (first + k) % run.batch;
+      const base = k * (2 * c + 1) * plane;
+      full.set(sample.subarray(k * item, (k + 1) * item), base);
+      full.set(state.latentMask, base + item);
+      full.set(state.maskedLatents.subarray(image * item, (image + 1) * item), base + item + plane);
+    }
+    return model.predictNoise(full, [rows, 2 * c + 1, h, w], timestep, hidden, hiddenDims, opts);
+  };
 }
 
 /** 2. Timesteps and initial latents: x_T = randn · σ_init (txt2img) or the init image noised to t_start (img2img). */
@@ -281,6 +351,7 @@ async function prepareLatents(run: Run): Promise<StartLatents> {
     }
     return { latents, timesteps: scheduler.timesteps.slice(), generators };
   }
+  if (input.inpaint !== undefined) return prepareInpaintLatents(run, input.initImage, input.inpaint, generators);
   const init = await encodeInitImage(run, input.initImage);
   const timesteps = img2imgSchedule(run);
   let latents: Float32Array;
@@ -303,6 +374,59 @@ async function prepareLatents(run: Run): Promise<StartLatents> {
 }
 
 /**
+ * Inpainting's start (diffusers' StableDiffusionInpaintPipeline prepare_latents and prepare_mask_latents, in the
+ * order they draw from each image's generator): see the header.
+ */
+async function prepareInpaintLatents(run: Run, initImage: Float32Array, inpaint: PipelineInpaint, generators: Rng[]): Promise<StartLatents> {
+  const { input, batch, imageSize, h, w } = run;
+  const { scheduler, model } = input;
+  const nine = model.info.inpainting === true;
+  const binary = binarizeMask(inpaint.mask);
+  const latentMask = nearestResize(binary, w, h).data;
+  const timesteps = img2imgSchedule(run);
+  const strengthMax = input.strength === 1;
+  const needImage = !nine || !strengthMax || timesteps.length === 0;
+  const init = needImage ? await encodeInitImage(run, initImage) : undefined;
+  const masked = await encodeInitImage(run, maskedImage(initImage, binary));
+  const imageLatents = new Float32Array(batch * imageSize);
+  const noise = new Float32Array(batch * imageSize);
+  const maskedLatents = new Float32Array(batch * imageSize);
+  for (let i = 0; i < batch; i++) {
+    if (init !== undefined) imageLatents.set(init.sample(generators[i]), i * imageSize);
+    noise.set(generators[i].randn(imageSize), i * imageSize);
+    maskedLatents.set(masked.sample(generators[i]), i * imageSize);
+    if (inpaint.latentFill !== undefined && init !== undefined) {
+      // A1111: init_latent · mask + create_random_tensors(seed) · nmask (or · 0 for "latent nothing").
+      const fill = inpaint.latentFill === 'noise' ? input.createRng(input.seeds[i]).randn(imageSize) : undefined;
+      imageLatents.set(latentMaskedContent(imageLatents.subarray(i * imageSize, (i + 1) * imageSize), latentMask, 1, fill), i * imageSize);
+    }
+  }
+  let latents: Float32Array;
+  if (timesteps.length === 0) {
+    latents = init === undefined ? imageLatents : repeatRows(init.mean, 1, imageSize, batch);
+  } else if (strengthMax) {
+    const sigma = Math.fround(scheduler.initNoiseSigma);
+    latents = Float32Array.from(noise, (v) => v * sigma);
+  } else {
+    latents = scheduler.addNoise(imageLatents, noise, timesteps[0]);
+  }
+  run.inpaint = nine ? { latentMask, maskedLatents } : { latentMask, imageLatents, noise };
+  throwIfCancelled(input.signal);
+  return { latents, timesteps, generators };
+}
+
+/** 4-channel inpainting: after step s, the known region back from the init latents noised to the next timestep. */
+function blendKnownRegion(run: Run, latents: Float32Array, timesteps: readonly number[], s: number): Float32Array {
+  const state = run.inpaint;
+  if (state?.imageLatents === undefined || state.noise === undefined) return latents;
+  const proper = s < timesteps.length - 1 ? run.input.scheduler.addNoise(state.imageLatents, state.noise, timesteps[s + 1]) : state.imageLatents;
+  const plane = run.h * run.w;
+  const out = new Float32Array(latents.length);
+  for (let k = 0; k < latents.length; k++) out[k] = state.latentMask[k % plane] >= 0.5 ? latents[k] : proper[k];
+  return out;
+}
+
+/**
  * img2img: the init image through the VAE encoder — its scaled posterior mean, and how an image's init latents
  * are drawn from its generator (the posterior sample where the encoder gives a log-variance, else the latents).
  */
@@ -318,7 +442,7 @@ async function encodeInitImage(run: Run, initImage: Float32Array):
   if (model.encodeImageDistribution !== undefined) posterior = await model.encodeImageDistribution(initImage, imageDims);
   else encoded = await model.encodeImage(initImage, imageDims);
   const noiseWarning = await model.vaeEncoderNoiseWarning?.();
-  if (noiseWarning !== undefined) run.warnings.push(noiseWarning);
+  if (noiseWarning !== undefined && !run.warnings.includes(noiseWarning)) run.warnings.push(noiseWarning);
   run.timings.vae += run.now() - t0;
   for (const part of posterior === undefined ? [encoded as Float32Array] : [posterior.mean, posterior.logvar ?? posterior.mean]) {
     if (part.length !== imageSize) {
@@ -397,7 +521,7 @@ async function denoise(run: Run, predict: GuidedPredictor, start: StartLatents):
     timings.unet += unetMs;
     timings.unetSteps.push(unetMs);
     const result = scheduler.step(guided, t, latents, { generator: generators, eta: 0 });
-    latents = result.prevSample;
+    latents = blendKnownRegion(run, result.prevSample, timesteps, s);
     const stepMs = run.now() - stepStart;
     let previews: RgbImage[] = [];
     if (input.preview) {

@@ -3,7 +3,10 @@
  * until validateRequest accepts it. It runs before any model is loaded and reports every problem at once, each
  * naming the field, what was expected and what arrived.
  */
-import type { EmphasisSetting, ExecutionProviderSetting, GenerateRequest, InitResizeMode, RgbImage, RngSource, VaeDecodeSetting } from '../protocol/engineMessages';
+import type {
+  EmphasisSetting, ExecutionProviderSetting, GenerateRequest, InitResizeMode, InpaintArea, InpaintSettings, MaskedContent, MaskMode, RgbImage,
+  RngSource, VaeDecodeSetting,
+} from '../protocol/engineMessages';
 import { EngineError } from './model';
 import type { ModelInfo } from './model';
 import { allowedSamplerNames } from './schedulers/samplers';
@@ -21,7 +24,13 @@ export const LIMITS = {
   threadsMax: 256,
   initImageSideMax: 16_384,
   clipSkipMax: 12,
+  maskBlurMax: 64,
+  inpaintPaddingMax: 256,
 } as const;
+
+export const INPAINT_AREAS: readonly InpaintArea[] = ['whole', 'masked'];
+export const MASK_MODES: readonly MaskMode[] = ['masked', 'unmasked'];
+export const MASKED_CONTENTS: readonly MaskedContent[] = ['fill', 'original', 'latent-noise', 'latent-nothing'];
 
 const RNG_SOURCES: readonly RngSource[] = ['cpu', 'nv'];
 const EMPHASIS: readonly EmphasisSetting[] = ['original', 'no-norm', 'none'];
@@ -38,7 +47,7 @@ export function isKnownSampler(name: string): boolean {
 
 const FIELDS: ReadonlyArray<keyof GenerateRequest> = [
   'modelDir', 'prompt', 'negativePrompt', 'sampler', 'steps', 'cfgScale', 'seed', 'width', 'height', 'batchSize',
-  'initImage', 'strength', 'resizeMode', 'previews', 'rng', 'clipSkip', 'emphasis', 'oldPromptEditingTimelines', 'vaeDecode', 'executionProvider', 'threads',
+  'initImage', 'strength', 'resizeMode', 'inpaint', 'previews', 'rng', 'clipSkip', 'emphasis', 'oldPromptEditingTimelines', 'vaeDecode', 'executionProvider', 'threads',
   'loraDir', 'embeddingsDir',
 ];
 
@@ -141,6 +150,36 @@ function checkInitImage(problems: Problems, value: unknown): RgbImage | null {
   return { width, height, rgb };
 }
 
+const INPAINT_FIELDS = ['mask', 'maskBlur', 'maskMode', 'maskedContent', 'inpaintArea', 'inpaintPadding'];
+
+function checkInpaint(problems: Problems, value: unknown): InpaintSettings | null {
+  if (value === null) return null;
+  if (typeof value !== 'object' || value === undefined || Array.isArray(value)) {
+    problems.push(`inpaint: expected null or {${INPAINT_FIELDS.join(', ')}}, got ${describeValue(value)}`);
+    return null;
+  }
+  const r = value as Record<string, unknown>;
+  for (const key of Object.keys(r)) if (!INPAINT_FIELDS.includes(key)) problems.push(`inpaint.${key}: unknown field (expected only ${INPAINT_FIELDS.join(', ')})`);
+  const expected = 'inpaint.mask: expected a grayscale image {width, height, gray: Uint8Array of width·height bytes}';
+  const m = r.mask as Record<string, unknown> | null | undefined;
+  let mask: InpaintSettings['mask'] = { width: 1, height: 1, gray: new Uint8Array(1) };
+  const max = LIMITS.initImageSideMax;
+  const sideOk = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= max;
+  if (typeof m !== 'object' || m === null) problems.push(`${expected}, got ${describeValue(m)}`);
+  else if (!sideOk(m.width) || !sideOk(m.height)) problems.push(`${expected} with sides in 1…${max}, got width ${describeValue(m.width)}, height ${describeValue(m.height)}`);
+  else if (!(m.gray instanceof Uint8Array)) problems.push(`${expected}, got gray ${describeValue(m.gray)}`);
+  else if (m.gray.length !== m.width * m.height) problems.push(`${expected}: ${m.width}×${m.height} needs ${m.width * m.height} bytes, got ${m.gray.length}`);
+  else mask = { width: m.width, height: m.height, gray: m.gray };
+  return {
+    mask,
+    maskBlur: checkInteger(problems, 'inpaint.maskBlur', r.maskBlur, 0, LIMITS.maskBlurMax),
+    maskMode: checkOneOf(problems, 'inpaint.maskMode', r.maskMode, MASK_MODES),
+    maskedContent: checkOneOf(problems, 'inpaint.maskedContent', r.maskedContent, MASKED_CONTENTS),
+    inpaintArea: checkOneOf(problems, 'inpaint.inpaintArea', r.inpaintArea, INPAINT_AREAS),
+    inpaintPadding: checkInteger(problems, 'inpaint.inpaintPadding', r.inpaintPadding, 0, LIMITS.inpaintPaddingMax),
+  };
+}
+
 /**
  * Checks a request field by field and returns it typed, or throws EngineError('invalid-request') whose message
  * lists every problem ("steps: expected an integer in 1…1000, got 0"). Unknown fields are problems too (typos).
@@ -169,6 +208,7 @@ export function validateRequest(value: unknown): GenerateRequest {
     initImage: checkInitImage(problems, r.initImage),
     strength: checkNumber(problems, 'strength', r.strength, 0, 1),
     ...(r.resizeMode === undefined ? {} : { resizeMode: checkOneOf(problems, 'resizeMode', r.resizeMode, RESIZE_MODES) }),
+    ...(r.inpaint === undefined ? {} : { inpaint: checkInpaint(problems, r.inpaint) }),
     previews: typeof r.previews === 'boolean' ? r.previews
       : (problems.push(`previews: expected true or false, got ${describeValue(r.previews)}`), false),
     rng: checkOneOf(problems, 'rng', r.rng, RNG_SOURCES),
@@ -185,6 +225,7 @@ export function validateRequest(value: unknown): GenerateRequest {
     ...(r.embeddingsDir === undefined || r.embeddingsDir === null ? {}
       : { embeddingsDir: checkString(problems, 'embeddingsDir', r.embeddingsDir, 4096, false, ' or null') }),
   };
+  if (request.inpaint != null && r.initImage === null) problems.push('inpaint: a mask needs an input image (initImage is null)');
   if (request.batchSize > 1 && request.seed + request.batchSize - 1 > LIMITS.seedMax) {
     problems.push(`seed: image i of a batch uses seed + i, so seed + batchSize − 1 must be ≤ ${LIMITS.seedMax}; `
       + `got seed ${request.seed} with batchSize ${request.batchSize}`);

@@ -3,8 +3,9 @@
  * validated by the engine's own validateRequest before anything is sent.
  */
 import * as crypto from 'node:crypto';
-import type { GenerateRequest, RgbImage } from '../protocol/engineMessages';
-import type { PanelParams } from '../protocol/webviewMessages';
+import type { GenerateRequest, InpaintSettings, RgbImage } from '../protocol/engineMessages';
+import type { PanelInpaint, PanelParams } from '../protocol/webviewMessages';
+import { decodeMaskRuns } from '../common/maskRuns';
 import { LIMITS, validateRequest } from '../engine/request';
 import type { ExtensionSettings } from './settings';
 import { samplerForRequest } from './samplers';
@@ -20,6 +21,16 @@ export function randomSeed(batchCount = 1, randomInt: (max: number) => number = 
 /** The params with a concrete seed (drawn when randomSeed is on). */
 export function withConcreteSeed(params: PanelParams, draw: (batchCount: number) => number = randomSeed): PanelParams {
   return params.randomSeed ? { ...params, seed: draw(params.batchCount) } : params;
+}
+
+/**
+ * The panel's mask (run lengths, checked by the message guard) as the engine's inpaint settings; a mask that does not
+ * decode becomes an empty one (the engine then says so), never an exception here.
+ */
+export function inpaintSettings(p: PanelInpaint): InpaintSettings {
+  const decoded = decodeMaskRuns(p.mask);
+  const mask = decoded.ok ? { width: decoded.width, height: decoded.height, gray: decoded.gray } : { width: 1, height: 1, gray: new Uint8Array(1) };
+  return { mask, maskBlur: p.maskBlur, maskMode: p.maskMode, maskedContent: p.maskedContent, inpaintArea: p.inpaintArea, inpaintPadding: p.inpaintPadding };
 }
 
 /**
@@ -42,6 +53,7 @@ export function buildRequests(params: PanelParams, modelDir: string, settings: E
     initImage,
     strength: params.strength ?? STRENGTH,
     ...(initImage !== null && params.resizeMode !== undefined && params.resizeMode !== 'just' ? { resizeMode: params.resizeMode } : {}),
+    ...(params.inpaint === undefined ? {} : { inpaint: inpaintSettings(params.inpaint) }),
     previews: settings.previews,
     rng: 'cpu',
     ...((params.clipSkip ?? settings.clipSkip) > 1 ? { clipSkip: params.clipSkip ?? settings.clipSkip } : {}),

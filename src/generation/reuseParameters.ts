@@ -8,6 +8,7 @@ import { readPngText } from '../engine/image';
 import { PANEL_LIMITS } from './panelLimits';
 import { samplerIdFromA1111 } from './samplers';
 import { samplerLabel } from '../common/infotextSummary';
+import { hasInpaintFields, readInpaintInfotext } from '../common/inpaintInfotext';
 
 export interface ModelRef {
   readonly id: string;
@@ -105,6 +106,12 @@ export function paramsFromInfotext(infotext: string, current: PanelParams, model
   if (embeddings.length > 0) {
     notes.push(`the image used the embeddings ${embeddings.map((l) => `${l.name} (${l.hash})`).join(', ')}: their names in the prompts apply them `
       + 'from the embeddings folder (inlineDiffusion.embeddingsFolder)');
+  }
+  if (hasInpaintFields(p)) {
+    // inpainted: A1111's mask settings come back for the mask editor; the mask itself is not in the PNG
+    const { fields, notes: maskNotes } = readInpaintInfotext(p);
+    next.maskSettings = fields;
+    notes.push(...maskNotes, 'the image was inpainted: its mask settings were loaded, the mask itself is not in a PNG: paint it again');
   }
   return { params: next, notes };
 }

@@ -1,7 +1,7 @@
 /**
  * "Add Model…" checks a folder before it joins the list: readModelFolder (the parts, their ONNX files, tokenizer,
  * scheduler) and modelFamily (which family, from its configs), plus sizes and a precision guess from the UNet's
- * weight bytes — all without ONNX Runtime. What the engine cannot run (an SDXL refiner, inpainting, SD3/Flux) is
+ * weight bytes — all without ONNX Runtime. What the engine cannot run (an SDXL refiner, SD3/Flux) is
  * refused by the folder reader with the reason.
  * No `vscode` import.
  */

@@ -9,6 +9,7 @@ import { PANEL_LIMITS } from '../generation/panelLimits';
 import { isSamplerChoice } from '../generation/samplers';
 import { isRecord } from '../common/isRecord';
 import { INPUT_IMAGE_MAX_BYTES } from '../generation/inputImage';
+import { decodeMaskRuns } from '../common/maskRuns';
 
 export type ParsedMessage =
   | { readonly ok: true; readonly message: FromWebview }
@@ -24,7 +25,7 @@ export type CheckedParams = { readonly ok: true; readonly params: PanelParams } 
 
 const PARAM_KEYS: ReadonlyArray<keyof PanelParams> = [
   'prompt', 'negativePrompt', 'sampler', 'steps', 'cfgScale', 'seed', 'randomSeed', 'width', 'height', 'batchCount', 'model',
-  'clipSkip', 'oldPromptEditingTimelines', 'strength', 'resizeMode',
+  'clipSkip', 'oldPromptEditingTimelines', 'strength', 'resizeMode', 'inpaint', 'maskSettings',
 ];
 
 const RESIZE_MODES = ['just', 'crop', 'fill'];
@@ -33,8 +34,32 @@ const LABELS: Record<keyof PanelParams, string> = {
   prompt: 'Prompt', negativePrompt: 'Negative prompt', sampler: 'Sampler', steps: 'Steps', cfgScale: 'CFG scale',
   seed: 'Seed', randomSeed: 'Random seed', width: 'Width', height: 'Height', batchCount: 'Batch count', model: 'Model',
   clipSkip: 'Clip skip', oldPromptEditingTimelines: 'Old prompt editing timelines',
-  strength: 'Denoising strength', resizeMode: 'Resize mode',
+  strength: 'Denoising strength', resizeMode: 'Resize mode', inpaint: 'Mask', maskSettings: 'Mask settings',
 };
+
+const INPAINT_KEYS = ['mask', 'maskBlur', 'maskMode', 'maskedContent', 'inpaintArea', 'inpaintPadding'];
+
+/** The first problem with the mask editor's value (its run lengths decoded and counted), or null. */
+export function inpaintProblem(value: unknown): string | null {
+  if (!isRecord(value)) return `expected the mask and its settings, got ${describeValue(value)}`;
+  const extra = Object.keys(value).find((k) => !INPAINT_KEYS.includes(k));
+  if (extra !== undefined) return `unknown field "${extra}" (expected only ${INPAINT_KEYS.join(', ')})`;
+  const mask = decodeMaskRuns(value.mask);
+  if (!mask.ok) return mask.problem;
+  return maskSettingsProblem(value);
+}
+
+/** The first problem with A1111's mask settings (blur, padding, mode, content, area), or null. */
+export function maskSettingsProblem(value: Record<string, unknown>): string | null {
+  if (!isIntIn(value.maskBlur, 0, 64)) return `Mask blur: expected a whole number from 0 to 64, got ${describeValue(value.maskBlur)}`;
+  if (!isIntIn(value.inpaintPadding, 0, 256)) return `Only masked padding: expected a whole number from 0 to 256, got ${describeValue(value.inpaintPadding)}`;
+  const choices: Array<[string, unknown, readonly string[]]> = [['Mask mode', value.maskMode, ['masked', 'unmasked']],
+    ['Masked content', value.maskedContent, ['fill', 'original', 'latent-noise', 'latent-nothing']], ['Inpaint area', value.inpaintArea, ['whole', 'masked']]];
+  for (const [label, v, allowed] of choices) {
+    if (typeof v !== 'string' || !allowed.includes(v)) return `${label}: expected one of ${allowed.join(', ')}, got ${describeValue(v)}`;
+  }
+  return null;
+}
 
 function isIntIn(value: unknown, min: number, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
@@ -90,6 +115,17 @@ export function checkParams(value: unknown, ctx: GuardContext): CheckedParams {
   }
   if (p.resizeMode !== undefined && (typeof p.resizeMode !== 'string' || !RESIZE_MODES.includes(p.resizeMode))) {
     return fail('resizeMode', 'just, crop or fill');
+  }
+  if (p.inpaint !== undefined) {
+    const problem = inpaintProblem(p.inpaint);
+    if (problem !== null) return { ok: false, problem: `Mask: ${problem}`, field: 'inpaint' };
+  }
+  if (p.maskSettings !== undefined) {
+    const settings = p.maskSettings;
+    const extra = isRecord(settings) ? Object.keys(settings).find((k) => k === 'mask' || !INPAINT_KEYS.includes(k)) : undefined;
+    const problem = !isRecord(settings) ? `expected the mask settings, got ${describeValue(settings)}`
+      : extra !== undefined ? `unknown field "${extra}"` : maskSettingsProblem(settings);
+    if (problem !== null) return { ok: false, problem: `Mask settings: ${problem}`, field: 'maskSettings' };
   }
   return { ok: true, params: p as unknown as PanelParams };
 }

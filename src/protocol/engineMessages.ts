@@ -22,6 +22,33 @@ export interface RgbImage {
   readonly rgb: Uint8Array;
 }
 
+/** A grayscale image, 1 byte a pixel, row-major (an inpainting mask: 255 = repaint). */
+export interface GrayImage {
+  readonly width: number;
+  readonly height: number;
+  readonly gray: Uint8Array;
+}
+
+/** A1111's "Inpaint area": the whole picture, or "Only masked" (the masked region cropped, inpainted, pasted back). */
+export type InpaintArea = 'whole' | 'masked';
+/** A1111's "Mask mode": "Inpaint masked" (the painted part is repainted) or "Inpaint not masked". */
+export type MaskMode = 'masked' | 'unmasked';
+/** A1111's "Masked content": what the masked area starts from. */
+export type MaskedContent = 'fill' | 'original' | 'latent-noise' | 'latent-nothing';
+
+/** Inpainting: a mask over the init image and A1111's settings for it. */
+export interface InpaintSettings {
+  /** The mask (any size: resized to the init image's); white = repaint. */
+  readonly mask: GrayImage;
+  /** "Mask blur" σ in pixels, 0…64 (A1111's default 4). */
+  readonly maskBlur: number;
+  readonly maskMode: MaskMode;
+  readonly maskedContent: MaskedContent;
+  readonly inpaintArea: InpaintArea;
+  /** "Only masked padding, pixels", 0…256 (A1111's default 32). */
+  readonly inpaintPadding: number;
+}
+
 /** Everything one generation needs; validated by src/engine/request.ts before any model is loaded. */
 /** A1111's img2img resize modes: "Just resize", "Crop and resize", "Resize and fill". */
 export type InitResizeMode = 'just' | 'crop' | 'fill';
@@ -53,6 +80,8 @@ export interface GenerateRequest {
    * resize", the default when absent), 'crop' ("Crop and resize"), 'fill' ("Resize and fill").
    */
   readonly resizeMode?: InitResizeMode;
+  /** Inpainting over initImage (absent or null: none). */
+  readonly inpaint?: InpaintSettings | null;
   /** Send a latent preview after every step. */
   readonly previews: boolean;
   readonly rng: RngSource;

@@ -3,6 +3,7 @@
  * Plain data only. Both sides import this file with `import type`; the guards live beside their handlers:
  * src/panel/webviewMessageGuards.ts (FromWebview, in the host) and webview/messages.ts (ToWebview, in the webview).
  */
+import type { MaskRuns } from '../common/maskRuns';
 
 /** The panel's generation parameters, as the form holds them. */
 export interface PanelParams {
@@ -29,6 +30,24 @@ export interface PanelParams {
   readonly strength?: number;
   /** Image to image: A1111's "Resize mode" when the input's size differs from width×height; absent = 'just'. */
   readonly resizeMode?: ResizeModeChoice;
+  /** Inpainting over the input image: the painted mask and A1111's settings for it; absent = none. */
+  readonly inpaint?: PanelInpaint;
+  /** Reuse Parameters of an inpainted picture: A1111's mask settings for the mask editor (the mask is not in a PNG). */
+  readonly maskSettings?: PanelMaskSettings;
+}
+
+/** The mask editor's value (webview/maskEditor.ts): the mask as run lengths at the input image's size. */
+export interface PanelInpaint extends PanelMaskSettings {
+  readonly mask: MaskRuns;
+}
+
+/** A1111's settings for a mask ("Mask blur", "Mask mode", "Masked content", "Inpaint area", "Masked area padding"). */
+export interface PanelMaskSettings {
+  readonly maskBlur: number;
+  readonly maskMode: 'masked' | 'unmasked';
+  readonly maskedContent: 'fill' | 'original' | 'latent-noise' | 'latent-nothing';
+  readonly inpaintArea: 'whole' | 'masked';
+  readonly inpaintPadding: number;
 }
 
 /** A1111's img2img resize modes: "Just resize", "Crop and resize", "Resize and fill". */

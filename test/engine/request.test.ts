@@ -83,7 +83,7 @@ test('names the field, the expected range and what arrived for each bad input of
     [{ initImage: 'photo.png' },
       'initImage: expected null or an RGB image {width, height, rgb: Uint8Array of width·height·3 bytes}, got "photo.png"'],
     [{ stepz: 20 }, 'stepz: unknown field (expected only modelDir, prompt, negativePrompt, sampler, steps, cfgScale, seed, '
-      + 'width, height, batchSize, initImage, strength, resizeMode, previews, rng, clipSkip, emphasis, oldPromptEditingTimelines, '
+      + 'width, height, batchSize, initImage, strength, resizeMode, inpaint, previews, rng, clipSkip, emphasis, oldPromptEditingTimelines, '
       + 'vaeDecode, executionProvider, threads, loraDir, embeddingsDir)'],
   ];
   for (const [patch, message] of cases) assert.deepEqual(problemsOf(patch), [message]);
@@ -130,4 +130,34 @@ test('resizeMode: absent, or one of A1111\'s just / crop / fill', () => {
   for (const mode of ['just', 'crop', 'fill'] as const) assert.equal(validateRequest({ ...GOOD, resizeMode: mode }).resizeMode, mode);
   assert.throws(() => validateRequest({ ...GOOD, resizeMode: 'stretch' }), /resizeMode: expected one of "just", "crop", "fill", got "stretch"/);
   assert.throws(() => validateRequest({ ...GOOD, resizeMode: 1 }), /resizeMode: expected one of .*got 1/);
+});
+
+test('inpaint: a grayscale mask and A1111\'s settings are accepted with an init image; each bad part is named', () => {
+  const init = { width: 2, height: 2, rgb: new Uint8Array(12) };
+  const inpaint = {
+    mask: { width: 2, height: 2, gray: new Uint8Array([0, 255, 255, 0]) }, maskBlur: 4, maskMode: 'masked',
+    maskedContent: 'fill', inpaintArea: 'masked', inpaintPadding: 32,
+  };
+  assert.deepEqual(validateRequest({ ...GOOD, initImage: init, inpaint }).inpaint, inpaint);
+  assert.equal(validateRequest({ ...GOOD, inpaint: null }).inpaint, null);
+  assert.deepEqual(problemsOf({ inpaint }), ['inpaint: a mask needs an input image (initImage is null)']);
+  const bad: Array<[Record<string, unknown>, RegExp]> = [
+    [{ mask: { width: 2, height: 2, gray: new Uint8Array(3) } }, /^inpaint\.mask: .*2×2 needs 4 bytes, got 3$/],
+    [{ mask: { width: 0, height: 2, gray: new Uint8Array(0) } }, /^inpaint\.mask: .*sides in 1…16384/],
+    [{ mask: { width: 2, height: 2, gray: [0, 0, 0, 0] } }, /^inpaint\.mask: .*got gray an array of 4$/],
+    [{ mask: 'mask.png' }, /^inpaint\.mask: expected a grayscale image/],
+    [{ maskBlur: 65 }, /^inpaint\.maskBlur: expected an integer in 0…64, got 65$/],
+    [{ maskBlur: 1.5 }, /^inpaint\.maskBlur: /],
+    [{ inpaintPadding: 257 }, /^inpaint\.inpaintPadding: expected an integer in 0…256, got 257$/],
+    [{ maskMode: 'inside' }, /^inpaint\.maskMode: expected one of "masked", "unmasked", got "inside"$/],
+    [{ maskedContent: 'noise' }, /^inpaint\.maskedContent: expected one of "fill", "original", "latent-noise", "latent-nothing"/],
+    [{ inpaintArea: 'all' }, /^inpaint\.inpaintArea: expected one of "whole", "masked"/],
+    [{ extra: 1 }, /^inpaint\.extra: unknown field/],
+  ];
+  for (const [patch, message] of bad) {
+    const problems = problemsOf({ initImage: init, inpaint: { ...inpaint, ...patch } });
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.match(problems[0], message);
+  }
+  assert.match(problemsOf({ initImage: init, inpaint: 'yes' })[0], /^inpaint: expected null or \{mask, maskBlur/);
 });

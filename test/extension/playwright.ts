@@ -35,6 +35,8 @@ export interface Locator extends Locatable {
   screenshot(options?: { path?: string; timeout?: number }): Promise<Buffer>;
   evaluate<R, A>(fn: (element: Element, arg: A) => R | Promise<R>, arg: A, options?: { timeout?: number }): Promise<R>;
   evaluateAll<R>(fn: (elements: Element[]) => R | Promise<R>): Promise<R>;
+  boundingBox(options?: { timeout?: number }): Promise<{ x: number; y: number; width: number; height: number } | null>;
+  selectOption(value: string, options?: { timeout?: number }): Promise<string[]>;
 }
 
 export interface FrameLocator extends Locatable {
@@ -50,10 +52,17 @@ export interface Keyboard {
   insertText(text: string): Promise<void>;
 }
 
+export interface Mouse {
+  move(x: number, y: number, options?: { steps?: number }): Promise<void>;
+  down(options?: { button?: 'left' | 'right' }): Promise<void>;
+  up(options?: { button?: 'left' | 'right' }): Promise<void>;
+}
+
 export interface ConsoleMessage { type(): string; text(): string }
 
 export interface Page extends Locatable {
   readonly keyboard: Keyboard;
+  readonly mouse: Mouse;
   goto(url: string, options?: { timeout?: number }): Promise<unknown>;
   frameLocator(selector: string): FrameLocator;
   screenshot(options?: { path?: string; fullPage?: boolean; timeout?: number }): Promise<Buffer>;

@@ -44,7 +44,9 @@ export function defineE2eSuite(flavour: 'code-server' | 'electron', launch: Laun
       if (workspaceDir && !process.env.E2E_KEEP_WORKSPACE) fs.rmSync(workspaceDir, { recursive: true, force: true });
     }, { timeout: 60_000 });
 
-    for (const [name, scenario] of SCENARIOS) {
+    // E2E_ONLY: run only the scenarios whose name matches this regular expression (case-insensitive)
+    const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY, 'i') : null;
+    for (const [name, scenario] of SCENARIOS.filter(([n]) => only === null || only.test(n))) {
       it(name, { timeout: 180_000 }, async () => {
         if (!session) throw new Error('expected a VS Code window; the launch failed (see the hook error above)');
         const current = session;

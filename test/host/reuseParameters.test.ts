@@ -119,3 +119,13 @@ test('an A1111 picture with LoRAs and embeddings: its tags stay in the prompt an
   assert.match(notes.join('\n'), /the LoRAs detail_tweaker \(e3b0c44298fc\)/);
   assert.match(notes.join('\n'), /the embeddings badhandv4 \(5e40d722fc3d\), EasyNegative \(c74b4e810b03\)/);
 });
+
+test('an inpainted picture brings back A1111\'s mask settings (its defaults for fields left out) and says the mask must be painted again', () => {
+  const text = 'a red door\nSteps: 20, Sampler: Euler a, CFG scale: 7.0, Seed: 5, Size: 512x512, Denoising strength: 0.44, Mask blur: 7, '
+    + 'Inpaint area: Only masked, Masked area padding: 48, Masked content: latent noise';
+  const { params, notes } = paramsFromInfotext(text, current, models);
+  assert.deepEqual(params.maskSettings, { maskBlur: 7, maskMode: 'masked', maskedContent: 'latent-noise', inpaintArea: 'masked', inpaintPadding: 48 });
+  assert.ok(notes.some((n) => /inpainted/.test(n) && /paint it again/.test(n)), notes.join('\n'));
+  const plain = paramsFromInfotext('a red door\nSteps: 20, Sampler: Euler a, CFG scale: 7.0, Seed: 5, Size: 512x512', current, models);
+  assert.equal(plain.params.maskSettings, undefined);
+});

@@ -103,3 +103,15 @@ test('with an input image, the requests are image to image at the params\' stren
   const [text] = buildRequests({ ...one, batchCount: 1, strength: 0.3, resizeMode: 'fill' }, '/m', DEFAULT_SETTINGS);
   assert.deepEqual([text.initImage, 'resizeMode' in text], [null, false]);
 });
+
+test('a painted mask reaches the requests as the engine\'s inpaint settings (run lengths decoded); without an input image it is refused', () => {
+  const initImage = { width: 4, height: 2, rgb: new Uint8Array(24) };
+  const one = { ...params, batchCount: 1 };
+  const inpaint = { mask: { width: 4, height: 2, runs: [2, 3, 3] }, maskBlur: 2, maskMode: 'unmasked', maskedContent: 'latent-noise', inpaintArea: 'masked', inpaintPadding: 8 } as const;
+  const [r] = buildRequests({ ...one, inpaint }, '/m', DEFAULT_SETTINGS, initImage);
+  assert.deepEqual(r.inpaint, {
+    mask: { width: 4, height: 2, gray: Uint8Array.of(0, 0, 255, 255, 255, 0, 0, 0) }, maskBlur: 2, maskMode: 'unmasked',
+    maskedContent: 'latent-noise', inpaintArea: 'masked', inpaintPadding: 8,
+  });
+  assert.throws(() => buildRequests({ ...one, inpaint }, '/m', DEFAULT_SETTINGS, null), /inpaint: a mask needs an input image/);
+});

@@ -55,7 +55,7 @@ test('missing, unknown or non-object parameters are rejected', () => {
   assert.deepEqual(parseFromWebview({ type: 'generate', params: withoutModel }, ctx),
     { ok: false, problem: 'Model: expected one of the listed models, got nothing (missing)', field: 'model' });
   assert.deepEqual(generate({ extra: 1 }),
-    { ok: false, problem: 'parameters: unknown field "extra" (expected only prompt, negativePrompt, sampler, steps, cfgScale, seed, randomSeed, width, height, batchCount, model, clipSkip, oldPromptEditingTimelines, strength, resizeMode)', field: null });
+    { ok: false, problem: 'parameters: unknown field "extra" (expected only prompt, negativePrompt, sampler, steps, cfgScale, seed, randomSeed, width, height, batchCount, model, clipSkip, oldPromptEditingTimelines, strength, resizeMode, inpaint, maskSettings)', field: null });
   assert.deepEqual(parseFromWebview({ type: 'generate', params: [1] }, ctx), { ok: false, problem: 'parameters: expected an object, got an array of 1', field: null });
 });
 
@@ -130,4 +130,38 @@ test('input image messages: Use as Input, the picker, pasted or dropped bytes (s
     'inputImageUri: expected a file: URI of at most 4096 characters, got "https://example.com/cat.png"',
     'inputImageUri: expected a file: URI of at most 4096 characters, got 42',
   ]);
+});
+
+test('a painted mask (run lengths) and its settings are accepted; each malformed part is refused naming it', () => {
+  const inpaint = {
+    mask: { width: 4, height: 2, runs: [2, 3, 3] }, maskBlur: 4, maskMode: 'masked', maskedContent: 'fill', inpaintArea: 'masked', inpaintPadding: 32,
+  };
+  assert.deepEqual(generate({ inpaint }), { ok: true, message: { type: 'generate', params: { ...good, inpaint } } });
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ mask: { width: 4, height: 2, runs: [2, 3] } }, /^Mask: the mask's runs cover 5 pixels, its size 4×2 has 8$/],
+    [{ mask: { width: 4, height: 2, runs: [8, -1, 1] } }, /^Mask: the mask's runs should be whole numbers/],
+    [{ mask: 'data:image/png;base64,AAAA' }, /^Mask: the mask should be \{width, height, runs\}$/],
+    [{ maskBlur: 65 }, /^Mask: Mask blur: expected a whole number from 0 to 64, got 65$/],
+    [{ inpaintPadding: -1 }, /^Mask: Only masked padding: expected a whole number from 0 to 256, got -1$/],
+    [{ maskMode: 'inside' }, /^Mask: Mask mode: expected one of masked, unmasked, got "inside"$/],
+    [{ maskedContent: 'noise' }, /^Mask: Masked content: expected one of fill, original, latent-noise, latent-nothing/],
+    [{ inpaintArea: 'all' }, /^Mask: Inpaint area: expected one of whole, masked/],
+    [{ extra: 1 }, /^Mask: unknown field "extra"/],
+  ];
+  for (const [change, problem] of cases) {
+    const r = generate({ inpaint: { ...inpaint, ...change } }) as { ok: boolean; problem: string; field: string };
+    assert.equal(r.ok, false, JSON.stringify(change));
+    assert.match(r.problem, problem);
+    assert.equal(r.field, 'inpaint');
+  }
+  assert.match((generate({ inpaint: null }) as { problem: string }).problem, /^Mask: expected the mask and its settings, got null$/);
+});
+
+test('mask settings (Reuse Parameters of an inpainted picture) are checked like the mask\'s, without a mask', () => {
+  const maskSettings = { maskBlur: 7, maskMode: 'unmasked', maskedContent: 'latent-noise', inpaintArea: 'masked', inpaintPadding: 48 };
+  assert.deepEqual(generate({ maskSettings }), { ok: true, message: { type: 'generate', params: { ...good, maskSettings } } });
+  const problem = (v: unknown) => (generate({ maskSettings: v }) as { problem: string; field: string });
+  assert.deepEqual(problem({ ...maskSettings, maskBlur: -1 }), { ok: false, problem: 'Mask settings: Mask blur: expected a whole number from 0 to 64, got -1', field: 'maskSettings' });
+  assert.match(problem({ ...maskSettings, mask: { width: 1, height: 1, runs: [1] } }).problem, /^Mask settings: unknown field "mask"$/);
+  assert.match(problem('fill').problem, /^Mask settings: expected the mask settings, got "fill"$/);
 });

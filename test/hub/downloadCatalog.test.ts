@@ -21,6 +21,7 @@ test('models/catalog.json is valid and lists the models issue 5 names', () => {
     ['TheyCallMeHex/LCM-Dreamshaper-V7-ONNX', 'lcm', 'pipeline'],
     ['SimianLuo/LCM_Dreamshaper_v7', 'lcm', 'pipeline'],
     ['julienkay/stable-diffusion-2-1', 'sd2', 'pipeline'],
+    ['jdp8/optimum-sd-inpainting-onnx-fp16', 'sd1', 'pipeline'],
     ['deinferno/taesd-onnx', 'sd1', 'preview-decoder'],
     ['latent-consistency/lcm-lora-sdv1-5', 'sd1', 'lora'],
     ['latent-consistency/lcm-lora-sdxl', 'sdxl', 'lora'],

@@ -245,10 +245,14 @@ export async function readModelFolder(dir: string): Promise<ModelInfo> {
   const unetCfg = readJson(unetCfgFile, false);
   if (unetCfg) checkBounds(unetCfg, unetCfgFile);
   const positiveInt = (n: number): boolean => Number.isInteger(n) && n > 0;
-  const latentChannels = readNumber(unetCfg, 'in_channels', DEFAULT_LATENT_CHANNELS, unetCfgFile, positiveInt);
-  if (latentChannels === 9) {
-    fail('unsupported', unetCfgFile, `${unetCfgFile}: in_channels 9 is an inpainting UNet: inpainting models are not supported yet`);
+  const unetInChannels = readNumber(unetCfg, 'in_channels', DEFAULT_LATENT_CHANNELS, unetCfgFile, positiveInt);
+  // An inpainting UNet (SD 1.5 / 2 inpainting: in_channels 9) reads [latents (4); mask (1); masked-image latents (4)]
+  // as diffusers' StableDiffusionInpaintPipeline feeds it; it needs the VAE encoder for the masked image.
+  const inpainting = unetInChannels === 9;
+  if (inpainting && !hasVaeEncoder) {
+    fail('missing-file', vaeEncoderFile, `Missing ${vaeEncoderFile}: an inpainting UNet (in_channels 9) needs the VAE encoder for the masked image`);
   }
+  const latentChannels = inpainting ? unetInChannels - 5 : unetInChannels;
   const sampleSize = readNumber(unetCfg, 'sample_size', DEFAULT_SAMPLE_SIZE, unetCfgFile, positiveInt);
 
   // Optimum writes config.json in vae_decoder/ (and vae_encoder/); diffusers' converter may leave only vae/.
@@ -269,6 +273,7 @@ export async function readModelFolder(dir: string): Promise<ModelInfo> {
     schedulerConfig,
     scheduler,
     latentChannels,
+    ...(inpainting ? { inpainting: true } : {}),
     vaeScaleFactor,
     scalingFactor,
     sampleSize,

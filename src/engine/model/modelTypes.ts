@@ -21,8 +21,13 @@ export interface ModelInfo {
    * engine says about it; absent: computed from schedulerConfig alone.
    */
   readonly scheduler?: ModelSchedulerSetup;
-  /** Latent channels (UNet in_channels, 4 for SD). */
+  /** Latent channels (UNet in_channels, 4 for SD; an inpainting UNet's in_channels − 5). */
   readonly latentChannels: number;
+  /**
+   * An inpainting UNet (in_channels 9: SD 1.5 / 2 inpainting): its sample is [latents; mask (1 channel); masked-image
+   * latents] along the channels, as diffusers' StableDiffusionInpaintPipeline concatenates them; it needs a mask.
+   */
+  readonly inpainting?: boolean;
   /** VAE downsampling factor (8 for SD). */
   readonly vaeScaleFactor: number;
   /** VAE scaling_factor (0.18215 for SD 1.x/2.x). */
@@ -86,6 +91,11 @@ export interface PredictNoiseExtras {
   readonly textEmbeds?: Float32Array;
   /** SDXL: `time_ids`, one row per UNet batch item: original (h, w), crop (top, left), target (h, w). */
   readonly timeIds?: Float32Array;
+  /**
+   * The UNet batch row of the sample's first item (rows are images 0…B−1 repeated: [uncond × B; cond × B …]); 0 when
+   * absent. The pipeline's inpainting wrapper reads it to add each image's mask and masked-image latents.
+   */
+  readonly firstRow?: number;
 }
 
 /**

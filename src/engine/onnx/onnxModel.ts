@@ -148,6 +148,19 @@ function checkFixedLatentSize(unet: OnnxSession, sample: ValueDescription, sampl
   }
 }
 
+/**
+ * The UNet's declared `sample` channels against the folder's unet/config.json: a 9-channel (inpainting) UNet in a
+ * folder without that config (diffusers' legacy converter writes none) would otherwise fail inside ONNX Runtime.
+ * Channels declared as a symbolic axis cannot be checked here.
+ */
+function checkUnetChannels(unet: OnnxSession, info: ModelInfo): void {
+  const declared = unet.input('sample')?.dims[1];
+  const expected = info.latentChannels + (info.inpainting === true ? 5 : 0);
+  if (typeof declared !== 'number' || declared === expected) return;
+  const hint = declared === 9 ? ': a 9-channel UNet is an inpainting UNet; add unet/config.json with "in_channels": 9 (its diffusers config) to use it' : '';
+  throw new ModelError('unsupported', unet.file, `${unet.file}: the UNet reads ${declared} channels, its folder says ${expected}${hint}`);
+}
+
 class OnnxModel implements OnnxLoadedModel {
   readonly info: ModelInfo;
   readonly executionProvider: string;
@@ -160,6 +173,7 @@ class OnnxModel implements OnnxLoadedModel {
   private readonly clipSkipEncoders = new Map<number, Promise<{ session: OnnxSession; name: string; last: string }>>();
 
   constructor(info: ModelInfo, private readonly s: Sessions) {
+    checkUnetChannels(s.unet, info);
     const sampleType = s.unet.input('sample')?.type;
     this.info = { ...info, precision: sampleType === 'float16' ? 'fp16' : 'fp32' };
     this.executionProvider = s.unet.executionProvider;

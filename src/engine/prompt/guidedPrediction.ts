@@ -104,7 +104,7 @@ export function createGuidedPredictor(input: GuidedPredictorInput): GuidedPredic
         const image = (g.first + k) % batch;
         sample.set(scaled.subarray(image * imageSize, (image + 1) * imageSize), k * imageSize);
       }
-      const noise = await input.predictNoise(sample, [g.count, ...latentDims.slice(1)], timestep, g.hidden, g.hiddenDims, g.extras);
+      const noise = await input.predictNoise(sample, [g.count, ...latentDims.slice(1)], timestep, g.hidden, g.hiddenDims, { ...g.extras, firstRow: g.first });
       out.set(noise, g.first * imageSize);
     }
     if (!doGuidance) {

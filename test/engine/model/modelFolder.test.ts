@@ -110,9 +110,16 @@ test('says an SDXL refiner is not supported, naming model_index.json', async () 
   await assertModelError(dir, 'unsupported', path.join(dir, 'model_index.json'), /XL refiner.*requires_aesthetics_score/);
 });
 
-test('says an inpainting UNet is not supported yet', async () => {
+test('reads an inpainting UNet (in_channels 9) as 4 latent channels plus mask inputs; without a VAE encoder it names the file', async () => {
   const dir = variant('inpaint', (d) => fs.writeFileSync(path.join(d, 'unet', 'config.json'), JSON.stringify({ in_channels: 9 })));
-  await assertModelError(dir, 'unsupported', path.join(dir, 'unet', 'config.json'), /inpainting/);
+  const hasEncoder = fs.existsSync(path.join(dir, 'vae_encoder', 'model.onnx'));
+  if (hasEncoder) {
+    const info = await readModelFolder(dir);
+    assert.equal(info.inpainting, true);
+    assert.equal(info.latentChannels, 4);
+    fs.rmSync(path.join(dir, 'vae_encoder'), { recursive: true });
+  }
+  await assertModelError(dir, 'missing-file', path.join(dir, 'vae_encoder', 'model.onnx'), /inpainting UNet.*VAE encoder/);
 });
 
 test('says a folder without model_index.json or components is not a model', async () => {
