@@ -5,3 +5,5 @@ export { decodeImage } from './imageIo';
 export { encodePng, hasPngSignature, PNG_SIGNATURE, readPngText } from './png';
 export { SDXL_LATENT_RGB, latentsToPreviews } from './preview';
 export type { LatentRgbFactors } from './preview';
+export { interpolate } from './latentUpscale';
+export type { InterpolateMode, InterpolateOptions } from './latentUpscale';
