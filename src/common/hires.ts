@@ -18,10 +18,10 @@ export type LatentUpscaler = keyof typeof LATENT_UPSCALERS;
 export type InterpolateMode = (typeof LATENT_UPSCALERS)[LatentUpscaler]['mode'];
 
 /**
- * A1111's pixel upscalers without a model: "None" and "Lanczos" resize the decoded image with PIL's LANCZOS,
- * "Nearest" with PIL's NEAREST; the result is encoded by the VAE again.
+ * A1111's pixel upscalers without a model: "None" and "Lanczos" both resize the decoded image with PIL's LANCZOS;
+ * the result is encoded by the VAE again.
  */
-export const PIXEL_UPSCALERS = ['None', 'Lanczos', 'Nearest'] as const;
+export const PIXEL_UPSCALERS = ['None', 'Lanczos'] as const;
 export type PixelUpscaler = (typeof PIXEL_UPSCALERS)[number];
 
 export type HiresUpscaler = LatentUpscaler | PixelUpscaler;

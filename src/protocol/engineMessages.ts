@@ -75,7 +75,7 @@ export interface HiresRequest {
   readonly steps: number;
   /** "Denoising strength" of the second pass, above 0 and at most 1. */
   readonly strength: number;
-  /** "Upscaler": a latent one ("Latent", "Latent (bicubic antialiased)" …) or a pixel resampler ("None", "Lanczos", "Nearest"). */
+  /** "Upscaler": a latent one ("Latent", "Latent (bicubic antialiased)" …) or a pixel resampler ("None", "Lanczos": PIL Lanczos). */
   readonly upscaler: HiresUpscaler;
 }
 
