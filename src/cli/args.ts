@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseSeedsAndSize, SEEDS_AND_SIZE_FLAGS, SEEDS_AND_SIZE_USAGE, type SeedsAndSizeArgs } from './seedsAndSizeArgs';
 
 /** What `inline-diffusion generate` was asked, before model-derived defaults are applied. */
 export interface GenerateArgs {
@@ -29,6 +30,8 @@ export interface GenerateArgs {
   readonly quiet: boolean;
   /** An explicit --out (or its batch names) may replace existing files. */
   readonly overwrite: boolean;
+  /** Variation seed, Resize seed from, hires. fix (src/cli/seedsAndSizeArgs.ts). */
+  readonly seedsAndSize: SeedsAndSizeArgs;
 }
 
 /** What `inline-diffusion download REPO` was asked. */
@@ -83,6 +86,7 @@ Options:
   --old-prompt-editing-timelines
                            A1111's "Use old prompt editing timelines" (before 1.6): [a:b:N] switches at a
                            fraction of the steps for N < 1, at step N otherwise
+${SEEDS_AND_SIZE_USAGE}
   --provider NAME          execution provider: auto (default), cpu, cuda, dml, coreml
   --json                   print one JSON object with files, seeds, settings and timings on stdout
   --quiet                  no progress bar
@@ -114,6 +118,7 @@ const flagSpec = {
   quiet: { type: 'boolean' },
   overwrite: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...SEEDS_AND_SIZE_FLAGS,
 } as const;
 
 const downloadSpec = {
@@ -169,6 +174,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       json: values.json === true,
       quiet: values.quiet === true,
       overwrite: values.overwrite === true,
+      seedsAndSize: parseSeedsAndSize(str, (message) => new UsageError(message)),
     },
   };
 }

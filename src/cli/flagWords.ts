@@ -3,11 +3,13 @@
  * that is nearly right gets a suggestion, and several problems fit on one line.
  */
 import { allowedSamplerNames, listSamplers } from '../engine/schedulers';
+import { SEEDS_AND_SIZE_FLAG_WORDS } from './seedsAndSizeArgs';
 
 const FLAGS: Readonly<Record<string, string>> = {
   modelDir: '--model', prompt: '--prompt', negativePrompt: '--negative-prompt', sampler: '--sampler', steps: '--steps',
   cfgScale: '--cfg', seed: '--seed', width: '--width', height: '--height', batchSize: '--batch', initImage: '--init-image',
   strength: '--strength', rng: '--rng', executionProvider: '--provider', threads: '--threads',
+  ...SEEDS_AND_SIZE_FLAG_WORDS,
 };
 
 /** Edit distance (insertions, deletions, substitutions), case-insensitive. */

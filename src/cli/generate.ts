@@ -18,6 +18,7 @@ import type { GenerateArgs } from './args';
 import { UsageError } from './args';
 import { requestProblemsInFlagWords } from './flagWords';
 import { ProgressBar } from './progressBar';
+import { seedsAndSizeRequest } from './seedsAndSizeArgs';
 
 export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
@@ -69,15 +70,25 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
     },
   });
   let step = 0;
+  let pass = 1;
   try {
     bar.start();
     const output = await engine.generate(request, {
       signal,
       modelInfo: info,
       onProgress: (p) => {
+        if ((p.pass ?? 1) !== pass) {
+          // hires. fix's second pass: a new bar (its rate and ETA are its own)
+          pass = p.pass ?? 1;
+          if (showBar) {
+            bar.finish();
+            io.stderr.write('hires. fix: second pass\n');
+            bar.start();
+          }
+        }
         step = p.step;
         if (showBar) bar.update(p.step, p.totalSteps);
-        if (args.previews !== null) writePreviews(resolve(io.cwd, args.previews), p.step, p.previews, request.seed);
+        if (args.previews !== null) writePreviews(resolve(io.cwd, args.previews), p.step, p.previews, request.seed, pass);
       },
     });
     if (showBar && step > 0) bar.finish();
@@ -88,8 +99,8 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
       sampler: output.sampler,
       steps: request.steps,
       cfg: request.cfgScale,
-      width: request.width,
-      height: request.height,
+      width: output.images[0]?.width ?? request.width,
+      height: output.images[0]?.height ?? request.height,
       model: request.modelDir,
       timingsMs: { ...output.timingsMs, unetSteps: [...output.timingsMs.unetSteps] },
     };
@@ -148,6 +159,7 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
     ...(args.oldPromptEditingTimelines ? { oldPromptEditingTimelines: true } : {}),
     executionProvider: args.provider,
     threads: args.threads,
+    ...seedsAndSizeRequest(args.seedsAndSize, () => randomSeed()),
   };
   if (args.seed !== null && args.batch > 1 && args.seed + args.batch - 1 > 2 ** 32 - 1) {
     throw new UsageError(`--seed ${args.seed} with --batch ${args.batch}: the last seed would pass 4294967295`);
@@ -222,18 +234,24 @@ function writeOutputTo(args: GenerateArgs, path: string, png: Uint8Array): strin
   return path;
 }
 
-/** The preview file names a run writes into its --previews folder (steps + 1 covers PLMS's extra UNet call). */
+/**
+ * The preview file names a run writes into its --previews folder (steps + 1 covers PLMS's extra UNet call; hires.
+ * fix's second pass writes hires-step-….png).
+ */
 function previewNames(request: GenerateRequest): string[] {
   const names: string[] = [];
-  for (let step = 1; step <= request.steps + 1; step++) {
-    for (let i = 0; i < request.batchSize; i++) names.push(previewName(step, request.batchSize, request.seed + i));
+  const hiresSteps = request.hires ? (request.hires.steps || request.steps) : 0;
+  for (const [pass, steps] of [[1, request.steps], [2, hiresSteps]] as const) {
+    for (let step = 1; steps > 0 && step <= steps + 1; step++) {
+      for (let i = 0; i < request.batchSize; i++) names.push(previewName(step, request.batchSize, request.seed + i, pass));
+    }
   }
   return names;
 }
 
-function previewName(step: number, batchSize: number, seed: number): string {
-  const s = String(step).padStart(3, '0');
-  return batchSize === 1 ? `step-${s}.png` : `step-${s}-${seed}.png`;
+function previewName(step: number, batchSize: number, seed: number, pass = 1): string {
+  const s = `${pass === 2 ? 'hires-' : ''}step-${String(step).padStart(3, '0')}`;
+  return batchSize === 1 ? `${s}.png` : `${s}-${seed}.png`;
 }
 
 /** Refuses the run before it starts when a preview file it would write is already in `dir`. */
@@ -267,9 +285,9 @@ export function planOutputs(args: GenerateArgs, request: GenerateRequest, cwd: s
   return paths;
 }
 
-function writePreviews(dir: string, step: number, previews: readonly RgbImage[], seed: number): void {
+function writePreviews(dir: string, step: number, previews: readonly RgbImage[], seed: number, pass: number): void {
   previews.forEach((p, i) => {
-    writeFileAtomic(join(dir, previewName(step, previews.length, seed + i)), encodePng(p.rgb, p.width, p.height), false);
+    writeFileAtomic(join(dir, previewName(step, previews.length, seed + i, pass)), encodePng(p.rgb, p.width, p.height), false);
   });
 }
 

@@ -8,6 +8,7 @@ import type { PanelParams } from '../protocol/webviewMessages';
 import { LIMITS, validateRequest } from '../engine/request';
 import type { ExtensionSettings } from './settings';
 import { samplerForRequest } from './samplers';
+import { seedsAndSizeRequestFields, withConcreteVariationSeed } from './seedsAndSize';
 
 /** The DEFAULT img2img strength (unused by txt2img, but the request carries one). */
 const STRENGTH = 0.75;
@@ -17,9 +18,9 @@ export function randomSeed(batchCount = 1, randomInt: (max: number) => number = 
   return randomInt(LIMITS.seedMax - (batchCount - 1) + 1);
 }
 
-/** The params with a concrete seed (drawn when randomSeed is on). */
+/** The params with a concrete seed (drawn when randomSeed is on), and variation seed (when randomVariationSeed is). */
 export function withConcreteSeed(params: PanelParams, draw: (batchCount: number) => number = randomSeed): PanelParams {
-  return params.randomSeed ? { ...params, seed: draw(params.batchCount) } : params;
+  return withConcreteVariationSeed(params.randomSeed ? { ...params, seed: draw(params.batchCount) } : params, draw);
 }
 
 /** One request per image; throws EngineError('invalid-request') naming every bad field. */
@@ -45,6 +46,7 @@ export function buildRequests(params: PanelParams, modelDir: string, settings: E
     ...(params.oldPromptEditingTimelines === true ? { oldPromptEditingTimelines: true } : {}),
     executionProvider: settings.executionProvider,
     threads: settings.threads === 0 ? null : settings.threads,
+    ...seedsAndSizeRequestFields(params, i),
   }));
 }
 

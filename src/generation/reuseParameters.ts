@@ -8,6 +8,7 @@ import { readPngText } from '../engine/image';
 import { PANEL_LIMITS } from './panelLimits';
 import { samplerIdFromA1111 } from './samplers';
 import { samplerLabel } from '../common/infotextSummary';
+import { seedsAndSizeFromInfotext } from './seedsAndSize';
 
 export interface ModelRef {
   readonly id: string;
@@ -80,7 +81,8 @@ export function paramsFromInfotext(infotext: string, current: PanelParams, model
   const before16 = version !== null && (Number(version[1]) < 1 || (Number(version[1]) === 1 && Number(version[2]) < 6));
   next.oldPromptEditingTimelines = p['Old prompt editing timelines'] === 'True' || (before16 && prompt.includes('['));
   if (!next.oldPromptEditingTimelines) delete next.oldPromptEditingTimelines;
-  if (p['Denoising strength'] !== undefined) notes.push('the image was made from another image (img2img); only its text-to-image parameters were loaded');
+  const { hiresRead } = seedsAndSizeFromInfotext(p, next, notes);
+  if (p['Denoising strength'] !== undefined && !hiresRead) notes.push('the image was made from another image (img2img); only its text-to-image parameters were loaded');
   return { params: next, notes };
 }
 

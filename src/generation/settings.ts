@@ -5,6 +5,7 @@
 import type { EmphasisSetting, ExecutionProviderSetting } from '../protocol/engineMessages';
 import { LIMITS } from '../engine/request';
 import { isSamplerChoice, MODEL_DEFAULT_SAMPLER } from './samplers';
+import { readVariationSettings, VARIATION_DEFAULTS } from './seedsAndSize';
 
 export interface ExtensionSettings {
   /** A model folder; "" = the embedded model. */
@@ -28,6 +29,10 @@ export interface ExtensionSettings {
   readonly clipSkip: number;
   /** A1111's "Emphasis": how (word:1.2) weights apply. */
   readonly emphasis: EmphasisSetting;
+  /** Images a result's "Variations" makes. */
+  readonly variationCount: number;
+  /** The variation strength they use. */
+  readonly variationStrength: number;
 }
 
 export const DEFAULT_SETTINGS: ExtensionSettings = {
@@ -45,6 +50,8 @@ export const DEFAULT_SETTINGS: ExtensionSettings = {
   candidates: 2,
   clipSkip: 1,
   emphasis: 'original',
+  variationCount: VARIATION_DEFAULTS.count,
+  variationStrength: VARIATION_DEFAULTS.strength,
 };
 const EMPHASIS: readonly EmphasisSetting[] = ['original', 'no-norm', 'none'];
 
@@ -92,5 +99,12 @@ export function readSettings(get: (key: keyof ExtensionSettings) => unknown): Ex
     candidates: intIn(get('candidates'), 1, CANDIDATES_MAX, d.candidates),
     clipSkip: intIn(get('clipSkip'), 1, LIMITS.clipSkipMax, d.clipSkip),
     emphasis: (EMPHASIS as readonly unknown[]).includes(get('emphasis')) ? get('emphasis') as EmphasisSetting : d.emphasis,
+    ...variationSettings(get),
   };
+}
+
+/** inlineDiffusion.variationCount / variationStrength (src/generation/seedsAndSize.ts). */
+function variationSettings(get: (key: keyof ExtensionSettings) => unknown): Pick<ExtensionSettings, 'variationCount' | 'variationStrength'> {
+  const { count, strength } = readVariationSettings(get);
+  return { variationCount: count, variationStrength: strength };
 }

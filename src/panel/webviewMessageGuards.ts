@@ -8,6 +8,7 @@ import { describeValue } from '../engine/request';
 import { PANEL_LIMITS } from '../generation/panelLimits';
 import { isSamplerChoice } from '../generation/samplers';
 import { isRecord } from '../common/isRecord';
+import { seedsAndSizeProblem } from '../generation/seedsAndSize';
 
 export type ParsedMessage =
   | { readonly ok: true; readonly message: FromWebview }
@@ -23,13 +24,14 @@ export type CheckedParams = { readonly ok: true; readonly params: PanelParams } 
 
 const PARAM_KEYS: ReadonlyArray<keyof PanelParams> = [
   'prompt', 'negativePrompt', 'sampler', 'steps', 'cfgScale', 'seed', 'randomSeed', 'width', 'height', 'batchCount', 'model',
-  'clipSkip', 'oldPromptEditingTimelines',
+  'clipSkip', 'oldPromptEditingTimelines', 'variationSeed', 'randomVariationSeed', 'variationStrength', 'hires',
 ];
 
 const LABELS: Record<keyof PanelParams, string> = {
   prompt: 'Prompt', negativePrompt: 'Negative prompt', sampler: 'Sampler', steps: 'Steps', cfgScale: 'CFG scale',
   seed: 'Seed', randomSeed: 'Random seed', width: 'Width', height: 'Height', batchCount: 'Batch count', model: 'Model',
   clipSkip: 'Clip skip', oldPromptEditingTimelines: 'Old prompt editing timelines',
+  variationSeed: 'Variation seed', randomVariationSeed: 'Random variation seed', variationStrength: 'Variation strength', hires: 'Hires. fix',
 };
 
 function isIntIn(value: unknown, min: number, max: number): value is number {
@@ -81,6 +83,8 @@ export function checkParams(value: unknown, ctx: GuardContext): CheckedParams {
   if (p.oldPromptEditingTimelines !== undefined && typeof p.oldPromptEditingTimelines !== 'boolean') {
     return fail('oldPromptEditingTimelines', 'true or false');
   }
+  const extras = seedsAndSizeProblem(p);
+  if (extras !== undefined) return { ok: false, ...extras };
   return { ok: true, params: p as unknown as PanelParams };
 }
 
@@ -108,6 +112,7 @@ export function parseFromWebview(value: unknown, ctx: GuardContext): ParsedMessa
     case 'open':
     case 'discard':
     case 'show':
+    case 'variations':
       if (typeof value.imageId !== 'string' || !IMAGE_ID.test(value.imageId)) {
         return bad(`${value.type}: expected an image id, got ${describeValue(value.imageId)}`);
       }
@@ -132,6 +137,6 @@ export function parseFromWebview(value: unknown, ctx: GuardContext): ParsedMessa
       return { ok: true, message: { type: 'countTokens', prompt: value.prompt as string, negativePrompt: value.negativePrompt as string, model: value.model, steps: value.steps } };
     }
     default:
-      return bad(`message: unknown type ${describeValue(value.type)} (expected ready, generate, cancel, save, insert, open, discard, show or copySeed)`);
+      return bad(`message: unknown type ${describeValue(value.type)} (expected ready, generate, cancel, save, insert, open, discard, show, variations, copySeed or countTokens)`);
   }
 }

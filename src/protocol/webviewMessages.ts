@@ -3,6 +3,7 @@
  * Plain data only. Both sides import this file with `import type`; the guards live beside their handlers:
  * src/panel/webviewMessageGuards.ts (FromWebview, in the host) and webview/messages.ts (ToWebview, in the webview).
  */
+import type { HiresUpscaler } from '../common/hires';
 
 /** The panel's generation parameters, as the form holds them. */
 export interface PanelParams {
@@ -25,6 +26,25 @@ export interface PanelParams {
   readonly clipSkip?: number;
   /** A1111's "Use old prompt editing timelines" (GenerateRequest.oldPromptEditingTimelines); absent = false. */
   readonly oldPromptEditingTimelines?: boolean;
+  /** A1111's "Variation seed" (used when variationStrength > 0); image i of a batch count uses variationSeed + i. */
+  readonly variationSeed?: number;
+  /** Draw a new variation seed at each Generate, as randomSeed does for the seed; absent = false. */
+  readonly randomVariationSeed?: boolean;
+  /** A1111's "Variation strength", 0…1; absent or 0 = no variation. */
+  readonly variationStrength?: number;
+  /** A1111's hires. fix; absent or null = off. */
+  readonly hires?: HiresParams | null;
+}
+
+/** The panel's hires. fix settings (GenerateRequest.hires). */
+export interface HiresParams {
+  /** "Upscale by", above 1 and at most 4. */
+  readonly scale: number;
+  /** "Hires steps", 0 = the first pass's steps. */
+  readonly steps: number;
+  /** "Denoising strength", above 0 and at most 1. */
+  readonly strength: number;
+  readonly upscaler: HiresUpscaler;
 }
 
 export interface SamplerChoice {
@@ -128,7 +148,9 @@ export type ToWebview =
   /** After each denoising step of a running job. */
   | { readonly type: 'progress'; readonly jobId: number; readonly imageIndex: number; readonly imageCount: number;
       readonly step: number; readonly totalSteps: number; readonly itPerSec: number | null; readonly etaMs: number | null;
-      readonly previews: readonly PreviewImage[] }
+      readonly previews: readonly PreviewImage[];
+      /** With hires. fix: 1 (the first pass) or 2 (the hires pass). */
+      readonly pass?: number }
   /** One finished image (a batch count of n sends n of these). */
   | { readonly type: 'image'; readonly image: ImageResult }
   /** A job ended: finished, cancelled or failed (`message` says why). */
@@ -161,6 +183,8 @@ export type FromWebview =
   | { readonly type: 'show'; readonly imageId: string }
   /** Copy a seed to the clipboard. */
   | { readonly type: 'copySeed'; readonly seed: number }
+  /** Make variations of a result: its seed with new variation seeds (the Variations settings). */
+  | { readonly type: 'variations'; readonly imageId: string }
   /** Count the prompt fields' tokens with the model's tokenizer (the form changed); answered by tokenCounts. */
   | { readonly type: 'countTokens'; readonly prompt: string; readonly negativePrompt: string; readonly model: string;
       readonly steps: number };
