@@ -122,7 +122,7 @@ export function seedsAndSizeFromInfotext(p: Readonly<Record<string, string>>, ne
   delete next.variationSeed;
   delete next.variationStrength;
   delete next.randomVariationSeed;
-  next.hires = null;
+  delete next.hires;
   const vSeed = p['Variation seed'];
   const vStrength = p['Variation seed strength'];
   if (vSeed !== undefined || vStrength !== undefined) {
