@@ -16,6 +16,7 @@ import type { FrameLocator } from './playwright';
 import { activeEditorText, goToLineColumn, openFile, runCommand, waitFor } from './workbench';
 import { promptCompletion } from './guidanceScenarios';
 import { galleryListsFiltersInserts, hoverShowsParameters, illustrateDocument, reviewAndGalleryRestored } from './writingScenarios';
+import { variationsOfAResult } from './seedsAndSizeScenarios';
 
 /** Enough steps to watch the preview change and take a screenshot meanwhile (the embedded model: ~5 ms a step). */
 const PANEL_STEPS = Number(process.env.E2E_STEPS ?? 400);
@@ -319,4 +320,5 @@ export const SCENARIOS: ReadonlyArray<readonly [string, (s: Session) => Promise<
   ['hover on a generated image link: prompt, settings and command links', hoverShowsParameters],
   ['Open Image Gallery: lists the images, filters by prompt, inserts one into markdown', galleryListsFiltersInserts],
   ['a window reload restores the Illustrate Document review (candidates, pick) and the gallery (filter)', reviewAndGalleryRestored],
+  ['a result\'s Variations: four PNGs of its seed, each with its own "Variation seed"', variationsOfAResult],
 ];
