@@ -161,7 +161,7 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
     threads: args.threads,
     ...seedsAndSizeRequest(args.seedsAndSize, () => randomSeed()),
   };
-  if (args.seed !== null && args.batch > 1 && args.seed + args.batch - 1 > 2 ** 32 - 1) {
+  if (args.seed !== null && args.batch > 1 && !(args.seedsAndSize.variationStrength ?? 0) && args.seed + args.batch - 1 > 2 ** 32 - 1) {
     throw new UsageError(`--seed ${args.seed} with --batch ${args.batch}: the last seed would pass 4294967295`);
   }
   let validated: GenerateRequest;
@@ -171,7 +171,7 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
     if (err instanceof EngineError && err.code === 'invalid-request') throw new UsageError(requestProblemsInFlagWords(err.message, args.sampler));
     throw err;
   }
-  if (validated.seed + validated.batchSize - 1 > 2 ** 32 - 1) {
+  if (!(validated.variationStrength ?? 0) && validated.seed + validated.batchSize - 1 > 2 ** 32 - 1) {
     throw new UsageError(`--seed ${validated.seed} with --batch ${validated.batchSize}: the last seed would pass 4294967295`);
   }
   const warnings: string[] = [];
@@ -264,14 +264,17 @@ function checkPreviewsFree(dir: string, request: GenerateRequest): void {
 
 /** Output paths: --out as given (one image) or <stem>-<seed>.png each; default <prompt-slug>-<seed>.png here. */
 export function planOutputs(args: GenerateArgs, request: GenerateRequest, cwd: string): string[] {
-  const seeds = Array.from({ length: request.batchSize }, (_, i) => request.seed + i);
+  // A varied batch keeps the seed (A1111): its images are told apart by their variation seeds.
+  const varied = (request.variationStrength ?? 0) > 0 && request.variationSeed !== undefined;
+  const seeds = Array.from({ length: request.batchSize }, (_, i) => request.seed + (varied ? 0 : i));
+  const suffix = (i: number): string => (varied ? `-${(request.variationSeed as number) + i}` : '');
   let paths: string[];
   if (args.out === null) {
-    paths = seeds.map((seed) => join(cwd, imageFileName(request.prompt, seed)));
+    paths = seeds.map((seed, i) => join(cwd, imageFileName(request.prompt, seed).replace(/\.png$/, `${suffix(i)}.png`)));
   } else {
     const out = resolve(cwd, args.out);
     if (!out.toLowerCase().endsWith('.png')) throw new UsageError(`--out: expected a .png file name, got '${args.out}'`);
-    paths = seeds.length === 1 ? [out] : seeds.map((seed) => `${out.slice(0, -4)}-${seed}.png`);
+    paths = seeds.length === 1 ? [out] : seeds.map((seed, i) => `${out.slice(0, -4)}-${seed}${suffix(i)}.png`);
     const existing = args.overwrite ? undefined : paths.find(isTaken);
     if (existing !== undefined) throw new UsageError(`--out: ${existing} already exists; pass --overwrite to replace it`);
   }

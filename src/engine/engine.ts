@@ -13,7 +13,7 @@ import { loadModel } from './onnx';
 import { ModelError } from './model';
 import { modelHash, modelWeightsBytes, readModelFolder, unetAttentionOf } from './model';
 import { checkHiresMemory, checkHiresModel, hiresInfotextExtra, hiresPlan, upscaleFirstPass, type HiresPlan } from './hires';
-import { variationNoise } from './variation';
+import { batchSeeds, variationNoise } from './variation';
 import type { LoadedModel, ModelInfo } from './model';
 import { providerOrder, unavailableProviders } from './onnx';
 import { runPipeline, throwIfCancelled, usesLcmStrengthSchedule, type PipelineInput, type PipelineOutput } from './pipeline';
@@ -377,7 +377,7 @@ export class Engine {
     throwIfCancelled(signal);
     for (const w of warnings) this.log(w === quietWarning ? 'info' : 'warn', w);
 
-    const seeds = Array.from({ length: req.batchSize }, (_, i) => req.seed + i);
+    const seeds = batchSeeds(req);
     const createRng = rngFactory(req.rng);
     const initialNoise = variationNoise(req, seeds, createRng);
     const preview = req.previews ? await this.previewerFor(model, req) : undefined;

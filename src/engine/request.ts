@@ -252,7 +252,8 @@ export function validateRequest(value: unknown): GenerateRequest {
       + `got variationSeed ${request.variationSeed} with batchSize ${request.batchSize}`);
   }
   checkHiresFits(problems, request);
-  if (request.batchSize > 1 && request.seed + request.batchSize - 1 > LIMITS.seedMax) {
+  const varied = (request.variationStrength ?? 0) > 0; // A1111: every image of a varied batch keeps the seed
+  if (request.batchSize > 1 && !varied && request.seed + request.batchSize - 1 > LIMITS.seedMax) {
     problems.push(`seed: image i of a batch uses seed + i, so seed + batchSize − 1 must be ≤ ${LIMITS.seedMax}; `
       + `got seed ${request.seed} with batchSize ${request.batchSize}`);
   }

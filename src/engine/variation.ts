@@ -7,6 +7,20 @@ import type { GenerateRequest } from '../protocol/engineMessages';
 import type { PipelineInput } from './pipeline';
 import { firstImageNoise, type Rng } from './random';
 
+/** Whether the request varies the seed's noise (a variation seed at a strength above 0). */
+export function hasVariation(req: Pick<GenerateRequest, 'variationSeed' | 'variationStrength'>): boolean {
+  return (req.variationStrength ?? 0) > 0 && req.variationSeed !== undefined;
+}
+
+/**
+ * The seeds of a batch as A1111's process_images gives them: seed + i — but with a variation strength above 0 every
+ * image keeps the seed (its variation seed + i is what differs).
+ */
+export function batchSeeds(req: Pick<GenerateRequest, 'seed' | 'batchSize' | 'variationSeed' | 'variationStrength'>): number[] {
+  const varied = hasVariation(req);
+  return Array.from({ length: req.batchSize }, (_, i) => req.seed + (varied ? 0 : i));
+}
+
 export function variationNoise(req: Pick<GenerateRequest, 'variationSeed' | 'variationStrength' | 'seedResizeFrom'>,
     seeds: readonly number[], createRng: (seed: number) => Rng): PipelineInput['initialNoise'] {
   const strength = req.variationStrength ?? 0;

@@ -1,5 +1,6 @@
 /**
- * Panel parameters + settings → the engine's GenerateRequests (one per image of a batch count, image i with seed + i),
+ * Panel parameters + settings → the engine's GenerateRequests (one per image of a batch count, image i with seed + i —
+ * or, with a variation strength, the seed and variation seed + i, as A1111),
  * validated by the engine's own validateRequest before anything is sent.
  */
 import * as crypto from 'node:crypto';
@@ -33,7 +34,7 @@ export function buildRequests(params: PanelParams, modelDir: string, settings: E
     sampler: samplerForRequest(params.sampler),
     steps: params.steps,
     cfgScale: params.cfgScale,
-    seed: params.seed + i,
+    seed: params.seed + ((params.variationStrength ?? 0) > 0 ? 0 : i), // A1111: a varied batch keeps the seed
     width: params.width,
     height: params.height,
     batchSize: 1,

@@ -60,13 +60,13 @@ test('the Variations message carries an image id, checked as the other image mes
     { ok: false, problem: 'variations: expected an image id, got "../x"', field: null });
 });
 
-test('requests: image i of a batch count uses seed + i and variation seed + i; hires goes to every request', () => {
+test('requests: image i of a batch count uses the seed and variation seed + i (A1111); hires goes to every request', () => {
   const hires = { scale: 1.5, steps: 10, strength: 0.6, upscaler: 'Latent' } as const;
   const requests = buildRequests({ ...good, batchCount: 3, variationSeed: 100, variationStrength: 0.25, hires }, '/models/m', DEFAULT_SETTINGS);
   assert.deepEqual(requests.map((r) => [r.seed, r.variationSeed, r.variationStrength, r.hires]),
-    [[42, 100, 0.25, hires], [43, 101, 0.25, hires], [44, 102, 0.25, hires]]);
+    [[42, 100, 0.25, hires], [42, 101, 0.25, hires], [42, 102, 0.25, hires]]);
   const plain = buildRequests({ ...good, variationSeed: 100, variationStrength: 0 }, '/models/m', DEFAULT_SETTINGS);
-  assert.deepEqual(plain.map((r) => ['variationSeed' in r, 'variationStrength' in r, 'hires' in r]), [[false, false, false], [false, false, false]]);
+  assert.deepEqual(plain.map((r) => [r.seed, 'variationSeed' in r, 'variationStrength' in r, 'hires' in r]), [[42, false, false, false], [43, false, false, false]]);
 });
 
 test('a random variation seed is drawn once per Generate, leaving room for the batch', () => {
@@ -80,10 +80,10 @@ test('a random variation seed is drawn once per Generate, leaving room for the b
 
 test('a result\'s parameters carry its own variation seed; Variations uses its seed with new random variation seeds', () => {
   const job = { ...good, batchCount: 3, variationSeed: 100, variationStrength: 0.25 };
-  assert.deepEqual(imageParams(job, 44, 2), { ...job, seed: 44, randomSeed: false, batchCount: 1, variationSeed: 102, randomVariationSeed: false });
+  assert.deepEqual(imageParams(job, 42, 2), { ...job, seed: 42, randomSeed: false, batchCount: 1, variationSeed: 102, randomVariationSeed: false });
   const made = variationsOf({ ...good, randomSeed: true, batchCount: 1 }, 42, { count: 6, strength: 0.15 });
   assert.deepEqual(made, { ok: true, params: { ...good, seed: 42, randomSeed: false, batchCount: 6, randomVariationSeed: true, variationStrength: 0.15 } });
-  const ofVariation = variationsOf(imageParams(job, 44, 2), 44, { count: 4, strength: 0.2 });
+  const ofVariation = variationsOf(imageParams(job, 42, 2), 42, { count: 4, strength: 0.2 });
   assert.deepEqual(ofVariation, { ok: false, reason: 'this image is already a variation (variation seed 102 at strength 0.25); variation seeds do not nest '
     + '(as in A1111): use Reuse Parameters and change its variation seed or strength instead' });
 });

@@ -85,3 +85,15 @@ test('a hires. fix run with a variation seed: the PNG at the upscaled size, A111
     params['Hires upscale'], params['Hires steps'], params['Hires upscaler']], ['64', '11', '0.25', '0.7', '1.5', '2', 'Lanczos']);
   assert.deepEqual(fs.readdirSync(path.join(dir, 'steps')).sort(), ['hires-step-001.png', 'hires-step-002.png', 'step-001.png', 'step-002.png']);
 });
+
+test('a varied batch keeps the seed (as A1111) and names its files by seed and variation seed', () => {
+  const dir = fs.mkdtempSync(path.join(work, 'varied-batch-'));
+  const r = run(['generate', '--prompt', 'x', '--model', model, '--seed', '3', '--steps', '2', '--batch', '2', '--variation-seed', '5',
+    '--variation-strength', '0.2', '--json'], dir);
+  assert.equal(r.status, 0, String(r.stderr));
+  const summary = JSON.parse(String(r.stdout));
+  assert.deepEqual(summary.seeds, [3, 3]);
+  assert.deepEqual(summary.files, [path.join(dir, 'x-3-5.png'), path.join(dir, 'x-3-6.png')]);
+  const seeds = summary.files.map((f: string) => parseInfotext(readPngText(fs.readFileSync(f)).parameters).params['Variation seed']);
+  assert.deepEqual(seeds, ['5', '6']);
+});
