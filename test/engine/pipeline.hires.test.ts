@@ -79,7 +79,7 @@ test('the first-noise hook gives txt2img its noise; the generator then goes on f
   for (const [i, seed] of [9, 10].entries()) {
     const rng = new TorchGenerator(seed);
     const noise = firstImageNoise(seed, rng, shape, { variationSeed: 30 + i, strength: 0.4, createRng });
-    let x = noise.map((v) => v * Math.fround(oracle.initNoiseSigma));
+    let x: Float32Array = noise.map((v) => v * Math.fround(oracle.initNoiseSigma));
     const s = createScheduler('euler_a', SD15_SCHEDULER);
     s.setTimesteps(3);
     for (const t of s.timesteps) x = s.step(await model.predictNoise(s.scaleModelInput(x, t)), t, x, { generator: [rng], eta: 0 }).prevSample;
