@@ -54,10 +54,10 @@ export async function variationsOfAResult(s: Session): Promise<void> {
   fs.writeFileSync(path.join(s.outputDir, 'variations.json'), JSON.stringify(pngs.map((p) => ({ file: path.basename(p.file), parameters: p.parameters })), null, 1));
 
   // The seed row's Extra and the Hires. fix section, opened for the screenshot.
-  await frame.getByRole('checkbox', { name: 'Extra seed options', exact: true }).first().click();
+  await frame.locator('#seedExtra').click();
   await frame.locator('#seedExtraFields').waitFor({ state: 'visible', timeout: 10_000 });
   await frame.locator('details#hires > summary').click();
-  await frame.getByRole('checkbox', { name: 'Enable hires. fix', exact: true }).first().click();
+  await frame.locator('#hiresEnable').click();
   await waitFor('the hires size note', async () => ((await frame.locator('#hiresSize').innerText()).includes('→') ? true : undefined), 10_000, 100);
   await shoot(s, 'variations-2-extra-and-hires');
 }
