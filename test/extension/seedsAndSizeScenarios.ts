@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { listPngs, readSavedPng } from './files';
 import { button, openPanel, typeInto } from './panel';
 import type { Session } from './session';
-import { waitFor } from './workbench';
+import { runCommand, waitFor } from './workbench';
 
 const IMAGES = 'images';
 
@@ -23,6 +23,8 @@ async function shoot(s: Session, name: string): Promise<string> {
 /** Generate one image → its Variations button → four PNGs with the same seed and "Variation seed: N" each. */
 export async function variationsOfAResult(s: Session): Promise<void> {
   const dir = path.join(s.workspaceDir, IMAGES);
+  // the scenarios before leave the review and gallery panels open: the Generate Image panel is then the only webview
+  await runCommand(s.page, 'View: Close All Editors');
   const frame = await openPanel(s.page);
   await typeInto(s.page, frame, 'Prompt', 'a yellow star on black');
   await typeInto(s.page, frame, 'Steps', '6');
