@@ -195,6 +195,8 @@ test('the parser sees type-only imports and re-exports', () => {
     ['src/engine/random/index.ts', 'src/engine/random/torch.ts', false],
     ['src/engine/random/index.ts', 'src/engine/random/torch.ts', true],
     ['src/engine/random/index.ts', 'src/engine/random/philox.ts', false],
+    ['src/engine/random/index.ts', 'src/engine/random/variationNoise.ts', false],
+    ['src/engine/random/index.ts', 'src/engine/random/variationNoise.ts', true],
   ]);
 });
 test('every path docs/ARCHITECTURE.md names exists', () => {

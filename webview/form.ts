@@ -7,6 +7,8 @@ import type { PanelParams, PanelSetup } from '../src/protocol/webviewMessages';
 import { clear, el } from './dom';
 import { GuidanceView } from './guidance';
 import { PromptHighlight } from './promptHighlight';
+import { SeedExtraView } from './seedExtra';
+import { HiresView } from './hires';
 
 /** The toolkit's form controls, as far as this file uses them. */
 interface ValueElement extends HTMLElement {
@@ -55,6 +57,10 @@ export class ParamsForm {
   readonly promptExtras = { prompt: new PromptHighlight('Prompt'), negativePrompt: new PromptHighlight('Negative prompt') };
   /** True while the form sets dropdowns itself (their change events are not the user's). */
   private settingValues = false;
+  /** The seed row's "Extra": variation seed and strength. */
+  private readonly seedExtra: SeedExtraView;
+  /** The collapsible "Hires. fix" section. */
+  private readonly hires: HiresView;
 
   constructor(callbacks: FormCallbacks) {
     const prompt = this.control('prompt', el('vscode-text-area', { rows: '3', resize: 'vertical', 'aria-label': 'Prompt', placeholder: 'a red fox in snow' }, 'Prompt'));
@@ -98,6 +104,9 @@ export class ParamsForm {
       this.applyRecommended(); // a model picked by the user: its family's defaults (SD-Turbo 1 step without CFG, LCM, …)
       callbacks.onChange();
     });
+    this.seedExtra = new SeedExtraView(() => callbacks.onChange());
+    this.hires = new HiresView(() => callbacks.onChange(),
+      () => ({ width: Number(this.controls.get('width')!.value), height: Number(this.controls.get('height')!.value) }));
     const labelled = (label: string, id: string, control: HTMLElement): HTMLElement =>
       el('div', { class: 'field' }, el('label', { for: id }, label), control, this.errorFor(id as Field));
     const withError = (id: Field, control: HTMLElement): HTMLElement => el('div', { class: 'field' }, control, this.errorFor(id));
@@ -107,19 +116,24 @@ export class ParamsForm {
       withError('negativePrompt', negative),
       this.promptExtras.negativePrompt.root,
       el('div', { class: 'row' }, labelled('Sampler', 'sampler', sampler), withError('steps', text.get('steps')!), withError('cfgScale', text.get('cfgScale')!)),
-      el('div', { class: 'row' }, withError('seed', text.get('seed')!), el('div', { class: 'field inline' }, this.randomSeed, reuse)),
+      el('div', { class: 'row' }, withError('seed', text.get('seed')!), el('div', { class: 'field inline' }, this.randomSeed, reuse, this.seedExtra.toggle)),
+      this.seedExtra.root,
       el('div', { class: 'row' }, withError('width', text.get('width')!), withError('height', text.get('height')!),
         labelled('Size preset', 'sizePreset', this.sizePreset), withError('batchCount', text.get('batchCount')!)),
       el('div', { class: 'row' }, labelled('Model', 'model', model), withError('clipSkip', text.get('clipSkip')!),
         el('div', { class: 'field inline' }, this.oldTimelines)),
       this.modelHint,
+      this.hires.root,
       el('div', { class: 'actions' }, this.generateButton, this.cancelButton),
     );
+    this.errors.set('variationSeed', this.seedExtra.errors.variationSeed);
+    this.errors.set('variationStrength', this.seedExtra.errors.variationStrength);
+    this.errors.set('hires', this.hires.error);
     for (const field of ['prompt', 'negativePrompt'] as const) {
       this.controls.get(field)!.addEventListener('input', () => this.promptExtras[field].show(this.controls.get(field)!.value));
     }
     for (const control of this.controls.values()) {
-      control.addEventListener('input', () => { this.clearError(control.id as Field); this.updateGuidance(); callbacks.onChange(); });
+      control.addEventListener('input', () => { this.clearError(control.id as Field); this.updateGuidance(); this.hires.showSize(); callbacks.onChange(); });
       control.addEventListener('change', () => callbacks.onChange());
     }
   }
@@ -179,6 +193,8 @@ export class ParamsForm {
     this.showModelHint();
     this.randomSeed.checked = p.randomSeed;
     this.oldTimelines.checked = p.oldPromptEditingTimelines === true;
+    this.seedExtra.setParams(p);
+    this.hires.setParams(p.hires);
     this.syncSeed();
     for (const f of this.errors.keys()) this.clearError(f);
   }
@@ -221,8 +237,12 @@ export class ParamsForm {
     const clipSkip = int('clipSkip', 1, L?.clipSkipMax ?? 12);
     const prompt = this.controls.get('prompt')!.value;
     if (prompt.length > (L?.promptMaxChars ?? 10000)) problems.prompt = `Expected at most ${L?.promptMaxChars ?? 10000} characters, got ${prompt.length}.`;
+    const extra = this.seedExtra.read(L?.seedMax ?? 4294967295);
+    if ('problems' in extra) Object.assign(problems, extra.problems);
+    const hires = this.hires.read();
+    if ('problem' in hires) problems.hires = hires.problem;
     for (const f of this.errors.keys()) this.clearError(f);
-    if (Object.keys(problems).length) {
+    if (Object.keys(problems).length || !('params' in extra) || !('hires' in hires)) {
       for (const [f, message] of Object.entries(problems)) this.showError(f as Field, message);
       return { problems };
     }
@@ -231,6 +251,8 @@ export class ParamsForm {
         prompt, negativePrompt: this.controls.get('negativePrompt')!.value, sampler: this.controls.get('sampler')!.value,
         steps, cfgScale, seed, randomSeed, width, height, batchCount, model: this.controls.get('model')!.value, clipSkip,
         ...(this.oldTimelines.checked ? { oldPromptEditingTimelines: true } : {}),
+        ...extra.params,
+        ...(hires.hires === null ? {} : { hires: hires.hires }),
       },
     };
   }
@@ -247,6 +269,8 @@ export class ParamsForm {
       randomSeed: this.randomSeed.checked, width: num('width'), height: num('height'), batchCount: num('batchCount'),
       model: this.controls.get('model')!.value, clipSkip: num('clipSkip'),
       ...(this.oldTimelines.checked ? { oldPromptEditingTimelines: true } : {}),
+      ...this.seedExtra.snapshot(),
+      ...(() => { const h = this.hires.read(); return 'hires' in h && h.hires !== null ? { hires: h.hires } : {}; })(),
     };
   }
 
@@ -254,13 +278,16 @@ export class ParamsForm {
   showError(field: Field, message: string): void {
     const error = this.errors.get(field);
     const control = this.controls.get(field) ?? (field === 'randomSeed' ? this.randomSeed : undefined);
+    if (field === 'hires') this.hires.showError(message);
     if (error) error.textContent = message;
     control?.setAttribute('aria-invalid', 'true');
     control?.setAttribute('aria-describedby', `${field}-error`);
   }
 
   focus(field: Field): void {
-    (this.controls.get(field) ?? this.randomSeed).focus();
+    if (field === 'variationSeed' || field === 'variationStrength') (field === 'variationSeed' ? this.seedExtra.seed : this.seedExtra.strength).focus();
+    else if (field === 'hires') this.hires.scale.focus();
+    else (this.controls.get(field) ?? this.randomSeed).focus();
   }
 
   setRunning(running: boolean): void {

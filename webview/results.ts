@@ -1,6 +1,6 @@
 /**
  * The final images of the latest job, each with Save and Discard (while it is not saved), Insert into Markdown,
- * Use as Input (image to image), Copy seed and Open file. The host keeps every image it has not saved, so after a window reload the restored
+ * Use as Input (image to image), Variations (its seed with new variation seeds), Copy seed and Open file. The host keeps every image it has not saved, so after a window reload the restored
  * results still work by id; Discard tells it to forget one.
  */
 import type { FromWebview, ImageResult } from '../src/protocol/webviewMessages';
@@ -79,6 +79,7 @@ export class ResultsView {
             r.savedPath === null ? button('Save', `Save image (seed ${r.seed})`, { type: 'save', imageId: r.imageId }) : null,
             button('Insert into Markdown', `Insert image (seed ${r.seed}) into Markdown`, { type: 'insert', imageId: r.imageId }),
             button('Use as Input', `Use image (seed ${r.seed}) as the input image`, { type: 'useAsInput', imageId: r.imageId }),
+            button('Variations', `Make variations of image (seed ${r.seed})`, { type: 'variations', imageId: r.imageId }),
             button('Copy seed', `Copy seed ${r.seed}`, { type: 'copySeed', seed: r.seed }),
             button('Open file', `Open image file (seed ${r.seed})`, { type: 'open', imageId: r.imageId }),
             r.savedPath === null ? this.discardButton(r) : null))));

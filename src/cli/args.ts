@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseSeedsAndSize, SEEDS_AND_SIZE_FLAGS, SEEDS_AND_SIZE_USAGE, type SeedsAndSizeArgs } from './seedsAndSizeArgs';
 
 /** What `inline-diffusion generate` was asked, before model-derived defaults are applied. */
 export interface GenerateArgs {
@@ -44,6 +45,8 @@ export interface GenerateArgs {
   readonly loraDir: string | null;
   /** Textual-inversion embeddings the prompts may name (null: none). */
   readonly embeddingsDir: string | null;
+  /** Variation seed, Resize seed from, hires. fix (src/cli/seedsAndSizeArgs.ts). */
+  readonly seedsAndSize: SeedsAndSizeArgs;
 }
 
 /** What `inline-diffusion download REPO` was asked. */
@@ -119,6 +122,7 @@ Options:
                            unless --sampler/--steps/--cfg say otherwise)
   --embeddings-dir DIR     folder of textual-inversion embeddings (.safetensors, A1111 .pt) used by file name
                            in the prompt and negative prompt
+${SEEDS_AND_SIZE_USAGE}
   --provider NAME          execution provider: auto (default), cpu, cuda, dml, coreml
   --json                   print one JSON object with files, seeds, settings and timings on stdout
   --quiet                  no progress bar
@@ -160,6 +164,7 @@ const flagSpec = {
   quiet: { type: 'boolean' },
   overwrite: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...SEEDS_AND_SIZE_FLAGS,
 } as const;
 
 const downloadSpec = {
@@ -225,6 +230,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       overwrite: values.overwrite === true,
       loraDir: str('lora-dir'),
       embeddingsDir: str('embeddings-dir'),
+      seedsAndSize: parseSeedsAndSize(str, (message) => new UsageError(message)),
     },
   };
 }

@@ -3,6 +3,7 @@
  * that is nearly right gets a suggestion, and several problems fit on one line.
  */
 import { allowedSamplerNames, listSamplers } from '../engine/schedulers';
+import { SEEDS_AND_SIZE_FLAG_WORDS } from './seedsAndSizeArgs';
 
 const FLAGS: Readonly<Record<string, string>> = {
   modelDir: '--model', prompt: '--prompt', negativePrompt: '--negative-prompt', sampler: '--sampler', steps: '--steps',
@@ -10,6 +11,7 @@ const FLAGS: Readonly<Record<string, string>> = {
   strength: '--strength', resizeMode: '--resize-mode', rng: '--rng', executionProvider: '--provider', threads: '--threads',
   'inpaint.mask': '--mask', 'inpaint.maskBlur': '--mask-blur', 'inpaint.maskMode': '--mask-mode',
   'inpaint.maskedContent': '--masked-content', 'inpaint.inpaintArea': '--inpaint-area', 'inpaint.inpaintPadding': '--inpaint-padding',
+  ...SEEDS_AND_SIZE_FLAG_WORDS,
 };
 
 /** Edit distance (insertions, deletions, substitutions), case-insensitive. */

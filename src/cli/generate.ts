@@ -33,6 +33,8 @@ function lcmLoraIn(prompt: string, loraDir: string | undefined): string | undefi
   if (tags.length === 0) return undefined;
   return resolveLoraTags(tags, loraDir, listFolder(loraDir, LORA_EXTENSIONS)).loras.find((l) => l.unet !== 0 && isMarkedLcm(l.file))?.name;
 }
+import { seedsAndSizeRequest } from './seedsAndSizeArgs';
+import { hiresSize } from '../common/hires';
 
 export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
@@ -93,6 +95,7 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
   const engine = runner === undefined ? new Engine({ log }) : undefined;
   const run: GenerateRunner = runner ?? ((req, opts) => (engine as Engine).generate(req, opts));
   let step = 0;
+  let pass = 1;
   try {
     bar.start();
     const output = await run(request, {
@@ -100,9 +103,21 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
       log,
       modelInfo: info,
       onProgress: (p) => {
+        if ((p.pass ?? 1) !== pass) {
+          // hires. fix's second pass: a new bar (its rate and ETA are its own)
+          pass = p.pass ?? 1;
+          if (showBar) {
+            bar.finish();
+            io.stderr.write('hires. fix: second pass\n');
+            bar.start();
+          }
+        }
         step = p.step;
         if (showBar) bar.update(p.step, p.totalSteps);
-        if (args.previews !== null) writePreviews(resolve(io.cwd, args.previews), p.step, p.previews, request);
+        if (args.previews !== null) {
+          const size = pass === 2 && request.hires ? hiresSize(request.width, request.height, request.hires.scale) : request;
+          writePreviews(resolve(io.cwd, args.previews), p.step, p.previews, size.width, size.height, request.seed, pass);
+        }
       },
     });
     if (showBar && step > 0) bar.finish();
@@ -113,8 +128,8 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
       sampler: output.sampler,
       steps: request.steps,
       cfg: request.cfgScale,
-      width: request.width,
-      height: request.height,
+      width: output.images[0]?.width ?? request.width,
+      height: output.images[0]?.height ?? request.height,
       model: request.modelDir,
       timingsMs: { ...output.timingsMs, unetSteps: [...output.timingsMs.unetSteps] },
     };
@@ -179,6 +194,7 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
     ...(args.vaeDecode === 'auto' ? {} : { vaeDecode: args.vaeDecode }),
     executionProvider: args.provider,
     threads: args.threads,
+    ...seedsAndSizeRequest(args.seedsAndSize, () => randomSeed()),
     ...(args.loraDir === null ? {} : { loraDir: resolve(cwd, args.loraDir) }),
     ...(args.embeddingsDir === null ? {} : { embeddingsDir: resolve(cwd, args.embeddingsDir) }),
   };
@@ -193,7 +209,7 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
     if (args.cfgScale === null) request.cfgScale = LCM_LORA_CFG;
     warnings.push(`LCM-LoRA ${lcm}: ${request.steps} steps, CFG ${request.cfgScale} (LCM's recommendation; --steps and --cfg choose others)`);
   }
-  if (args.seed !== null && args.batch > 1 && args.seed + args.batch - 1 > 2 ** 32 - 1) {
+  if (args.seed !== null && args.batch > 1 && !(args.seedsAndSize.variationStrength ?? 0) && args.seed + args.batch - 1 > 2 ** 32 - 1) {
     throw new UsageError(`--seed ${args.seed} with --batch ${args.batch}: the last seed would pass 4294967295`);
   }
   let validated: GenerateRequest;
@@ -203,7 +219,7 @@ export async function buildRequest(args: GenerateArgs, cwd: string): Promise<{ r
     if (err instanceof EngineError && err.code === 'invalid-request') throw new UsageError(requestProblemsInFlagWords(err.message, args.sampler));
     throw err;
   }
-  if (validated.seed + validated.batchSize - 1 > 2 ** 32 - 1) {
+  if (!(validated.variationStrength ?? 0) && validated.seed + validated.batchSize - 1 > 2 ** 32 - 1) {
     throw new UsageError(`--seed ${validated.seed} with --batch ${validated.batchSize}: the last seed would pass 4294967295`);
   }
   const verdict = memoryVerdict(validated, info);
@@ -326,18 +342,24 @@ function writeOutputTo(args: GenerateArgs, path: string, png: Uint8Array): strin
   return path;
 }
 
-/** The preview file names a run writes into its --previews folder (steps + 1 covers PLMS's extra UNet call). */
+/**
+ * The preview file names a run writes into its --previews folder (steps + 1 covers PLMS's extra UNet call; hires.
+ * fix's second pass writes hires-step-….png).
+ */
 function previewNames(request: GenerateRequest): string[] {
   const names: string[] = [];
-  for (let step = 1; step <= request.steps + 1; step++) {
-    for (let i = 0; i < request.batchSize; i++) names.push(previewName(step, request.batchSize, request.seed + i));
+  const hiresSteps = request.hires ? (request.hires.steps || request.steps) : 0;
+  for (const [pass, steps] of [[1, request.steps], [2, hiresSteps]] as const) {
+    for (let step = 1; steps > 0 && step <= steps + 1; step++) {
+      for (let i = 0; i < request.batchSize; i++) names.push(previewName(step, request.batchSize, request.seed + i, pass));
+    }
   }
   return names;
 }
 
-function previewName(step: number, batchSize: number, seed: number): string {
-  const s = String(step).padStart(3, '0');
-  return batchSize === 1 ? `step-${s}.png` : `step-${s}-${seed}.png`;
+function previewName(step: number, batchSize: number, seed: number, pass = 1): string {
+  const s = `${pass === 2 ? 'hires-' : ''}step-${String(step).padStart(3, '0')}`;
+  return batchSize === 1 ? `${s}.png` : `${s}-${seed}.png`;
 }
 
 /** Refuses the run before it starts when a preview file it would write is already in `dir`. */
@@ -350,14 +372,17 @@ function checkPreviewsFree(dir: string, request: GenerateRequest): void {
 
 /** Output paths: --out as given (one image) or <stem>-<seed>.png each; default <prompt-slug>-<seed>.png here. */
 export function planOutputs(args: GenerateArgs, request: GenerateRequest, cwd: string): string[] {
-  const seeds = Array.from({ length: request.batchSize }, (_, i) => request.seed + i);
+  // A varied batch keeps the seed (A1111): its images are told apart by their variation seeds.
+  const varied = (request.variationStrength ?? 0) > 0 && request.variationSeed !== undefined;
+  const seeds = Array.from({ length: request.batchSize }, (_, i) => request.seed + (varied ? 0 : i));
+  const suffix = (i: number): string => (varied ? `-${(request.variationSeed as number) + i}` : '');
   let paths: string[];
   if (args.out === null) {
-    paths = seeds.map((seed) => join(cwd, imageFileName(request.prompt, seed)));
+    paths = seeds.map((seed, i) => join(cwd, imageFileName(request.prompt, seed).replace(/\.png$/, `${suffix(i)}.png`)));
   } else {
     const out = resolve(cwd, args.out);
     if (!out.toLowerCase().endsWith('.png')) throw new UsageError(`--out: expected a .png file name, got '${args.out}'`);
-    paths = seeds.length === 1 ? [out] : seeds.map((seed) => `${out.slice(0, -4)}-${seed}.png`);
+    paths = seeds.length === 1 ? [out] : seeds.map((seed, i) => `${out.slice(0, -4)}-${seed}${suffix(i)}.png`);
     const existing = args.overwrite ? undefined : paths.find(isTaken);
     if (existing !== undefined) throw new UsageError(`--out: ${existing} already exists; pass --overwrite to replace it`);
     // the input files are never written, --overwrite or not
@@ -376,10 +401,10 @@ export function planOutputs(args: GenerateArgs, request: GenerateRequest, cwd: s
 }
 
 /** Each preview upscaled (nearest neighbour) to the image's size, as the panel shows it: 8×8 latent pixels → 64×64. */
-function writePreviews(dir: string, step: number, previews: readonly RgbImage[], request: GenerateRequest): void {
+function writePreviews(dir: string, step: number, previews: readonly RgbImage[], width: number, height: number, seed: number, pass: number): void {
   previews.forEach((p, i) => {
-    const big = upscaleNearest(p, request.width, request.height);
-    writeFileAtomic(join(dir, previewName(step, previews.length, request.seed + i)), encodePng(big.rgb, big.width, big.height), false);
+    const big = upscaleNearest(p, width, height);
+    writeFileAtomic(join(dir, previewName(step, previews.length, seed + i, pass)), encodePng(big.rgb, big.width, big.height), false);
   });
 }
 

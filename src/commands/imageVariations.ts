@@ -3,18 +3,17 @@ import * as vscode from 'vscode';
 import type { Command } from '../util/commandManager';
 import type { GenerationHost } from '../generation/generationHost';
 import type { GeneratePanelManager } from '../panel/generatePanel';
+import { variationsNote } from '../panel/generatePanel';
 import { HOVER_COMMANDS, parseHoverArgs } from '../markdown/imageHover';
+import { firstLine } from '../common/firstLine';
 import { paramsFromImageFile } from './paramsFromImageFile';
-
-/** Variations made at once: a small batch to choose from. */
-const VARIATIONS = 4;
 
 const USE_THE_LINKS = 'Hover over an image link in a markdown file and use its links.';
 
 /**
- * "Variations" from an image link's hover: the image's parameters loaded into the Generate Image panel with Random
- * seed and a batch of four, since the panel has no image-to-image yet: these are the same prompt and settings with
- * new seeds, not variations of the picture itself.
+ * "Variations" from an image link's hover, as a result's Variations button in the panel: the image's parameters and
+ * seed (its PNG's) with new random variation seeds at inlineDiffusion.variationStrength, variationCount images,
+ * queued at once; the Generate Image panel opens with those parameters and shows them as they come.
  */
 export class ImageVariationsCommand implements Command {
   readonly id = HOVER_COMMANDS.variations;
@@ -30,10 +29,20 @@ export class ImageVariationsCommand implements Command {
     const reused = await paramsFromImageFile(this.generationHost, vscode.Uri.file(args.file), 'use');
     if (!reused) return;
     const name = path.basename(args.file);
-    const params = { ...reused.params, randomSeed: true, batchCount: Math.min(VARIATIONS, reused.setup.limits.batchCountMax) };
-    const loaded = `Variations of ${name}: its prompt and settings with new seeds (a batch of ${params.batchCount}); press Generate.`;
+    let made: Awaited<ReturnType<GenerationHost['enqueueVariations']>>;
+    try {
+      made = await this.generationHost.enqueueVariations(reused.params, reused.params.seed);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Inline Diffusion: variations of ${name} could not start: ${firstLine((err as Error).message)}`);
+      return;
+    }
+    if (!made.ok) {
+      void vscode.window.showErrorMessage(`Inline Diffusion: variations of ${name}: ${made.reason}.`);
+      return;
+    }
+    const loaded = `Variations of ${name}: ${variationsNote(made.params)}`;
     const note = reused.notes.length ? `${loaded} Not loaded: ${reused.notes.join('; ')}.` : loaded;
-    this.panels.show().loadParams(params, note);
+    this.panels.show().loadParams({ ...made.params, randomVariationSeed: true }, note);
   }
 }
 

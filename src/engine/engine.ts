@@ -5,14 +5,16 @@
  * Used in-process by the CLI (on a worker thread) and by the engine process (main.ts).
  */
 import { readFileSync } from 'node:fs';
-import { homedir, totalmem } from 'node:os';
+import { freemem, homedir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GenerateRequest, GeneratedImage, InitResizeMode, ProviderFallback, RgbImage, TimingsMs, TokenCount } from '../protocol/engineMessages';
 import { EngineError } from './model';
 import { buildInfotextParams, formatInfotext } from './infotext';
 import { loadModel } from './onnx';
 import { ModelError } from './model';
-import { modelHash, readModelFolder } from './model';
+import { modelHash, modelWeightsBytes, readModelFolder, unetAttentionOf } from './model';
+import { checkHiresMemory, checkHiresModel, hiresInfotextExtra, hiresPlan, upscaleFirstPass, type HiresPlan } from './hires';
+import { batchSeeds, variationNoise } from './variation';
 import type { LoadedModel, ModelInfo } from './model';
 import { providerOrder, unavailableProviders } from './onnx';
 import { runPipeline, throwIfCancelled, usesLcmStrengthSchedule, type PipelineInput, type PipelineOutput } from './pipeline';
@@ -46,6 +48,8 @@ export interface GenerateProgress {
   totalSteps: number;
   stepMs: number;
   previews: RgbImage[];
+  /** With hires. fix: 1 for the first pass's steps, 2 for the hires pass's. */
+  pass?: number;
 }
 
 export interface GenerateOutput {
@@ -276,6 +280,9 @@ function writeImages(req: GenerateRequest, result: PipelineOutput, sampler: { a1
     seeds: readonly number[], model: { modelHash: string | undefined; model: string; inpainting: boolean }, text: PromptText,
     decoding: Decoding, networkInfotext: ReadonlyArray<[string, string]>, inpaint: InpaintRun | undefined): GeneratedImage[] {
   const rgbImages = decodedToRgbImages(result.images, result.dims).map((rgb) => inpaint?.finish(rgb) ?? rgb);
+  // With hires. fix the image is the second pass's size; the infotext's Size stays the first pass's, as A1111 writes it.
+  const hires = req.hires ?? undefined;
+  const variation = (req.variationStrength ?? 0) > 0 && req.variationSeed !== undefined;
   return rgbImages.map((rgb, i): GeneratedImage => {
     const infotext = formatInfotext(req.prompt, req.negativePrompt ?? '', buildInfotextParams({
       steps: req.steps,
@@ -287,12 +294,16 @@ function writeImages(req: GenerateRequest, result: PipelineOutput, sampler: { a1
       height: req.height,
       modelHash: model.modelHash,
       model: model.model,
-      denoisingStrength: req.initImage !== null ? req.strength : undefined,
+      variationSeed: variation ? (req.variationSeed as number) + i : undefined,
+      variationSeedStrength: variation ? req.variationStrength : undefined,
+      seedResizeFrom: req.seedResizeFrom,
+      denoisingStrength: hires !== undefined ? hires.strength : req.initImage !== null ? req.strength : undefined,
       // A1111 writes it for inpainting models (is_using_inpainting_conditioning), its default weight 1.0.
       conditionalMaskWeight: model.inpainting && inpaint !== undefined ? 1 : undefined,
       clipSkip: text.clipSkip,
       rng: req.rng === 'nv' ? 'NV' : 'CPU',
-      extra: [...(inpaint?.infotextExtra ?? []), ...(text.prompts.infotextExtra ?? []), ...networkInfotext, ...(decoding.infotext === undefined ? [] : [decoding.infotext])],
+      extra: [...(inpaint?.infotextExtra ?? []), ...(text.prompts.infotextExtra ?? []), ...(hires === undefined ? [] : hiresInfotextExtra(hires)),
+        ...networkInfotext, ...(decoding.infotext === undefined ? [] : [decoding.infotext])],
       version: ENGINE_VERSION,
     }));
     const png = encodePng(rgb.rgb, rgb.width, rgb.height, { parameters: infotext });
@@ -416,6 +427,7 @@ export class Engine {
     }
     const handlers = Object.hasOwn(this.extraNetworks, 'lora') ? this.extraNetworks : { ...this.extraNetworks, lora: () => [] };
     const text = preparePromptText(req, info, tokenizer, tokenizer2, sampler.scheduler, handlers, warnings);
+    const hires = this.hiresSetup(req, info, warnings, lcmLora);
     const embeddings = usedEmbeddings(`${text.prompts.prompt}\n${req.negativePrompt ?? ''}`, tokenizer,
       listFolder(req.embeddingsDir ?? undefined, EMBEDDING_EXTENSIONS));
     if (info.inpainting === true && (req.inpaint == null || req.initImage === null)) {
@@ -439,17 +451,48 @@ export class Engine {
     throwIfCancelled(signal);
     for (const w of warnings) this.log(w === quietWarning ? 'info' : 'warn', w);
 
-    const seeds = Array.from({ length: req.batchSize }, (_, i) => req.seed + i);
-    const result = await this.denoise(req, info, {
+    const seeds = batchSeeds(req);
+    const createRng = rngFactory(req.rng);
+    const initialNoise = variationNoise(req, seeds, createRng);
+    const preview = req.previews ? await this.previewerFor(model, req) : undefined;
+    const onPass = (pass: number) => (hires === undefined ? opts.onProgress
+      : (p: GenerateProgress) => opts.onProgress?.({ ...p, pass }));
+    let result = await this.denoise(req, info, {
       model, scheduler: sampler.scheduler, conditioning,
       steps: req.steps, cfgScale: req.cfgScale, seeds, width: req.width, height: req.height,
-      createRng: rngFactory(req.rng), initImage, strength: req.strength,
+      createRng, initImage, strength: req.strength, initialNoise, preview,
       ...(inpaint?.pipeline === undefined ? {} : { inpaint: inpaint.pipeline }),
-      preview: req.previews ? await this.previewerFor(model, req) : undefined,
       decode: decoding.decode,
       signal,
-      onStep: opts.onProgress,
+      onStep: onPass(1),
+      latentsOnly: hires?.plan.latent === true,
     });
+    if (hires !== undefined) {
+      const first = result;
+      const hiresWarnings: string[] = [];
+      const initLatents = await upscaleFirstPass(model, first, hires.request, hires.plan, hiresWarnings);
+      throwIfCancelled(signal);
+      const lcm = usesLcmStrengthSchedule(model, hires.sampler.scheduler, true);
+      const hiresReq = { ...req, width: hires.plan.width, height: hires.plan.height };
+      const hiresDecoding = await this.decodingFor(model, hiresReq, hiresWarnings);
+      const second = await this.denoise(hiresReq, info, {
+        model, scheduler: hires.sampler.scheduler,
+        conditioning: conditioningFor({ ...req, steps: hires.plan.steps }, model, tokenizers, hires.sampler.scheduler, text, [], networks),
+        steps: lcm ? hires.plan.steps : hires.plan.scheduleSteps, ...(lcm ? {} : { denoiseSteps: hires.plan.steps }),
+        cfgScale: req.cfgScale, seeds, width: hires.plan.width, height: hires.plan.height,
+        createRng, initImage: null, initLatents, strength: hires.request.strength, initialNoise, preview, signal,
+        decode: hiresDecoding.decode,
+        onStep: onPass(2),
+      });
+      const a = first.timingsMs;
+      const b = second.timingsMs;
+      result = {
+        ...second,
+        timingsMs: { textEncoder: a.textEncoder + b.textEncoder, unet: a.unet + b.unet, unetSteps: [...a.unetSteps, ...b.unetSteps],
+          vae: a.vae + b.vae, preview: a.preview + b.preview },
+        warnings: [...first.warnings, ...hiresWarnings, ...second.warnings],
+      };
+    }
     for (const w of result.warnings) {
       this.log('warn', w);
       warnings.push(w);
@@ -472,6 +515,31 @@ export class Engine {
       warnings,
       ...(providerFallback === undefined ? {} : { providerFallback }),
     };
+  }
+
+  /**
+   * Hires. fix before anything loads: the second pass's plan, its scheduler (the schedule length checked), what the
+   * upscaler needs of the model folder, and the memory estimate at the larger size (refused past this machine's).
+   */
+  private hiresSetup(req: GenerateRequest, info: ModelInfo, warnings: string[], lcmLora: LoraRequest | undefined):
+      { request: NonNullable<GenerateRequest['hires']>; plan: HiresPlan; sampler: ReturnType<typeof schedulerFor> } | undefined {
+    const request = req.hires ?? undefined;
+    if (request === undefined) return undefined;
+    checkHiresModel(info, request);
+    const plan = hiresPlan(req, request, info.vaeScaleFactor);
+    let sampler: ReturnType<typeof schedulerFor>;
+    try {
+      sampler = this.samplerFor({ ...req, steps: plan.scheduleSteps }, info, [], lcmLora);
+    } catch (e) {
+      if (!(e instanceof EngineError)) throw e;
+      throw new EngineError(e.code, `hires. fix: ${plan.steps} hires steps at denoising strength ${request.strength} make a schedule of `
+        + `${plan.scheduleSteps} steps (A1111: steps / strength): ${e.message}`, { cause: e });
+    }
+    const components = ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', ...(plan.latent ? [] : ['vae_encoder'])];
+    const warning = checkHiresMemory(req, plan, modelWeightsBytes(info.dir, components), unetAttentionOf(info.dir), info.vaeScaleFactor,
+      totalmem(), freemem());
+    if (warning !== undefined) warnings.push(warning);
+    return { request, plan, sampler };
   }
 
   /** The model folder (the caller's reading when it is this request's) and its tokenizers. */

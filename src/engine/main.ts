@@ -66,7 +66,8 @@ async function runGenerate(engine: Engine, id: number, request: unknown, signal:
   try {
     const output = await engine.generate(request as GenerateRequest, { // validated inside generate
       signal,
-      onProgress: (p) => send({ type: 'progress', id, step: p.step, totalSteps: p.totalSteps, stepMs: p.stepMs, previews: p.previews }),
+      onProgress: (p) => send({ type: 'progress', id, step: p.step, totalSteps: p.totalSteps, stepMs: p.stepMs, previews: p.previews,
+        ...(p.pass === undefined ? {} : { pass: p.pass }) }),
     });
     send({ type: 'result', id, images: output.images, timingsMs: output.timingsMs, executionProvider: output.executionProvider, warnings: output.warnings,
       ...(output.providerFallback === undefined ? {} : { providerFallback: output.providerFallback }) });

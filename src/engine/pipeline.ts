@@ -79,6 +79,23 @@ export interface PipelineInput {
   readonly strength: number;
   /** Inpainting (needs initImage): the mask at width×height, 1 = repaint, after A1111's blur / invert / crop. */
   readonly inpaint?: PipelineInpaint;
+  /**
+   * The first noise of image i from its fresh generator (default: generator.randn(C·h·w)); A1111's variation seed
+   * (random/variationNoise.ts) slerps another seed's noise in. The generator goes on giving the sampler's noise.
+   */
+  readonly initialNoise?: (image: number, generator: Rng, shape: { channels: number; height: number; width: number }) => Float32Array;
+  /**
+   * img2img from latents B×C×h×w already in the UNet's space (hires. fix's upscaled latents): no VAE encode, the
+   * noise drawn first from each image's generator (as A1111's second pass); initImage must be null.
+   */
+  readonly initLatents?: Float32Array;
+  /**
+   * img2img: run the schedule's last `denoiseSteps` steps of `steps` (A1111's hires pass: steps = ⌊hires steps /
+   * strength⌋, denoiseSteps = hires steps) instead of diffusers' ⌊steps · strength⌋.
+   */
+  readonly denoiseSteps?: number;
+  /** Skip the VAE decode and return the final latents in `latents` (hires. fix's first pass). */
+  readonly latentsOnly?: boolean;
   /** Latents B×C×h×w → one preview per image (linear, or a TAESD session); called after each step when given. */
   readonly preview?: (latents: Float32Array, dims: readonly number[]) => RgbImage[] | Promise<RgbImage[]>;
   /** Final latents B×C×h×w → images B×3×H×W in [-1, 1] instead of model.decodeLatents (tiled, or TAESD's fast decode). */
@@ -114,6 +131,8 @@ export interface PipelineOutput {
   readonly timesteps: readonly number[];
   /** What the result should say about how it was made (a VAE encoder that samples with unseeded noise). */
   readonly warnings: readonly string[];
+  /** The final latents B×C×h×w, when `latentsOnly` was asked (then `images` is empty). */
+  readonly latents?: Float32Array;
 }
 
 /**
@@ -215,6 +234,12 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   await betweenStages(input.signal);
   const start = await prepareLatents(run);
   const latents = await denoise(run, predict, start);
+  if (input.latentsOnly === true) {
+    return {
+      images: new Float32Array(0), dims: run.latentDims, timingsMs: run.timings, timesteps: start.timesteps,
+      warnings: run.warnings, latents,
+    };
+  }
   const images = await decode(run, latents);
   return {
     images, dims: [run.batch, 3, input.height, input.width], timingsMs: run.timings, timesteps: start.timesteps,
@@ -342,11 +367,23 @@ async function prepareLatents(run: Run): Promise<StartLatents> {
   const { scheduler } = input;
   scheduler.setTimesteps(input.steps);
   const generators = input.seeds.map((seed) => input.createRng(seed));
+  const shape = { channels: run.channels, height: run.h, width: run.w };
+  const firstNoise = (i: number): Float32Array => input.initialNoise?.(i, generators[i], shape) ?? generators[i].randn(imageSize);
+  if (input.initLatents !== undefined) {
+    if (input.initImage !== null || input.initLatents.length !== batch * imageSize) {
+      throw new EngineError('internal', `img2img from latents needs no init image and ${batch}×${imageSize} latents, got ${input.initLatents.length}`);
+    }
+    const timesteps = img2imgSchedule(run);
+    if (timesteps.length === 0) return { latents: input.initLatents.slice(), timesteps, generators };
+    const noise = new Float32Array(batch * imageSize);
+    for (let i = 0; i < batch; i++) noise.set(firstNoise(i), i * imageSize);
+    return { latents: scheduler.addNoise(input.initLatents, noise, timesteps[0]), timesteps, generators };
+  }
   if (input.initImage === null) {
     const latents = new Float32Array(batch * imageSize);
     const sigma = Math.fround(scheduler.initNoiseSigma);
     for (let i = 0; i < batch; i++) {
-      const noise = generators[i].randn(imageSize);
+      const noise = firstNoise(i);
       for (let k = 0; k < imageSize; k++) latents[i * imageSize + k] = noise[k] * sigma;
     }
     return { latents, timesteps: scheduler.timesteps.slice(), generators };
@@ -365,7 +402,7 @@ async function prepareLatents(run: Run): Promise<StartLatents> {
     const noise = new Float32Array(batch * imageSize);
     for (let i = 0; i < batch; i++) {
       initLatents.set(init.sample(generators[i]), i * imageSize);
-      noise.set(generators[i].randn(imageSize), i * imageSize);
+      noise.set(firstNoise(i), i * imageSize);
     }
     latents = scheduler.addNoise(initLatents, noise, timesteps[0]);
   }
@@ -494,7 +531,9 @@ function img2imgSchedule(run: Run): number[] {
     return scheduler.timesteps.slice();
   }
   const fullLength = scheduler.timesteps.length;
-  const timesteps = img2imgTimesteps(scheduler.timesteps.slice(), input.steps, input.strength, scheduler.order);
+  const timesteps = input.denoiseSteps === undefined
+    ? img2imgTimesteps(scheduler.timesteps.slice(), input.steps, input.strength, scheduler.order)
+    : scheduler.timesteps.slice(Math.max(input.steps - input.denoiseSteps, 0) * scheduler.order);
   // diffusers' get_timesteps also calls scheduler.set_begin_index(t_start · order) where the scheduler has it, so
   // add_noise and the first step use that index rather than looking the timestep up (which picks the second of
   // two equal timesteps, as DPM++ Karras schedules have near their end).

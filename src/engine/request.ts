@@ -4,9 +4,10 @@
  * naming the field, what was expected and what arrived.
  */
 import type {
-  EmphasisSetting, ExecutionProviderSetting, GenerateRequest, InitResizeMode, InpaintArea, InpaintSettings, MaskedContent, MaskMode, RgbImage,
+  EmphasisSetting, ExecutionProviderSetting, GenerateRequest, HiresRequest, InitResizeMode, InpaintArea, InpaintSettings, MaskedContent, MaskMode, RgbImage,
   RngSource, VaeDecodeSetting,
 } from '../protocol/engineMessages';
+import { HIRES_LIMITS, HIRES_UPSCALERS, hiresSize, isHiresUpscaler } from '../common/hires';
 import { EngineError } from './model';
 import type { ModelInfo } from './model';
 import { allowedSamplerNames } from './schedulers/samplers';
@@ -49,7 +50,10 @@ const FIELDS: ReadonlyArray<keyof GenerateRequest> = [
   'modelDir', 'prompt', 'negativePrompt', 'sampler', 'steps', 'cfgScale', 'seed', 'width', 'height', 'batchSize',
   'initImage', 'strength', 'resizeMode', 'inpaint', 'previews', 'rng', 'clipSkip', 'emphasis', 'oldPromptEditingTimelines', 'vaeDecode', 'executionProvider', 'threads',
   'loraDir', 'embeddingsDir',
+  'variationSeed', 'variationStrength', 'seedResizeFrom', 'hires',
 ];
+
+const HIRES_FIELDS: ReadonlyArray<keyof HiresRequest> = ['scale', 'steps', 'strength', 'upscaler'];
 
 /** A short, safe description of what arrived, for error messages. */
 export function describeValue(value: unknown): string {
@@ -180,6 +184,66 @@ function checkInpaint(problems: Problems, value: unknown): InpaintSettings | nul
   };
 }
 
+function checkSeedResize(problems: Problems, value: unknown): { width: number; height: number } | undefined {
+  const expected = `seedResizeFrom: expected {width, height}, integers in 0…${LIMITS.sizeMax} (0: not resized)`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.push(`${expected}, got ${describeValue(value)}`);
+    return undefined;
+  }
+  const { width, height, ...rest } = value as Record<string, unknown>;
+  const ok = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= LIMITS.sizeMax;
+  if (!ok(width) || !ok(height) || Object.keys(rest).length > 0) {
+    problems.push(`${expected}, got width ${describeValue(width)}, height ${describeValue(height)}`
+      + `${Object.keys(rest).length > 0 ? ` and ${Object.keys(rest).join(', ')}` : ''}`);
+    return undefined;
+  }
+  return { width, height };
+}
+
+/** hires: null (none) or {scale, steps, strength, upscaler} (A1111's hires. fix); the size it reaches is checked too. */
+function checkHires(problems: Problems, value: unknown): HiresRequest | null {
+  if (value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    problems.push(`hires: expected null or {scale, steps, strength, upscaler}, got ${describeValue(value)}`);
+    return null;
+  }
+  const h = value as Record<string, unknown>;
+  for (const key of Object.keys(h)) {
+    if (!(HIRES_FIELDS as readonly string[]).includes(key)) problems.push(`hires.${key}: unknown field (expected only ${HIRES_FIELDS.join(', ')})`);
+  }
+  const before = problems.length;
+  const { scale, strength } = h;
+  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 1 || scale > HIRES_LIMITS.scaleMax) {
+    problems.push(`hires.scale: expected a number above 1 and at most ${HIRES_LIMITS.scaleMax}, got ${describeValue(scale)}`);
+  }
+  const steps = checkInteger(problems, 'hires.steps', h.steps, 0, HIRES_LIMITS.stepsMax, ' (0: the first pass\'s steps)');
+  if (typeof strength !== 'number' || !Number.isFinite(strength) || strength <= 0 || strength > 1) {
+    problems.push(`hires.strength: expected a denoising strength above 0 and at most 1, got ${describeValue(strength)}`);
+  }
+  if (!isHiresUpscaler(h.upscaler)) {
+    problems.push(`hires.upscaler: expected one of ${HIRES_UPSCALERS.map((a) => `"${a}"`).join(', ')}, got ${describeValue(h.upscaler)}`);
+  }
+  if (problems.length > before) return null;
+  return { scale: scale as number, steps, strength: strength as number, upscaler: h.upscaler as HiresRequest['upscaler'] };
+}
+
+/** What hires. fix cannot do with the rest of the request: an init image, a size past the limit or not grown. */
+function checkHiresFits(problems: Problems, request: GenerateRequest): void {
+  const { hires } = request;
+  if (hires === undefined || hires === null) return;
+  if (request.initImage !== null) {
+    problems.push('hires: hires. fix follows text to image (as in A1111); it cannot run with an init image');
+  }
+  const size = hiresSize(request.width, request.height, hires.scale);
+  if (size.width > LIMITS.sizeMax || size.height > LIMITS.sizeMax) {
+    problems.push(`hires.scale: ${request.width}×${request.height} upscaled by ${hires.scale} is ${size.width}×${size.height}, `
+      + `past the largest side of ${LIMITS.sizeMax}; use an upscale of at most ${Math.floor(LIMITS.sizeMax / Math.max(request.width, request.height) * 100) / 100}`);
+  } else if (size.width <= request.width && size.height <= request.height) {
+    problems.push(`hires.scale: ${request.width}×${request.height} upscaled by ${hires.scale} stays ${size.width}×${size.height} `
+      + '(sides round down to multiples of 8); use a larger upscale');
+  }
+}
+
 /**
  * Checks a request field by field and returns it typed, or throws EngineError('invalid-request') whose message
  * lists every problem ("steps: expected an integer in 1…1000, got 0"). Unknown fields are problems too (typos).
@@ -224,9 +288,22 @@ export function validateRequest(value: unknown): GenerateRequest {
     ...(r.loraDir === undefined || r.loraDir === null ? {} : { loraDir: checkString(problems, 'loraDir', r.loraDir, 4096, false, ' or null') }),
     ...(r.embeddingsDir === undefined || r.embeddingsDir === null ? {}
       : { embeddingsDir: checkString(problems, 'embeddingsDir', r.embeddingsDir, 4096, false, ' or null') }),
+    ...(r.variationSeed === undefined ? {} : { variationSeed: checkInteger(problems, 'variationSeed', r.variationSeed, 0, LIMITS.seedMax) }),
+    ...(r.variationStrength === undefined ? {} : { variationStrength: checkNumber(problems, 'variationStrength', r.variationStrength, 0, 1) }),
+    ...(r.seedResizeFrom === undefined ? {} : { seedResizeFrom: checkSeedResize(problems, r.seedResizeFrom) }),
+    ...(r.hires === undefined ? {} : { hires: checkHires(problems, r.hires) }),
   };
   if (request.inpaint != null && r.initImage === null) problems.push('inpaint: a mask needs an input image (initImage is null)');
-  if (request.batchSize > 1 && request.seed + request.batchSize - 1 > LIMITS.seedMax) {
+  if ((request.variationStrength ?? 0) > 0 && request.variationSeed === undefined) {
+    problems.push(`variationSeed: a variation strength of ${request.variationStrength} needs a variation seed (an integer in 0…${LIMITS.seedMax}), got nothing (missing)`);
+  }
+  if (request.variationSeed !== undefined && request.batchSize > 1 && request.variationSeed + request.batchSize - 1 > LIMITS.seedMax) {
+    problems.push(`variationSeed: image i of a batch uses variationSeed + i, so variationSeed + batchSize − 1 must be ≤ ${LIMITS.seedMax}; `
+      + `got variationSeed ${request.variationSeed} with batchSize ${request.batchSize}`);
+  }
+  checkHiresFits(problems, request);
+  const varied = (request.variationStrength ?? 0) > 0; // A1111: every image of a varied batch keeps the seed
+  if (request.batchSize > 1 && !varied && request.seed + request.batchSize - 1 > LIMITS.seedMax) {
     problems.push(`seed: image i of a batch uses seed + i, so seed + batchSize − 1 must be ≤ ${LIMITS.seedMax}; `
       + `got seed ${request.seed} with batchSize ${request.batchSize}`);
   }

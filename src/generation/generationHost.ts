@@ -26,6 +26,7 @@ import { ResultStore } from './resultStore';
 import { buildRequests, randomSeed, withConcreteSeed } from './requestBuilder';
 import { samplerChoices } from './samplers';
 import { readSettings, type ExtensionSettings } from './settings';
+import { variationsOf } from './seedsAndSize';
 
 const SIZE_PRESETS = [256, 384, 512, 640, 768, 1024];
 
@@ -189,6 +190,18 @@ export class GenerationHost extends Disposable {
     const info = await this.modelInfo(model.dir);
     const concrete = withConcreteSeed(params);
     return this.service.enqueue({ source, params: concrete, requests: buildRequests(concrete, info.dir, settings, initImage) });
+  }
+
+  /**
+   * A result's "Variations" (the panel's button, a hover's link): its parameters and seed with new random variation
+   * seeds at the configured strength, inlineDiffusion.variationCount images; refused for an image that is a variation.
+   */
+  async enqueueVariations(params: PanelParams, seed: number):
+      Promise<{ ok: true; job: Job; params: PanelParams } | { ok: false; reason: string }> {
+    const settings = this.settings();
+    const made = variationsOf(params, seed, { count: settings.variationCount, strength: settings.variationStrength });
+    if (!made.ok) return made;
+    return { ok: true, job: await this.enqueue(made.params, 'panel'), params: made.params };
   }
 
   /**

@@ -11,6 +11,7 @@ import type { ProgressMessage, ResultMessage } from './engineClient';
 import { Disposable } from '../util/disposable';
 import { Emitter } from '../util/emitter';
 import { ProgressMeter } from './progressMeter';
+import { imageParams } from './seedsAndSize';
 
 export interface EngineLike {
   generate(request: GenerateRequest, opts: { onProgress?: (p: ProgressMessage) => void; signal?: AbortSignal }): Promise<ResultMessage>;
@@ -57,6 +58,8 @@ export interface ProgressEvent {
   readonly itPerSec: number | null;
   readonly etaMs: number | null;
   readonly previews: readonly RgbImage[];
+  /** With hires. fix: 1 (the first pass) or 2 (the hires pass). */
+  readonly pass?: number;
 }
 
 interface QueuedJob extends Job {
@@ -175,14 +178,14 @@ export class GenerationService extends Disposable {
             const { itPerSec, etaMs } = meter.record(p.stepMs, p.step, p.totalSteps, i, count);
             this.progressEmitter.fire({
               jobId: job.id, imageIndex: i, imageCount: count, step: p.step, totalSteps: p.totalSteps, stepMs: p.stepMs,
-              itPerSec, etaMs, previews: p.previews,
+              itPerSec, etaMs, previews: p.previews, ...(p.pass === undefined ? {} : { pass: p.pass }),
             });
           },
         });
         for (const image of result.images) {
           const finished: FinishedImage = {
             imageId: `${this.session}-${job.id}-${images.length}`, jobId: job.id, source: job.spec.source, image, savedPath: null,
-            params: { ...job.spec.params, seed: image.seed, randomSeed: false, batchCount: 1 },
+            params: imageParams(job.spec.params, image.seed, i),
           };
           images.push(finished);
           this.keep(finished);

@@ -19,10 +19,11 @@ export class ProgressMeter {
   }
 }
 
-/** "step 3/20 · 4.1 it/s · ETA 5s" (with "image 2/4 · " in front for a batch count). */
-export function formatProgress(p: { step: number; totalSteps: number; itPerSec: number | null; etaMs: number | null; imageIndex: number; imageCount: number }): string {
+/** "step 3/20 · 4.1 it/s · ETA 5s" (with "image 2/4 · " in front for a batch count, "hires pass · " with hires. fix). */
+export function formatProgress(p: { step: number; totalSteps: number; itPerSec: number | null; etaMs: number | null; imageIndex: number; imageCount: number; pass?: number }): string {
   const parts: string[] = [];
   if (p.imageCount > 1) parts.push(`image ${p.imageIndex + 1}/${p.imageCount}`);
+  if (p.pass !== undefined) parts.push(p.pass === 2 ? 'hires pass' : 'first pass');
   parts.push(`step ${p.step}/${p.totalSteps}`);
   if (p.itPerSec !== null) parts.push(p.itPerSec >= 1 ? `${p.itPerSec.toFixed(1)} it/s` : `${(1 / p.itPerSec).toFixed(1)} s/it`);
   if (p.etaMs !== null) parts.push(`ETA ${formatDuration(p.etaMs / 1000)}`);

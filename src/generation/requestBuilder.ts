@@ -1,5 +1,6 @@
 /**
- * Panel parameters + settings → the engine's GenerateRequests (one per image of a batch count, image i with seed + i),
+ * Panel parameters + settings → the engine's GenerateRequests (one per image of a batch count, image i with seed + i —
+ * or, with a variation strength, the seed and variation seed + i, as A1111),
  * validated by the engine's own validateRequest before anything is sent.
  */
 import * as crypto from 'node:crypto';
@@ -9,6 +10,7 @@ import { decodeMaskRuns } from '../common/maskRuns';
 import { LIMITS, validateRequest } from '../engine/request';
 import type { ExtensionSettings } from './settings';
 import { samplerForRequest } from './samplers';
+import { seedsAndSizeRequestFields, withConcreteVariationSeed } from './seedsAndSize';
 
 /** The default img2img strength, A1111's (unused by txt2img, but the request carries one). */
 const STRENGTH = 0.75;
@@ -18,9 +20,9 @@ export function randomSeed(batchCount = 1, randomInt: (max: number) => number = 
   return randomInt(LIMITS.seedMax - (batchCount - 1) + 1);
 }
 
-/** The params with a concrete seed (drawn when randomSeed is on). */
+/** The params with a concrete seed (drawn when randomSeed is on), and variation seed (when randomVariationSeed is). */
 export function withConcreteSeed(params: PanelParams, draw: (batchCount: number) => number = randomSeed): PanelParams {
-  return params.randomSeed ? { ...params, seed: draw(params.batchCount) } : params;
+  return withConcreteVariationSeed(params.randomSeed ? { ...params, seed: draw(params.batchCount) } : params, draw);
 }
 
 /**
@@ -46,7 +48,7 @@ export function buildRequests(params: PanelParams, modelDir: string, settings: E
     sampler: samplerForRequest(params.sampler),
     steps: params.steps,
     cfgScale: params.cfgScale,
-    seed: params.seed + i,
+    seed: params.seed + ((params.variationStrength ?? 0) > 0 ? 0 : i), // A1111: a varied batch keeps the seed
     width: params.width,
     height: params.height,
     batchSize: 1,
@@ -64,6 +66,7 @@ export function buildRequests(params: PanelParams, modelDir: string, settings: E
     threads: settings.threads === 0 ? null : settings.threads,
     ...(settings.loraFolder === '' ? {} : { loraDir: settings.loraFolder }),
     ...(settings.embeddingsFolder === '' ? {} : { embeddingsDir: settings.embeddingsFolder }),
+    ...seedsAndSizeRequestFields(params, i),
   }));
 }
 

@@ -9,6 +9,7 @@ import { PANEL_LIMITS } from './panelLimits';
 import { samplerIdFromA1111 } from './samplers';
 import { samplerLabel } from '../common/infotextSummary';
 import { hasInpaintFields, readInpaintInfotext } from '../common/inpaintInfotext';
+import { seedsAndSizeFromInfotext } from './seedsAndSize';
 
 export interface ModelRef {
   readonly id: string;
@@ -90,8 +91,9 @@ export function paramsFromInfotext(infotext: string, current: PanelParams, model
   const before16 = version !== null && (Number(version[1]) < 1 || (Number(version[1]) === 1 && Number(version[2]) < 6));
   next.oldPromptEditingTimelines = p['Old prompt editing timelines'] === 'True' || (before16 && prompt.includes('['));
   if (!next.oldPromptEditingTimelines) delete next.oldPromptEditingTimelines;
-  if (p['Denoising strength'] !== undefined) {
-    // img2img (A1111 also writes it for hires. fix): the strength comes back; the input image is not in the PNG
+  const { hiresRead } = seedsAndSizeFromInfotext(p, next, notes);
+  if (p['Denoising strength'] !== undefined && !hiresRead) {
+    // img2img (A1111 also writes it for hires. fix, read above as the hires strength): the strength comes back; the input image is not in the PNG
     const strength = Number(p['Denoising strength']);
     if (p['Denoising strength'].trim() !== '' && Number.isFinite(strength) && strength >= 0 && strength <= 1) next.strength = strength;
     else notes.push(`Denoising strength "${p['Denoising strength']}" is not a number from 0 to 1; kept the current one`);

@@ -5,6 +5,7 @@
 import type { EmphasisSetting, ExecutionProviderSetting, VaeDecodeSetting } from '../protocol/engineMessages';
 import { LIMITS } from '../engine/request';
 import { isSamplerChoice, MODEL_DEFAULT_SAMPLER } from './samplers';
+import { readVariationSettings, VARIATION_DEFAULTS } from './seedsAndSize';
 
 export interface ExtensionSettings {
   /** A model folder; "" = the embedded model. */
@@ -34,6 +35,10 @@ export interface ExtensionSettings {
   readonly loraFolder: string;
   /** Textual-inversion embeddings used by name ("" = none). */
   readonly embeddingsFolder: string;
+  /** Images a result's "Variations" makes. */
+  readonly variationCount: number;
+  /** The variation strength they use. */
+  readonly variationStrength: number;
 }
 
 export const DEFAULT_SETTINGS: ExtensionSettings = {
@@ -54,6 +59,8 @@ export const DEFAULT_SETTINGS: ExtensionSettings = {
   vaeDecode: 'auto',
   loraFolder: '',
   embeddingsFolder: '',
+  variationCount: VARIATION_DEFAULTS.count,
+  variationStrength: VARIATION_DEFAULTS.strength,
 };
 const VAE_DECODE: readonly VaeDecodeSetting[] = ['auto', 'full', 'tiled', 'fast'];
 const EMPHASIS: readonly EmphasisSetting[] = ['original', 'no-norm', 'none'];
@@ -105,5 +112,12 @@ export function readSettings(get: (key: keyof ExtensionSettings) => unknown): Ex
     vaeDecode: (VAE_DECODE as readonly unknown[]).includes(get('vaeDecode')) ? get('vaeDecode') as VaeDecodeSetting : d.vaeDecode,
     loraFolder: str('loraFolder'),
     embeddingsFolder: str('embeddingsFolder'),
+    ...variationSettings(get),
   };
+}
+
+/** inlineDiffusion.variationCount / variationStrength (src/generation/seedsAndSize.ts). */
+function variationSettings(get: (key: keyof ExtensionSettings) => unknown): Pick<ExtensionSettings, 'variationCount' | 'variationStrength'> {
+  const { count, strength } = readVariationSettings(get);
+  return { variationCount: count, variationStrength: strength };
 }

@@ -65,7 +65,7 @@ export function hoverContent(o: {
   const args: HoverCommandArgs = { file: o.file, document: o.document, offset: o.offset };
   lines.push('', [
     commandLink('Regenerate', HOVER_COMMANDS.regenerate, args, 'The same parameters with a new seed; the link then points at the new image'),
-    commandLink('Variations', HOVER_COMMANDS.variations, { file: o.file }, 'Open the panel with these parameters and new seeds'),
+    commandLink('Variations', HOVER_COMMANDS.variations, { file: o.file }, 'Make variations of this image: its seed with new variation seeds, in the panel'),
     commandLink('Open in Panel', HOVER_COMMANDS.openInPanel, { file: o.file }, 'Load these parameters into the Generate Image panel'),
     commandLink('Reveal', HOVER_COMMANDS.reveal, { file: o.file }, `Reveal ${path.basename(o.file)} in the Explorer`),
   ].join(' · '));

@@ -60,6 +60,7 @@ export class GeneratePanel extends Disposable {
       type: 'progress', jobId: p.jobId, imageIndex: p.imageIndex, imageCount: p.imageCount, step: p.step,
       totalSteps: p.totalSteps, itPerSec: p.itPerSec, etaMs: p.etaMs,
       previews: p.previews.map((im) => ({ width: im.width, height: im.height, rgb: im.rgb })),
+      ...(p.pass === undefined ? {} : { pass: p.pass }),
     })));
     this._register(service.onImage((image) => {
       if (image.source === 'document') return; // a review's candidates are shown (and kept) by the review
@@ -245,6 +246,9 @@ export class GeneratePanel extends Disposable {
         if (image) this.post({ type: 'image', image: this.toResult(image) });
         return;
       }
+      case 'variations':
+        await this.variations(message.imageId);
+        return;
       case 'copySeed':
         await vscode.env.clipboard.writeText(String(message.seed));
         this.notice('info', `Copied seed ${message.seed}.`);
@@ -284,6 +288,18 @@ export class GeneratePanel extends Disposable {
         + 'saved images are still in the output folder.');
     }
     return image;
+  }
+
+  /** A result's "Variations": queued at once, with a note saying what they are. */
+  private async variations(imageId: string): Promise<void> {
+    const image = await this.image(imageId);
+    if (!image) return;
+    const made = await this.generationHost.enqueueVariations(image.params, image.image.seed);
+    if (!made.ok) {
+      this.notice('error', `Variations: ${made.reason}.`);
+      return;
+    }
+    this.notice('info', variationsNote(made.params));
   }
 
   /** A saved file the user may have moved or deleted since: say so instead of opening or linking nothing. */
@@ -366,4 +382,10 @@ export class GeneratePanelManager extends Disposable implements vscode.WebviewPa
 /** The job part of an image id (`<host session>-<job>-<n>`). */
 function jobKey(imageId: string): string {
   return imageId.slice(0, imageId.lastIndexOf('-'));
+}
+
+/** "Making 4 variations of seed 42 …": what a Variations click queued. */
+export function variationsNote(params: PanelParams): string {
+  return `Making ${params.batchCount} variation${params.batchCount === 1 ? '' : 's'} of seed ${params.seed}: new variation seeds at strength `
+    + `${params.variationStrength} (settings: Inline Diffusion › Variation Count / Variation Strength).`;
 }

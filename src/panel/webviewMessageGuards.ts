@@ -10,6 +10,7 @@ import { isSamplerChoice } from '../generation/samplers';
 import { isRecord } from '../common/isRecord';
 import { INPUT_IMAGE_MAX_BYTES } from '../generation/inputImage';
 import { decodeMaskRuns } from '../common/maskRuns';
+import { seedsAndSizeProblem } from '../generation/seedsAndSize';
 
 export type ParsedMessage =
   | { readonly ok: true; readonly message: FromWebview }
@@ -25,7 +26,7 @@ export type CheckedParams = { readonly ok: true; readonly params: PanelParams } 
 
 const PARAM_KEYS: ReadonlyArray<keyof PanelParams> = [
   'prompt', 'negativePrompt', 'sampler', 'steps', 'cfgScale', 'seed', 'randomSeed', 'width', 'height', 'batchCount', 'model',
-  'clipSkip', 'oldPromptEditingTimelines', 'strength', 'resizeMode', 'inpaint', 'maskSettings',
+  'clipSkip', 'oldPromptEditingTimelines', 'strength', 'resizeMode', 'inpaint', 'maskSettings', 'variationSeed', 'randomVariationSeed', 'variationStrength', 'hires',
 ];
 
 const RESIZE_MODES = ['just', 'crop', 'fill'];
@@ -35,6 +36,7 @@ const LABELS: Record<keyof PanelParams, string> = {
   seed: 'Seed', randomSeed: 'Random seed', width: 'Width', height: 'Height', batchCount: 'Batch count', model: 'Model',
   clipSkip: 'Clip skip', oldPromptEditingTimelines: 'Old prompt editing timelines',
   strength: 'Denoising strength', resizeMode: 'Resize mode', inpaint: 'Mask', maskSettings: 'Mask settings',
+  variationSeed: 'Variation seed', randomVariationSeed: 'Random variation seed', variationStrength: 'Variation strength', hires: 'Hires. fix',
 };
 
 const INPAINT_KEYS = ['mask', 'maskBlur', 'maskMode', 'maskedContent', 'inpaintArea', 'inpaintPadding'];
@@ -127,6 +129,8 @@ export function checkParams(value: unknown, ctx: GuardContext): CheckedParams {
       : extra !== undefined ? `unknown field "${extra}"` : maskSettingsProblem(settings);
     if (problem !== null) return { ok: false, problem: `Mask settings: ${problem}`, field: 'maskSettings' };
   }
+  const extras = seedsAndSizeProblem(p);
+  if (extras !== undefined) return { ok: false, ...extras };
   return { ok: true, params: p as unknown as PanelParams };
 }
 
@@ -162,6 +166,7 @@ export function parseFromWebview(value: unknown, ctx: GuardContext): ParsedMessa
     case 'open':
     case 'discard':
     case 'show':
+    case 'variations':
       if (typeof value.imageId !== 'string' || !IMAGE_ID.test(value.imageId)) {
         return bad(`${value.type}: expected an image id, got ${describeValue(value.imageId)}`);
       }
@@ -209,6 +214,6 @@ export function parseFromWebview(value: unknown, ctx: GuardContext): ParsedMessa
       return { ok: true, message: { type: 'countTokens', prompt: value.prompt as string, negativePrompt: value.negativePrompt as string, model: value.model, steps: value.steps } };
     }
     default:
-      return bad(`message: unknown type ${describeValue(value.type)} (expected ready, generate, cancel, save, insert, open, discard, show, useAsInput, pickInputImage, inputImageData, inputImageUri, copySeed or countTokens)`);
+      return bad(`message: unknown type ${describeValue(value.type)} (expected ready, generate, cancel, save, insert, open, discard, show, variations, useAsInput, pickInputImage, inputImageData, inputImageUri, copySeed or countTokens)`);
   }
 }

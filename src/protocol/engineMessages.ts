@@ -4,6 +4,8 @@
  * Both sides import this file with `import type`; guards (isToEngine / isFromEngine) live beside the handlers.
  */
 
+import type { HiresUpscaler } from '../common/hires';
+
 export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
 export type RngSource = 'cpu' | 'nv';
 /** A1111's "Emphasis" setting: how (word:1.2) weights apply — "original" (weights, then the mean restored), "no-norm", "none". */
@@ -104,6 +106,26 @@ export interface GenerateRequest {
   readonly loraDir?: string | null;
   /** Textual-inversion embeddings whose file names the prompts may use (A1111's embeddings/). */
   readonly embeddingsDir?: string | null;
+  /** A1111's "Variation seed" of image 0 (image i uses variationSeed + i); applies when variationStrength > 0. */
+  readonly variationSeed?: number;
+  /** A1111's "Variation strength", 0…1: how far the noise is slerped toward the variation seed's (absent: 0). */
+  readonly variationStrength?: number;
+  /** A1111's "Resize seed from" (pixels): the seed's noise as made for this size, centred (absent: none). */
+  readonly seedResizeFrom?: { readonly width: number; readonly height: number };
+  /** A1111's hires. fix (text to image only); absent or null: none. */
+  readonly hires?: HiresRequest | null;
+}
+
+/** A1111's hires. fix: the first pass at width×height, upscaled by `scale`, then image to image at that size. */
+export interface HiresRequest {
+  /** "Upscale by": the second pass runs at ⌊width·scale⌋×⌊height·scale⌋ rounded down to 8 px; above 1, at most 4. */
+  readonly scale: number;
+  /** "Hires steps": the second pass's steps; 0 = as many as the first pass (A1111). */
+  readonly steps: number;
+  /** "Denoising strength" of the second pass, above 0 and at most 1. */
+  readonly strength: number;
+  /** "Upscaler": a latent one ("Latent", "Latent (bicubic antialiased)" …) or a pixel resampler ("None", "Lanczos": PIL Lanczos). */
+  readonly upscaler: HiresUpscaler;
 }
 
 export interface GeneratedImage {
@@ -161,7 +183,9 @@ export type FromEngine =
   | { readonly type: 'ready'; readonly pid: number }
   /** After each denoising step: 1-based step of totalSteps, its duration, and one preview per image when asked. */
   | { readonly type: 'progress'; readonly id: number; readonly step: number; readonly totalSteps: number;
-      readonly stepMs: number; readonly previews: readonly RgbImage[] }
+      readonly stepMs: number; readonly previews: readonly RgbImage[];
+      /** With hires. fix: which pass the step belongs to (1: the first, 2: the hires pass). */
+      readonly pass?: number }
   /** A generation finished. */
   | { readonly type: 'result'; readonly id: number; readonly images: readonly GeneratedImage[];
       readonly timingsMs: TimingsMs; readonly executionProvider: string; readonly warnings: readonly string[];

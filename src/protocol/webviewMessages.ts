@@ -4,6 +4,7 @@
  * src/panel/webviewMessageGuards.ts (FromWebview, in the host) and webview/messages.ts (ToWebview, in the webview).
  */
 import type { MaskRuns } from '../common/maskRuns';
+import type { HiresUpscaler } from '../common/hires';
 
 /** The panel's generation parameters, as the form holds them. */
 export interface PanelParams {
@@ -34,6 +35,14 @@ export interface PanelParams {
   readonly inpaint?: PanelInpaint;
   /** Reuse Parameters of an inpainted picture: A1111's mask settings for the mask editor (the mask is not in a PNG). */
   readonly maskSettings?: PanelMaskSettings;
+  /** A1111's "Variation seed" (used when variationStrength > 0); image i of a batch count uses variationSeed + i. */
+  readonly variationSeed?: number;
+  /** Draw a new variation seed at each Generate, as randomSeed does for the seed; absent = false. */
+  readonly randomVariationSeed?: boolean;
+  /** A1111's "Variation strength", 0…1; absent or 0 = no variation. */
+  readonly variationStrength?: number;
+  /** A1111's hires. fix; absent or null = off. */
+  readonly hires?: HiresParams | null;
 }
 
 /** The mask editor's value (webview/maskEditor.ts): the mask as run lengths at the input image's size. */
@@ -70,6 +79,17 @@ export interface InputImageInfo {
   readonly source: 'file' | 'paste' | 'result';
   /** What was converted (transparency onto white, EXIF orientation, 16 bits, an animation's first frame). */
   readonly notes: readonly string[];
+}
+
+/** The panel's hires. fix settings (GenerateRequest.hires). */
+export interface HiresParams {
+  /** "Upscale by", above 1 and at most 4. */
+  readonly scale: number;
+  /** "Hires steps", 0 = the first pass's steps. */
+  readonly steps: number;
+  /** "Denoising strength", above 0 and at most 1. */
+  readonly strength: number;
+  readonly upscaler: HiresUpscaler;
 }
 
 export interface SamplerChoice {
@@ -175,7 +195,9 @@ export type ToWebview =
   /** After each denoising step of a running job. */
   | { readonly type: 'progress'; readonly jobId: number; readonly imageIndex: number; readonly imageCount: number;
       readonly step: number; readonly totalSteps: number; readonly itPerSec: number | null; readonly etaMs: number | null;
-      readonly previews: readonly PreviewImage[] }
+      readonly previews: readonly PreviewImage[];
+      /** With hires. fix: 1 (the first pass) or 2 (the hires pass). */
+      readonly pass?: number }
   /** One finished image (a batch count of n sends n of these). */
   | { readonly type: 'image'; readonly image: ImageResult }
   /** A job ended: finished, cancelled or failed (`message` says why). */
@@ -218,6 +240,8 @@ export type FromWebview =
   | { readonly type: 'inputImageData'; readonly name: string; readonly data: Uint8Array }
   /** A file dropped from VS Code's Explorer or the OS (a URI from text/uri-list): the host reads it. */
   | { readonly type: 'inputImageUri'; readonly uri: string }
+  /** Make variations of a result: its seed with new variation seeds (the Variations settings). */
+  | { readonly type: 'variations'; readonly imageId: string }
   /** Count the prompt fields' tokens with the model's tokenizer (the form changed); answered by tokenCounts. */
   | { readonly type: 'countTokens'; readonly prompt: string; readonly negativePrompt: string; readonly model: string;
       readonly steps: number };

@@ -84,7 +84,7 @@ test('names the field, the expected range and what arrived for each bad input of
       'initImage: expected null or an RGB image {width, height, rgb: Uint8Array of width·height·3 bytes}, got "photo.png"'],
     [{ stepz: 20 }, 'stepz: unknown field (expected only modelDir, prompt, negativePrompt, sampler, steps, cfgScale, seed, '
       + 'width, height, batchSize, initImage, strength, resizeMode, inpaint, previews, rng, clipSkip, emphasis, oldPromptEditingTimelines, '
-      + 'vaeDecode, executionProvider, threads, loraDir, embeddingsDir)'],
+      + 'vaeDecode, executionProvider, threads, loraDir, embeddingsDir, variationSeed, variationStrength, seedResizeFrom, hires)'],
   ];
   for (const [patch, message] of cases) assert.deepEqual(problemsOf(patch), [message]);
 });
@@ -160,4 +160,35 @@ test('inpaint: a grayscale mask and A1111\'s settings are accepted with an init 
     assert.match(problems[0], message);
   }
   assert.match(problemsOf({ initImage: init, inpaint: 'yes' })[0], /^inpaint: expected null or \{mask, maskBlur/);
+});
+
+test('variation seed, strength, Resize seed from and hires. fix: accepted as given', () => {
+  const request = { ...GOOD, variationSeed: 4294967295, variationStrength: 1, seedResizeFrom: { width: 0, height: 768 },
+    hires: { scale: 4, steps: 150, strength: 1, upscaler: 'Latent (nearest-exact)' as const } };
+  assert.deepEqual(validateRequest(request), request);
+  assert.deepEqual(validateRequest({ ...GOOD, hires: null, variationStrength: 0 }), { ...GOOD, hires: null, variationStrength: 0 });
+});
+
+test('each bad variation or hires value is named with what was expected and what arrived', () => {
+  const cases: Array<[Record<string, unknown>, string[]]> = [
+    [{ variationSeed: -1, variationStrength: 0.1 }, ['variationSeed: expected an integer in 0…4294967295, got -1']],
+    [{ variationSeed: 1, variationStrength: 1.01 }, ['variationStrength: expected a number in 0…1, got 1.01']],
+    [{ variationStrength: 0.3 }, ['variationSeed: a variation strength of 0.3 needs a variation seed (an integer in 0…4294967295), got nothing (missing)']],
+    [{ variationSeed: 4294967295, variationStrength: 0.3, batchSize: 2 }, ['variationSeed: image i of a batch uses variationSeed + i, so variationSeed + batchSize − 1 must be ≤ 4294967295; got variationSeed 4294967295 with batchSize 2']],
+    [{ seedResizeFrom: '512x512' }, ['seedResizeFrom: expected {width, height}, integers in 0…2048 (0: not resized), got "512x512"']],
+    [{ seedResizeFrom: { width: 512, height: 4096 } }, ['seedResizeFrom: expected {width, height}, integers in 0…2048 (0: not resized), got width 512, height 4096']],
+    [{ hires: 'yes' }, ['hires: expected null or {scale, steps, strength, upscaler}, got "yes"']],
+    [{ hires: { scale: 2, steps: 0, strength: 0.5, upscaler: 'Latent', denoise: 1 } }, ['hires.denoise: unknown field (expected only scale, steps, strength, upscaler)']],
+    [{ hires: { scale: 1, steps: -1, strength: 0, upscaler: 'ESRGAN' } }, [
+      'hires.scale: expected a number above 1 and at most 4, got 1',
+      'hires.steps: expected an integer in 0…150 (0: the first pass\'s steps), got -1',
+      'hires.strength: expected a denoising strength above 0 and at most 1, got 0',
+      'hires.upscaler: expected one of "Latent", "Latent (antialiased)", "Latent (bicubic)", "Latent (bicubic antialiased)", "Latent (nearest)", "Latent (nearest-exact)", "None", "Lanczos", got "ESRGAN"',
+    ]],
+    [{ hires: { scale: 2, steps: 0, strength: 0.5, upscaler: 'Latent' }, initImage: { width: 1, height: 1, rgb: new Uint8Array(3) } },
+      ['hires: hires. fix follows text to image (as in A1111); it cannot run with an init image']],
+    [{ hires: { scale: 1.01, steps: 0, strength: 0.5, upscaler: 'Latent' } }, ['hires.scale: 512×512 upscaled by 1.01 stays 512×512 (sides round down to multiples of 8); use a larger upscale']],
+    [{ width: 1024, hires: { scale: 2.5, steps: 0, strength: 0.5, upscaler: 'Latent' } }, ['hires.scale: 1024×512 upscaled by 2.5 is 2560×1280, past the largest side of 2048; use an upscale of at most 2']],
+  ];
+  for (const [patch, expected] of cases) assert.deepEqual(problemsOf(patch), expected, JSON.stringify(patch));
 });

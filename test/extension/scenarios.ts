@@ -18,6 +18,7 @@ import { promptCompletion } from './guidanceScenarios';
 import { galleryListsFiltersInserts, hoverShowsParameters, illustrateDocument, reviewAndGalleryRestored } from './writingScenarios';
 import { useAsInputThenGenerate } from './imageToImageScenario';
 import { paintMaskThenInpaint } from './inpaintScenario';
+import { variationsOfAResult } from './seedsAndSizeScenarios';
 
 /** Enough steps to watch the preview change and take a screenshot meanwhile (the embedded model: ~5 ms a step). */
 const PANEL_STEPS = Number(process.env.E2E_STEPS ?? 400);
@@ -323,4 +324,5 @@ export const SCENARIOS: ReadonlyArray<readonly [string, (s: Session) => Promise<
   ['a window reload restores the Illustrate Document review (candidates, pick) and the gallery (filter)', reviewAndGalleryRestored],
   ['image to image: Use as Input on a result → strength → Generate → a PNG with Denoising strength', useAsInputThenGenerate],
   ['inpainting: Use as Input → a mask painted with a mouse drag → Only masked → Generate → the band repainted, the rest kept', paintMaskThenInpaint],
+  ['a result\'s Variations: four PNGs of its seed, each with its own "Variation seed"', variationsOfAResult],
 ];

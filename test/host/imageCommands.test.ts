@@ -19,6 +19,7 @@ const { ImageVariationsCommand, OpenImageInPanelCommand } = require('../../src/c
 const { ReuseParametersCommand } = require('../../src/commands/reuseParameters') as typeof import('../../src/commands/reuseParameters');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+import { variationsOf, VARIATION_DEFAULTS } from '../../src/generation/seedsAndSize';
 const BASE: PanelParams = { prompt: '', negativePrompt: '', sampler: 'euler_a', steps: 2, cfgScale: 7, seed: 1, randomSeed: false, width: 64, height: 64, batchCount: 1, model: 'm' };
 
 test('Variations, Open in Panel and Reuse Parameters read only the PNG\'s head: a 3 GB file is no problem', async () => {
@@ -28,9 +29,15 @@ test('Variations, Open in Panel and Reuse Parameters read only the PNG\'s head: 
   fs.truncateSync(file, 3 * 1024 ** 3); // sparse: image data that goes on and on
   const loaded: Array<[PanelParams, string]> = [];
   const panels = { show: () => ({ loadParams: (p: PanelParams, note: string) => { loaded.push([p, note]); } }) };
+  const enqueued: Array<[PanelParams, number]> = [];
   const generationHost = {
     panelSetup: async () => ({ defaults: BASE, limits: { batchCountMax: 8 } }),
     models: () => [{ id: 'm', label: 'M', dir: path.join(dir, 'm') }],
+    enqueueVariations: async (params: PanelParams, seed: number) => {
+      const made = variationsOf(params, seed, VARIATION_DEFAULTS);
+      if (made.ok) enqueued.push([made.params, seed]);
+      return made.ok ? { ok: true, job: {}, params: made.params } : made;
+    },
   } as unknown as GenerationHost;
   const reuse = new ReuseParametersCommand(generationHost, panels as never);
   stub.vscode.commands.registerCommand(reuse.id, (...a: unknown[]) => reuse.execute(...a));
@@ -38,9 +45,13 @@ test('Variations, Open in Panel and Reuse Parameters read only the PNG\'s head: 
   await new OpenImageInPanelCommand().execute({ file });
   assert.deepEqual(stub.messages, []);
   assert.deepEqual(loaded.map(([p, note]) => [p.prompt, p.steps, p.batchCount, p.randomSeed, note]), [
-    ['a red fox', 12, 4, true, 'Variations of big.png: its prompt and settings with new seeds (a batch of 4); press Generate.'],
+    ['a red fox', 12, 4, false, 'Variations of big.png: Making 4 variations of seed 5: new variation seeds at strength 0.2 '
+      + '(settings: Inline Diffusion › Variation Count / Variation Strength).'],
     ['a red fox', 12, 1, false, 'Loaded from big.png.'],
   ]);
+  // Variations are queued at once: the image's seed, random variation seeds at the configured strength
+  assert.deepEqual(enqueued.map(([p, seed]) => [seed, p.seed, p.randomSeed, p.randomVariationSeed, p.variationStrength, p.batchCount]),
+    [[5, 5, false, true, 0.2, 4]]);
   fs.writeFileSync(file, 'not a png');
   await reuse.execute(stub.vscode.Uri.file(file));
   assert.deepEqual(stub.messages, [['error', 'Inline Diffusion: cannot reuse big.png: it is not a readable PNG (not a PNG (no PNG signature)).']]);

@@ -34,11 +34,13 @@ test('the sampler setting\'s enum is the panel\'s sampler list, every one a name
 test('wrong types and out-of-range values fall back to the defaults', () => {
   assert.deepEqual(settingsFrom({
     model: 3, outputFolder: '', sampler: 'k_lms', steps: 0, cfgScale: 'high', width: 500, height: -8,
-    executionProvider: 'tpu', threads: 1.5, previews: 'yes', autoSave: null, candidates: 9,
+    executionProvider: 'tpu', threads: 1.5, previews: 'yes', autoSave: null, candidates: 9, variationCount: 17, variationStrength: 0,
   }), DEFAULT_SETTINGS);
   assert.deepEqual(settingsFrom({ model: ' ~/m ', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false, candidates: 4 }),
-    { model: '~/m', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false, candidates: 4, clipSkip: 1, emphasis: 'original', vaeDecode: 'auto', loraFolder: '', embeddingsFolder: '' });
+    { model: '~/m', outputFolder: 'out', sampler: 'ddim', steps: 4, cfgScale: 1.5, width: 64, height: 2048, executionProvider: 'cuda', threads: 2, previews: false, autoSave: false, candidates: 4, clipSkip: 1, emphasis: 'original', vaeDecode: 'auto', loraFolder: '', embeddingsFolder: '', variationCount: 4, variationStrength: 0.2 });
   assert.deepEqual([settingsFrom({ loraFolder: ' /loras ', embeddingsFolder: 7 }).loraFolder, settingsFrom({ embeddingsFolder: 7 }).embeddingsFolder], ['/loras', '']);
+  assert.deepEqual([settingsFrom({ variationCount: 8, variationStrength: 0.35 })].map((s) => [s.variationCount, s.variationStrength]), [[8, 0.35]]);
+  assert.deepEqual([settingsFrom({ variationCount: 2.5, variationStrength: 1.5 })].map((s) => [s.variationCount, s.variationStrength]), [[4, 0.2]]);
 });
 
 test('vaeDecode: the setting reaches the request ("auto" is left out); an unknown value falls back to auto', () => {

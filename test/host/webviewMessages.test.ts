@@ -55,7 +55,7 @@ test('missing, unknown or non-object parameters are rejected', () => {
   assert.deepEqual(parseFromWebview({ type: 'generate', params: withoutModel }, ctx),
     { ok: false, problem: 'Model: expected one of the listed models, got nothing (missing)', field: 'model' });
   assert.deepEqual(generate({ extra: 1 }),
-    { ok: false, problem: 'parameters: unknown field "extra" (expected only prompt, negativePrompt, sampler, steps, cfgScale, seed, randomSeed, width, height, batchCount, model, clipSkip, oldPromptEditingTimelines, strength, resizeMode, inpaint, maskSettings)', field: null });
+    { ok: false, problem: 'parameters: unknown field "extra" (expected only prompt, negativePrompt, sampler, steps, cfgScale, seed, randomSeed, width, height, batchCount, model, clipSkip, oldPromptEditingTimelines, strength, resizeMode, inpaint, maskSettings, variationSeed, randomVariationSeed, variationStrength, hires)', field: null });
   assert.deepEqual(parseFromWebview({ type: 'generate', params: [1] }, ctx), { ok: false, problem: 'parameters: expected an object, got an array of 1', field: null });
 });
 
@@ -75,8 +75,8 @@ test('other message types check their fields', () => {
     [{ type: 'show', imageId: '' }, { ok: false, problem: 'show: expected an image id, got ""', field: null }],
     [{ type: 'copySeed', seed: 12 }, { ok: true, message: { type: 'copySeed', seed: 12 } }],
     [{ type: 'copySeed', seed: 1.5 }, { ok: false, problem: 'copySeed: expected a seed from 0 to 4294967295, got 1.5', field: null }],
-    [{ type: 'rm -rf' }, { ok: false, problem: 'message: unknown type "rm -rf" (expected ready, generate, cancel, save, insert, open, discard, show, useAsInput, pickInputImage, inputImageData, inputImageUri, copySeed or countTokens)', field: null }],
-    [{}, { ok: false, problem: 'message: unknown type nothing (missing) (expected ready, generate, cancel, save, insert, open, discard, show, useAsInput, pickInputImage, inputImageData, inputImageUri, copySeed or countTokens)', field: null }],
+    [{ type: 'rm -rf' }, { ok: false, problem: 'message: unknown type "rm -rf" (expected ready, generate, cancel, save, insert, open, discard, show, variations, useAsInput, pickInputImage, inputImageData, inputImageUri, copySeed or countTokens)', field: null }],
+    [{}, { ok: false, problem: 'message: unknown type nothing (missing) (expected ready, generate, cancel, save, insert, open, discard, show, variations, useAsInput, pickInputImage, inputImageData, inputImageUri, copySeed or countTokens)', field: null }],
     [null, { ok: false, problem: 'message: expected an object, got null', field: null }],
     ['generate', { ok: false, problem: 'message: expected an object, got "generate"', field: null }],
   ];

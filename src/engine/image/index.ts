@@ -8,3 +8,5 @@ export { SDXL_LATENT_RGB, latentsToPreviews } from './preview';
 export type { LatentRgbFactors } from './preview';
 export { decodeTiled, needsTiling, tileStarts, tilingOf, TILE_OVERLAP_FACTOR } from './vaeTiles';
 export type { TileDecoder, VaeTiling } from './vaeTiles';
+export { interpolate } from './latentUpscale';
+export type { InterpolateMode, InterpolateOptions } from './latentUpscale';

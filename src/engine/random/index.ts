@@ -3,3 +3,5 @@ export type { Rng } from './types';
 export { TorchGenerator } from './torch';
 export type { TorchGeneratorOptions, TorchKernel } from './torch';
 export { PhiloxGenerator } from './philox';
+export { firstImageNoise, slerpA1111 } from './variationNoise';
+export type { NoiseShape, VariationNoiseOptions } from './variationNoise';
