@@ -388,7 +388,7 @@ async function prepareLatents(run: Run): Promise<StartLatents> {
     }
     return { latents, timesteps: scheduler.timesteps.slice(), generators };
   }
-  if (input.inpaint !== undefined) return prepareInpaintLatents(run, input.initImage, input.inpaint, generators);
+  if (input.inpaint !== undefined) return prepareInpaintLatents(run, input.initImage, input.inpaint, generators, firstNoise);
   const init = await encodeInitImage(run, input.initImage);
   const timesteps = img2imgSchedule(run);
   let latents: Float32Array;
@@ -414,7 +414,8 @@ async function prepareLatents(run: Run): Promise<StartLatents> {
  * Inpainting's start (diffusers' StableDiffusionInpaintPipeline prepare_latents and prepare_mask_latents, in the
  * order they draw from each image's generator): see the header.
  */
-async function prepareInpaintLatents(run: Run, initImage: Float32Array, inpaint: PipelineInpaint, generators: Rng[]): Promise<StartLatents> {
+async function prepareInpaintLatents(run: Run, initImage: Float32Array, inpaint: PipelineInpaint, generators: Rng[],
+    firstNoise: (i: number) => Float32Array): Promise<StartLatents> {
   const { input, batch, imageSize, h, w } = run;
   const { scheduler, model } = input;
   const nine = model.info.inpainting === true;
@@ -430,7 +431,7 @@ async function prepareInpaintLatents(run: Run, initImage: Float32Array, inpaint:
   const maskedLatents = new Float32Array(batch * imageSize);
   for (let i = 0; i < batch; i++) {
     if (init !== undefined) imageLatents.set(init.sample(generators[i]), i * imageSize);
-    noise.set(generators[i].randn(imageSize), i * imageSize);
+    noise.set(firstNoise(i), i * imageSize); // A1111's variation seed slerps in here too
     maskedLatents.set(masked.sample(generators[i]), i * imageSize);
     if (inpaint.latentFill !== undefined && init !== undefined) {
       // A1111: init_latent · mask + create_random_tensors(seed) · nmask (or · 0 for "latent nothing").

@@ -87,3 +87,23 @@ test('the first-noise hook gives txt2img its noise; the generator then goes on f
   }
   assert.deepEqual(Array.from(out.latents!), expected);
 });
+
+test('inpainting takes its noise from the first-noise hook too (a variation seed varies an inpainted picture); an identity hook changes nothing', async () => {
+  const shape = { channels: 4, height: 2, width: 2 };
+  const mask = { width: 16, height: 16, data: Float32Array.from({ length: 256 }, (_, k) => (k % 16 < 8 ? 1 : 0)) };
+  const initImage = Float32Array.from({ length: 3 * 256 }, (_, k) => ((k % 7) - 3) / 4);
+  const run = (initialNoise?: unknown) => runPipeline({
+    ...common, model: new FakeModel(), scheduler: createScheduler('euler_a', SD15_SCHEDULER), seeds: [9, 10], steps: 3,
+    createRng: (seed) => new TorchGenerator(seed), initImage, strength: 0.75, inpaint: { mask }, latentsOnly: true,
+    ...(initialNoise === undefined ? {} : { initialNoise: initialNoise as never }),
+  });
+  const plain = await run();
+  const calls: number[] = [];
+  const identity = await run((i: number, generator: TorchGenerator) => { calls.push(i); return generator.randn(16); });
+  assert.deepEqual(calls, [0, 1], 'the hook is asked for each image');
+  assert.deepEqual(identity.latents, plain.latents, 'the same draws in the same order as without a hook');
+  const createRng = (seed: number): TorchGenerator => new TorchGenerator(seed);
+  const varied = await run((i: number, generator: TorchGenerator, s: typeof shape) =>
+    firstImageNoise([9, 10][i], generator, s, { variationSeed: 30 + i, strength: 0.4, createRng }));
+  assert.notDeepEqual(varied.latents, plain.latents, 'a variation seed changes the inpainted latents');
+});
