@@ -103,6 +103,7 @@ export class PanelApp {
     }
     const input = this.input.current;
     let params = read.params;
+    let hiresNote = '';
     if (input !== null) {
       const extra = this.input.read();
       if ('problem' in extra) {
@@ -111,10 +112,15 @@ export class PanelApp {
         return;
       }
       params = { ...params, strength: extra.strength, ...(extra.resizeMode === 'just' ? {} : { resizeMode: extra.resizeMode }) };
+      // hires. fix follows text to image (A1111 has none on its img2img tab): with an input image it is left off
+      if (params.hires) {
+        params = { ...params, hires: null };
+        hiresNote = 'Hires. fix is for text to image (as in A1111): this run from the input image has none.';
+      }
       const inpaint = this.mask.value();
       if (inpaint !== undefined) params = { ...params, inpaint };
     }
-    this.notice.show('info', this.runningJobId === null ? '' : QUEUED_NOTICE);
+    this.notice.show('info', [this.runningJobId === null ? '' : QUEUED_NOTICE, hiresNote].filter((t) => t !== '').join(' '));
     post(input === null ? { type: 'generate', params } : { type: 'generate', params, inputImageId: input.id });
     this.persist();
   }

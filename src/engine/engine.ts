@@ -14,7 +14,7 @@ import { loadModel } from './onnx';
 import { ModelError } from './model';
 import { modelHash, modelWeightsBytes, readModelFolder, unetAttentionOf } from './model';
 import { checkHiresMemory, checkHiresModel, hiresInfotextExtra, hiresPlan, upscaleFirstPass, type HiresPlan } from './hires';
-import { batchSeeds, variationNoise } from './variation';
+import { batchSeeds, hasVariation, variationNoise } from './variation';
 import type { LoadedModel, ModelInfo } from './model';
 import { providerOrder, unavailableProviders } from './onnx';
 import { runPipeline, throwIfCancelled, usesLcmStrengthSchedule, type PipelineInput, type PipelineOutput } from './pipeline';
@@ -282,7 +282,7 @@ function writeImages(req: GenerateRequest, result: PipelineOutput, sampler: { a1
   const rgbImages = decodedToRgbImages(result.images, result.dims).map((rgb) => inpaint?.finish(rgb) ?? rgb);
   // With hires. fix the image is the second pass's size; the infotext's Size stays the first pass's, as A1111 writes it.
   const hires = req.hires ?? undefined;
-  const variation = (req.variationStrength ?? 0) > 0 && req.variationSeed !== undefined;
+  const variation = hasVariation(req);
   return rgbImages.map((rgb, i): GeneratedImage => {
     const infotext = formatInfotext(req.prompt, req.negativePrompt ?? '', buildInfotextParams({
       steps: req.steps,
@@ -494,6 +494,7 @@ export class Engine {
       };
     }
     for (const w of result.warnings) {
+      if (warnings.includes(w)) continue; // e.g. hires. fix's second decode choice repeating the first's
       this.log('warn', w);
       warnings.push(w);
     }
@@ -536,8 +537,11 @@ export class Engine {
         + `${plan.scheduleSteps} steps (A1111: steps / strength): ${e.message}`, { cause: e });
     }
     const components = ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', ...(plan.latent ? [] : ['vae_encoder'])];
+    // the second pass's decode is tiled when decodingFor will tile it at the hires size (as the CLI's first-pass estimate)
+    const tileSample = info.vaeSampleSize ?? info.sampleSize * info.vaeScaleFactor;
+    const tiled = decodePlan(req.vaeDecode ?? 'auto', plan.width, plan.height, info.vaeScaleFactor, tileSample, totalmem()) === 'tiled';
     const warning = checkHiresMemory(req, plan, modelWeightsBytes(info.dir, components), unetAttentionOf(info.dir), info.vaeScaleFactor,
-      totalmem(), freemem());
+      totalmem(), freemem(), tiled ? tileSample : undefined);
     if (warning !== undefined) warnings.push(warning);
     return { request, plan, sampler };
   }

@@ -47,12 +47,13 @@ export function hiresInfotextExtra(hires: HiresRequest): Array<readonly [string,
 
 /**
  * Refuses (EngineError 'invalid-request') a second pass the machine cannot hold: the engine's memory estimate at the
- * hires size against `totalBytes`.
+ * hires size against `totalBytes`; `tiledSample` is the VAE tile (pixels) when that pass's decode will be tiled.
  */
 export function checkHiresMemory(req: GenerateRequest, plan: HiresPlan, weightsBytes: number, attention: UnetAttention | null,
-    vaeScaleFactor: number, totalBytes: number, freeBytes: number): string | undefined {
+    vaeScaleFactor: number, totalBytes: number, freeBytes: number, tiledSample?: number): string | undefined {
   const estimate = estimateMemory(weightsBytes, {
     width: plan.width, height: plan.height, batchSize: req.batchSize, guidance: req.cfgScale > 1, vaeScaleFactor,
+    ...(tiledSample === undefined ? {} : { tiled: tiledSample }),
   }, attention);
   const verdict = judgeMemory(estimate, totalBytes, freeBytes,
     `hires. fix's second pass at ${plan.width}×${plan.height} × ${req.batchSize}`);

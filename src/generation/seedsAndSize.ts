@@ -92,6 +92,14 @@ export function variationsOf(params: PanelParams, seed: number, settings: Variat
         + 'variation seeds do not nest (as in A1111): use Reuse Parameters and change its variation seed or strength instead',
     };
   }
+  if (params.strength !== undefined || params.inpaint !== undefined || params.maskSettings !== undefined) {
+    // the panel sends a strength only with an input image; Reuse Parameters reads one only from an image-to-image PNG
+    return {
+      ok: false,
+      reason: `this image was made from another image (${params.inpaint !== undefined || params.maskSettings !== undefined ? 'inpainting' : 'image to image'}), `
+        + 'which its parameters do not hold: use it as the input image (Use as Input, or Vary Image… on its file) and set a variation seed under Extra',
+    };
+  }
   const count = Math.max(1, Math.min(settings.count, LIMITS.batchMax));
   return {
     ok: true,

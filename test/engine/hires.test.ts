@@ -42,6 +42,14 @@ test('a second pass the machine cannot hold is refused before anything loads, na
     /more than the 1\.0 GiB free now/);
 });
 
+test('a second pass whose decode will be tiled is judged with the tiled decode\'s memory (refused untiled, fits tiled)', () => {
+  const GiB = 2 ** 30;
+  const req = { width: 1024, height: 1024, steps: 20, batchSize: 1, cfgScale: 7 } as GenerateRequest;
+  const plan = hiresPlan(req, { scale: 2, steps: 0, strength: 0.5, upscaler: 'Latent' }, 8);
+  assert.throws(() => checkHiresMemory(req, plan, 2.1 * GiB, null, 8, 24 * GiB, 20 * GiB), /VAE decode 22 GiB/);
+  assert.equal(checkHiresMemory(req, plan, 2.1 * GiB, null, 8, 24 * GiB, 20 * GiB, 512), undefined);
+});
+
 test('the pixel upscalers need a VAE encoder; the latent ones do not', () => {
   assert.throws(() => checkHiresModel({ dir: '/m', hasVaeEncoder: false }, { scale: 2, steps: 0, strength: 0.5, upscaler: 'None' }),
     /"None" encodes the upscaled image again and needs \/m\/vae_encoder\/model\.onnx/);

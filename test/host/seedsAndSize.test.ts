@@ -86,6 +86,14 @@ test('a result\'s parameters carry its own variation seed; Variations uses its s
   const ofVariation = variationsOf(imageParams(job, 42, 2), 42, { count: 4, strength: 0.2 });
   assert.deepEqual(ofVariation, { ok: false, reason: 'this image is already a variation (variation seed 102 at strength 0.25); variation seeds do not nest '
     + '(as in A1111): use Reuse Parameters and change its variation seed or strength instead' });
+  // made from an input image (the panel sends a strength only then; Reuse Parameters reads one only from such a PNG)
+  const settings = { count: 4, strength: 0.2 };
+  const fromImage = variationsOf({ ...good, strength: 0.6 }, 42, settings);
+  assert.equal(fromImage.ok, false);
+  assert.match((fromImage as { reason: string }).reason, /made from another image \(image to image\).*Use as Input/);
+  const masks = { maskBlur: 4, maskMode: 'masked' as const, maskedContent: 'original' as const, inpaintArea: 'whole' as const, inpaintPadding: 32 };
+  const inpainted = variationsOf({ ...good, maskSettings: masks }, 42, settings);
+  assert.match((inpainted as { reason: string }).reason, /made from another image \(inpainting\)/);
 });
 
 interface RecordedCase { origin: 'ours' | 'a1111'; infotext: string; a1111: Record<string, string> }
