@@ -25,7 +25,7 @@ import { resolveOutputFolder, saveImageAt, saveImageInto } from './imageFiles';
 import { ResultStore } from './resultStore';
 import { buildRequests, randomSeed, withConcreteSeed } from './requestBuilder';
 import { samplerChoices } from './samplers';
-import { readSettings, type ExtensionSettings } from './settings';
+import { readSettings, withResolvedNetworkFolders, type ExtensionSettings } from './settings';
 import { variationsOf } from './seedsAndSize';
 
 const SIZE_PRESETS = [256, 384, 512, 640, 768, 1024];
@@ -108,7 +108,7 @@ export class GenerationHost extends Disposable {
 
   settings(): ExtensionSettings {
     const config = vscode.workspace.getConfiguration('inlineDiffusion');
-    return readSettings((key) => config.get(key));
+    return withResolvedNetworkFolders(readSettings((key) => config.get(key)), this.workspaceFolderPath());
   }
 
   models(): ModelEntry[] {

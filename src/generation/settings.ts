@@ -6,6 +6,7 @@ import type { EmphasisSetting, ExecutionProviderSetting, VaeDecodeSetting } from
 import { LIMITS } from '../engine/request';
 import { isSamplerChoice, MODEL_DEFAULT_SAMPLER } from './samplers';
 import { readVariationSettings, VARIATION_DEFAULTS } from './seedsAndSize';
+import { resolveModelSetting } from '../models/modelChoices';
 
 export interface ExtensionSettings {
   /** A model folder; "" = the embedded model. */
@@ -120,4 +121,13 @@ export function readSettings(get: (key: keyof ExtensionSettings) => unknown): Ex
 function variationSettings(get: (key: keyof ExtensionSettings) => unknown): Pick<ExtensionSettings, 'variationCount' | 'variationStrength'> {
   const { count, strength } = readVariationSettings(get);
   return { variationCount: count, variationStrength: strength };
+}
+
+/**
+ * The LoRA and embeddings folders as absolute paths, as the model setting reads (`~` the home folder, a relative path
+ * from the workspace folder; "" when relative without a workspace): the engine process has another working folder.
+ */
+export function withResolvedNetworkFolders(settings: ExtensionSettings, workspaceFolder: string | undefined, home?: string): ExtensionSettings {
+  const resolveOne = (value: string): string => (value === '' ? '' : resolveModelSetting(value, workspaceFolder, home) ?? '');
+  return { ...settings, loraFolder: resolveOne(settings.loraFolder), embeddingsFolder: resolveOne(settings.embeddingsFolder) };
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_SETTINGS, readSettings, type ExtensionSettings } from '../../src/generation/settings';
+import { DEFAULT_SETTINGS, readSettings, withResolvedNetworkFolders, type ExtensionSettings } from '../../src/generation/settings';
 import { DEFAULT_MODEL_SETTINGS } from '../../src/models/modelSettings';
 import { altTextParams, buildRequests, randomSeed, withConcreteSeed } from '../../src/generation/requestBuilder';
 import { listModels, resolveModelSetting } from '../../src/models/modelChoices';
@@ -116,4 +116,14 @@ test('a painted mask reaches the requests as the engine\'s inpaint settings (run
     maskedContent: 'latent-noise', inpaintArea: 'masked', inpaintPadding: 8,
   });
   assert.throws(() => buildRequests({ ...one, inpaint }, '/m', DEFAULT_SETTINGS, null), /inpaint: a mask needs an input image/);
+});
+
+test('the LoRA and embeddings folders: ~ is the home folder, a relative path starts at the workspace folder (the engine runs elsewhere)', () => {
+  const base = { ...DEFAULT_SETTINGS, loraFolder: 'models/Lora', embeddingsFolder: '~/emb' };
+  const resolved = withResolvedNetworkFolders(base, path.join('/ws'), '/home/u');
+  assert.equal(resolved.loraFolder, path.join('/ws', 'models/Lora'));
+  assert.equal(resolved.embeddingsFolder, path.join('/home/u', 'emb'));
+  assert.equal(withResolvedNetworkFolders(base, undefined, '/home/u').loraFolder, '', 'relative without a workspace: none');
+  assert.equal(withResolvedNetworkFolders({ ...base, loraFolder: '' }, '/ws').loraFolder, '');
+  assert.equal(withResolvedNetworkFolders({ ...base, loraFolder: '/abs/lora' }, '/ws').loraFolder, path.normalize('/abs/lora'));
 });
