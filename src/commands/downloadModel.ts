@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Command } from '../util/commandManager';
@@ -6,9 +5,10 @@ import { catalogDownload, precisionLabel, readCatalog, type CatalogEntry } from 
 import { HubError, formatBytes } from '../hub/hubError';
 import { downloadModel, type DownloadModelOptions, type InstalledModel } from '../hub/install';
 import { parseRepoId } from '../hub/hubClient';
+import { installLoraFile } from '../hub/installLora';
 import { formatDownloadProgress, percentOf } from '../models/downloadProgress';
 import { readHfToken } from '../models/hfToken';
-import { familyName } from '../models/modelChoices';
+import { familyName, resolveModelSetting } from '../models/modelChoices';
 import { describeInspection, inspectModelFolder } from '../models/modelInspect';
 import type { ModelLibrary } from '../models/modelLibrary';
 import { readModelSettings } from '../models/modelSettings';
@@ -165,20 +165,19 @@ export class DownloadModelCommand implements Command {
    * it came from (and `"lcm": true` for an LCM-LoRA, which makes the engine sample with LCM).
    */
   private async installLora(lora: NonNullable<Target['lora']>, file: string, commit: string): Promise<string | undefined> {
-    const folder = vscode.workspace.getConfiguration('inlineDiffusion').get<string>('loraFolder', '').trim();
-    if (folder === '') {
+    const setting = vscode.workspace.getConfiguration('inlineDiffusion').get<string>('loraFolder', '').trim();
+    const folder = setting === '' ? undefined : resolveModelSetting(setting, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+    if (folder === undefined) {
       void vscode.window.showWarningMessage(`Inline Diffusion: ${lora.name} is downloaded (${file}); set inlineDiffusion.loraFolder `
-        + 'to a folder and download it again to use it as <lora:…> in prompts.');
+        + `${setting === '' ? '' : '(an absolute path, ~/…, or a path in an open workspace folder) '}to a folder and download it again `
+        + 'to use it as <lora:…> in prompts.');
       return file;
     }
-    await fs.promises.mkdir(folder, { recursive: true });
-    const dest = path.join(folder, `${lora.name}.safetensors`);
-    await fs.promises.copyFile(file, dest);
-    await fs.promises.writeFile(path.join(folder, `${lora.name}.json`),
-      `${JSON.stringify({ lcm: lora.lcm, source: `${lora.repo}@${commit}` }, null, 2)}\n`);
-    void vscode.window.showInformationMessage(`Inline Diffusion: ${lora.name} is in your LoRA folder: add <lora:${lora.name}:1> to a prompt`
+    const installed = await installLoraFile(folder, file, { name: lora.name, lcm: lora.lcm, repo: lora.repo, commit });
+    const renamed = installed.name === lora.name ? '' : ` (as ${installed.name}: a different ${lora.name}.safetensors was already there and is kept)`;
+    void vscode.window.showInformationMessage(`Inline Diffusion: ${lora.name} is in your LoRA folder${renamed}: add <lora:${installed.name}:1> to a prompt`
       + (lora.lcm ? ' (an LCM-LoRA: the LCM sampler runs; use 4–8 steps and CFG 1–2).' : '.'));
-    return dest;
+    return installed.path;
   }
 
   private async explainFailure(label: string, err: unknown): Promise<void> {
