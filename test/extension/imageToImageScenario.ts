@@ -7,12 +7,25 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { listPngs, readSavedPng } from './files';
 import { button, field, openPanel, panelFrame, panelText, typeInto } from './panel';
+import type { FrameLocator } from './playwright';
 import type { Session } from './session';
 import { waitFor } from './workbench';
 
 const IMAGES = 'images';
 
-export async function useAsInputThenGenerate(s: Session): Promise<void> {
+/** What a scenario starting from a fresh result as the input image works with. */
+export interface FromResult {
+  readonly frame: FrameLocator;
+  /** The workspace's images folder. */
+  readonly dir: string;
+  /** The source PNG's file name. */
+  readonly source: string;
+  /** The first PNG in `dir` not in `before`, waited for. */
+  newPng(before: readonly string[], what: string): Promise<string>;
+}
+
+/** The panel (opened if needed) generates a picture and that result's "Use as Input" makes it the input image. */
+export async function generateThenUseAsInput(s: Session): Promise<FromResult> {
   let frame = panelFrame(s.page);
   if (!(await field(frame, 'Prompt').isVisible().catch(() => false))) frame = await openPanel(s.page);
   const dir = path.join(s.workspaceDir, IMAGES);
@@ -20,15 +33,19 @@ export async function useAsInputThenGenerate(s: Session): Promise<void> {
     waitFor(what, () => listPngs(dir).find((f) => !before.includes(f)), 90_000, 50);
 
   // a picture to start from
-  let before = listPngs(dir);
+  const before = listPngs(dir);
   await typeInto(s.page, frame, 'Prompt', 'a red circle on a blue background');
   await typeInto(s.page, frame, 'Steps', '10');
   await button(frame, 'Generate').click();
   const source = await newPng(before, 'the source PNG');
 
   // Use as Input on that result (the toolkit button's name: its aria-label where delegated, else its text)
-  const useAsInput = frame.getByRole('button', { name: /^(Use as Input|Use image \(seed \d+\) as the input image)$/ }).first();
-  await useAsInput.click();
+  await frame.getByRole('button', { name: /^(Use as Input|Use image \(seed \d+\) as the input image)$/ }).first().click();
+  return { frame, dir, source, newPng };
+}
+
+export async function useAsInputThenGenerate(s: Session): Promise<void> {
+  const { frame, dir, source, newPng } = await generateThenUseAsInput(s);
   const preview = frame.locator('#inputImagePreview');
   await preview.waitFor({ state: 'visible', timeout: 30_000 });
   const caption = await waitFor('the input image caption with its size', async () => {
@@ -50,7 +67,7 @@ export async function useAsInputThenGenerate(s: Session): Promise<void> {
   await waitFor('the slider at 0.6', async () => ((await frame.locator('#strengthSlider').inputValue()) === '0.6' ? true : undefined), 5_000, 100);
   await s.page.screenshot({ path: path.join(s.outputDir, 'img2img-1-input.png') });
 
-  before = listPngs(dir);
+  const before = listPngs(dir);
   await typeInto(s.page, frame, 'Prompt', 'a green circle on a blue background');
   await button(frame, 'Generate').click();
   const made = await newPng(before, 'the image-to-image PNG');

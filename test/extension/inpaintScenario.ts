@@ -9,11 +9,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decode } from 'fast-png';
 import { listPngs, readSavedPng } from './files';
-import { button, field, openPanel, panelFrame, panelText, typeInto } from './panel';
+import { button, panelText, typeInto } from './panel';
 import type { Session } from './session';
+import { generateThenUseAsInput } from './imageToImageScenario';
 import { waitFor } from './workbench';
-
-const IMAGES = 'images';
 
 function pixels(file: string): { width: number; height: number; channels: number; data: Uint8Array } {
   const d = decode(fs.readFileSync(file));
@@ -21,19 +20,8 @@ function pixels(file: string): { width: number; height: number; channels: number
 }
 
 export async function paintMaskThenInpaint(s: Session): Promise<void> {
-  let frame = panelFrame(s.page);
-  if (!(await field(frame, 'Prompt').isVisible().catch(() => false))) frame = await openPanel(s.page);
-  const dir = path.join(s.workspaceDir, IMAGES);
-  const newPng = (before: readonly string[], what: string): Promise<string> =>
-    waitFor(what, () => listPngs(dir).find((f) => !before.includes(f)), 90_000, 50);
-
   // a picture to start from, used as the input image
-  let before = listPngs(dir);
-  await typeInto(s.page, frame, 'Prompt', 'a red circle on a blue background');
-  await typeInto(s.page, frame, 'Steps', '10');
-  await button(frame, 'Generate').click();
-  const source = await newPng(before, 'the source PNG');
-  await frame.getByRole('button', { name: /^(Use as Input|Use image \(seed \d+\) as the input image)$/ }).first().click();
+  const { frame, dir, source, newPng } = await generateThenUseAsInput(s);
   const canvas = frame.locator('canvas.mask-canvas');
   await canvas.waitFor({ state: 'visible', timeout: 30_000 });
 
@@ -59,7 +47,7 @@ export async function paintMaskThenInpaint(s: Session): Promise<void> {
   await frame.getByLabel('Inpaint area', { exact: true }).selectOption('masked');
   await s.page.screenshot({ path: path.join(s.outputDir, 'inpaint-1-mask.png') });
 
-  before = listPngs(dir);
+  const before = listPngs(dir);
   await typeInto(s.page, frame, 'Prompt', 'a yellow stripe');
   await button(frame, 'Generate').click();
   const made = await newPng(before, 'the inpainted PNG');
