@@ -100,28 +100,7 @@ function outline(shape: ShapeName, cx: number, cy: number, r: number): Point[] |
 
 /** Template mask (width×height, 1 = inside), pixels covered by more than half of their supersamples. */
 export function renderTemplate(shape: ShapeName, cx: number, cy: number, r: number, width: number, height: number): Uint8Array {
-  const mask = new Uint8Array(width * height);
-  const pts = outline(shape, cx, cy, r);
-  const x0 = Math.max(0, Math.floor(cx - 1.2 * r - 1));
-  const x1 = Math.min(width - 1, Math.ceil(cx + 1.2 * r + 1));
-  const y0 = Math.max(0, Math.floor(cy - 1.2 * r - 1));
-  const y1 = Math.min(height - 1, Math.ceil(cy + 1.2 * r + 1));
-  const n = SUPERSAMPLE;
-  for (let y = y0; y <= y1; y++) {
-    for (let x = x0; x <= x1; x++) {
-      let hits = 0;
-      for (let sy = 0; sy < n; sy++) {
-        for (let sx = 0; sx < n; sx++) {
-          const px = x + (sx + 0.5) / n;
-          const py = y + (sy + 0.5) / n;
-          const inside = pts === null ? (px - cx) ** 2 + (py - cy) ** 2 <= r * r : insidePolygon(px, py, pts);
-          if (inside) hits++;
-        }
-      }
-      if (hits * 2 > n * n) mask[y * width + x] = 1;
-    }
-  }
-  return mask;
+  return Uint8Array.from(renderCoverage(shape, cx, cy, r, width, height), (c) => (c > 0.5 ? 1 : 0));
 }
 
 /** Template area at r = 10 on a 64×64 grid, for scaling a template to a mask's area. */
