@@ -26,11 +26,17 @@ interface Target {
   readonly lora?: { readonly path: string; readonly name: string; readonly lcm: boolean; readonly repo: string };
 }
 
+/** An entry whose every file is pinned by its sha256 and size: the download itself checks it. */
+function pinnedByHash(e: CatalogEntry): boolean {
+  return e.files !== 'auto' && e.files.every((f) => f.sha256 !== undefined && f.size !== undefined);
+}
+
 /**
  * "Download Model…": a catalog model (size, family, licence) or any Hugging Face repo id, fetched with a
  * cancellable progress notification (bytes, speed, ETA) into the extension's global storage or the Hugging Face
  * cache layout (setting `inlineDiffusion.downloadLocation`). The model appears only when every file is verified.
  */
+
 export class DownloadModelCommand implements Command {
   readonly id = 'inlineDiffusion.downloadModel';
 
@@ -84,7 +90,7 @@ export class DownloadModelCommand implements Command {
           ? `step previews for SD 1.x/2.x models · ~${formatBytes(e.approxBytes)}`
           : e.role === 'lora' ? `LoRA for ${familyName(e.family)} · into inlineDiffusion.loraFolder · ~${formatBytes(e.approxBytes)}`
           : `${familyName(e.family)} · ${precisionLabel(e.precision)} · ~${formatBytes(e.approxBytes)}`,
-        detail: `${e.repo} · licence: ${e.license}${e.gated ? ' · gated: needs a Hugging Face token' : ''}${e.verified ? '' : ' · layout not verified'}`,
+        detail: `${e.repo} · licence: ${e.license}${e.gated ? ' · gated: needs a Hugging Face token' : ''}${e.verified ? '' : pinnedByHash(e) ? ' · not read from the Hub here: pinned by size and sha256, checked at download' : ' · layout not verified'}`,
         entry: e,
       })),
       { label: '$(search) Any Hugging Face repo id…', description: 'a repo with a diffusers ONNX pipeline (model_index.json, unet/model.onnx, …)', anyRepo: true },

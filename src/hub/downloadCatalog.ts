@@ -70,8 +70,9 @@ function checkEntry(e: unknown, where: string, problems: string[]): void {
   need('revision', (v) => typeof v === 'string' && /^[\w./-]+$/.test(v), 'a commit hash or a branch name');
   need('revisionNote', optStr, 'a string');
   need('files', (v) => v === 'auto' || (Array.isArray(v) && v.length > 0 && v.every((f) => isObject(f) && str(f.path) &&
-    (f.sha256 === undefined || (typeof f.sha256 === 'string' && /^[0-9a-f]{64}$/.test(f.sha256))))),
-  '"auto" or a list of { "path", optional "sha256" (64 hex digits) }');
+    (f.sha256 === undefined || (typeof f.sha256 === 'string' && /^[0-9a-f]{64}$/.test(f.sha256))) &&
+    (f.size === undefined || (typeof f.size === 'number' && Number.isSafeInteger(f.size) && f.size > 0)))),
+  '"auto" or a list of { "path", optional "sha256" (64 hex digits), optional "size" (bytes) }');
   need('subfolder', optStr, 'a folder name');
   need('approxBytes', (v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a positive number of bytes');
   need('family', (v) => (FAMILIES as readonly unknown[]).includes(v), `one of ${FAMILIES.join(', ')}`);

@@ -42,6 +42,9 @@ function chooseFiles(info: RepoInfo, opts: DownloadModelOptions): { prefix: stri
     if (pin.sha256 !== undefined && f.sha256 !== undefined && pin.sha256 !== f.sha256) {
       throw new HubError('integrity', `${info.repoId}/${pin.path}: the catalog expects sha256 ${pin.sha256}, the Hub lists ${f.sha256} (the repo changed?)`);
     }
+    if (pin.size !== undefined && pin.size !== f.size) {
+      throw new HubError('integrity', `${info.repoId}/${pin.path}: the catalog expects ${pin.size} bytes, the Hub lists ${f.size} (the repo changed?)`);
+    }
     return pin.sha256 !== undefined && f.sha256 === undefined ? { ...f, sha256: pin.sha256 } : f;
   });
   const prefix = opts.subfolder === undefined || opts.subfolder === '' ? '' : `${opts.subfolder.replace(/\/+$/, '')}/`;

@@ -7,10 +7,11 @@ import type { ProgressListener } from './progress';
 
 export type InstallLayout = 'global' | 'hf-cache';
 
-/** A file the catalog pins: its path in the repo and, where known, its sha256. */
+/** A file the catalog pins: its path in the repo and, where known, its sha256 and size in bytes. */
 export interface PinnedFile {
   readonly path: string;
   readonly sha256?: string;
+  readonly size?: number;
 }
 
 export interface DownloadModelOptions {

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { catalogDownload, parseCatalog, precisionLabel, readCatalog } from '../../src/hub/downloadCatalog';
 import { type FamilyInfo, recommendedSettings } from '../../src/engine/model/modelFamily';
-import { downloadModel } from '../../src/hub/install';
+import { downloadModel, type PinnedFile } from '../../src/hub/install';
 import { buildTinyModel } from '../fixtures/tinyModel';
 import { FakeHub } from '../fixtures/fakeHub';
 
@@ -27,6 +27,13 @@ test('models/catalog.json is valid and lists the models issue 5 names', () => {
     ['latent-consistency/lcm-lora-sdxl', 'sdxl', 'lora'],
   ]);
   assert.deepEqual(catalog.models.filter((m) => m.role === 'lora').map((m) => m.lcm), [true, true]);
+  // The LCM-LoRAs are pinned to a commit, and their one file to its size and sha256 (checked at download).
+  for (const m of catalog.models.filter((e) => e.role === 'lora')) {
+    assert.match(m.revision, /^[0-9a-f]{40}$/, m.id);
+    const [file] = m.files as PinnedFile[];
+    assert.match(file.sha256 ?? '', /^[0-9a-f]{64}$/, m.id);
+    assert.equal(file.size, m.approxBytes, m.id);
+  }
   // A branch revision must say why it is not a commit.
   for (const m of catalog.models) if (!/^[0-9a-f]{40}$/.test(m.revision)) assert.ok(m.revisionNote, `${m.id} needs a revisionNote`);
 });
@@ -53,7 +60,7 @@ test('every problem of a bad catalog is listed with its entry', () => {
       'cat.json: "version" should be 1, found 2',
       'cat.json models[0] (Bad Id): "id" should be a lower-case id (a-z, 0-9, ".", "-"), found "Bad Id"',
       'cat.json models[0] (Bad Id): "repo" should be "owner/name", found "no-slash"',
-      'cat.json models[0] (Bad Id): "files" should be "auto" or a list of { "path", optional "sha256" (64 hex digits) }, found [{"path":"a","sha256":"xyz"}]',
+      'cat.json models[0] (Bad Id): "files" should be "auto" or a list of { "path", optional "sha256" (64 hex digits), optional "size" (bytes) }, found [{"path":"a","sha256":"xyz"}]',
       'cat.json models[0] (Bad Id): "family" should be one of sd1, sd2, sd-turbo, lcm, sdxl, found "sd3"',
       `cat.json models[1] (${good.id}): "recommended.sampler" should be one of euler, euler_a, heun, lms, dpmpp_2m, dpmpp_2m_karras, ddim, plms, ddpm, lcm, unipc, found "fast"`,
       `cat.json models[1] (${good.id}): "recommended.width" should be a positive multiple of 8, found 500`,
@@ -75,6 +82,10 @@ test('a catalog entry with pinned files downloads those files, checked against t
     const pinned = { ...catalogDownload(entry), files: [{ path: 'vae_decoder/model.onnx', sha256: '0'.repeat(64) }] };
     await assert.rejects(downloadModel({ ...pinned, layout: 'global', root: path.join(root, 'out2'), client: { endpoint: hub.endpoint }, freeSpace: async () => 1e12 }),
       /deinferno\/taesd-onnx\/vae_decoder\/model\.onnx: the catalog expects sha256 0{64}, the Hub lists [0-9a-f]{64} \(the repo changed\?\)/);
+    const size = hub.file('deinferno/taesd-onnx', 'vae_decoder/model.onnx').size;
+    const sized = { ...catalogDownload(entry), files: [{ path: 'vae_decoder/model.onnx', size: size + 1 }] };
+    await assert.rejects(downloadModel({ ...sized, layout: 'global', root: path.join(root, 'out3'), client: { endpoint: hub.endpoint }, freeSpace: async () => 1e12 }),
+      new RegExp(`vae_decoder/model\\.onnx: the catalog expects ${size + 1} bytes, the Hub lists ${size} \\(the repo changed\\?\\)`));
   } finally {
     await hub.close();
     fs.rmSync(root, { recursive: true, force: true });

@@ -102,6 +102,13 @@ describe('LoRA weights and the cache', () => {
     assert.ok(d.max > 20 && Math.max(...d.meanPerChannel) > 2, `the LoRA barely changes the picture: ${JSON.stringify(d)}`);
   });
 
+  test('the LCM-LoRA-named fixture (every module of the UNet, small factors) changes the picture well past the bar', async () => {
+    const lcm = cases.find((x) => x.id === 'sd15-lcm-naming-1')!;
+    const base = await engine.generate(request(lcm, 'optimum', []));
+    const d = imageDelta(decodeImage(base.images[0].png).rgb, decodeImage(fs.readFileSync(path.join(LORA_DIR, lcm.reference))).rgb);
+    assert.ok(d.max > 20 && Math.max(...d.meanPerChannel) > 2, `the LoRA barely changes the picture: ${JSON.stringify(d)}`);
+  });
+
   test('without the embeddings folder the names are plain words, and the picture is another', async () => {
     const ti = cases.find((x) => x.id === 'sd15-ti')!;
     const out = await engine.generate({ ...request(ti, 'optimum'), embeddingsDir: null });

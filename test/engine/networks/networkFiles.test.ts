@@ -161,6 +161,18 @@ describe('LoRA files', () => {
     const peft = await readLora(path.join(FIXTURES, 'sd15-peft.safetensors'));
     assert.ok(peft.layers.every((l) => l.scale === 6 / 4), 'lora_alpha 6 of the adapter metadata over rank 4');
   });
+  test('the LCM-LoRA naming (kohya prefixes on diffusers module paths, fp16, LoCon convs, samplers): every module read', async () => {
+    // test/fixtures/lora/README.md: the published LCM-LoRA for SD 1.5 has 278 such modules; the tiny UNet 277
+    const net = await readLora(path.join(FIXTURES, 'sd15-lcm-naming.safetensors'));
+    assert.equal(net.layers.length, 277);
+    assert.deepEqual(net.refused, []);
+    const byKey = new Map(net.layers.map((l) => [l.key, l]));
+    for (const key of ['down_blocks_0_attentions_0_proj_in', 'down_blocks_0_downsamplers_0_conv', 'up_blocks_2_upsamplers_0_conv',
+      'mid_block_attentions_0_transformer_blocks_0_ff_net_0_proj', 'up_blocks_3_attentions_2_transformer_blocks_0_attn2_to_out_0',
+      'down_blocks_1_resnets_0_conv_shortcut', 'mid_block_resnets_1_time_emb_proj']) assert.ok(byKey.has(key), key);
+    assert.deepEqual(byKey.get('down_blocks_0_downsamplers_0_conv')!.downShape.slice(1), [8, 3, 3]);
+    assert.ok(net.layers.every((l) => l.component === 'unet' && l.scale === 6 / 4), 'alpha 6 (fp16) over rank 4');
+  });
 });
 
 describe('<lora:…> tags', () => {

@@ -60,6 +60,12 @@ test('a broken LoRA file: one warning naming it, the others still apply', async 
   assert.deepEqual(out.notes, ['LoRA sd15-kohya: 14 of 14 layers applied']);
 });
 
+test('a LoRA in the LCM-LoRA naming: all of its 277 layers applied (convs, samplers, time_emb_proj included)', async () => {
+  const out = await applyNetworks(input([lora('sd15-lcm-naming', 1)], path.join(tmp, 'f')));
+  assert.deepEqual(out.warnings, []);
+  assert.deepEqual(out.notes, ['LoRA sd15-lcm-naming: 277 of 277 layers applied']);
+});
+
 test('an embedding made for another model (other width) is left out with a warning naming it', async () => {
   const file = path.join(tmp, 'wide.safetensors');
   const data = new Float32Array(2 * 16).fill(0.1);
