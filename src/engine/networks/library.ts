@@ -1,7 +1,8 @@
 /**
  * The LoRA and embedding folders: files found by name (the file name without its extension, as A1111 names them),
- * in the folder and its sub-folders; `<lora:name:weight>` tags resolved against them (A1111's
- * extensions-builtin/Lora: `<lora:name:te_multiplier:unet_multiplier>`, named `te=`/`unet=`, default 1).
+ * in the folder and its sub-folders; `<lora:name:weight>` tags resolved against them as A1111 1.10's
+ * extensions-builtin/Lora/extra_networks_lora.py reads them: `<lora:name:te:unet:dyn>` positional or named
+ * `te=`/`unet=`/`dyn=` (a named one wins), te default 1, unet default te, dyn (an integer) default none.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
@@ -20,6 +21,16 @@ export interface LoraRequest {
   readonly file: string;
   readonly te: number;
   readonly unet: number;
+  /** A1111's `dyn`: only the first `dyn` ranks of each layer are used (lyco_helpers.rebuild_conventional); none = all. */
+  readonly dyn?: number;
+}
+
+/** The named parameters A1111's own Lora extension reads; others (the lora-block-weight extension's `lbw=`…) are not. */
+const KNOWN_NAMED = new Set(['te', 'unet', 'dyn']);
+
+/** Python's int() of a string as A1111 applies it to `dyn` (spaces around, a sign, digits); undefined if it would raise. */
+function parseInt10(text: string): number | undefined {
+  return /^\s*[+-]?\d+\s*$/.test(text) ? Number.parseInt(text, 10) : undefined;
 }
 
 function parseWeight(text: string | undefined, fallback: number): number | undefined {
@@ -44,6 +55,17 @@ export function resolveLoraTags(tags: readonly ExtraNetworkParams[], dir: string
       warnings.push(`<lora:${tag.items.join(':')}>: the weight is not a number; this LoRA was not applied`);
       continue;
     }
+    const dynText = tag.named.dyn ?? tag.positional[3];
+    const dyn = dynText === undefined ? undefined : parseInt10(dynText);
+    if (dynText !== undefined && dyn === undefined) {
+      warnings.push(`<lora:${tag.items.join(':')}>: dyn "${dynText}" is not a whole number (the number of ranks to use); this LoRA was not applied`);
+      continue;
+    }
+    const unknown = Object.keys(tag.named).filter((k) => !KNOWN_NAMED.has(k));
+    if (unknown.length > 0) {
+      warnings.push(`<lora:${tag.items.join(':')}>: ${unknown.map((k) => `"${k}="`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not known here `
+        + `(A1111's Lora reads te=, unet=, dyn=${unknown.includes('lbw') ? '; lbw= is the lora-block-weight extension\'s' : ''}); the LoRA was applied without ${unknown.length === 1 ? 'it' : 'them'}`);
+    }
     const entry = library.get(name) ?? [...library.values()].find((e) => e.name.toLowerCase() === name.toLowerCase());
     if (entry === undefined) {
       warnings.push(dir === undefined || dir === ''
@@ -51,7 +73,7 @@ export function resolveLoraTags(tags: readonly ExtraNetworkParams[], dir: string
         : `<lora:${name}>: no LoRA named "${name}" in ${dir}; the tag was ignored`);
       continue;
     }
-    byName.set(entry.name, { name: entry.name, file: entry.file, te, unet });
+    byName.set(entry.name, { name: entry.name, file: entry.file, te, unet, ...(dyn === undefined ? {} : { dyn }) });
   }
   return { loras: [...byName.values()], warnings };
 }

@@ -231,6 +231,27 @@ export function loraLayers(st: SafetensorsFile, layersPerBlock = 2): LoraNetwork
   return { file: st.file, layers, refused, metadata: st.metadata, dataStart: st.dataStart, bytes: st.bytes };
 }
 
+/**
+ * A layer with only its first ranks, as A1111's `dyn` uses them (lyco_helpers.rebuild_conventional: `up[:, :dyn]`,
+ * `down[:dyn, :]`, Python's slicing: a negative dyn drops that many from the end); the scale stays alpha / the
+ * file's rank (A1111's calc_scale). Undefined when no rank is left (the layer adds nothing).
+ */
+export function truncateRank(layer: LoraLayer, dyn: number): LoraLayer | undefined {
+  const rank = layer.downShape[0];
+  const n = dyn < 0 ? Math.max(0, rank + dyn) : Math.min(dyn, rank);
+  if (n === rank) return layer;
+  if (n === 0) return undefined;
+  const inner = layer.down.length / rank;
+  const out = layer.upShape[0];
+  const up = new Float32Array(out * n);
+  for (let o = 0; o < out; o++) up.set(layer.up.subarray(o * rank, o * rank + n), o * n);
+  return {
+    ...layer,
+    down: layer.down.slice(0, n * inner), downShape: [n, ...layer.downShape.slice(1)],
+    up, upShape: [out, n, ...layer.upShape.slice(2)],
+  };
+}
+
 /** Reads a LoRA file: `.safetensors` only (pickled `.pt`/`.ckpt`/`.bin` files are refused: loading them runs code). */
 export async function readLora(file: string, layersPerBlock = 2): Promise<LoraNetwork> {
   const ext = extname(file).toLowerCase();

@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { COMPONENT_FILES } from '../model';
 import { readEmbedding, type Embedding } from './embeddingFile';
 import { isMarkedLcm, type LibraryEntry, type LoraRequest } from './library';
-import { readLora, type Component, type LoraNetwork } from './loraFile';
+import { readLora, truncateRank, type Component, type LoraNetwork } from './loraFile';
 import { indexGraphWeights, tokenEmbedding } from './onnxWeights';
 import { patchComponent, type WeightedLayer } from './patchModel';
 
@@ -123,7 +123,7 @@ export async function applyNetworks(input: NetworkSetInput): Promise<AppliedNetw
   const keyParts = {
     v: 1, model: input.modelDir,
     stats: await Promise.all(components.map((c) => componentStat(input.modelDir, c))),
-    loras: active.map(({ req, net }) => [sha256(net.bytes), req.te, req.unet]),
+    loras: active.map(({ req, net }) => [sha256(net.bytes), req.te, req.unet, ...(req.dyn === undefined ? [] : [req.dyn])]),
     embeddings: embeddings.map((e, i) => [e.name, embeddingHashes[i]]),
   };
   const key = createHash('sha256').update(JSON.stringify(keyParts)).digest('hex').slice(0, 32);
@@ -202,7 +202,12 @@ async function build(input: NetworkSetInput, loras: ReadonlyArray<{ req: LoraReq
     const layers: WeightedLayer[] = [];
     for (const { req, net } of loras) {
       const weight = component === 'unet' ? req.unet : req.te;
-      for (const layer of net.layers) if (layer.component === component) layers.push({ layer, weight, network: req.name });
+      for (const full of net.layers) {
+        if (full.component !== component) continue;
+        const layer = req.dyn === undefined ? full : truncateRank(full, req.dyn);
+        // dyn 0 keeps no rank: the layer adds nothing (weight 0 counts it as applied, as for <lora:name:0>)
+        layers.push(layer === undefined ? { layer: full, weight: 0, network: req.name } : { layer, weight, network: req.name });
+      }
     }
     const strayLayers = component === 'text_encoder' && !input.xl;
     if (strayLayers) {

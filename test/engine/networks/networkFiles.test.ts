@@ -13,7 +13,7 @@ import {
   listFolder, LORA_EXTENSIONS, loraShortHash, parseSafetensors, readEmbedding, readLora, readTorchFile, resolveLoraTags,
   SafetensorsError,
 } from '../../../src/engine/networks';
-import { kohyaUnetKey, loraLayers, mapSgmBlocks } from '../../../src/engine/networks/loraFile';
+import { kohyaUnetKey, loraLayers, mapSgmBlocks, truncateRank, type LoraLayer } from '../../../src/engine/networks/loraFile';
 import { unpickle } from '../../../src/engine/networks/torchPickle';
 import { extractExtraNetworks } from '../../../src/engine/prompt';
 
@@ -193,6 +193,65 @@ describe('<lora:…> tags', () => {
   test('no folder set', () => {
     const tags = extractExtraNetworks('<lora:x>').networks.get('lora')!;
     assert.match(resolveLoraTags(tags, undefined, new Map()).warnings[0], /no LoRA folder is set/);
+  });
+  test('A1111 1.10\'s parameters: positional te:unet:dyn, named te= unet= dyn= (a named one wins), unet defaults to te', () => {
+    const tags = extractExtraNetworks('<lora:sd15-kohya:0.5:0.7:2> <lora:sd15-peft:te=0.25:dyn=16> <lora:sd2-v-kohya:1:0.3:te=0.6:unet=0.9>'
+      + ' <lora:sdxl-kohya:0.8:dyn= -1 >').networks.get('lora')!;
+    const { loras, warnings } = resolveLoraTags(tags, FIXTURES, library);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(loras.map((l) => [l.name, l.te, l.unet, l.dyn]),
+      [['sd15-kohya', 0.5, 0.7, 2], ['sd15-peft', 0.25, 0.25, 16], ['sd2-v-kohya', 0.6, 0.9, undefined], ['sdxl-kohya', 0.8, 0.8, -1]]);
+  });
+  test('a dyn that is no whole number: the LoRA is not applied; an unknown named parameter: one warning, applied without it', () => {
+    const tags = extractExtraNetworks('<lora:sd15-kohya:1:dyn=1.5> <lora:sd15-peft:0.8:lbw=0,1,1,0:foo=2>').networks.get('lora')!;
+    const { loras, warnings } = resolveLoraTags(tags, FIXTURES, library);
+    assert.deepEqual(loras.map((l) => [l.name, l.te, l.unet, l.dyn]), [['sd15-peft', 0.8, 0.8, undefined]]);
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0], /<lora:sd15-kohya:1:dyn=1\.5>: dyn "1\.5" is not a whole number .*not applied/);
+    assert.equal(warnings[1], '<lora:sd15-peft:0.8:lbw=0,1,1,0:foo=2>: "lbw=", "foo=" are not known here (A1111\'s Lora reads te=, unet=, dyn=; '
+      + 'lbw= is the lora-block-weight extension\'s); the LoRA was applied without them');
+  });
+});
+
+describe('dyn: the first ranks of each layer (A1111\'s lyco_helpers.rebuild_conventional)', () => {
+  // rank 3, out 2, inner 2: up [2, 3], down [3, 2]
+  const layer: LoraLayer = {
+    name: 'l', component: 'unet', key: 'k', scale: 0.5,
+    up: new Float32Array([1, 2, 3, 4, 5, 6]), upShape: [2, 3], down: new Float32Array([1, 0, 0, 1, 1, 1]), downShape: [3, 2],
+  };
+  const product = (l: LoraLayer): number[] => {
+    const r = l.downShape[0];
+    const out: number[] = [];
+    for (let o = 0; o < 2; o++) for (let i = 0; i < 2; i++) {
+      let s = 0;
+      for (let k = 0; k < r; k++) s += l.up[o * r + k] * l.down[k * 2 + i];
+      out.push(s);
+    }
+    return out;
+  };
+  test('dyn 2 keeps up[:, :2] and down[:2, :]; the scale stays alpha / the file\'s rank', () => {
+    const t = truncateRank(layer, 2)!;
+    assert.deepEqual([...t.up], [1, 2, 4, 5]);
+    assert.deepEqual(t.upShape, [2, 2]);
+    assert.deepEqual([...t.down], [1, 0, 0, 1]);
+    assert.deepEqual(t.downShape, [2, 2]);
+    assert.equal(t.scale, 0.5);
+    assert.deepEqual(product(t), [1, 2, 4, 5]);
+  });
+  test('Python\'s slicing: dyn ≥ rank keeps all, a negative dyn drops from the end, 0 keeps nothing', () => {
+    assert.equal(truncateRank(layer, 3), layer);
+    assert.equal(truncateRank(layer, 64), layer);
+    assert.deepEqual([...truncateRank(layer, -2)!.up], [1, 4]);
+    assert.equal(truncateRank(layer, 0), undefined);
+    assert.equal(truncateRank(layer, -3), undefined);
+  });
+  test('a LoCon conv (down [rank, in, 3, 3], up [out, rank, 1, 1]) keeps its kernel', () => {
+    const conv: LoraLayer = { ...layer, down: new Float32Array(3 * 2 * 9).map((_, i) => i), downShape: [3, 2, 3, 3], upShape: [2, 3, 1, 1] };
+    const t = truncateRank(conv, 1)!;
+    assert.deepEqual(t.downShape, [1, 2, 3, 3]);
+    assert.deepEqual(t.upShape, [2, 1, 1, 1]);
+    assert.deepEqual([...t.down], Array.from({ length: 18 }, (_, i) => i));
+    assert.deepEqual([...t.up], [1, 4]);
   });
 });
 

@@ -66,6 +66,20 @@ test('a LoRA in the LCM-LoRA naming: all of its 277 layers applied (convs, sampl
   assert.deepEqual(out.notes, ['LoRA sd15-lcm-naming: 277 of 277 layers applied']);
 });
 
+test('dyn (A1111): the file\'s rank patches the same bytes as no dyn, fewer ranks other bytes, and each is its own set', async () => {
+  const cache = path.join(tmp, 'g');
+  const unet = async (dyn?: number): Promise<{ key: string; bytes: Buffer }> => {
+    const out = await applyNetworks(input([{ ...lora('sd15-kohya', 1), ...(dyn === undefined ? {} : { dyn }) }], cache));
+    return { key: out.key, bytes: fs.readFileSync(path.join(path.dirname(out.files.unet!), 'model.onnx_data')) };
+  };
+  const full = await unet();
+  const four = await unet(4);
+  const two = await unet(2);
+  assert.equal(new Set([full.key, four.key, two.key]).size, 3);
+  assert.ok(full.bytes.equals(four.bytes), 'dyn = rank (4) is the whole LoRA');
+  assert.ok(!full.bytes.equals(two.bytes), 'dyn 2 drops ranks');
+});
+
 test('an embedding made for another model (other width) is left out with a warning naming it', async () => {
   const file = path.join(tmp, 'wide.safetensors');
   const data = new Float32Array(2 * 16).fill(0.1);
