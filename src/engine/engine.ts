@@ -5,6 +5,7 @@
  * Used in-process by the CLI (on a worker thread) and by the engine process (main.ts).
  */
 import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { freemem, homedir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GenerateRequest, GeneratedImage, InitResizeMode, ProviderFallback, RgbImage, TimingsMs, TokenCount } from '../protocol/engineMessages';
@@ -33,7 +34,7 @@ import { PhiloxGenerator, TorchGenerator, type Rng } from './random';
 import { decodePlan, detectModelFamily, FP16_ON_CPU_WARNING, modelSchedulerSetup, recommendedSettings } from './model';
 import { createScheduler, resolveSampler, type Scheduler } from './schedulers';
 import {
-  applyNetworks, EMBEDDING_EXTENSIONS, isMarkedLcm, listFolder, LORA_EXTENSIONS, resolveLoraTags,
+  applyNetworks, EMBEDDING_EXTENSIONS, isMarkedLcm, listFolder, LORA_EXTENSIONS, readEmbedding, resolveLoraTags,
   type AppliedNetworks, type LibraryEntry, type LoraRequest,
 } from './networks';
 import { version as packageVersion } from '../../package.json';
@@ -344,6 +345,8 @@ export class Engine {
   /** The TAESD preview decoder loaded for the cached model (null: none found, or it failed and previews stay linear). */
   private previewDecoder: { readonly key: string; readonly decoder: PreviewDecoder | null } | null = null;
   private readonly tokenizers = new Map<string, ClipTokenizer>();
+  /** Embedding files' vector counts for the token counter, by path, size and time. */
+  private readonly embeddingLengths = new Map<string, number | undefined>();
   /** Calls run one at a time (a second generate or a release waits for the one in flight). */
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -377,9 +380,10 @@ export class Engine {
 
   /**
    * A1111's token counter for the prompt fields (countPromptTokens with the model's first tokenizer); runs beside a
-   * generation, reading only the tokenizer files.
+   * generation, reading only the tokenizer files and the headers of the embeddings the texts name: an embedding of
+   * n vectors counts n tokens, as in A1111 (its name's tokens do not count).
    */
-  async countTokens(modelDir: string, prompt: string, negativePrompt: string, steps: number):
+  async countTokens(modelDir: string, prompt: string, negativePrompt: string, steps: number, embeddingsDir?: string):
       Promise<{ prompt: TokenCount; negativePrompt: TokenCount }> {
     let tokenizer: ClipTokenizer;
     try {
@@ -387,11 +391,31 @@ export class Engine {
     } catch (e) {
       throw toEngineError(e, 'read');
     }
+    const used = usedEmbeddings(`${prompt}\n${negativePrompt}`, tokenizer, listFolder(embeddingsDir, EMBEDDING_EXTENSIONS));
+    const lengths = await Promise.all(used.map((e) => this.embeddingLength(e.file)));
+    const embeddings = used.length === 0 ? undefined : embeddingTokens(used.flatMap((e, i) => (lengths[i] === undefined ? []
+      : [{ name: e.name, nameIds: tokenizer.encodeContent(e.name), ids: new Array<number>(lengths[i]!).fill(0) }])));
     const counted = (text: string, positive: boolean): TokenCount => {
-      const { tokens, limit } = countPromptTokens(text, tokenizer, steps, positive);
+      const { tokens, limit } = countPromptTokens(text, tokenizer, steps, positive, 'original', {}, true, embeddings);
       return { tokens, limit };
     };
     return { prompt: counted(extractExtraNetworks(prompt).prompt, true), negativePrompt: counted(negativePrompt, false) };
+  }
+
+  /** An embedding file's number of vectors (cached by path, size and time); undefined for a file that cannot be read. */
+  private async embeddingLength(file: string): Promise<number | undefined> {
+    let stamp: string;
+    try {
+      const s = await stat(file);
+      stamp = `${file}\0${s.size}\0${s.mtimeMs}`;
+    } catch {
+      return undefined;
+    }
+    if (!this.embeddingLengths.has(stamp)) {
+      if (this.embeddingLengths.size > 1000) this.embeddingLengths.clear();
+      this.embeddingLengths.set(stamp, await readEmbedding(file).then((e) => e.count, () => undefined));
+    }
+    return this.embeddingLengths.get(stamp);
   }
 
   /** Frees the cached sessions (after the generation in flight); the next generate loads again. */

@@ -37,7 +37,7 @@ function main(): void {
         void engine.release().then(() => send({ type: 'unloaded', id: msg.id }));
         break;
       case 'countTokens':
-        void engine.countTokens(msg.modelDir, msg.prompt, msg.negativePrompt, msg.steps).then(
+        void engine.countTokens(msg.modelDir, msg.prompt, msg.negativePrompt, msg.steps, msg.embeddingsDir ?? undefined).then(
           (counts) => send({ type: 'tokenCounts', id: msg.id, ...counts }),
           (err: unknown) => send({ type: 'error', id: msg.id, code: err instanceof EngineError ? err.code : 'internal', message: err instanceof Error ? err.message : String(err) }),
         );

@@ -11,9 +11,10 @@ export function isToEngine(value: unknown): value is ToEngine {
     case 'unload':
       return isRequestId(msg.id);
     case 'countTokens': {
-      const m = value as { modelDir?: unknown; prompt?: unknown; negativePrompt?: unknown; steps?: unknown };
+      const m = value as { modelDir?: unknown; prompt?: unknown; negativePrompt?: unknown; steps?: unknown; embeddingsDir?: unknown };
       return isRequestId(msg.id) && typeof m.modelDir === 'string' && typeof m.prompt === 'string'
-        && typeof m.negativePrompt === 'string' && typeof m.steps === 'number' && Number.isInteger(m.steps) && m.steps >= 1 && m.steps <= 1000;
+        && typeof m.negativePrompt === 'string' && typeof m.steps === 'number' && Number.isInteger(m.steps) && m.steps >= 1 && m.steps <= 1000
+        && (m.embeddingsDir === undefined || m.embeddingsDir === null || typeof m.embeddingsDir === 'string');
     }
     case 'shutdown':
       return true;

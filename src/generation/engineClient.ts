@@ -126,12 +126,12 @@ export class EngineClient {
   }
 
   /** A1111's token counts for the prompt fields, from the model folder's tokenizer (starts the engine if needed). */
-  countTokens(modelDir: string, prompt: string, negativePrompt: string, steps: number): Promise<TokenCountsMessage> {
+  countTokens(modelDir: string, prompt: string, negativePrompt: string, steps: number, embeddingsDir?: string): Promise<TokenCountsMessage> {
     if (this.disposed) return Promise.reject(new EngineClientError('disposed', 'the engine client was disposed'));
     const id = this.nextId++;
     const answer = new Promise<TokenCountsMessage>((resolve, reject) => this.counts.set(id, { resolve, reject }));
     this.ensureStarted().then(
-      (child) => this.send(child, { type: 'countTokens', id, modelDir, prompt, negativePrompt, steps }),
+      (child) => this.send(child, { type: 'countTokens', id, modelDir, prompt, negativePrompt, steps, ...(embeddingsDir === undefined ? {} : { embeddingsDir }) }),
       (err: EngineClientError) => {
         this.counts.get(id)?.reject(err);
         this.counts.delete(id);

@@ -176,7 +176,8 @@ export class GenerationHost extends Disposable {
   async countTokens(prompt: string, negativePrompt: string, modelId: string, steps: number): Promise<{ prompt: string; negativePrompt: string }> {
     const model = this.models().find((m) => m.id === modelId);
     if (!model) throw new Error(`the model ${modelId} is no longer offered; pick another one`);
-    const counts = await this.engine.countTokens(model.dir, prompt, negativePrompt, steps);
+    const folder = this.settings().embeddingsFolder;
+    const counts = await this.engine.countTokens(model.dir, prompt, negativePrompt, steps, folder === '' ? undefined : folder);
     const show = (c: { tokens: number; limit: number }): string => `${c.tokens}/${c.limit}`;
     return { prompt: show(counts.prompt), negativePrompt: show(counts.negativePrompt) };
   }

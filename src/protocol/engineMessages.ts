@@ -170,7 +170,9 @@ export type ToEngine =
   | { readonly type: 'unload'; readonly id: number }
   /** Count a prompt's tokens as A1111's counter does (the model folder's tokenizer); answered by `tokenCounts`. */
   | { readonly type: 'countTokens'; readonly id: number; readonly modelDir: string; readonly prompt: string;
-      readonly negativePrompt: string; readonly steps: number }
+      readonly negativePrompt: string; readonly steps: number;
+      /** The embeddings folder: an embedding's name counts as its vectors, as A1111's counter counts it. */
+      readonly embeddingsDir?: string | null }
   /** Exit cleanly. */
   | { readonly type: 'shutdown' };
 

@@ -101,3 +101,13 @@ test('the engine counts a prompt field as A1111\'s token counter does, with the 
     prompt: { tokens: 82, limit: 150 }, negativePrompt: { tokens: 1, limit: 75 },
   });
 });
+
+test('the counter counts an embedding as its vectors, as A1111\'s does (not the tokens of its name)', async () => {
+  const folder = path.resolve(__dirname, '../fixtures/lora'); // fixturestyle: 2 vectors; fixtureneg (.pt): 1
+  const withFolder = await engine.countTokens(dynamicDir, 'a fixturestyle photograph', 'fixtureneg, blurry', 20, folder);
+  assert.deepEqual(withFolder, { prompt: { tokens: 4, limit: 75 }, negativePrompt: { tokens: 3, limit: 75 } });
+  const words = await engine.countTokens(dynamicDir, 'a fixturestyle photograph', 'fixtureneg, blurry', 20);
+  assert.ok(words.prompt.tokens > 4 && words.negativePrompt.tokens > 3, JSON.stringify(words));
+  // 40 embeddings of 2 vectors: 80 tokens, the second chunk (an embedding is not split across chunks)
+  assert.deepEqual((await engine.countTokens(dynamicDir, 'fixturestyle '.repeat(40), '', 20, folder)).prompt, { tokens: 81, limit: 150 });
+});
