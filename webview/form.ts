@@ -210,6 +210,17 @@ export class ParamsForm {
     this.syncSeed();
   }
 
+  /** A prompt field's toolkit text area (the LoRA picker follows its caret). */
+  promptElement(field: 'prompt' | 'negativePrompt'): HTMLElement & { value: string; readonly control?: HTMLTextAreaElement } {
+    return this.controls.get(field)! as unknown as HTMLElement & { value: string; readonly control?: HTMLTextAreaElement };
+  }
+
+  /** Puts a prompt field's caret at `offset` (after the picker rewrote a tag in it). */
+  placeCaret(field: 'prompt' | 'negativePrompt', offset: number): void {
+    const control = this.promptElement(field).control;
+    control?.setSelectionRange(offset, offset);
+  }
+
   /** The form's parameters, or the problems per field (also shown beside the fields). */
   read(): { params: PanelParams } | { problems: Partial<Record<Field, string>> } {
     const L = this.setup?.limits;

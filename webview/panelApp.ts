@@ -45,11 +45,19 @@ export class PanelApp {
   readonly input = new InputImageView({
     send: (message) => post(message), onChange: () => { this.syncMask(); this.persist(); }, onNotice: (level, message) => this.notice.show(level, message),
   });
-  private readonly networks = new NetworksPicker((field, text) => {
-    const params = this.form.snapshot();
-    this.form.setParams({ ...params, [field]: appendToPrompt(params[field], text) });
-    this.persist();
-    this.tokens.countSoon();
+  private readonly networks = new NetworksPicker({
+    add: (field, text) => {
+      const params = this.form.snapshot();
+      this.form.setParams({ ...params, [field]: appendToPrompt(params[field], text) });
+      this.persist();
+      this.tokens.countSoon();
+    },
+    replacePrompt: (text, caret) => {
+      this.form.setParams({ ...this.form.snapshot(), prompt: text });
+      this.form.placeCaret('prompt', caret);
+      this.persist();
+      this.tokens.countSoon();
+    },
   });
   /** Inpainting: the mask painted over the input image and A1111's settings for it (webview/maskEditor.ts). */
   readonly mask = new MaskEditor();
@@ -64,6 +72,7 @@ export class PanelApp {
       onChange: () => { this.persist(); this.tokens.countSoon(); },
     });
     this.tokens = new TokenCounter(this.form, () => this.setup);
+    this.networks.attach(this.form.promptElement('prompt'));
     this.history = new HistoryView((params, imageId) => {
       this.form.setParams(params);
       this.input.setParams(params);
@@ -142,6 +151,13 @@ export class PanelApp {
         this.results.setAutoSave(message.setup.autoSave);
         this.persist();
         this.tokens.recountSoon();
+        break;
+      case 'networks':
+        // the LoRA / embedding folders changed while the panel is open
+        if (this.setup) this.setup = { ...this.setup, ...(message.networks === undefined ? { networks: undefined } : { networks: message.networks }) };
+        this.networks.update(message.networks);
+        this.persist();
+        this.tokens.recountSoon(); // an embedding's vector count may have changed
         break;
       case 'loadParams':
         this.form.setParams(message.params);

@@ -5,9 +5,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { PanelParams, PanelSetup } from '../protocol/webviewMessages';
+import type { PanelNetworks, PanelParams, PanelSetup } from '../protocol/webviewMessages';
 import { EngineClient, EngineClientError } from './engineClient';
-import { defaultModelDir, EMBEDDING_EXTENSIONS, listNetworkFiles, LORA_EXTENSIONS } from '../engine/model';
+import { defaultModelDir, EMBEDDING_EXTENSIONS, listNetworkFiles, LORA_EXTENSIONS, preferredWeight } from '../engine/model';
 import { imageFileName } from '../engine/image';
 import type { ModelInfo } from '../engine/model';
 import { describeModels, listModels, ModelInfoCache, type ModelEntry } from '../models/modelChoices';
@@ -158,13 +158,14 @@ export class GenerationHost extends Disposable {
     return {
       samplers: samplerChoices(), models, defaults, limits: PANEL_LIMITS, autoSave: settings.autoSave,
       previews: settings.previews, sizePresets: [...new Set([native, ...SIZE_PRESETS])].sort((a, b) => a - b),
-      ...(settings.loraFolder === '' && settings.embeddingsFolder === '' ? {} : {
-        networks: {
-          loras: [...listNetworkFiles(settings.loraFolder, LORA_EXTENSIONS).keys()],
-          embeddings: [...listNetworkFiles(settings.embeddingsFolder, EMBEDDING_EXTENSIONS).keys()],
-        },
-      }),
+      ...withNetworks(panelNetworks(settings.loraFolder, settings.embeddingsFolder)),
     };
+  }
+
+  /** The LoRA and embeddings folders the settings name ('' when unset), for the panel's watcher. */
+  networkFolders(): { lora: string; embeddings: string } {
+    const settings = this.settings();
+    return { lora: settings.loraFolder, embeddings: settings.embeddingsFolder };
   }
 
   /** Why a token count failed, for the output channel (the panel shows no counter then). */
@@ -292,3 +293,17 @@ function previewEnv(library: ModelLibrary): Record<string, string | undefined> {
   return { [PREVIEW_DECODER_ENV]: file };
 }
 
+
+/** The picker's lists of two folders ('' when unset): undefined when neither is set. */
+export function panelNetworks(loraFolder: string, embeddingsFolder: string): PanelNetworks | undefined {
+  if (loraFolder === '' && embeddingsFolder === '') return undefined;
+  const loras = [...listNetworkFiles(loraFolder, LORA_EXTENSIONS).values()];
+  const weights = loras.flatMap((l) => { const w = preferredWeight(l.file); return w === undefined ? [] : [[l.name, w] as const]; });
+  return {
+    loras: loras.map((l) => l.name),
+    embeddings: [...listNetworkFiles(embeddingsFolder, EMBEDDING_EXTENSIONS).keys()],
+    ...(weights.length === 0 ? {} : { loraWeights: Object.fromEntries(weights) }),
+  };
+}
+
+const withNetworks = (networks: PanelNetworks | undefined): { networks?: PanelNetworks } => (networks === undefined ? {} : { networks });

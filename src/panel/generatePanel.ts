@@ -18,6 +18,8 @@ import { firstLine } from '../common/firstLine';
 import { createNonce, escapeHtml, renderPanelHtml } from './panelHtml';
 import { PANEL_VIEW_TYPE } from './viewType';
 import { parseFromWebview } from './webviewMessageGuards';
+import { NetworkFolderWatch } from './networkFolders';
+import { panelNetworks } from '../generation/generationHost';
 import { INPUT_IMAGE_MAX_BYTES, InputImageStore, inputImageFromBytes, type InputImage } from '../generation/inputImage';
 
 export { PANEL_VIEW_TYPE };
@@ -77,7 +79,17 @@ export class GeneratePanel extends Disposable {
       if (this.webviewReady) this.post({ type: 'saved', imageId: image.imageId, savedPath });
       else this.missedSaves.set(image.imageId, savedPath);
     }));
-    this._register(generationHost.onDidChangeSettings(() => void this.postSetup()));
+    // The LoRA / embedding lists follow their folders while the panel is open (and the folder settings).
+    const networks = this._register(new NetworkFolderWatch(
+      (folder) => vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(folder), '**/*')),
+      (folders) => panelNetworks(folders.lora, folders.embeddings),
+      (lists) => { if (this.webviewReady) this.post({ type: 'networks', ...(lists === undefined ? {} : { networks: lists }) }); },
+    ));
+    networks.setFolders(generationHost.networkFolders());
+    this._register(generationHost.onDidChangeSettings(() => {
+      networks.setFolders(generationHost.networkFolders());
+      void this.postSetup();
+    }));
     this.render().catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
       if (!this.isDisposed) this.panel.webview.html = `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none'"></head><body><p>Inline Diffusion could not open the panel: ${escapeHtml(message)}</p></body></html>`;

@@ -145,7 +145,15 @@ export interface PanelSetup {
   readonly autoSave: boolean;
   readonly previews: boolean;
   /** The LoRAs and embeddings of the settings' folders, by name (absent: no folder set). */
-  readonly networks?: { readonly loras: readonly string[]; readonly embeddings: readonly string[] };
+  readonly networks?: PanelNetworks;
+}
+
+/** The LoRAs and embeddings of the settings' folders, by name, as the panel's picker lists them. */
+export interface PanelNetworks {
+  readonly loras: readonly string[];
+  readonly embeddings: readonly string[];
+  /** LoRAs whose `<name>.json` gives A1111's "preferred weight" (the picker's weight for them; others 1). */
+  readonly loraWeights?: Readonly<Record<string, number>>;
 }
 
 /** Who queued a job: the panel, "Illustrate Alt Text" (and Regenerate from a hover), or an "Illustrate Document" review. */
@@ -188,6 +196,8 @@ export interface ImageResult {
 export type ToWebview =
   /** Form choices, defaults and limits. */
   | { readonly type: 'setup'; readonly setup: PanelSetup }
+  /** The LoRA / embedding folders changed while the panel is open: their new lists (absent: no folder set). */
+  | { readonly type: 'networks'; readonly networks?: PanelNetworks }
   /** Load parameters into the form (Reuse Parameters from Image); `note` says what could not be used. */
   | { readonly type: 'loadParams'; readonly params: PanelParams; readonly note: string | null }
   /** The jobs waiting and running, in order (the first may be running). */

@@ -14,5 +14,5 @@ export type { DecodeOptions, LatentDistribution, LoadedModel, ModelInfo, Predict
 export { FP16_ON_CPU_WARNING, ranFp16OnCpu } from './precisionNote';
 export { concat, encodeVarint, fields, lengthDelimited, readVarint, text } from './protobuf';
 export type { Field } from './protobuf';
-export { EMBEDDING_EXTENSIONS, listNetworkFiles, LORA_EXTENSIONS } from './networkFiles';
+export { EMBEDDING_EXTENSIONS, listNetworkFiles, LORA_EXTENSIONS, preferredWeight } from './networkFiles';
 export type { NetworkFile } from './networkFiles';

@@ -3,7 +3,7 @@
  * them; sub-folders searched to depth 4, the first found wins on a clash) — read by the engine to resolve
  * `<lora:name>` and embedding names, and by the host to list them in the panel.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 
 export const LORA_EXTENSIONS: readonly string[] = ['.safetensors', '.pt', '.ckpt', '.bin'];
@@ -34,4 +34,20 @@ export function listNetworkFiles(dir: string | undefined, extensions: readonly s
   };
   walk(dir, 0);
   return out;
+}
+
+/**
+ * A LoRA's "preferred weight" as A1111's user metadata gives it: the `<name>.json` beside the file (A1111's
+ * ui_extra_networks_lora.py: 0 or none means the default multiplier); undefined when none is set or it is no number.
+ */
+export function preferredWeight(file: string): number | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file.slice(0, file.length - extname(file).length) + '.json', 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const raw = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)['preferred weight'] : undefined;
+  const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  return Number.isFinite(value) && value !== 0 ? value : undefined;
 }
