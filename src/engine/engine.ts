@@ -225,6 +225,8 @@ function conditioningFor(req: GenerateRequest, model: LoadedModel, tokenizers: r
       tokenizer: tokenizers[i], encode: run,
       embeddings: networks === undefined || networks.embeddings.length === 0 ? undefined : embeddingTokens(networks.embeddings.map(
         (e) => ({ name: e.name, nameIds: tokenizers[i].encodeContent(e.name), ids: e.ids }))),
+      // SDXL's pooled output from text_encoder_2 at the end of text, as A1111 takes it (networkSet.ts pooledEosId)
+      ...(i === 1 && networks?.pooledEosId !== undefined ? { pooledEosId: networks.pooledEosId } : {}),
     }));
     try {
       return await buildPromptPlan({
@@ -464,7 +466,7 @@ export class Engine {
       : inpaint !== undefined ? rgbImagesToTensor([inpaint.image]).data : initImageTensor(req.initImage, req.width, req.height, req.resizeMode);
     throwIfCancelled(signal);
 
-    const networks = await this.networksFor(info, loras, embeddings, warnings);
+    const networks = await this.networksFor(info, loras, embeddings, warnings, tokenizer2?.eosId);
     const model = await this.modelFor(info, req, networks);
     const { providerFallback, quietWarning } = warnBeforeRun(req, model, sampler.scheduler, initImage !== null, warnings);
     const tokenizers = tokenizer2 === undefined ? [tokenizer] : [tokenizer, tokenizer2];
@@ -715,12 +717,13 @@ export class Engine {
    * undefined when there are none. A set that cannot be applied at all is warned about and the base model runs.
    */
   private async networksFor(info: ModelInfo, loras: readonly LoraRequest[], embeddings: readonly LibraryEntry[],
-      warnings: string[]): Promise<AppliedNetworks | undefined> {
+      warnings: string[], eosId2?: number): Promise<AppliedNetworks | undefined> {
     if (loras.length === 0 && embeddings.length === 0) return undefined;
     try {
       const applied = await applyNetworks({
         modelDir: info.dir, xl: info.xl !== undefined, layersPerBlock: layersPerBlockOf(info.dir), loras, embeddings,
         cacheDir: this.networkCache.dir, cacheLimitBytes: this.networkCache.limitBytes, log: (m) => this.log('info', m),
+        ...(eosId2 === undefined ? {} : { eosId2 }),
       });
       warnings.push(...applied.warnings);
       for (const note of applied.notes) this.log('info', note);

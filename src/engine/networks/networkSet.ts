@@ -12,7 +12,7 @@ import { COMPONENT_FILES } from '../model';
 import { readEmbedding, type Embedding } from './embeddingFile';
 import { isMarkedLcm, type LibraryEntry, type LoraRequest } from './library';
 import { readLora, truncateRank, type Component, type LoraNetwork } from './loraFile';
-import { indexGraphWeights, tokenEmbedding } from './onnxWeights';
+import { indexGraphWeights, poolsAtArgmaxOfIds, tokenEmbedding } from './onnxWeights';
 import { patchComponent, type WeightedLayer } from './patchModel';
 
 /** Default size limit of the cache folder (patched copies; hard links to unchanged files are not counted). */
@@ -28,6 +28,8 @@ export interface NetworkSetInput {
   readonly embeddings: readonly LibraryEntry[];
   readonly cacheDir: string;
   readonly cacheLimitBytes?: number;
+  /** SDXL: text_encoder_2's end-of-text id, for A1111's pooled output with embeddings (pooledEosId below). */
+  readonly eosId2?: number;
   readonly log?: (message: string) => void;
 }
 
@@ -44,6 +46,12 @@ export interface AppliedNetworks {
   readonly notes: string[];
   readonly infotext: Array<[string, string]>;
   readonly embeddings: readonly EmbeddingIds[];
+  /**
+   * SDXL with embeddings, when text_encoder_2 pools at argmax(input_ids): the id of a copy of its end-of-text row,
+   * the table's largest id, to write for the end of text so the pooled output is taken there as A1111 takes it (its
+   * embedding positions hold id 0) and not at the embedding ids (49408 + k), where diffusers' argmax lands.
+   */
+  readonly pooledEosId?: number;
   /** True when one of the LoRAs is an LCM-LoRA (marked beside it or by the catalog). */
   readonly lcm: boolean;
   readonly timingsMs: { readonly read: number; readonly patch: number; readonly cacheHit: boolean };
@@ -69,6 +77,7 @@ interface Manifest {
   readonly notes: string[];
   readonly warnings: string[];
   readonly embeddings: EmbeddingIds[];
+  readonly pooledEosId?: number;
 }
 
 const nowMs = (): number => performance.now();
@@ -121,7 +130,7 @@ export async function applyNetworks(input: NetworkSetInput): Promise<AppliedNetw
 
   const components: Component[] = input.xl ? ['unet', 'text_encoder', 'text_encoder_2'] : ['unet', 'text_encoder'];
   const keyParts = {
-    v: 1, model: input.modelDir,
+    v: 2, model: input.modelDir,
     stats: await Promise.all(components.map((c) => componentStat(input.modelDir, c))),
     loras: active.map(({ req, net }) => [sha256(net.bytes), req.te, req.unet, ...(req.dyn === undefined ? [] : [req.dyn])]),
     embeddings: embeddings.map((e, i) => [e.name, embeddingHashes[i]]),
@@ -157,7 +166,8 @@ export async function applyNetworks(input: NetworkSetInput): Promise<AppliedNetw
   return {
     // nothing left to patch (every embedding refused, every weight 0): the model loads from its own folder
     key: Object.keys(files).length === 0 ? '' : key, files, warnings: [...warnings, ...manifest.warnings], notes: manifest.notes, infotext,
-    embeddings: manifest.embeddings, lcm, timingsMs: { read: readMs, patch: patchMs, cacheHit },
+    embeddings: manifest.embeddings, ...(manifest.pooledEosId === undefined ? {} : { pooledEosId: manifest.pooledEosId }),
+    lcm, timingsMs: { read: readMs, patch: patchMs, cacheHit },
   };
 }
 
@@ -198,6 +208,7 @@ async function build(input: NetworkSetInput, loras: ReadonlyArray<{ req: LoraReq
     }
   }
   let embeddingIds: EmbeddingIds[] = [];
+  let pooledEosId: number | undefined;
   for (const component of components) {
     const layers: WeightedLayer[] = [];
     for (const { req, net } of loras) {
@@ -231,7 +242,12 @@ async function build(input: NetworkSetInput, loras: ReadonlyArray<{ req: LoraReq
       let at = 0;
       for (const r of rows) { extraRows.set(r, at); at += r.length; }
     }
-    const result = await patchComponent({ source, dest, layers, extraRows, textEncoder: isText, component, model: textModels.get(component) });
+    // A1111's pooled output: see AppliedNetworks.pooledEosId
+    const model = textModels.get(component);
+    const copyRow = component === 'text_encoder_2' && extraRows !== undefined && input.eosId2 !== undefined && model !== undefined
+      && poolsAtArgmaxOfIds(model) ? input.eosId2 : undefined;
+    const result = await patchComponent({ source, dest, layers, extraRows, textEncoder: isText, component, model, ...(copyRow === undefined ? {} : { copyRow }) });
+    if (result.copiedRowId !== undefined) pooledEosId = result.copiedRowId;
     files[component] = join(component, basename(result.file));
     for (const [network, report] of result.reports) {
       const t = totals.get(network)!;
@@ -256,7 +272,7 @@ async function build(input: NetworkSetInput, loras: ReadonlyArray<{ req: LoraReq
     }
     notes.push(`LoRA ${name}: ${t.applied} of ${t.layers} layers applied`);
   }
-  return { files, notes, warnings, embeddings: embeddingIds };
+  return { files, notes, warnings, embeddings: embeddingIds, ...(pooledEosId === undefined ? {} : { pooledEosId }) };
 }
 
 /** Bytes a cache entry holds of its own (files with one link: copies; hard links to the model's files cost nothing). */

@@ -187,3 +187,38 @@ export function indexGraphWeights(model: Uint8Array, file: string, textEncoder: 
 export function tokenEmbedding(weights: GraphWeights): InitializerInfo | undefined {
   return [...weights.initializers.values()].find((i) => i.name.endsWith('token_embedding.weight') && i.dims.length === 2);
 }
+
+/** Nodes that pass a tensor's values on unchanged (poolsAtArgmaxOfIds). */
+const VALUE_KEEPING = new Set(['Cast', 'Reshape', 'Identity', 'Flatten', 'Squeeze', 'Unsqueeze']);
+
+/**
+ * Whether the graph pools its text embeds at `argmax(input_ids)` (transformers' CLIP text model when its config's
+ * eos_token_id is 2, as SDXL's text_encoder_2 exports are): an ArgMax node whose input is the graph input `input_ids`
+ * through nodes that keep its values (Cast, Reshape: transformers' `input_ids.view(-1, n)`). Graphs that find the
+ * end by `input_ids == eos_token_id` (an Equal on the way) answer false.
+ */
+export function poolsAtArgmaxOfIds(model: Uint8Array): boolean {
+  const graph = [...fields(model, 0, model.length)].find((f) => f.num === 7 && f.wire === 2);
+  if (graph === undefined) return false;
+  const producer = new Map<string, NodeInfo>();
+  const nodes: Array<{ node: NodeInfo; outputs: string[] }> = [];
+  for (const f of fields(model, graph.dataStart, graph.end)) {
+    if (f.num !== 1 || f.wire !== 2) continue;
+    const outputs: string[] = [];
+    for (const g of fields(model, f.dataStart, f.end)) if (g.num === 2 && g.wire === 2) outputs.push(text(model, g));
+    const node = readNode(model, f);
+    nodes.push({ node, outputs });
+    for (const o of outputs) producer.set(o, node);
+  }
+  return nodes.some(({ node }) => {
+    if (node.opType !== 'ArgMax') return false;
+    let name = node.inputs[0];
+    for (let hops = 0; hops < 8; hops++) {
+      if (name === 'input_ids') return true;
+      const from = producer.get(name);
+      if (from === undefined || !VALUE_KEEPING.has(from.opType)) return false;
+      name = from.inputs[0];
+    }
+    return false;
+  });
+}

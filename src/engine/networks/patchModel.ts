@@ -142,6 +142,8 @@ export interface ComponentPatch {
   readonly layers: readonly WeightedLayer[];
   /** Rows to append to the token-embedding table (text encoders; float32, `width` each). */
   readonly extraRows?: Float32Array;
+  /** A row of the table appended once more after `extraRows` (SDXL's end-of-text: A1111's pooled output, networkSet.ts). */
+  readonly copyRow?: number;
   readonly textEncoder: boolean;
   readonly component: string;
   /** The model file's bytes when the caller has read them already (they are changed in place). */
@@ -154,6 +156,8 @@ export interface PatchResult {
   readonly patchedWeights: number;
   /** The table's row count before the appended rows (the first new token id). */
   readonly vocabSize?: number;
+  /** The token id of the copied row (`copyRow`), the table's last. */
+  readonly copiedRowId?: number;
 }
 
 /** A TensorProto for a float table [rows, width] with inline raw data, named `name`. */
@@ -216,19 +220,22 @@ export async function patchComponent(p: ComponentPatch): Promise<PatchResult> {
     model.set(addDelta(model.subarray(init.place.offset, init.place.offset + init.place.length), init.dataType, delta, name), init.place.offset);
   }
   let vocabSize: number | undefined;
+  let copiedRowId: number | undefined;
   let out: Uint8Array = model;
   if (p.extraRows !== undefined && p.extraRows.length > 0) {
     const table = tokenEmbedding(weights);
     if (table === undefined) throw new Error(`${p.source}: no token_embedding.weight initializer to extend with embeddings`);
-    out = await extendTable(model, weights, table, p.extraRows, srcDir);
+    out = await extendTable(model, weights, table, p.extraRows, srcDir, p.copyRow);
     vocabSize = table.dims[0];
+    if (p.copyRow !== undefined) copiedRowId = vocabSize + p.extraRows.length / table.dims[1];
   }
   await writeFile(outFile, out);
-  return { file: outFile, reports, patchedWeights: patches.size, vocabSize };
+  return { file: outFile, reports, patchedWeights: patches.size, vocabSize, ...(copiedRowId === undefined ? {} : { copiedRowId }) };
 }
 
-/** The model bytes with `table` replaced by an inline one holding its rows and `extra` appended. */
-async function extendTable(model: Uint8Array, weights: GraphWeights, table: InitializerInfo, extra: Float32Array, srcDir: string): Promise<Uint8Array> {
+/** The model bytes with `table` replaced by an inline one holding its rows and `extra` appended (then row `copyRow` again). */
+async function extendTable(model: Uint8Array, weights: GraphWeights, table: InitializerInfo, extra: Float32Array, srcDir: string,
+    copyRow?: number): Promise<Uint8Array> {
   const [rows, width] = table.dims;
   if (extra.length % width !== 0) throw new Error(`embedding vectors of ${extra.length} values do not split into rows of ${width}`);
   let old: Uint8Array;
@@ -243,7 +250,10 @@ async function extendTable(model: Uint8Array, weights: GraphWeights, table: Init
     }
   } else throw new Error(`${table.name} is stored in a typed field; it cannot be extended`);
   const added = table.dataType === ONNX_FLOAT16 ? new Uint8Array(float32ToFloat16(extra).buffer) : new Uint8Array(extra.buffer, extra.byteOffset, extra.byteLength);
-  const proto = tableProto(table.name, rows + extra.length / width, width, table.dataType, concat([old, added]));
+  const rowBytes = old.length / rows;
+  if (copyRow !== undefined && !(Number.isInteger(copyRow) && copyRow >= 0 && copyRow < rows)) throw new Error(`${table.name}: no row ${copyRow} to copy`);
+  const copied = copyRow === undefined ? new Uint8Array(0) : old.slice(copyRow * rowBytes, (copyRow + 1) * rowBytes);
+  const proto = tableProto(table.name, rows + extra.length / width + (copyRow === undefined ? 0 : 1), width, table.dataType, concat([old, added, copied]));
   const graph = weights.graph;
   const parts: Uint8Array[] = [];
   for (const f of fields(model, graph.dataStart, graph.end)) {

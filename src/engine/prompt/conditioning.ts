@@ -19,6 +19,12 @@ export interface ChunkEncoder {
   /** Textual-inversion embeddings this encoder's table holds (their vectors' token ids). */
   readonly embeddings?: EmbeddingTokens;
   /**
+   * The id written for a chunk's end of text instead of the tokenizer's EOS: a copy of the EOS row that is the
+   * table's largest id, so an encoder pooling at argmax(ids) pools there, as A1111 does, with embeddings in the text
+   * (networks/networkSet.ts pooledEosId).
+   */
+  readonly pooledEosId?: number;
+  /**
    * rows × 77 ids → rows × 77 × width hidden states (the layer the model conditions on), and for the encoder that
    * gives SDXL's pooled embeds, rows × pooledWidth.
    */
@@ -51,11 +57,15 @@ export interface ComposablePart { readonly weight: number; readonly schedule: Co
 /** Thrown for a prompt past MAX_CHUNKS; the message says how long it is. */
 export class PromptTooLongError extends Error {}
 
-/** ids of a chunk as the encoder gets them: after the first EOS, the model's pad id where it is not EOS (SD 2.x, XL's G). */
-function chunkIds(chunk: PromptChunk, tokenizer: ClipTokenizer): number[] {
-  if (tokenizer.padId === tokenizer.eosId) return chunk.tokens;
+/**
+ * ids of a chunk as the encoder gets them: after the first EOS, the model's pad id where it is not EOS (SD 2.x, XL's
+ * G); that EOS written as `pooledEosId` where one is given.
+ */
+function chunkIds(chunk: PromptChunk, tokenizer: ClipTokenizer, pooledEosId?: number): number[] {
   const end = chunk.tokens.indexOf(tokenizer.eosId);
-  return chunk.tokens.map((id, k) => (end >= 0 && k > end ? tokenizer.padId : id));
+  if (tokenizer.padId === tokenizer.eosId && pooledEosId === undefined) return chunk.tokens;
+  return chunk.tokens.map((id, k) => (end >= 0 && k > end && tokenizer.padId !== tokenizer.eosId ? tokenizer.padId
+    : k === end && pooledEosId !== undefined ? pooledEosId : id));
 }
 
 function emptyChunk(tokenizer: ClipTokenizer): PromptChunk {
@@ -124,7 +134,7 @@ async function encodeTextsWith(texts: readonly string[], encoder: ChunkEncoder, 
     const batch = chunked.map((c) => c[i] ?? empty);
     // Rows in A1111's batch: each distinct text's chunk, plus the empty chunk once per text that has run out.
     const ids = new Int32Array(batch.length * 77);
-    batch.forEach((chunk, r) => ids.set(chunkIds(chunk, encoder.tokenizer), r * 77));
+    batch.forEach((chunk, r) => ids.set(chunkIds(chunk, encoder.tokenizer, encoder.pooledEosId), r * 77));
     const out = await encoder.encode(ids, batch.length);
     width = out.width;
     const rows = batch.map((_, r) => out.hidden.slice(r * 77 * width, (r + 1) * 77 * width));

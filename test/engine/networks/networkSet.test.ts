@@ -8,7 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { applyNetworks, type LoraRequest } from '../../../src/engine/networks';
+import { applyNetworks, indexGraphWeights, type LoraRequest } from '../../../src/engine/networks';
+import { poolsAtArgmaxOfIds, tokenEmbedding } from '../../../src/engine/networks/onnxWeights';
+import { concat, lengthDelimited } from '../../../src/engine/model';
 import { realArchModel } from '../../fixtures/realArch';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/lora');
@@ -90,4 +92,34 @@ test('an embedding made for another model (other width) is left out with a warni
   const out = await applyNetworks({ ...input([], path.join(tmp, 'e')), embeddings: [{ name: 'wide', file }] });
   assert.match(out.warnings.join('\n'), /wide\.safetensors: its vectors are 16 wide, text_encoder's are 8 \(an embedding for another model\?\); it was not used/);
   assert.deepEqual(out.embeddings, []);
+});
+
+test('SDXL embeddings: a copy of text_encoder_2\'s end-of-text row, the largest id, for A1111\'s pooled output', async () => {
+  const sdxl = realArchModel('sdxl', 'optimum');
+  const out = await applyNetworks({
+    modelDir: sdxl, xl: true, layersPerBlock: 2, loras: [], embeddings: [{ name: 'fixturexl', file: path.join(FIXTURES, 'fixturexl.safetensors') }],
+    cacheDir: path.join(tmp, 'h'), eosId2: 49407,
+  });
+  assert.deepEqual(out.embeddings, [{ name: 'fixturexl', ids: [49408, 49409] }]);
+  assert.equal(out.pooledEosId, 49410);
+  const te2 = new Uint8Array(fs.readFileSync(out.files.text_encoder_2!));
+  const table = tokenEmbedding(indexGraphWeights(te2, 'te2', true))!;
+  assert.deepEqual(table.dims, [49411, 8]);
+  assert.equal(table.place.kind, 'inline');
+  const place = table.place as { offset: number; length: number };
+  const row = (k: number): Uint8Array => te2.subarray(place.offset + k * 32, place.offset + (k + 1) * 32);
+  assert.deepEqual(row(49410), row(49407), 'the copy holds the end-of-text vector');
+  const te1 = new Uint8Array(fs.readFileSync(out.files.text_encoder!));
+  assert.deepEqual(tokenEmbedding(indexGraphWeights(te1, 'te1', true))!.dims, [49410, 8], 'text_encoder (not pooled) gets no copy');
+});
+
+test('which graphs pool at argmax(input_ids): through Cast / Reshape yes, through Equal (the eos_token_id form) no', () => {
+  const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+  const node = (op: string, inputs: string[], output: string): Uint8Array =>
+    lengthDelimited(1, concat([...inputs.map((i) => lengthDelimited(1, utf8(i))), lengthDelimited(2, utf8(output)), lengthDelimited(3, utf8(`/${op}`)), lengthDelimited(4, utf8(op))]));
+  const model = (...nodes: Uint8Array[]): Uint8Array => lengthDelimited(7, concat(nodes));
+  assert.equal(poolsAtArgmaxOfIds(model(node('Reshape', ['input_ids', 'shape'], 'r'), node('Cast', ['r'], 'c'), node('ArgMax', ['c'], 'a'))), true);
+  assert.equal(poolsAtArgmaxOfIds(model(node('Equal', ['input_ids', 'eos'], 'e'), node('Cast', ['e'], 'c'), node('ArgMax', ['c'], 'a'))), false);
+  assert.equal(poolsAtArgmaxOfIds(model(node('ArgMax', ['logits'], 'a'))), false);
+  assert.equal(poolsAtArgmaxOfIds(new Uint8Array(fs.readFileSync(path.join(realArchModel('sdxl', 'optimum'), 'text_encoder_2', 'model.onnx')))), true);
 });
