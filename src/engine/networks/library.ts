@@ -4,7 +4,8 @@
  * extensions-builtin/Lora/extra_networks_lora.py reads them: `<lora:name:te:unet:dyn>` positional or named
  * `te=`/`unet=`/`dyn=` (a named one wins), te default 1, unet default te, dyn (an integer) default none.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { listNetworkFiles, type NetworkFile } from '../model';
 import type { ExtraNetworkParams } from '../prompt';
@@ -78,14 +79,62 @@ export function resolveLoraTags(tags: readonly ExtraNetworkParams[], dir: string
   return { loras: [...byName.values()], warnings };
 }
 
-/** The user's mark beside a LoRA (`<name>.json` with `"lcm": true`), or the catalog's, saying it is an LCM-LoRA. */
-export function isMarkedLcm(file: string): boolean {
-  const json = join(file.slice(0, file.length - extname(file).length) + '.json');
+/**
+ * The published LCM-LoRAs (models/catalog.json's lcm-lora-sdv1-5 and lcm-lora-sdxl, pinned there; a test checks they
+ * agree): a file of one of these sizes and sha256 is an LCM-LoRA whatever its name and however it came to the folder.
+ */
+export const KNOWN_LCM_LORAS: ReadonlyArray<{ readonly size: number; readonly sha256: string }> = [
+  { size: 134621556, sha256: '8f90d840e075ff588a58e22c6586e2ae9a6f7922996ee6649a7f01072333afe4' },
+  { size: 393855224, sha256: 'a764e6859b6e04047cd761c08ff0cee96413a8e004c9f07707530cd776b19141' },
+];
+
+const knownHashes = new Map<string, boolean>();
+
+/** Whether the file is one of `known` (its size first; then its sha256, once per file stamp). */
+export function isKnownLcmLora(file: string, known = KNOWN_LCM_LORAS): boolean {
+  let size: number;
+  let stamp: string;
   try {
-    if (!statSync(json).isFile()) return false;
-    const parsed = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
-    return parsed.lcm === true;
+    const s = statSync(file);
+    size = s.size;
+    stamp = `${file}\0${s.size}\0${s.mtimeMs}`;
   } catch {
     return false;
   }
+  const candidates = known.filter((k) => k.size === size);
+  if (candidates.length === 0) return false;
+  const key = `${stamp}\0${candidates.map((k) => k.sha256).join(',')}`;
+  let verdict = knownHashes.get(key);
+  if (verdict === undefined) {
+    const hash = createHash('sha256');
+    const buf = Buffer.alloc(1 << 22);
+    try {
+      const fd = openSync(file, 'r');
+      try {
+        for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return false;
+    }
+    const hex = hash.digest('hex');
+    verdict = candidates.some((k) => k.sha256 === hex);
+    knownHashes.set(key, verdict);
+  }
+  return verdict;
+}
+
+/**
+ * Whether a LoRA is an LCM-LoRA: the user's mark beside it (`<name>.json` with `"lcm": true`, as the catalog's
+ * install writes it), or it is one of the published LCM-LoRA files (KNOWN_LCM_LORAS).
+ */
+export function isMarkedLcm(file: string): boolean {
+  const json = join(file.slice(0, file.length - extname(file).length) + '.json');
+  try {
+    if (statSync(json).isFile() && (JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>).lcm === true) return true;
+  } catch {
+    // no mark
+  }
+  return isKnownLcmLora(file);
 }

@@ -15,6 +15,8 @@ import {
 } from '../../../src/engine/networks';
 import { kohyaUnetKey, loraLayers, mapSgmBlocks, truncateRank, type LoraLayer } from '../../../src/engine/networks/loraFile';
 import { unpickle } from '../../../src/engine/networks/torchPickle';
+import { isKnownLcmLora, isMarkedLcm, KNOWN_LCM_LORAS } from '../../../src/engine/networks/library';
+import { createHash } from 'node:crypto';
 import { extractExtraNetworks } from '../../../src/engine/prompt';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/lora');
@@ -210,6 +212,27 @@ describe('<lora:…> tags', () => {
     assert.match(warnings[0], /<lora:sd15-kohya:1:dyn=1\.5>: dyn "1\.5" is not a whole number .*not applied/);
     assert.equal(warnings[1], '<lora:sd15-peft:0.8:lbw=0,1,1,0:foo=2>: "lbw=", "foo=" are not known here (A1111\'s Lora reads te=, unet=, dyn=; '
       + 'lbw= is the lora-block-weight extension\'s); the LoRA was applied without them');
+  });
+});
+
+describe('LCM-LoRAs', () => {
+  test('the published LCM-LoRA files are known by size and sha256, the catalog\'s pins', () => {
+    const catalog = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../models/catalog.json'), 'utf8')) as
+      { models: Array<{ role: string; lcm?: boolean; files: Array<{ size?: number; sha256?: string }> }> };
+    const pinned = catalog.models.filter((m) => m.role === 'lora' && m.lcm === true).map((m) => ({ size: m.files[0].size, sha256: m.files[0].sha256 }));
+    assert.deepEqual(pinned, [...KNOWN_LCM_LORAS]);
+  });
+  test('a file of a known size and sha256 is an LCM-LoRA under any name; a mark beside a file makes one too', () => {
+    const file = path.join(tmp, 'renamed-lcm.safetensors');
+    const bytes = fs.readFileSync(path.join(FIXTURES, 'sd15-lcm-naming.safetensors'));
+    fs.writeFileSync(file, bytes);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    assert.equal(isKnownLcmLora(file, [{ size: bytes.length, sha256 }]), true);
+    assert.equal(isKnownLcmLora(file, [{ size: bytes.length, sha256: '0'.repeat(64) }]), false, 'same size, other bytes');
+    assert.equal(isKnownLcmLora(file, [{ size: bytes.length + 1, sha256 }]), false);
+    assert.equal(isMarkedLcm(file), false, 'the fixture is no published LCM-LoRA');
+    fs.writeFileSync(path.join(tmp, 'renamed-lcm.json'), JSON.stringify({ lcm: true }));
+    assert.equal(isMarkedLcm(file), true);
   });
 });
 
