@@ -19,6 +19,7 @@ import { galleryListsFiltersInserts, hoverShowsParameters, illustrateDocument, r
 import { useAsInputThenGenerate } from './imageToImageScenario';
 import { paintMaskThenInpaint } from './inpaintScenario';
 import { variationsOfAResult } from './seedsAndSizeScenarios';
+import { loraPickerFollowsFolderAndSetsWeights } from './networksScenario';
 
 /** Enough steps to watch the preview change and take a screenshot meanwhile (the embedded model: ~5 ms a step). */
 const PANEL_STEPS = Number(process.env.E2E_STEPS ?? 400);
@@ -325,4 +326,5 @@ export const SCENARIOS: ReadonlyArray<readonly [string, (s: Session) => Promise<
   ['image to image: Use as Input on a result → strength → Generate → a PNG with Denoising strength', useAsInputThenGenerate],
   ['inpainting: Use as Input → a mask painted with a mouse drag → Only masked → Generate → the band repainted, the rest kept', paintMaskThenInpaint],
   ['a result\'s Variations: four PNGs of its seed, each with its own "Variation seed"', variationsOfAResult],
+  ['LoRA picker: the watched folder\'s new file listed, preferred weight, Enter adds the tag, Set weight at the caret', loraPickerFollowsFolderAndSetsWeights],
 ];
