@@ -8,7 +8,7 @@ import * as path from 'node:path';
 // CUDA download.
 const root = path.join(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
-  contributes: { configuration: { properties: Record<string, { type: string; enum?: string[]; scope?: string }> } };
+  contributes: { configuration: { properties: Record<string, { type: string; enum?: string[]; scope?: string; order?: number }> } };
   capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
   allowScripts?: Record<string, boolean>;
 };
@@ -33,6 +33,12 @@ test('every setting that names a path (a free string) is restricted in untrusted
 
 test('every setting declares its scope', () => {
   assert.deepEqual(Object.entries(settings).filter(([, s]) => s.scope === undefined).map(([k]) => k), []);
+});
+
+test('every setting has its own place in the Settings editor (distinct `order` values: ties sort by name, not as meant)', () => {
+  const byOrder = new Map<number | undefined, string[]>();
+  for (const [key, s] of Object.entries(settings)) byOrder.set(s.order, [...(byOrder.get(s.order) ?? []), key]);
+  assert.deepEqual([...byOrder].filter(([order, keys]) => order === undefined || keys.length > 1), []);
 });
 
 test('ONNX Runtime\'s install script (the CUDA download) is denied in package.json\'s allowScripts', () => {
