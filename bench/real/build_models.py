@@ -90,9 +90,7 @@ def export_sd15(ctx: Ctx, torch_dir: Path, dest: Path) -> None:
     import torch
     D, T = ctx.diffusers, ctx.transformers
     TextEncoder, Unet, _VaeEncoder, VaeDecoder = G._wrappers()
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
+    dest.mkdir(parents=True, exist_ok=True)
     ids = torch.full((2, 77), 49407, dtype=torch.int64)
     ids[:, 0] = 49406
     te = T.CLIPTextModel.from_pretrained(torch_dir / 'te_l').eval()
@@ -251,21 +249,23 @@ def join_external_data(path: Path) -> None:
             f.unlink()
 
 
-def export_sdxl_fp16(ctx: Ctx, dest: Path) -> None:
+def export_sdxl_fp16(ctx: Ctx, dest: Path, parts: set[str]) -> None:
     """SDXL base in fp16, as an fp16 Optimum export lays it out (every float input, output and weight float16; the UNet
     with one model.onnx_data), traced at a 16×16 latent (torch's fp16 convolutions
-    on the CPU are slow) with Optimum's dynamic axes. No torch copy is kept."""
+    on the CPU are slow) with Optimum's dynamic axes. No torch copy is kept. `parts` (encoders, vae, unet) says which
+    to build now: each is a locked job of its own on the shared machine; a part whose files exist is kept."""
     import torch
     D, T = ctx.diffusers, ctx.transformers
     TextEncoder, Unet, _VaeEncoder, VaeDecoder = G._wrappers()
     corpus = ctx.corpus / G.CORPUS['sdxl']
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
+    dest.mkdir(parents=True, exist_ok=True)
     ids = torch.full((2, 77), 49407, dtype=torch.int64)
     ids[:, 0] = 49406
     hid = {}
+    hid['text_encoder_2'] = 1280  # text_embeds: CLIP bigG's projection
     for name, proj in (('text_encoder', False), ('text_encoder_2', True)):
+        if 'encoders' not in parts or (dest / name / 'model.onnx').exists():
+            continue
         # the text encoders (0.5 and 2.8 GB in fp32) are traced in fp32 and converted as the SD 1.5 fp16 folder is:
         # transformers' CLIP traced in fp16 gives LayerNormalization mixed float/float16 inputs, which ONNX Runtime refuses
         cfg = T.CLIPTextConfig(**clean(G.load_json(corpus / name / 'config.json')))
@@ -281,6 +281,7 @@ def export_sdxl_fp16(ctx: Ctx, dest: Path) -> None:
                 **{h: {0: 'batch_size', 1: 'sequence_length'} for h in hs}}
         log('exporting', name, 'fp32 → fp16')
         fp32 = dest / f'{name}-fp32' / 'model.onnx'
+        shutil.rmtree(fp32.parent, ignore_errors=True)
         fp32.parent.mkdir(parents=True)
         with torch.no_grad():
             torch.onnx.export(TextEncoder(te, proj, True), (ids,), str(fp32), input_names=['input_ids'], output_names=outs + hs,
@@ -299,34 +300,36 @@ def export_sdxl_fp16(ctx: Ctx, dest: Path) -> None:
         tcfg['output_hidden_states'] = True
         tcfg['torch_dtype'] = 'float16'
         (dest / name / 'config.json').write_text(json.dumps(tcfg, indent=2, sort_keys=True) + '\n')
-    vcfg = clean(G.load_json(corpus / 'vae' / 'config.json'))
-    vae = random_fp16(ctx, lambda: D.AutoencoderKL(**vcfg), 3100)
-    log('exporting vae_decoder fp16')
-    G.onnx_export(VaeDecoder(vae), (torch.randn(1, 4, 16, 16, dtype=torch.float16),), dest / 'vae_decoder' / 'model.onnx', ['latent_sample'], ['sample'],
-                  {'latent_sample': {0: 'batch_size', 2: 'latent_height', 3: 'latent_width'},
-                   'sample': {0: 'batch_size', 2: 'latent_height * 8', 3: 'latent_width * 8'}}, 18)
-    vae.save_config(dest / 'vae_decoder')
-    del vae
-    gc.collect()
-    taesd = random_fp16(ctx, lambda: D.AutoencoderTiny(), 3200)
-    log('exporting taesdxl decoder fp16')
-    export_taesd_decoder(taesd, dest / 'taesd' / 'vae_decoder', torch.float16, 16)
-    del taesd
-    ucfg = clean(G.load_json(corpus / 'unet' / 'config.json'))
-    unet = random_fp16(ctx, lambda: D.UNet2DConditionModel(**ucfg), 3300)
-    log('UNet fp16 made:', f'{sum(p.numel() for p in unet.parameters()) / 1e9:.2f} G parameters')
-    h = torch.float16
-    args = (torch.randn(2, 4, 16, 16, dtype=h), torch.tensor(981.0, dtype=h), torch.randn(2, 77, unet.config.cross_attention_dim, dtype=h),
-            torch.randn(2, hid['text_encoder_2'], dtype=h), torch.randn(2, 6, dtype=h))
-    extra = ['text_embeds', 'time_ids']
-    log('exporting unet fp16 (external data)')
-    export_external(Unet(unet, extra), args, dest / 'unet' / 'model.onnx', ['sample', 'timestep', 'encoder_hidden_states', *extra], ['out_sample'],
-                    {'sample': {0: 'batch_size', 2: 'height', 3: 'width'}, 'timestep': {},
-                     'encoder_hidden_states': {0: 'batch_size', 1: 'sequence_length'}, **{e: {0: 'batch_size'} for e in extra},
-                     'out_sample': {0: 'batch_size', 2: 'height', 3: 'width'}})
-    unet.save_config(dest / 'unet')
-    del unet
-    gc.collect()
+    if 'vae' in parts and not (dest / 'taesd' / 'vae_decoder' / 'model.onnx').exists():
+        vcfg = clean(G.load_json(corpus / 'vae' / 'config.json'))
+        vae = random_fp16(ctx, lambda: D.AutoencoderKL(**vcfg), 3100)
+        log('exporting vae_decoder fp16')
+        G.onnx_export(VaeDecoder(vae), (torch.randn(1, 4, 16, 16, dtype=torch.float16),), dest / 'vae_decoder' / 'model.onnx', ['latent_sample'], ['sample'],
+                      {'latent_sample': {0: 'batch_size', 2: 'latent_height', 3: 'latent_width'},
+                       'sample': {0: 'batch_size', 2: 'latent_height * 8', 3: 'latent_width * 8'}}, 18)
+        vae.save_config(dest / 'vae_decoder')
+        del vae
+        gc.collect()
+        taesd = random_fp16(ctx, lambda: D.AutoencoderTiny(), 3200)
+        log('exporting taesdxl decoder fp16')
+        export_taesd_decoder(taesd, dest / 'taesd' / 'vae_decoder', torch.float16, 16)
+        del taesd
+    if 'unet' in parts and not (dest / 'unet' / 'config.json').exists():
+        ucfg = clean(G.load_json(corpus / 'unet' / 'config.json'))
+        unet = random_fp16(ctx, lambda: D.UNet2DConditionModel(**ucfg), 3300)
+        log('UNet fp16 made:', f'{sum(p.numel() for p in unet.parameters()) / 1e9:.2f} G parameters')
+        h = torch.float16
+        args = (torch.randn(2, 4, 16, 16, dtype=h), torch.tensor(981.0, dtype=h), torch.randn(2, 77, unet.config.cross_attention_dim, dtype=h),
+                torch.randn(2, hid['text_encoder_2'], dtype=h), torch.randn(2, 6, dtype=h))
+        extra = ['text_embeds', 'time_ids']
+        log('exporting unet fp16 (external data)')
+        export_external(Unet(unet, extra), args, dest / 'unet' / 'model.onnx', ['sample', 'timestep', 'encoder_hidden_states', *extra], ['out_sample'],
+                        {'sample': {0: 'batch_size', 2: 'height', 3: 'width'}, 'timestep': {},
+                         'encoder_hidden_states': {0: 'batch_size', 1: 'sequence_length'}, **{e: {0: 'batch_size'} for e in extra},
+                         'out_sample': {0: 'batch_size', 2: 'height', 3: 'width'}})
+        unet.save_config(dest / 'unet')
+        del unet
+        gc.collect()
     G.write_folder_configs(ctx, 'sdxl', dest, False)
 
 
@@ -337,6 +340,7 @@ def main() -> None:
     ap.add_argument('--shared', default=str(REPO.parent / 'shared'))
     ap.add_argument('--sdxl', action='store_true')
     ap.add_argument('--sdxl-only', action='store_true', help='build SDXL only (SD 1.5 left as it is)')
+    ap.add_argument('--sdxl-parts', default='encoders,vae,unet', help='which SDXL parts to build in this run')
     ap.add_argument('--sdxl-max-gib', type=float, default=14.0, help='the SDXL build stops past this resident memory')
     args = ap.parse_args()
     out = Path(args.out).resolve()
@@ -353,8 +357,11 @@ def main() -> None:
             (out / 'DONE-sd15-fp16').write_text('ok\n')
     if args.sdxl and not (out / 'DONE-sdxl-fp16').exists():
         rss_guard(args.sdxl_max_gib)
-        export_sdxl_fp16(ctx, out / 'sdxl-fp16')
-        (out / 'DONE-sdxl-fp16').write_text('ok\n')
+        parts = set(args.sdxl_parts.split(','))
+        export_sdxl_fp16(ctx, out / 'sdxl-fp16', parts)
+        if all((out / 'sdxl-fp16' / f).exists() for f in ('text_encoder/model.onnx', 'text_encoder_2/model.onnx', 'vae_decoder/model.onnx',
+                                                          'taesd/vae_decoder/model.onnx', 'unet/config.json')):
+            (out / 'DONE-sdxl-fp16').write_text('ok\n')
     log('done', out)
 
 
