@@ -15,7 +15,7 @@ Writes, under --out:
                     exactly these weights (none for SDXL: its step is measured in the engine only)
   sdxl-fp16/        with --sdxl: SDXL base, fp16 only (an fp32 export of the 10 GB UNet does not fit in 24 GB): every
                     module made on the meta device and given fp16 storage (fp32 never materialises), traced in fp16
-                    at a 16×16 latent with Optimum's dynamic axes, the UNet's weights joined into one model.onnx_data
+                    at a small latent (UNet 8×8, decoders 16×16) with Optimum's dynamic axes, the UNet's weights joined into one model.onnx_data
                     by copying torch's per-tensor files; the build stops itself past --sdxl-max-gib (14) of memory
   DONE-<name>       written when a folder is complete (a later run skips it)
 Run with ATEN_CPU_CAPABILITY=avx2; ~15 min and ~12 GB of memory for SD 1.5 on 2 cores.
@@ -251,8 +251,8 @@ def join_external_data(path: Path) -> None:
 
 def export_sdxl_fp16(ctx: Ctx, dest: Path, parts: set[str]) -> None:
     """SDXL base in fp16, as an fp16 Optimum export lays it out (every float input, output and weight float16; the UNet
-    with one model.onnx_data), traced at a 16×16 latent (torch's fp16 convolutions
-    on the CPU are slow) with Optimum's dynamic axes. No torch copy is kept. `parts` (encoders, vae, unet) says which
+    with one model.onnx_data), traced at a small latent (the UNet at 8×8, the decoders at 16×16:
+    torch's fp16 convolutions run at ~0.5 GFLOP/s on this CPU) with Optimum's dynamic axes. No torch copy is kept. `parts` (encoders, vae, unet) says which
     to build now: each is a locked job of its own on the shared machine; a part whose files exist is kept."""
     import torch
     D, T = ctx.diffusers, ctx.transformers
@@ -319,7 +319,7 @@ def export_sdxl_fp16(ctx: Ctx, dest: Path, parts: set[str]) -> None:
         unet = random_fp16(ctx, lambda: D.UNet2DConditionModel(**ucfg), 3300)
         log('UNet fp16 made:', f'{sum(p.numel() for p in unet.parameters()) / 1e9:.2f} G parameters')
         h = torch.float16
-        args = (torch.randn(2, 4, 16, 16, dtype=h), torch.tensor(981.0, dtype=h), torch.randn(2, 77, unet.config.cross_attention_dim, dtype=h),
+        args = (torch.randn(2, 4, 8, 8, dtype=h), torch.tensor(981.0, dtype=h), torch.randn(2, 77, unet.config.cross_attention_dim, dtype=h),
                 torch.randn(2, hid['text_encoder_2'], dtype=h), torch.randn(2, 6, dtype=h))
         extra = ['text_embeds', 'time_ids']
         log('exporting unet fp16 (external data)')
