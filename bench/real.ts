@@ -253,8 +253,13 @@ async function main(): Promise<void> {
   }
   if (values.sdxl && want('sdxl')) {
     if (fs.existsSync(path.join(cache, 'DONE-sdxl-fp16'))) {
-      log('engine SDXL fp16: 2 steps at 1024², tiled VAE decode');
-      result.sdxl = measure(process.execPath, [...tsx, 'bench/real/engineRun.ts', sdxlFp16, '2', String(threads), '1024', 'tiled', provider]);
+      // under a memory ceiling: an fp16 SDXL on the CPU outgrew 21 GB here once (ONNX Runtime computes fp16 in fp32)
+      const ceiling = Math.min(14, 0.6 * os.totalmem() / 2 ** 30).toFixed(1);
+      log(`engine SDXL fp16: 2 steps at 1024², tiled VAE decode (stopped past ${ceiling} GiB)`);
+      process.env.BENCH_LOG_INFO = '1';
+      result.sdxl = measure(process.execPath, [...tsx, 'bench/real/rssGuard.ts', ceiling, process.execPath, ...tsx, 'bench/real/engineRun.ts', sdxlFp16, '2',
+        String(threads), '1024', 'tiled', provider]);
+      delete process.env.BENCH_LOG_INFO;
     } else {
       result.sdxl = { skipped: `SDXL was not built (${path.join(cache, 'sdxl-fp16')}): build_models.py --sdxl failed or was stopped; see its output` };
     }
@@ -340,6 +345,7 @@ function table(r: Record<string, unknown>, rows: string[][]): void {
     rows.push(['SDXL fp16 1024², 2 steps: load; steps; VAE (tiled); peak RSS',
       `${s1(xl.timingsMs.load)}; ${xl.timingsMs.unetSteps.map(s1).join(', ')}; ${s1(xl.timingsMs.vae)}; ${gib(xl.peakRssBytes ?? NaN)}`]);
   } else if (xl?.skipped) rows.push(['SDXL', `skipped: ${xl.skipped}`]);
+  else if ((xl as { error?: string } | undefined)?.error) rows.push(['SDXL fp16 1024²', `not measured: ${(xl as { error: string }).error.split('\n')[0]}`]);
   const width = Math.max(...rows.map((x) => x[0].length));
   process.stdout.write(`\nbench:real — ${(r.machine as { cpus: string }).cpus}, ${threads} threads, ${provider}\n`);
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
