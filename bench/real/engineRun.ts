@@ -7,13 +7,17 @@ import { Engine } from '../../src/engine/engine';
 
 async function main(): Promise<void> {
   const [modelDir, steps, threads, size, vaeDecode, provider] = process.argv.slice(2);
-  const engine = new Engine({ log: (level, m) => { if (level !== 'info') process.stderr.write(`${level}: ${m}\n`); } });
   const start = performance.now();
+  // BENCH_LOG_INFO=1: every engine message and step on stderr with the ms since the start (where a run that is
+  // stopped got to, for rssGuard.ts)
+  const verbose = process.env.BENCH_LOG_INFO === '1';
+  const at = (): string => `${Math.round(performance.now() - start)} ms`;
+  const engine = new Engine({ log: (level, m) => { if (level !== 'info' || verbose) process.stderr.write(`${verbose ? `[${at()}] ` : ''}${level}: ${m}\n`); } });
   const out = await engine.generate({
     modelDir, prompt: 'a lighthouse on a cliff at dusk', negativePrompt: null, sampler: 'euler', steps: Number(steps), cfgScale: 7.5,
     seed: 1, width: Number(size), height: Number(size), batchSize: 1, initImage: null, strength: 0.75, previews: false, rng: 'cpu',
     vaeDecode: vaeDecode as 'auto', executionProvider: provider as 'cpu', threads: Number(threads),
-  });
+  }, verbose ? { onProgress: (p) => process.stderr.write(`[${at()}] step ${p.step}/${p.totalSteps}: ${Math.round(p.stepMs)} ms\n`) } : {});
   const wallMs = performance.now() - start;
   process.stdout.write(`${JSON.stringify({ timingsMs: out.timingsMs, wallMs, peakRssBytes: process.resourceUsage().maxRSS * 1024,
     executionProvider: out.executionProvider, warnings: out.warnings })}\n`);
