@@ -6,7 +6,9 @@
  *    reports cancelled (idle, model still loaded); then the next generation (1 step, TAESD decode) on the warm engine;
  *  - second: the same client, Cancel and a second Cancel 200 ms later (always a kill);
  *  - kill: the host's default (kill when more than 1 s of the step is left): Cancel → the request rejects and the
- *    process is gone; then the next generation pays the engine's start and the model's load again.
+ *    process is gone, and the client starts a new engine and loads the model there at once (preload); a next
+ *    generation at once waits for that load (nextAfterKill), one after the user's edit of 12 s finds it done
+ *    (nextAfterKillAndEdit); preloadMs: from the Cancel to the preload's answer.
  * Prints one JSON line. Usage: node --import tsx bench/real/hostCancel.ts MODEL_DIR THREADS   (needs `npm run build`)
  */
 import * as fs from 'node:fs';
@@ -23,10 +25,18 @@ const request = (steps: number, vaeDecode: 'auto' | 'fast'): GenerateRequest => 
   executionProvider: 'cpu', threads: Number(threads),
 });
 
+/** When the client last said it had loaded the model again after a kill (its preload). */
+let reloadedAt = 0;
+
 const client = (killCancelAboveMs?: number): EngineClient => new EngineClient({
   enginePath, startTimeoutMs: 120_000, cancelGraceMs: 120_000, ...(killCancelAboveMs === undefined ? {} : { killCancelAboveMs }),
-  onLog: (level, message) => { if (level !== 'info') process.stderr.write(`${level}: ${message}\n`); },
+  onLog: (level, message) => {
+    if (/^model loaded again/.test(message)) reloadedAt = performance.now();
+    if (level !== 'info') process.stderr.write(`${level}: ${message}\n`);
+  },
 });
+
+const EDIT_MS = 12_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -132,8 +142,13 @@ async function main(): Promise<void> {
   await next(host);
   const kill = await cancelled(host, false);
   const nextAfterKill = await next(host);
+  const kill2 = await cancelled(host, false);
+  const killedAt = performance.now() - kill2.cancelToRejectMs;
+  await sleep(EDIT_MS);
+  const preloadMs = reloadedAt > killedAt ? reloadedAt - killedAt : null;
+  const nextAfterKillAndEdit = await next(host);
   await host.dispose();
-  process.stdout.write(`${JSON.stringify({ warmUp, wait, nextAfterWait, second, kill, nextAfterKill })}\n`);
+  process.stdout.write(`${JSON.stringify({ warmUp, wait, nextAfterWait, second, kill, nextAfterKill, kill2, preloadMs, editMs: EDIT_MS, nextAfterKillAndEdit })}\n`);
 }
 
 main().then(() => process.exit(0), (e: unknown) => {

@@ -72,6 +72,8 @@ export interface GenerateOptions {
    * defaults): used instead of reading the folder again when its `dir` is the request's.
    */
   readonly modelInfo?: ModelInfo;
+  /** Stop once everything is loaded (sessions, LoRA set, decoder): Engine.preload. */
+  readonly loadOnly?: boolean;
 }
 
 export type EngineLog = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -381,6 +383,16 @@ export class Engine {
   }
 
   /**
+   * Loads what `request` would load — the model's sessions with its LoRA set, the VAE decoder — and no more, so that
+   * a generation with that request starts at its first step (resolves with the load's milliseconds). The host sends it
+   * after a cancel killed the engine mid-step (issue 15: the reload then happens while the user edits the prompt).
+   */
+  async preload(request: GenerateRequest, opts: { signal?: AbortSignal } = {}): Promise<number> {
+    const output = await this.exclusive(() => this.generateNow(request, { ...opts, loadOnly: true }));
+    return output.timingsMs.load;
+  }
+
+  /**
    * A1111's token counter for the prompt fields (countPromptTokens with the model's first tokenizer); runs beside a
    * generation, reading only the tokenizer files and the headers of the embeddings the texts name: an embedding of
    * n vectors counts n tokens, as in A1111 (its name's tokens do not count).
@@ -475,6 +487,10 @@ export class Engine {
     const decoding = await this.decodingFor(model, req, warnings);
     loadMs = nowMs() - loadMs;
     throwIfCancelled(signal);
+    if (opts.loadOnly === true) { // the generation that follows says its warnings
+      return { images: [], sampler: '', executionProvider: model.executionProvider, warnings,
+        timingsMs: { load: loadMs, textEncoder: 0, unet: 0, unetSteps: [], vae: 0, png: 0, total: nowMs() - start } };
+    }
     for (const w of warnings) this.log(w === quietWarning ? 'info' : 'warn', w);
 
     const seeds = batchSeeds(req);

@@ -30,6 +30,15 @@ function main(): void {
         void runGenerate(engine, msg.id, msg.request, controller.signal).finally(() => controllers.delete(msg.id));
         break;
       }
+      case 'preload': {
+        const controller = new AbortController();
+        controllers.set(msg.id, controller);
+        void engine.preload(msg.request, { signal: controller.signal }).then( // validated inside, as a generation's
+          (loadMs) => send({ type: 'preloaded', id: msg.id, loadMs }),
+          (err: unknown) => send({ type: 'preloaded', id: msg.id, loadMs: 0, error: err instanceof Error ? err.message : String(err) }),
+        ).finally(() => controllers.delete(msg.id));
+        break;
+      }
       case 'cancel':
         controllers.get(msg.id)?.abort();
         break;

@@ -6,6 +6,7 @@ export function isToEngine(value: unknown): value is ToEngine {
   const msg = value as { type?: unknown; id?: unknown; request?: unknown };
   switch (msg.type) {
     case 'generate':
+    case 'preload':
       return isRequestId(msg.id) && typeof msg.request === 'object' && msg.request !== null;
     case 'cancel':
     case 'unload':

@@ -164,6 +164,12 @@ export interface TimingsMs {
 export type ToEngine =
   /** Start a generation; answered by exactly one `result` or `error` with the same id. */
   | { readonly type: 'generate'; readonly id: number; readonly request: GenerateRequest }
+  /**
+   * Load what this request would load (model sessions, LoRA set, VAE decoder) and stop there: no image. Sent after a
+   * cancel that killed the engine, so the reload the kill costs happens while the user edits, not after the next
+   * Generate. Answered by `preloaded` (an error by `preloaded` with `error`); cancelled like a generation.
+   */
+  | { readonly type: 'preload'; readonly id: number; readonly request: GenerateRequest }
   /** Cancel a running generation cooperatively (checked between denoising steps). */
   | { readonly type: 'cancel'; readonly id: number }
   /** Release loaded sessions (model switch, idle); answered by `result`-less `unloaded`. */
@@ -197,6 +203,8 @@ export type FromEngine =
   | { readonly type: 'error'; readonly id: number; readonly code: EngineErrorCode; readonly message: string }
   /** Sessions released. */
   | { readonly type: 'unloaded'; readonly id: number }
+  /** A preload finished: how long the load took, or why it failed (the next generation reports it again). */
+  | { readonly type: 'preloaded'; readonly id: number; readonly loadMs: number; readonly error?: string }
   /** The answer to countTokens (an unreadable tokenizer answers with `error`). */
   | { readonly type: 'tokenCounts'; readonly id: number; readonly prompt: TokenCount; readonly negativePrompt: TokenCount }
   /** A line for the host's output channel. */

@@ -90,6 +90,38 @@ test('cancel during a step expected to run on for seconds kills the engine at on
   await c.dispose();
 });
 
+test('after a cancel killed the engine, a new engine process loads the cancelled request\'s model at once (preload), and the next generation runs there', async () => {
+  const logs: string[] = [];
+  const c = client({ cancelGraceMs: 20_000, onLog: (_l, m) => logs.push(m) });
+  let firstPid: string | undefined;
+  const run = c.generate(request('bigstep'), { onProgress: () => { firstPid = String(c.pid); c.cancel(); } });
+  assert.equal((await rejection(run)).code, 'cancelled');
+  for (let i = 0; i < 200 && !logs.some((m) => /model loaded again in \d+ ms/.test(m)); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(logs.some((m) => /model loaded again in \d+ ms/.test(m)), logs.join('\n'));
+  const next = await c.generate(request('ok'));
+  assert.ok(next.type === 'result' && next.warnings.includes('preloaded bigstep'), JSON.stringify(next));
+  assert.ok(!next.warnings.includes(`pid ${firstPid}`), 'a new process');
+  await c.dispose();
+});
+
+test('no preload after a kill when preloadAfterKill is false, nor after a cooperative cancel; a failed preload is only logged', async () => {
+  const logs: string[] = [];
+  const off = client({ cancelGraceMs: 20_000, preloadAfterKill: false, onLog: (_l, m) => logs.push(m) });
+  assert.equal((await rejection(off.generate(request('bigstep'), { onProgress: () => off.cancel() }))).code, 'cancelled');
+  const after = await off.generate(request('ok'));
+  assert.ok(after.type === 'result' && !after.warnings.some((w) => w.startsWith('preloaded')), JSON.stringify(after));
+  const slow = off.generate(request('slow'), { onProgress: () => off.cancel() });
+  assert.equal((await rejection(slow)).code, 'cancelled');
+  await off.dispose();
+
+  const c = client();
+  const failed = await c.preload(request('fail'));
+  assert.match(failed.error ?? '', /not an ONNX model/);
+  assert.equal((await c.preload(request('ok'))).error, undefined);
+  await c.dispose();
+  assert.match((await c.preload(request('ok')).catch((e: Error) => ({ error: e.message }))).error ?? '', /disposed/);
+});
+
 test('a second cancel kills at once, even where the first waits for the step to end', async () => {
   const c = client({ cancelGraceMs: 20_000 });
   let started = 0;
