@@ -322,15 +322,20 @@ function table(r: Record<string, unknown>, rows: string[][]): void {
   if (c) rows.push(['CLI cancel during a step: Ctrl+C once → exit (waits out the step); twice → exit', `${s1(c.onceMs ?? NaN)}; ${s1(c.twiceMs ?? NaN)}; files left: ${(c.leftovers ?? []).length}`]);
   type CancelFig = { step1Ms: number; cancelToRejectMs: number; cancelToExitMs: number | null };
   type NextFig = { toFirstStepMs: number; startAndLoadMs: number };
-  const hc = r.hostCancel as { wait?: CancelFig; second?: CancelFig; kill?: CancelFig; nextAfterWait?: NextFig; nextAfterKill?: NextFig } | undefined;
+  const hc = r.hostCancel as { wait?: CancelFig; second?: CancelFig; kill?: CancelFig; nextAfterWait?: NextFig; nextAfterKill?: NextFig;
+    nextAfterKillAndEdit?: NextFig; preloadMs?: number | null; editMs?: number } | undefined;
   if (hc?.wait && hc.kill && hc.second) {
     const exit = (f: CancelFig): string => (f.cancelToExitMs === null ? 'process kept' : `process gone ${s1(f.cancelToExitMs)}`);
     rows.push(['extension Cancel 1 s into a step: wait out the step → idle', `${s1(hc.wait.cancelToRejectMs)} (step ${s1(hc.wait.step1Ms)}), ${exit(hc.wait)}`]);
     rows.push(['extension Cancel, kill (the default when > 1 s of the step is left) → idle', `${s1(hc.kill.cancelToRejectMs)}, ${exit(hc.kill)}`]);
     rows.push(['extension second Cancel (200 ms after the first) → idle', `${s1(hc.second.cancelToRejectMs)}, ${exit(hc.second)}`]);
     if (hc.nextAfterWait && hc.nextAfterKill) {
-      rows.push(['next generation, before its text encoder (start + load): after waiting / after a kill (the reload)',
+      rows.push(['next generation, before its text encoder (start + load): after waiting / after a kill, at once (the reload)',
         `${s1(hc.nextAfterWait.startAndLoadMs)} / ${s1(hc.nextAfterKill.startAndLoadMs)}`]);
+    }
+    if (hc.nextAfterKillAndEdit) {
+      rows.push([`after a kill, the new engine's preload (Cancel → loaded) / the next generation ${s1(hc.editMs ?? NaN)} later, before its text encoder`,
+        `${hc.preloadMs == null ? 'not seen' : s1(hc.preloadMs)} / ${s1(hc.nextAfterKillAndEdit.startAndLoadMs)}`]);
     }
   }
   type ExtRun = { which: string; steps: number; toFirstPreviewMs: number | null; progressMessages: number; previewsPosted: number; toPngSavedMs: number;
