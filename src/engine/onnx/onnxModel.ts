@@ -3,8 +3,8 @@
  * `input_ids` int32/int64, UNet `timestep` int64/float32/float16 as a scalar, a fixed-length vector or one per
  * batch item, fp16 or fp32 tensors — and returns float32 (ARCHITECTURE.md engine steps 2–5).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { ExecutionProviderSetting } from '../../protocol/engineMessages';
 import { toFloat32 } from './fp16';
 import { guidanceScaleEmbedding } from './guidanceEmbedding';
@@ -18,7 +18,8 @@ import { checkFinite, checkUnet, TIMESTEP_COND } from './unetInputs';
 import {
   checkLength, concat, divide, fail, fixedBatch, floatFeed, inChunks, pickInput, pickOutput, scale, timestepFeed,
 } from './modelFeeds';
-import { createSession, type OnnxSession, type TensorValue, type ValueDescription } from './session';
+import { createSession, type OnnxSession, type SessionOptions, type TensorValue, type ValueDescription } from './session';
+import { fuseAttention } from './attentionFusion';
 
 export interface LoadModelOptions {
   readonly executionProvider?: ExecutionProviderSetting;
@@ -76,6 +77,42 @@ interface Sessions {
   pathOf: (rel: string) => string;
 }
 
+/**
+ * Graphs up to this size are read to fuse their attention (attentionFusion.ts): the graph of a model that keeps its
+ * weights in external data (Optimum's SD UNets: ~1 MB). Larger files hold their weights inline; reading those whole
+ * would add their size to the memory of loading them, so they are loaded by path as they are.
+ */
+export const FUSE_ATTENTION_MAX_BYTES = 64 * 2 ** 20;
+
+/**
+ * The session of `file` with its attention fused in memory when the graph has the pattern (far less working memory,
+ * same results to float32 rounding); a graph that does not load fused is loaded as it is, saying why.
+ */
+export async function openFusedAttention(file: string, opts: SessionOptions): Promise<OnnxSession> {
+  const log = opts.log ?? (() => undefined);
+  let size: number | undefined;
+  try {
+    size = (await stat(file)).size;
+  } catch {
+    size = undefined; // createSession says what is wrong with the file
+  }
+  if (size !== undefined && size <= FUSE_ATTENTION_MAX_BYTES) {
+    const { bytes, fused } = fuseAttention(new Uint8Array(await readFile(file)));
+    if (fused > 0) {
+      try {
+        const session = await createSession(file, { ...opts, bytes, externalDataFolder: dirname(file) });
+        log(`${file}: ${fused} attention blocks run as MultiHeadAttention (no score matrix in memory)`);
+        return session;
+      } catch (e) {
+        log(`${file}: the graph with fused attention did not load (${e instanceof Error ? e.message : String(e)}); loading it as it is`);
+      }
+    }
+  } else if (size !== undefined) {
+    log(`${file}: weights inside the graph file (${(size / 2 ** 20).toFixed(0)} MiB): attention not fused, the score matrices stay in memory`);
+  }
+  return createSession(file, opts);
+}
+
 /** Loads the sessions of a model folder read by readModelFolder(). */
 export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): Promise<OnnxLoadedModel> {
   const log = opts.log ?? (() => undefined);
@@ -85,7 +122,7 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
   const pathOf = (rel: string): string => (rel === COMPONENT_FILES.unet ? files.unet : rel === COMPONENT_FILES.textEncoder
     ? files.text_encoder : rel === COMPONENT_FILES.textEncoder2 ? files.text_encoder_2 : undefined) ?? join(info.dir, rel);
   const open = async (rel: string): Promise<OnnxSession> => {
-    const s = await createSession(pathOf(rel), sessionOpts);
+    const s = rel === COMPONENT_FILES.unet ? await openFusedAttention(pathOf(rel), sessionOpts) : await createSession(pathOf(rel), sessionOpts);
     created.push(s);
     return s;
   };
@@ -106,7 +143,7 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
           return encoder;
         }
         : undefined,
-      openBytes: (rel, bytes) => createSession(pathOf(rel), { ...sessionOpts, bytes }),
+      openBytes: (rel, bytes) => createSession(pathOf(rel), { ...sessionOpts, bytes, externalDataFolder: dirname(pathOf(rel)) }),
       pathOf,
     };
     pickInput(sessions.textEncoder, 'input_ids');
