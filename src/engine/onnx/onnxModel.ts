@@ -64,9 +64,10 @@ const NOISE_CHECK_SIDE = 64;
 
 
 interface Sessions {
-  textEncoder: OnnxSession;
+  /** Parked (its memory freed) after each generation's encode; created again by the next. */
+  textEncoder: ReleasableSession;
   /** SDXL's second text encoder (OpenCLIP ViT-bigG with projection). */
-  textEncoder2?: OnnxSession;
+  textEncoder2?: ReleasableSession;
   unet: OnnxSession;
   vaeDecoder: OnnxSession;
   /** Opens vae_encoder on first use (img2img only): txt2img neither waits for it nor holds its memory. */
@@ -97,7 +98,13 @@ export async function openFusedAttention(file: string, opts: SessionOptions): Pr
     size = undefined; // createSession says what is wrong with the file
   }
   if (size !== undefined && size <= FUSE_ATTENTION_MAX_BYTES) {
-    const { bytes, fused } = fuseAttention(new Uint8Array(await readFile(file)));
+    let result: { bytes: Uint8Array; fused: number } = { bytes: new Uint8Array(0), fused: 0 };
+    try {
+      result = fuseAttention(new Uint8Array(await readFile(file)));
+    } catch {
+      // not a readable graph (truncated, not ONNX): loading it by path says what is wrong in ONNX Runtime's words
+    }
+    const { bytes, fused } = result;
     if (fused > 0) {
       try {
         const session = await createSession(file, { ...opts, bytes, externalDataFolder: dirname(file) });
@@ -111,6 +118,44 @@ export async function openFusedAttention(file: string, opts: SessionOptions): Pr
     log(`${file}: weights inside the graph file (${(size / 2 ** 20).toFixed(0)} MiB): attention not fused, the score matrices stay in memory`);
   }
   return createSession(file, opts);
+}
+
+/** A session whose ONNX Runtime session can be let go between uses (park) and is created again by the next run. */
+export interface ReleasableSession extends OnnxSession {
+  /** Frees the ONNX Runtime session; the next run creates it again. */
+  park(): Promise<void>;
+  /** Whether an ONNX Runtime session is held now. */
+  readonly held: boolean;
+}
+
+/** `first` wrapped so that it can be parked; `reopen` creates it again (inputs and outputs are first's). */
+export function releasable(first: OnnxSession, reopen: () => Promise<OnnxSession>): ReleasableSession {
+  let current: Promise<OnnxSession> | undefined = Promise.resolve(first);
+  let released = false;
+  return {
+    file: first.file,
+    executionProvider: first.executionProvider,
+    inputs: first.inputs,
+    outputs: first.outputs,
+    input: (name) => first.input(name),
+    get held() { return current !== undefined; },
+    async run(feeds) {
+      if (released) throw new ModelError('runtime', first.file, `${first.file}: the session was released; load the model again`);
+      current ??= reopen();
+      const pending = current;
+      pending.catch(() => { if (current === pending) current = undefined; }); // a failed re-create is tried again next time
+      return (await pending).run(feeds);
+    },
+    async park() {
+      const pending = current;
+      current = undefined;
+      await (await pending?.catch(() => undefined))?.release();
+    },
+    async release() {
+      released = true;
+      await this.park();
+    },
+  };
 }
 
 /** Loads the sessions of a model folder read by readModelFolder(). */
@@ -131,10 +176,12 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
     const unet = await open(COMPONENT_FILES.unet);
     checkUnet(unet, info.xl !== undefined);
     log(`UNet runs on ${unet.executionProvider}`);
+    const openReleasable = async (rel: string): Promise<ReleasableSession> =>
+      releasable(await open(rel), () => createSession(pathOf(rel), sessionOpts));
     sessions = {
       unet,
-      textEncoder: await open(COMPONENT_FILES.textEncoder),
-      textEncoder2: info.xl !== undefined ? await open(COMPONENT_FILES.textEncoder2) : undefined,
+      textEncoder: await openReleasable(COMPONENT_FILES.textEncoder),
+      textEncoder2: info.xl !== undefined ? await openReleasable(COMPONENT_FILES.textEncoder2) : undefined,
       vaeDecoder: await open(COMPONENT_FILES.vaeDecoder),
       openVaeEncoder: info.hasVaeEncoder
         ? async () => {
@@ -331,6 +378,15 @@ class OnnxModel implements OnnxLoadedModel {
       }
     }
     return outputsOf(parts, batch);
+  }
+
+  async releaseTextEncoders(): Promise<void> {
+    const skips = [...this.clipSkipEncoders.values()];
+    this.clipSkipEncoders.clear();
+    await Promise.all([
+      this.s.textEncoder.park(), this.s.textEncoder2?.park(),
+      ...skips.map(async (p) => (await p.catch(() => undefined))?.session.release()),
+    ]);
   }
 
   get hasGuidanceEmbedding(): boolean {
