@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import type { ExecutionProviderSetting } from '../../protocol/engineMessages';
 import { toFloat32 } from './fp16';
 import { guidanceScaleEmbedding } from './guidanceEmbedding';
-import { ModelError } from '../model';
+import { FUSE_ATTENTION_MAX_BYTES, fuseAttention, ModelError } from '../model';
 import { COMPONENT_FILES } from '../model';
 import type { DecodeOptions, LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, TextEncoderRun, XlTextConditioning } from '../model';
 import { decodeTiled } from '../image';
@@ -19,7 +19,6 @@ import {
   checkLength, concat, divide, fail, fixedBatch, floatFeed, inChunks, pickInput, pickOutput, scale, timestepFeed,
 } from './modelFeeds';
 import { createSession, type OnnxSession, type SessionOptions, type TensorValue, type ValueDescription } from './session';
-import { fuseAttention } from './attentionFusion';
 
 export interface LoadModelOptions {
   readonly executionProvider?: ExecutionProviderSetting;
@@ -79,14 +78,8 @@ interface Sessions {
 }
 
 /**
- * Graphs up to this size are read to fuse their attention (attentionFusion.ts): the graph of a model that keeps its
- * weights in external data (Optimum's SD UNets: ~1 MB). Larger files hold their weights inline; reading those whole
- * would add their size to the memory of loading them, so they are loaded by path as they are.
- */
-export const FUSE_ATTENTION_MAX_BYTES = 64 * 2 ** 20;
-
-/**
- * The session of `file` with its attention fused in memory when the graph has the pattern (far less working memory,
+ * The session of `file` with its attention fused in memory (src/engine/model/attentionFusion.ts) when the graph has
+ * the pattern and is at most FUSE_ATTENTION_MAX_BYTES (far less working memory,
  * same results to float32 rounding); a graph that does not load fused is loaded as it is, saying why.
  */
 export async function openFusedAttention(file: string, opts: SessionOptions): Promise<OnnxSession> {

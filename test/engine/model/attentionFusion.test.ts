@@ -1,5 +1,5 @@
 /**
- * fuseAttention (src/engine/onnx/attentionFusion.ts) on the tiny real-architecture exports: torch's
+ * fuseAttention (src/engine/model/attentionFusion.ts) on the tiny real-architecture exports: torch's
  * scaled_dot_product_attention subgraphs become MultiHeadAttention nodes with the same results; graphs without the
  * exact pattern are left as they are; loadModel runs the UNet fused, external data read from the model's folder.
  */
@@ -9,9 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import type * as Ort from 'onnxruntime-node';
-import { fields, readModelFolder, text } from '../../../src/engine/model';
+import { attentionFusable, estimateMemory, fields, fuseAttention, readModelFolder, text, unetAttentionOf } from '../../../src/engine/model';
 import { loadModel } from '../../../src/engine/onnx';
-import { fuseAttention } from '../../../src/engine/onnx/attentionFusion';
 import { realArchModel } from '../../fixtures/realArch';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -111,4 +110,20 @@ test('loadModel runs the UNet fused (its external data read from the UNet folder
     process.chdir(cwd);
   }
   assert.ok(logs.some((m) => /unet[/\\]model\.onnx: 32 attention blocks run as MultiHeadAttention/.test(m)), logs.join('\n'));
+});
+
+test('the memory estimate counts a fused UNet\'s measured working memory instead of its attention maps', () => {
+  const shape = { width: 512, height: 512, batchSize: 1, guidance: true, vaeScaleFactor: 8 };
+  const maps = estimateMemory(0, shape, { heads: 8, downsamplings: 0 });
+  const fused = estimateMemory(0, shape, { heads: 8, downsamplings: 0, fused: true });
+  assert.equal(maps.unetBytes, 2 * 8 * 4096 * 4096 * 4);
+  assert.ok(Math.abs(fused.unetBytes - 0.7 * 2 ** 30) < 2 ** 20, String(fused.unetBytes));
+  // SD 1.5 at 1024²: 16 GiB of attention maps, 2.8 GiB fused
+  const big = { ...shape, width: 1024, height: 1024 };
+  assert.equal(estimateMemory(0, big, { heads: 8, downsamplings: 0 }).unetBytes, 16 * 2 ** 30);
+  assert.ok(estimateMemory(0, big, { heads: 8, downsamplings: 0, fused: true }).unetBytes < 3 * 2 ** 30);
+  // unetAttentionOf says whether the folder's UNet is fused: the Optimum export is, the static-shape one is not
+  assert.equal(unetAttentionOf(realArchModel('sd15', 'optimum'))?.fused, true);
+  assert.equal(attentionFusable(path.join(realArchModel('sd-turbo', 'unet-static'), 'unet', 'model.onnx')), false);
+  assert.equal(attentionFusable(path.join(dir, 'no-such-model.onnx')), false);
 });

@@ -16,8 +16,8 @@
  * TensorProto.dims 1, data_type 2, float_data 4, int32_data 5, int64_data 7, raw_data 9, double_data 10;
  * OperatorSetIdProto.domain 1, version 2.
  */
-import { concat, encodeVarint, type Field, fields, lengthDelimited, readVarint, text } from '../model';
-import { float16ToFloat32 } from './fp16';
+import { readFileSync, statSync } from 'node:fs';
+import { concat, encodeVarint, type Field, fields, lengthDelimited, readVarint, text } from './protobuf';
 
 interface GraphNode {
   readonly field: Field;
@@ -127,12 +127,22 @@ function constantScalar(buf: Uint8Array, node: GraphNode | undefined): number | 
   const d = view(raw, 0);
   switch (type) {
     case 1: return raw.length === 4 ? d.getFloat32(0, true) : undefined;
-    case 10: return raw.length === 2 ? float16ToFloat32(Uint16Array.of(d.getUint16(0, true)))[0] : undefined;
+    case 10: return raw.length === 2 ? half(d.getUint16(0, true)) : undefined;
     case 11: return raw.length === 8 ? d.getFloat64(0, true) : undefined;
     case 6: return raw.length === 4 ? d.getInt32(0, true) : undefined;
     case 7: return raw.length === 8 ? Number(d.getBigInt64(0, true)) : undefined;
     default: return undefined;
   }
+}
+
+/** An IEEE half's value from its bits. */
+function half(bits: number): number {
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  const sign = bits & 0x8000 ? -1 : 1;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
 function view(buf: Uint8Array, offset: number): DataView {
@@ -259,4 +269,21 @@ export function fuseAttention(model: Uint8Array): FusedAttention {
   }
   if (!hasMsOpset) parts.push(lengthDelimited(8, concat([lengthDelimited(1, new TextEncoder().encode(MS_DOMAIN)), Uint8Array.from([2 * 8, 1])])));
   return { bytes: concat(parts), fused: replacement.size };
+}
+
+/**
+ * Graphs up to this size are read to fuse their attention: the graph of a model that keeps its weights in external
+ * data (Optimum's SD UNets: ~1 MB). Larger files hold their weights inline; reading those whole would add their size
+ * to the memory of loading them, so they are loaded by path as they are.
+ */
+export const FUSE_ATTENTION_MAX_BYTES = 64 * 2 ** 20;
+
+/** Whether the engine will run `file`'s attention fused (small enough to read, and the pattern found). */
+export function attentionFusable(file: string): boolean {
+  try {
+    if (statSync(file).size > FUSE_ATTENTION_MAX_BYTES) return false;
+    return fuseAttention(new Uint8Array(readFileSync(file))).fused > 0;
+  } catch {
+    return false;
+  }
 }
