@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     save();
   }
   if (want('bare')) {
-    for (const variant of ['engine', 'mempattern-on', 'arena-off']) {
+    for (const variant of ['engine', 'unfused', 'mempattern-on', 'arena-off']) {
       log(`bare ONNX Runtime UNet (${variant} options): ${steps} calls`);
       result[`bare-${variant}`] = measure(process.execPath, [...tsx, 'bench/real/bareUnet.ts', sd15Fp32, String(steps), String(threads), '512', variant, provider]);
       save();
@@ -300,9 +300,10 @@ function table(r: Record<string, unknown>, rows: string[][]): void {
     rows.push(['engine VAE decode 512² (full)', s1(e.timingsMs.vae)]);
     rows.push(['engine peak RSS, whole generation fp32 (× weights; goal ≤ 1.4)', `${gib(e.peakRssBytes)} (${(e.peakRssBytes / weights.fp32).toFixed(2)}× ${gib(weights.fp32)})`]);
   }
-  for (const v of ['engine', 'mempattern-on', 'arena-off']) {
+  for (const v of ['engine', 'unfused', 'mempattern-on', 'arena-off']) {
     const b = r[`bare-${v}`] as { stepMs: number[]; peakRssBytes: number } | undefined;
-    if (b?.stepMs) rows.push([`bare ORT UNet, ${v === 'engine' ? 'engine options (mem pattern off)' : v}: steady step; peak RSS`, `${s1(split(b.stepMs).steady)}; ${gib(b.peakRssBytes)}`]);
+    const label = v === 'engine' ? 'engine options (mem pattern off, attention fused)' : v === 'unfused' ? 'attention not fused' : `${v}, attention fused`;
+    if (b?.stepMs) rows.push([`bare ORT UNet, ${label}: steady step; peak RSS`, `${s1(split(b.stepMs).steady)}; ${gib(b.peakRssBytes)}`]);
   }
   if (torchUnet?.peakRssBytes) rows.push(['PyTorch UNet peak RSS (UNet only)', gib(torchUnet.peakRssBytes)]);
   const tv = r.torchVae as { ms: number } | undefined;

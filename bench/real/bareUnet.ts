@@ -3,9 +3,12 @@
  * (sessionOptionsFor) or a variant of them, STEPS calls on the CFG batch (2×4×h×w) — no engine code in the loop.
  * Prints one JSON line: load ms, each call's ms, peak RSS.
  * Usage: node --import tsx bench/real/bareUnet.ts MODEL_DIR STEPS THREADS SIZE VARIANT PROVIDER
- *   VARIANT: engine (sessionOptionsFor), mempattern-on, arena-off
+ *   VARIANT: engine (sessionOptionsFor, attention fused as the engine does), unfused (the graph as it is), mempattern-on,
+ *   arena-off
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { attentionFusable, fuseAttention } from '../../src/engine/model';
 import { sessionOptionsFor } from '../../src/engine/onnx';
 import { float32ToFloat16 } from '../../src/engine/onnx/fp16';
 
@@ -17,8 +20,15 @@ async function main(): Promise<void> {
   const options = { ...sessionOptionsFor(provider, Number(threadsArg)) };
   if (variant === 'mempattern-on') options.enableMemPattern = true;
   if (variant === 'arena-off') options.enableCpuMemArena = false;
+  const file = path.join(modelDir, 'unet', 'model.onnx');
   const t0 = performance.now();
-  const unet = await ort.InferenceSession.create(path.join(modelDir, 'unet', 'model.onnx'), options);
+  // as the engine loads it: the graph's attention fused in memory where it can be (src/engine/model/attentionFusion.ts)
+  const fused = variant === 'unfused' || !attentionFusable(file) ? undefined : fuseAttention(new Uint8Array(fs.readFileSync(file))).bytes;
+  if (fused !== undefined) {
+    const extra = options.extra as { session: Record<string, unknown> };
+    options.extra = { ...extra, session: { ...extra.session, model_external_initializers_file_folder_path: path.dirname(file) } };
+  }
+  const unet = fused === undefined ? await ort.InferenceSession.create(file, options) : await ort.InferenceSession.create(fused, options);
   const loadMs = performance.now() - t0;
   const fp16 = unet.inputMetadata.find((m) => m.name === 'sample')?.isTensor && (unet.inputMetadata.find((m) => m.name === 'sample') as { type: string }).type === 'float16';
   const l = Number(sizeArg) / 8;
@@ -36,7 +46,7 @@ async function main(): Promise<void> {
     await unet.run({ sample: floats(n, [2, 4, l, l]), timestep: fp16 ? new ort.Tensor('float16', float32ToFloat16(Float32Array.of(999 - s)), []) : new ort.Tensor('float32', Float32Array.of(999 - s), []), encoder_hidden_states: hidden });
     stepMs.push(performance.now() - t);
   }
-  process.stdout.write(`${JSON.stringify({ variant, loadMs, stepMs, peakRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+  process.stdout.write(`${JSON.stringify({ variant, fused: fused !== undefined, loadMs, stepMs, peakRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
 }
 
 main().then(() => process.exit(0), (e: unknown) => {

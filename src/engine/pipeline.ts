@@ -331,6 +331,8 @@ async function encodeText(run: Run): Promise<GuidedPredictor> {
       return doGuidance ? guideNoise(noisePred, cfgScale) : noisePred;
     };
   }
+  // The text encoders are not needed again this generation: their memory goes before the UNet's and the VAE's peak.
+  await model.releaseTextEncoders?.();
   run.timings.textEncoder = run.now() - t0;
   return predict;
 }

@@ -13,6 +13,8 @@ export type { MemoryEstimate, MemoryVerdict, RunShape, UnetAttention } from './m
 export type { DecodeOptions, LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, TextEncoderRun, XlTextConditioning } from './modelTypes';
 export { FP16_ON_CPU_WARNING, ranFp16OnCpu } from './precisionNote';
 export { concat, encodeVarint, fields, lengthDelimited, readVarint, text } from './protobuf';
+export { attentionFusable, FUSE_ATTENTION_MAX_BYTES, fuseAttention } from './attentionFusion';
+export type { FusedAttention } from './attentionFusion';
 export type { Field } from './protobuf';
 export { EMBEDDING_EXTENSIONS, listNetworkFiles, LORA_EXTENSIONS, preferredWeight } from './networkFiles';
 export type { NetworkFile } from './networkFiles';

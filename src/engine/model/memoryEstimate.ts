@@ -3,11 +3,13 @@
  * could run is refused with a sentence instead of an out-of-memory abort: the weights (the ONNX files' sizes), the
  * UNet's largest activations (the self-attention maps of its first attention level, as unet/config.json declares
  * it, for every sample of the batch, twice with classifier-free guidance) and the VAE decoder's (full-size feature
- * maps and its attention at the latent size, one image at a time). It errs low: a UNet whose config does not say
- * where its attention is counts none.
+ * maps and its attention at the latent size, one image at a time). A UNet whose attention the engine fuses
+ * (attentionFusion.ts: no attention maps in memory) counts its measured working memory instead. It errs low: a UNet
+ * whose config does not say where its attention is counts none.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { attentionFusable } from './attentionFusion';
 
 export interface MemoryEstimate {
   readonly weightsBytes: number;
@@ -42,7 +44,15 @@ export function modelWeightsBytes(modelDir: string, components: readonly string[
 export interface UnetAttention {
   readonly heads: number;
   readonly downsamplings: number;
+  /** The engine runs this UNet's attention fused (no attention maps in memory). */
+  readonly fused?: boolean;
 }
+
+/**
+ * A fused UNet's working memory per sample and latent pixel: measured 0.70 GiB for full-size SD 1.5 at 512² with
+ * classifier-free guidance (2 samples × 64² latent pixels; README "Benchmarks").
+ */
+export const FUSED_UNET_BYTES_PER_LATENT_PIXEL = Math.round(0.7 * 2 ** 30 / (2 * 64 * 64));
 
 /** From diffusers' unet/config.json: `down_block_types` (the first CrossAttn block) and `attention_head_dim`. */
 export function unetAttentionOf(modelDir: string): UnetAttention | null {
@@ -57,7 +67,7 @@ export function unetAttentionOf(modelDir: string): UnetAttention | null {
   if (level < 0) return null;
   const dims = config.attention_head_dim;
   const heads = typeof dims === 'number' ? dims : Array.isArray(dims) && typeof dims[level] === 'number' ? dims[level] as number : 1;
-  return { heads: Math.max(1, Math.min(64, heads)), downsamplings: level };
+  return { heads: Math.max(1, Math.min(64, heads)), downsamplings: level, fused: attentionFusable(join(modelDir, 'unet', 'model.onnx')) };
 }
 
 export interface RunShape {
@@ -103,7 +113,8 @@ export function estimateMemory(weightsBytes: number, shape: RunShape, attention:
   const samples = shape.batchSize * (shape.guidance ? 2 : 1);
   // float32 attention maps of n² per head at the first attention level (n: its tokens), one set alive at a time
   const attnTokens = attention === null ? 0 : tokens / 4 ** attention.downsamplings;
-  const unetBytes = attention === null ? 0 : samples * attention.heads * attnTokens * attnTokens * 4;
+  const unetBytes = attention === null ? 0 : attention.fused === true ? samples * tokens * FUSED_UNET_BYTES_PER_LATENT_PIXEL
+    : samples * attention.heads * attnTokens * attnTokens * 4;
   const vaeBytes = shape.tiled !== undefined
     ? untiledDecodeBytes(Math.min(shape.width, shape.tiled), Math.min(shape.height, shape.tiled), shape.vaeScaleFactor) + shape.width * shape.height * 3 * 4 * 2
     : untiledDecodeBytes(shape.width, shape.height, shape.vaeScaleFactor);

@@ -134,6 +134,11 @@ export interface LoadedModel {
    * text_encoder_2's text_embeds (A1111 applies no clip skip there). Throws where clip skip cannot be found.
    */
   textEncoderRuns?(clipSkip: number): Promise<TextEncoderRun[]>;
+  /**
+   * Frees the text encoders' memory once a generation's prompts are encoded: they are created again by the next
+   * encode (issue 15: the memory they would hold through the denoise and the VAE decode, against their re-create time).
+   */
+  releaseTextEncoders?(): Promise<void>;
   /** The UNet's encoder_hidden_states token axis where the export fixed it (77), else undefined. */
   readonly unetTokens?: number;
   /**

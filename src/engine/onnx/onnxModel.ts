@@ -3,12 +3,12 @@
  * `input_ids` int32/int64, UNet `timestep` int64/float32/float16 as a scalar, a fixed-length vector or one per
  * batch item, fp16 or fp32 tensors — and returns float32 (ARCHITECTURE.md engine steps 2–5).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { ExecutionProviderSetting } from '../../protocol/engineMessages';
 import { toFloat32 } from './fp16';
 import { guidanceScaleEmbedding } from './guidanceEmbedding';
-import { ModelError } from '../model';
+import { FUSE_ATTENTION_MAX_BYTES, fuseAttention, ModelError } from '../model';
 import { COMPONENT_FILES } from '../model';
 import type { DecodeOptions, LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, TextEncoderRun, XlTextConditioning } from '../model';
 import { decodeTiled } from '../image';
@@ -18,7 +18,7 @@ import { checkFinite, checkUnet, TIMESTEP_COND } from './unetInputs';
 import {
   checkLength, concat, divide, fail, fixedBatch, floatFeed, inChunks, pickInput, pickOutput, scale, timestepFeed,
 } from './modelFeeds';
-import { createSession, type OnnxSession, type TensorValue, type ValueDescription } from './session';
+import { createSession, type OnnxSession, type SessionOptions, type TensorValue, type ValueDescription } from './session';
 
 export interface LoadModelOptions {
   readonly executionProvider?: ExecutionProviderSetting;
@@ -63,9 +63,10 @@ const NOISE_CHECK_SIDE = 64;
 
 
 interface Sessions {
-  textEncoder: OnnxSession;
+  /** Parked (its memory freed) after each generation's encode; created again by the next. */
+  textEncoder: ReleasableSession;
   /** SDXL's second text encoder (OpenCLIP ViT-bigG with projection). */
-  textEncoder2?: OnnxSession;
+  textEncoder2?: ReleasableSession;
   unet: OnnxSession;
   vaeDecoder: OnnxSession;
   /** Opens vae_encoder on first use (img2img only): txt2img neither waits for it nor holds its memory. */
@@ -74,6 +75,80 @@ interface Sessions {
   openBytes: (rel: string, bytes: Uint8Array) => Promise<OnnxSession>;
   /** A component's model file: the folder's, or the patched copy loaded instead. */
   pathOf: (rel: string) => string;
+}
+
+/**
+ * The session of `file` with its attention fused in memory (src/engine/model/attentionFusion.ts) when the graph has
+ * the pattern and is at most FUSE_ATTENTION_MAX_BYTES (far less working memory,
+ * same results to float32 rounding); a graph that does not load fused is loaded as it is, saying why.
+ */
+export async function openFusedAttention(file: string, opts: SessionOptions): Promise<OnnxSession> {
+  const log = opts.log ?? (() => undefined);
+  let size: number | undefined;
+  try {
+    size = (await stat(file)).size;
+  } catch {
+    size = undefined; // createSession says what is wrong with the file
+  }
+  if (size !== undefined && size <= FUSE_ATTENTION_MAX_BYTES) {
+    let result: { bytes: Uint8Array; fused: number } = { bytes: new Uint8Array(0), fused: 0 };
+    try {
+      result = fuseAttention(new Uint8Array(await readFile(file)));
+    } catch {
+      // not a readable graph (truncated, not ONNX): loading it by path says what is wrong in ONNX Runtime's words
+    }
+    const { bytes, fused } = result;
+    if (fused > 0) {
+      try {
+        const session = await createSession(file, { ...opts, bytes, externalDataFolder: dirname(file) });
+        log(`${file}: ${fused} attention blocks run as MultiHeadAttention (no score matrix in memory)`);
+        return session;
+      } catch (e) {
+        log(`${file}: the graph with fused attention did not load (${e instanceof Error ? e.message : String(e)}); loading it as it is`);
+      }
+    }
+  } else if (size !== undefined) {
+    log(`${file}: weights inside the graph file (${(size / 2 ** 20).toFixed(0)} MiB): attention not fused, the score matrices stay in memory`);
+  }
+  return createSession(file, opts);
+}
+
+/** A session whose ONNX Runtime session can be let go between uses (park) and is created again by the next run. */
+export interface ReleasableSession extends OnnxSession {
+  /** Frees the ONNX Runtime session; the next run creates it again. */
+  park(): Promise<void>;
+  /** Whether an ONNX Runtime session is held now. */
+  readonly held: boolean;
+}
+
+/** `first` wrapped so that it can be parked; `reopen` creates it again (inputs and outputs are first's). */
+export function releasable(first: OnnxSession, reopen: () => Promise<OnnxSession>): ReleasableSession {
+  let current: Promise<OnnxSession> | undefined = Promise.resolve(first);
+  let released = false;
+  return {
+    file: first.file,
+    executionProvider: first.executionProvider,
+    inputs: first.inputs,
+    outputs: first.outputs,
+    input: (name) => first.input(name),
+    get held() { return current !== undefined; },
+    async run(feeds) {
+      if (released) throw new ModelError('runtime', first.file, `${first.file}: the session was released; load the model again`);
+      current ??= reopen();
+      const pending = current;
+      pending.catch(() => { if (current === pending) current = undefined; }); // a failed re-create is tried again next time
+      return (await pending).run(feeds);
+    },
+    async park() {
+      const pending = current;
+      current = undefined;
+      await (await pending?.catch(() => undefined))?.release();
+    },
+    async release() {
+      released = true;
+      await this.park();
+    },
+  };
 }
 
 /** Loads the sessions of a model folder read by readModelFolder(). */
@@ -85,7 +160,7 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
   const pathOf = (rel: string): string => (rel === COMPONENT_FILES.unet ? files.unet : rel === COMPONENT_FILES.textEncoder
     ? files.text_encoder : rel === COMPONENT_FILES.textEncoder2 ? files.text_encoder_2 : undefined) ?? join(info.dir, rel);
   const open = async (rel: string): Promise<OnnxSession> => {
-    const s = await createSession(pathOf(rel), sessionOpts);
+    const s = rel === COMPONENT_FILES.unet ? await openFusedAttention(pathOf(rel), sessionOpts) : await createSession(pathOf(rel), sessionOpts);
     created.push(s);
     return s;
   };
@@ -94,10 +169,12 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
     const unet = await open(COMPONENT_FILES.unet);
     checkUnet(unet, info.xl !== undefined);
     log(`UNet runs on ${unet.executionProvider}`);
+    const openReleasable = async (rel: string): Promise<ReleasableSession> =>
+      releasable(await open(rel), () => createSession(pathOf(rel), sessionOpts));
     sessions = {
       unet,
-      textEncoder: await open(COMPONENT_FILES.textEncoder),
-      textEncoder2: info.xl !== undefined ? await open(COMPONENT_FILES.textEncoder2) : undefined,
+      textEncoder: await openReleasable(COMPONENT_FILES.textEncoder),
+      textEncoder2: info.xl !== undefined ? await openReleasable(COMPONENT_FILES.textEncoder2) : undefined,
       vaeDecoder: await open(COMPONENT_FILES.vaeDecoder),
       openVaeEncoder: info.hasVaeEncoder
         ? async () => {
@@ -106,7 +183,7 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
           return encoder;
         }
         : undefined,
-      openBytes: (rel, bytes) => createSession(pathOf(rel), { ...sessionOpts, bytes }),
+      openBytes: (rel, bytes) => createSession(pathOf(rel), { ...sessionOpts, bytes, externalDataFolder: dirname(pathOf(rel)) }),
       pathOf,
     };
     pickInput(sessions.textEncoder, 'input_ids');
@@ -294,6 +371,15 @@ class OnnxModel implements OnnxLoadedModel {
       }
     }
     return outputsOf(parts, batch);
+  }
+
+  async releaseTextEncoders(): Promise<void> {
+    const skips = [...this.clipSkipEncoders.values()];
+    this.clipSkipEncoders.clear();
+    await Promise.all([
+      this.s.textEncoder.park(), this.s.textEncoder2?.park(),
+      ...skips.map(async (p) => (await p.catch(() => undefined))?.session.release()),
+    ]);
   }
 
   get hasGuidanceEmbedding(): boolean {

@@ -38,6 +38,11 @@ export interface SessionOptions {
   readonly log?: (message: string) => void;
   /** The model's bytes, already read (and changed in memory): loaded from these; `file` names it in messages. */
   readonly bytes?: Uint8Array;
+  /**
+   * With `bytes`: the folder their external data files are read from (ONNX Runtime reads them from the working
+   * directory otherwise) — the folder of `file`.
+   */
+  readonly externalDataFolder?: string;
 }
 
 export interface OnnxSession {
@@ -183,8 +188,14 @@ export function sessionOptionsFor(ep: string, threads: number): Ort.InferenceSes
   };
 }
 
-function createOptions(ep: Ep, threads: number): Ort.InferenceSession.SessionOptions {
-  return sessionOptionsFor(ep, threads);
+/** ONNX Runtime's session config key for where a model loaded from bytes finds its external data. */
+export const EXTERNAL_DATA_FOLDER_KEY = 'model_external_initializers_file_folder_path';
+
+function createOptions(ep: Ep, threads: number, externalDataFolder: string | undefined): Ort.InferenceSession.SessionOptions {
+  const options = sessionOptionsFor(ep, threads);
+  if (externalDataFolder === undefined) return options;
+  const extra = options.extra as { session: Record<string, unknown> };
+  return { ...options, extra: { ...extra, session: { ...extra.session, [EXTERNAL_DATA_FOLDER_KEY]: externalDataFolder } } };
 }
 
 /** Creates a session for the ONNX file at `file`, trying the setting's providers in order. */
@@ -207,8 +218,8 @@ export async function createSession(file: string, opts: SessionOptions = {}): Pr
     let session: Ort.InferenceSession;
     try {
       session = opts.bytes === undefined
-        ? await ort.InferenceSession.create(file, createOptions(ep, threads))
-        : await ort.InferenceSession.create(opts.bytes, createOptions(ep, threads));
+        ? await ort.InferenceSession.create(file, createOptions(ep, threads, undefined))
+        : await ort.InferenceSession.create(opts.bytes, createOptions(ep, threads, opts.externalDataFolder));
     } catch (e) {
       const m = messageOf(e);
       if (ep !== 'cpu' && isProviderFailure(m)) {
