@@ -122,6 +122,17 @@ test('no preload after a kill when preloadAfterKill is false, nor after a cooper
   assert.match((await c.preload(request('ok')).catch((e: Error) => ({ error: e.message }))).error ?? '', /disposed/);
 });
 
+test('the engine process gets glibc\'s MALLOC_MMAP_THRESHOLD_ at 4 MiB (large allocations go back to the system when freed), unless the user set one', async () => {
+  const c = client({ env: { ...process.env, MALLOC_MMAP_THRESHOLD_: undefined } });
+  const r = await c.generate(request('ok'));
+  assert.ok(r.type === 'result' && r.warnings.includes('MALLOC_MMAP_THRESHOLD_=4194304'), JSON.stringify(r.warnings));
+  await c.dispose();
+  const own = client({ env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '65536' } });
+  const r2 = await own.generate(request('ok'));
+  assert.ok(r2.type === 'result' && r2.warnings.includes('MALLOC_MMAP_THRESHOLD_=65536'), JSON.stringify(r2.warnings));
+  await own.dispose();
+});
+
 test('a second cancel kills at once, even where the first waits for the step to end', async () => {
   const c = client({ cancelGraceMs: 20_000 });
   let started = 0;
