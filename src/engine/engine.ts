@@ -372,7 +372,7 @@ export class Engine {
   /** Where LoRA-patched model copies are kept (networks/networkSet.ts), and their size limit. */
   private readonly networkCache: { readonly dir: string; readonly limitBytes?: number };
   /** Where fp32 copies of fp16 models are kept for the CPU provider (networks/fp32Cache.ts), and their size limit. */
-  private readonly fp32Cache: { readonly dir: string; readonly limitBytes?: number };
+  private readonly fp32Cache: { readonly dir: string; readonly limitBytes?: number } | undefined;
 
   constructor(opts: {
     log?: EngineLog; extraNetworks?: Readonly<Record<string, ExtraNetworkHandler>>;
@@ -383,6 +383,8 @@ export class Engine {
      * `networkCacheDir` + '-fp32' when that is given, else ~/.cache/inline-diffusion/fp32.
      */
     fp32CacheDir?: string; fp32CacheLimitBytes?: number;
+    /** false: fp16 models run on the CPU as they are (the fp16 graph, with its warning). */
+    fp32Copies?: boolean;
   } = {}) {
     this.log = opts.log ?? (() => undefined);
     this.extraNetworks = opts.extraNetworks ?? {};
@@ -392,7 +394,7 @@ export class Engine {
       limitBytes: opts.networkCacheLimitBytes,
     };
     const fp32FromEnv = process.env[FP32_CACHE_ENV];
-    this.fp32Cache = {
+    this.fp32Cache = opts.fp32Copies === false ? undefined : {
       dir: opts.fp32CacheDir ?? (fp32FromEnv !== undefined && fp32FromEnv !== '' ? fp32FromEnv
         : opts.networkCacheDir !== undefined ? `${opts.networkCacheDir}-fp32` : join(homedir(), '.cache', 'inline-diffusion', 'fp32')),
       limitBytes: opts.fp32CacheLimitBytes,
@@ -788,7 +790,8 @@ export class Engine {
    * copy cannot be made loads as it is (its warning says why, and the fp16 warning follows).
    */
   private async fp32CopiesFor(info: ModelInfo, req: GenerateRequest, warnings: string[]): Promise<{ files: Fp32Files; note: string } | undefined> {
-    if (!wantsFp32Copy((await sessionProvider(req.executionProvider)) ?? 'cpu')) return undefined;
+    const cache = this.fp32Cache;
+    if (cache === undefined || !wantsFp32Copy((await sessionProvider(req.executionProvider)) ?? 'cpu')) return undefined;
     const parts: Array<[keyof Fp32Files, string]> = [['unet', COMPONENT_FILES.unet], ['text_encoder', COMPONENT_FILES.textEncoder],
       ['vae_decoder', COMPONENT_FILES.vaeDecoder]];
     if (info.xl !== undefined) parts.push(['text_encoder_2', COMPONENT_FILES.textEncoder2]);
@@ -800,7 +803,7 @@ export class Engine {
     for (const [component, rel] of parts) {
       const source = join(info.dir, rel);
       try {
-        const copy = await fp32CopyOf({ source, cacheDir: this.fp32Cache.dir, cacheLimitBytes: this.fp32Cache.limitBytes, log: (m) => this.log('info', m) });
+        const copy = await fp32CopyOf({ source, cacheDir: cache.dir, cacheLimitBytes: cache.limitBytes, log: (m) => this.log('info', m) });
         if (copy.kind !== 'copy') continue;
         files[component] = copy.file;
         bytes += copy.bytes;
@@ -811,7 +814,7 @@ export class Engine {
       }
     }
     if (Object.keys(files).length === 0) return undefined;
-    const note = fp32CopyNote(Object.keys(files), this.fp32Cache.dir, bytes, built > 0 ? ms : undefined);
+    const note = fp32CopyNote(Object.keys(files), cache.dir, bytes, built > 0 ? ms : undefined);
     this.log('info', note);
     return { files, note };
   }
