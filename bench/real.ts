@@ -172,8 +172,22 @@ async function main(): Promise<void> {
     save();
   }
   if (want('fp16')) {
-    log(`engine fp16: ${steps} steps at 512²`);
+    // fp16 on the CPU: the engine's fp32 copy (issue 15), made by the first run into a cache folder of the bench's own
+    // (emptied first), reused by the second; then the fp16 graph as it is
+    const fp32Cache = path.join(cache, 'fp32-copies');
+    fs.rmSync(fp32Cache, { recursive: true, force: true });
+    process.env.INLINE_DIFFUSION_FP32_CACHE = fp32Cache;
+    log(`engine fp16 from its fp32 copy, first load (converts into ${fp32Cache}): ${steps} steps at 512²`);
+    result.engineFp16CopyFirst = measure(process.execPath, engineArgs(sd15Fp16, steps, 'full'));
+    save();
+    log(`engine fp16 from its fp32 copy, later load: ${steps} steps at 512²`);
+    result.engineFp16Copy = measure(process.execPath, engineArgs(sd15Fp16, steps, 'full'));
+    delete process.env.INLINE_DIFFUSION_FP32_CACHE;
+    save();
+    log(`engine fp16 graph as it is: ${steps} steps at 512²`);
+    process.env.BENCH_FP32_COPIES = '0';
     result.engineFp16 = measure(process.execPath, engineArgs(sd15Fp16, steps, 'full'));
+    delete process.env.BENCH_FP32_COPIES;
     result['bare-fp16'] = measure(process.execPath, [...tsx, 'bench/real/bareUnet.ts', sd15Fp16, String(steps), String(threads), '512', 'engine', provider]);
     save();
   }
@@ -308,8 +322,15 @@ function table(r: Record<string, unknown>, rows: string[][]): void {
   if (torchUnet?.peakRssBytes) rows.push(['PyTorch UNet peak RSS (UNet only)', gib(torchUnet.peakRssBytes)]);
   const tv = r.torchVae as { ms: number } | undefined;
   if (tv?.ms) rows.push(['PyTorch VAE decode 512²', s1(tv.ms)]);
-  const f16 = r.engineFp16 as { timingsMs: { unetSteps: number[]; load: number }; peakRssBytes: number } | undefined;
-  if (f16?.timingsMs) rows.push(['engine fp16: steady step; load; peak RSS (× fp16 weights)', `${s1(split(f16.timingsMs.unetSteps).steady)}; ${s1(f16.timingsMs.load)}; ${gib(f16.peakRssBytes)} (${(f16.peakRssBytes / weights.fp16).toFixed(2)}×)`]);
+  type Fp16Run = { timingsMs: { unetSteps: number[]; load: number }; peakRssBytes: number; fp32CopyMs?: number; loadavg?: number[] } | undefined;
+  const f16 = r.engineFp16 as Fp16Run;
+  if (f16?.timingsMs) rows.push(['engine fp16 graph as it is: steady step; load; peak RSS (× fp16 weights)', `${s1(split(f16.timingsMs.unetSteps).steady)}; ${s1(f16.timingsMs.load)}; ${gib(f16.peakRssBytes)} (${(f16.peakRssBytes / weights.fp16).toFixed(2)}×)`]);
+  for (const [key, label] of [['engineFp16CopyFirst', 'first load, converts'], ['engineFp16Copy', 'later load']] as const) {
+    const c = r[key] as Fp16Run;
+    if (!c?.timingsMs) continue;
+    rows.push([`engine fp16 from its fp32 copy (${label}): conversion; load; steady step; peak RSS (× fp32 weights)`,
+      `${c.fp32CopyMs ? s1(c.fp32CopyMs) : '–'}; ${s1(c.timingsMs.load)}; ${s1(split(c.timingsMs.unetSteps).steady)}; ${gib(c.peakRssBytes)} (${(c.peakRssBytes / weights.fp32).toFixed(2)}×)`]);
+  }
   const autoSaid = new Set<number>();
   for (const d of (r.vaeDecode as Array<{ mode: string; size: number; ms?: number; tiles?: number; peakRssBytes?: number; addedBytes?: number; skipped?: string; error?: string; auto?: string }> | undefined) ?? []) {
     if (d.auto !== undefined && !autoSaid.has(d.size)) {
