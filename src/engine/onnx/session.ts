@@ -61,6 +61,8 @@ type Ep = 'cpu' | 'cuda' | 'dml' | 'coreml';
 let ortModule: typeof Ort | undefined;
 /** Providers that failed once in this process, with the reason (not retried for later sessions). */
 const unavailable = new Map<Ep, string>();
+/** Providers that started once in this process (sessionProvider does not try them again). */
+const started = new Set<Ep>();
 
 let ortOverrideError: string | undefined;
 let ortOverrideLogged = false;
@@ -144,13 +146,13 @@ function probeModel(): Uint8Array {
  * files for the provider before loading a large model (the fp32 copy of an fp16 model on the CPU).
  */
 export async function sessionProvider(setting: ExecutionProviderSetting): Promise<string | undefined> {
-  const ort = loadOrt();
   for (const ep of providerOrder(setting)) {
     if (unavailable.has(ep)) continue;
-    if (ep === 'cpu') return ep;
+    if (ep === 'cpu' || started.has(ep)) return ep;
     try {
-      const session = await ort.InferenceSession.create(probeModel(), sessionOptionsFor(ep, 1));
+      const session = await loadOrt().InferenceSession.create(probeModel(), sessionOptionsFor(ep, 1));
       await session.release();
+      started.add(ep);
       return ep;
     } catch (e) {
       const m = messageOf(e);
