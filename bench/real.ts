@@ -267,13 +267,17 @@ async function main(): Promise<void> {
   }
   if (values.sdxl && want('sdxl')) {
     if (fs.existsSync(path.join(cache, 'DONE-sdxl-fp16'))) {
-      // under a memory ceiling: an fp16 SDXL on the CPU outgrew 21 GB here once (ONNX Runtime computes fp16 in fp32)
+      // under a memory ceiling: an fp16 SDXL on the CPU outgrew 21 GB here once (ONNX Runtime computes fp16 in fp32);
+      // the engine runs it from its fp32 copy (issue 15), made by the first run into the bench's own cache folder
       const ceiling = Math.min(14, 0.6 * os.totalmem() / 2 ** 30).toFixed(1);
-      log(`engine SDXL fp16: 2 steps at 1024², tiled VAE decode (stopped past ${ceiling} GiB)`);
+      const fp32Cache = path.join(cache, 'fp32-copies');
+      log(`engine SDXL fp16 (from its fp32 copy in ${fp32Cache}): 2 steps at 1024², tiled VAE decode (stopped past ${ceiling} GiB)`);
+      process.env.INLINE_DIFFUSION_FP32_CACHE = fp32Cache;
       process.env.BENCH_LOG_INFO = '1';
       result.sdxl = measure(process.execPath, [...tsx, 'bench/real/rssGuard.ts', ceiling, process.execPath, ...tsx, 'bench/real/engineRun.ts', sdxlFp16, '2',
         String(threads), '1024', 'tiled', provider]);
       delete process.env.BENCH_LOG_INFO;
+      delete process.env.INLINE_DIFFUSION_FP32_CACHE;
     } else {
       result.sdxl = { skipped: `SDXL was not built (${path.join(cache, 'sdxl-fp16')}): build_models.py --sdxl failed or was stopped; see its output` };
     }
@@ -367,10 +371,13 @@ function table(r: Record<string, unknown>, rows: string[][]): void {
     rows.push([`extension, ${run.which}: previews posted / steps; host event-loop lag p99, max (goal p99 ≤ 20 ms)`,
       `${run.previewsPosted} / ${run.steps}; ${run.eventLoopLag.p99Ms.toFixed(1)} ms, ${run.eventLoopLag.maxMs.toFixed(1)} ms`]);
   }
-  const xl = r.sdxl as { timingsMs?: { load: number; textEncoder: number; unetSteps: number[]; vae: number }; peakRssBytes?: number; skipped?: string } | undefined;
+  const xl = r.sdxl as { timingsMs?: { load: number; textEncoder: number; unetSteps: number[]; vae: number }; peakRssBytes?: number; skipped?: string;
+    fp32CopyMs?: number; stoppedAtBytes?: number; afterMs?: number } | undefined;
   if (xl?.timingsMs) {
-    rows.push(['SDXL fp16 1024², 2 steps: load; steps; VAE (tiled); peak RSS',
-      `${s1(xl.timingsMs.load)}; ${xl.timingsMs.unetSteps.map(s1).join(', ')}; ${s1(xl.timingsMs.vae)}; ${gib(xl.peakRssBytes ?? NaN)}`]);
+    rows.push(['SDXL fp16 1024², 2 steps: fp32 copy made in; load; steps; VAE (tiled); peak RSS',
+      `${xl.fp32CopyMs ? s1(xl.fp32CopyMs) : '–'}; ${s1(xl.timingsMs.load)}; ${xl.timingsMs.unetSteps.map(s1).join(', ')}; ${s1(xl.timingsMs.vae)}; ${gib(xl.peakRssBytes ?? NaN)}`]);
+  } else if (xl?.stoppedAtBytes !== undefined) {
+    rows.push(['SDXL fp16 1024²', `stopped by the memory guard at ${gib(xl.stoppedAtBytes)} after ${s1(xl.afterMs ?? NaN)}`]);
   } else if (xl?.skipped) rows.push(['SDXL', `skipped: ${xl.skipped}`]);
   else if ((xl as { error?: string } | undefined)?.error) rows.push(['SDXL fp16 1024²', `not measured: ${(xl as { error: string }).error.split('\n')[0]}`]);
   const width = Math.max(...rows.map((x) => x[0].length));
