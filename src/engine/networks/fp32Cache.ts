@@ -2,9 +2,10 @@
  * fp32 copies of fp16 model components for the CPU provider (fp32Copy.ts), kept in a cache folder beside the LoRA
  * cache (~/.cache/inline-diffusion/fp32): one entry per source file (keyed by its path), made once, reused while the
  * source's folder is unchanged (sizes and mtimes), rebuilt when it changed or when the copy is truncated or its graph
- * altered, the least recently used entries evicted past a size limit (networkSet.ts's evict). An fp32 source is
- * remembered as such (a manifest without files), so the graph is read once, not at every load. The user's files are
- * only read.
+ * altered, the least recently used entries evicted past a size limit (networkSet.ts's evict). A large fp32 source
+ * (weights inside the graph file, VERDICT_MIN_BYTES and up) is remembered as such (a manifest without files), so it is
+ * read once, not at every load; smaller graphs are read and checked each time (no entry for them). The user's files
+ * are only read.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, statfs, utimes, writeFile } from 'node:fs/promises';
@@ -51,6 +52,9 @@ interface Manifest {
   /** sha256 of the copy's graph file (small: the weights are in the data file). */
   readonly graphSha?: string;
 }
+
+/** fp32 graph files from this size up get an entry saying so (reading them whole at every load would cost). */
+const VERDICT_MIN_BYTES = 64 * 1024 ** 2;
 
 const GRAPH = 'model.onnx';
 const DATA = `${GRAPH}.data`;
@@ -129,7 +133,8 @@ export async function fp32CopyOf(req: Fp32CopyRequest): Promise<Fp32CopyResult> 
   } else if (known !== undefined) req.log?.(`${source} changed since its fp32 copy was made: making it again`);
   const model = new Uint8Array(await readFile(source));
   if (!isFp16Graph(model)) {
-    await writeEntry(req.cacheDir, dir, async () => ({ v: 1, source, stamp, fp16: false }));
+    if (model.length >= VERDICT_MIN_BYTES) await writeEntry(req.cacheDir, dir, async () => ({ v: 1, source, stamp, fp16: false }));
+    else if (known !== undefined) await rm(dir, { recursive: true, force: true }); // a copy of what is now an fp32 graph
     return { kind: 'fp32-source' };
   }
   await rm(dir, { recursive: true, force: true }); // the old copy's disk is needed for the new one
