@@ -172,8 +172,22 @@ async function main(): Promise<void> {
     save();
   }
   if (want('fp16')) {
-    log(`engine fp16: ${steps} steps at 512²`);
+    // fp16 on the CPU: the engine's fp32 copy (issue 15), made by the first run into a cache folder of the bench's own
+    // (emptied first), reused by the second; then the fp16 graph as it is
+    const fp32Cache = path.join(cache, 'fp32-copies');
+    fs.rmSync(fp32Cache, { recursive: true, force: true });
+    process.env.INLINE_DIFFUSION_FP32_CACHE = fp32Cache;
+    log(`engine fp16 from its fp32 copy, first load (converts into ${fp32Cache}): ${steps} steps at 512²`);
+    result.engineFp16CopyFirst = measure(process.execPath, engineArgs(sd15Fp16, steps, 'full'));
+    save();
+    log(`engine fp16 from its fp32 copy, later load: ${steps} steps at 512²`);
+    result.engineFp16Copy = measure(process.execPath, engineArgs(sd15Fp16, steps, 'full'));
+    delete process.env.INLINE_DIFFUSION_FP32_CACHE;
+    save();
+    log(`engine fp16 graph as it is: ${steps} steps at 512²`);
+    process.env.BENCH_FP32_COPIES = '0';
     result.engineFp16 = measure(process.execPath, engineArgs(sd15Fp16, steps, 'full'));
+    delete process.env.BENCH_FP32_COPIES;
     result['bare-fp16'] = measure(process.execPath, [...tsx, 'bench/real/bareUnet.ts', sd15Fp16, String(steps), String(threads), '512', 'engine', provider]);
     save();
   }
@@ -253,13 +267,17 @@ async function main(): Promise<void> {
   }
   if (values.sdxl && want('sdxl')) {
     if (fs.existsSync(path.join(cache, 'DONE-sdxl-fp16'))) {
-      // under a memory ceiling: an fp16 SDXL on the CPU outgrew 21 GB here once (ONNX Runtime computes fp16 in fp32)
+      // under a memory ceiling: an fp16 SDXL on the CPU outgrew 21 GB here once (ONNX Runtime computes fp16 in fp32);
+      // the engine runs it from its fp32 copy (issue 15), made by the first run into the bench's own cache folder
       const ceiling = Math.min(14, 0.6 * os.totalmem() / 2 ** 30).toFixed(1);
-      log(`engine SDXL fp16: 2 steps at 1024², tiled VAE decode (stopped past ${ceiling} GiB)`);
+      const fp32Cache = path.join(cache, 'fp32-copies');
+      log(`engine SDXL fp16 (from its fp32 copy in ${fp32Cache}): 2 steps at 1024², tiled VAE decode (stopped past ${ceiling} GiB)`);
+      process.env.INLINE_DIFFUSION_FP32_CACHE = fp32Cache;
       process.env.BENCH_LOG_INFO = '1';
       result.sdxl = measure(process.execPath, [...tsx, 'bench/real/rssGuard.ts', ceiling, process.execPath, ...tsx, 'bench/real/engineRun.ts', sdxlFp16, '2',
         String(threads), '1024', 'tiled', provider]);
       delete process.env.BENCH_LOG_INFO;
+      delete process.env.INLINE_DIFFUSION_FP32_CACHE;
     } else {
       result.sdxl = { skipped: `SDXL was not built (${path.join(cache, 'sdxl-fp16')}): build_models.py --sdxl failed or was stopped; see its output` };
     }
@@ -308,8 +326,15 @@ function table(r: Record<string, unknown>, rows: string[][]): void {
   if (torchUnet?.peakRssBytes) rows.push(['PyTorch UNet peak RSS (UNet only)', gib(torchUnet.peakRssBytes)]);
   const tv = r.torchVae as { ms: number } | undefined;
   if (tv?.ms) rows.push(['PyTorch VAE decode 512²', s1(tv.ms)]);
-  const f16 = r.engineFp16 as { timingsMs: { unetSteps: number[]; load: number }; peakRssBytes: number } | undefined;
-  if (f16?.timingsMs) rows.push(['engine fp16: steady step; load; peak RSS (× fp16 weights)', `${s1(split(f16.timingsMs.unetSteps).steady)}; ${s1(f16.timingsMs.load)}; ${gib(f16.peakRssBytes)} (${(f16.peakRssBytes / weights.fp16).toFixed(2)}×)`]);
+  type Fp16Run = { timingsMs: { unetSteps: number[]; load: number }; peakRssBytes: number; fp32CopyMs?: number; loadavg?: number[] } | undefined;
+  const f16 = r.engineFp16 as Fp16Run;
+  if (f16?.timingsMs) rows.push(['engine fp16 graph as it is: steady step; load; peak RSS (× fp16 weights)', `${s1(split(f16.timingsMs.unetSteps).steady)}; ${s1(f16.timingsMs.load)}; ${gib(f16.peakRssBytes)} (${(f16.peakRssBytes / weights.fp16).toFixed(2)}×)`]);
+  for (const [key, label] of [['engineFp16CopyFirst', 'first load, converts'], ['engineFp16Copy', 'later load']] as const) {
+    const c = r[key] as Fp16Run;
+    if (!c?.timingsMs) continue;
+    rows.push([`engine fp16 from its fp32 copy (${label}): conversion; load; steady step; peak RSS (× fp32 weights)`,
+      `${c.fp32CopyMs ? s1(c.fp32CopyMs) : '–'}; ${s1(c.timingsMs.load)}; ${s1(split(c.timingsMs.unetSteps).steady)}; ${gib(c.peakRssBytes)} (${(c.peakRssBytes / weights.fp32).toFixed(2)}×)`]);
+  }
   const autoSaid = new Set<number>();
   for (const d of (r.vaeDecode as Array<{ mode: string; size: number; ms?: number; tiles?: number; peakRssBytes?: number; addedBytes?: number; skipped?: string; error?: string; auto?: string }> | undefined) ?? []) {
     if (d.auto !== undefined && !autoSaid.has(d.size)) {
@@ -346,10 +371,13 @@ function table(r: Record<string, unknown>, rows: string[][]): void {
     rows.push([`extension, ${run.which}: previews posted / steps; host event-loop lag p99, max (goal p99 ≤ 20 ms)`,
       `${run.previewsPosted} / ${run.steps}; ${run.eventLoopLag.p99Ms.toFixed(1)} ms, ${run.eventLoopLag.maxMs.toFixed(1)} ms`]);
   }
-  const xl = r.sdxl as { timingsMs?: { load: number; textEncoder: number; unetSteps: number[]; vae: number }; peakRssBytes?: number; skipped?: string } | undefined;
+  const xl = r.sdxl as { timingsMs?: { load: number; textEncoder: number; unetSteps: number[]; vae: number }; peakRssBytes?: number; skipped?: string;
+    fp32CopyMs?: number; stoppedAtBytes?: number; afterMs?: number } | undefined;
   if (xl?.timingsMs) {
-    rows.push(['SDXL fp16 1024², 2 steps: load; steps; VAE (tiled); peak RSS',
-      `${s1(xl.timingsMs.load)}; ${xl.timingsMs.unetSteps.map(s1).join(', ')}; ${s1(xl.timingsMs.vae)}; ${gib(xl.peakRssBytes ?? NaN)}`]);
+    rows.push(['SDXL fp16 1024², 2 steps: fp32 copy made in; load; steps; VAE (tiled); peak RSS',
+      `${xl.fp32CopyMs ? s1(xl.fp32CopyMs) : '–'}; ${s1(xl.timingsMs.load)}; ${xl.timingsMs.unetSteps.map(s1).join(', ')}; ${s1(xl.timingsMs.vae)}; ${gib(xl.peakRssBytes ?? NaN)}`]);
+  } else if (xl?.stoppedAtBytes !== undefined) {
+    rows.push(['SDXL fp16 1024²', `stopped by the memory guard at ${gib(xl.stoppedAtBytes)} after ${s1(xl.afterMs ?? NaN)}`]);
   } else if (xl?.skipped) rows.push(['SDXL', `skipped: ${xl.skipped}`]);
   else if ((xl as { error?: string } | undefined)?.error) rows.push(['SDXL fp16 1024²', `not measured: ${(xl as { error: string }).error.split('\n')[0]}`]);
   const width = Math.max(...rows.map((x) => x[0].length));

@@ -121,6 +121,7 @@ export async function runGenerate(args: GenerateArgs, io: CliIo, signal?: AbortS
       },
     });
     if (showBar && step > 0) bar.finish();
+    if (output.fp32Copy !== undefined && !args.quiet) io.stderr.write(`note: ${output.fp32Copy}\n`);
     const files = output.images.map((image, i) => writeOutput(args, outputs[i], image.png));
     return {
       files,

@@ -13,11 +13,11 @@ import { EngineError } from './model';
 import { buildInfotextParams, formatInfotext } from './infotext';
 import { loadModel } from './onnx';
 import { ModelError } from './model';
-import { modelHash, modelWeightsBytes, readModelFolder, unetAttentionOf } from './model';
+import { COMPONENT_FILES, modelHash, modelWeightsBytes, readModelFolder, unetAttentionOf } from './model';
 import { checkHiresMemory, checkHiresModel, hiresInfotextExtra, hiresPlan, upscaleFirstPass, type HiresPlan } from './hires';
 import { batchSeeds, hasVariation, variationNoise } from './variation';
 import type { LoadedModel, ModelInfo } from './model';
-import { providerOrder, unavailableProviders } from './onnx';
+import { providerOrder, sessionProvider, unavailableProviders } from './onnx';
 import { runPipeline, throwIfCancelled, usesLcmStrengthSchedule, type PipelineInput, type PipelineOutput } from './pipeline';
 import {
   buildPromptPlan, countPromptTokens, extractExtraNetworks, preparePrompts, PromptPlanError, PromptTooLongError,
@@ -34,12 +34,12 @@ import { PhiloxGenerator, TorchGenerator, type Rng } from './random';
 import { decodePlan, detectModelFamily, FP16_ON_CPU_WARNING, modelSchedulerSetup, recommendedSettings } from './model';
 import { createScheduler, resolveSampler, type Scheduler } from './schedulers';
 import {
-  applyNetworks, EMBEDDING_EXTENSIONS, isMarkedLcm, listFolder, LORA_EXTENSIONS, readEmbedding, resolveLoraTags,
-  type AppliedNetworks, type LibraryEntry, type LoraRequest,
+  applyNetworks, EMBEDDING_EXTENSIONS, fp32CopyOf, isMarkedLcm, listFolder, LORA_EXTENSIONS, readEmbedding, resolveLoraTags,
+  wantsFp32Copy, type AppliedNetworks, type Component, type LibraryEntry, type LoraRequest,
 } from './networks';
 import { version as packageVersion } from '../../package.json';
 import { nowMs } from './clock';
-import { NETWORK_CACHE_ENV } from '../protocol/engineEnv';
+import { FP32_CACHE_ENV, NETWORK_CACHE_ENV } from '../protocol/engineEnv';
 import { prepareInpaintRun, type InpaintRun } from './inpaint';
 
 export { EngineError } from './model';
@@ -62,6 +62,8 @@ export interface GenerateOutput {
   warnings: string[];
   /** Set when the requested provider could not start and the model ran on `executionProvider` instead. */
   providerFallback?: ProviderFallback;
+  /** Set when an fp16 model ran on the CPU from its fp32 copy: the line that says so (fp32CopyNote). */
+  fp32Copy?: string;
 }
 
 export interface GenerateOptions {
@@ -248,6 +250,16 @@ function conditioningFor(req: GenerateRequest, model: LoadedModel, tokenizers: r
  * negative prompt an LCM UNet ignores — pushed to `warnings`. The fallback is returned as data too; `quietWarning`
  * is logged as info only ('auto' on a machine without a GPU is the normal case).
  */
+/** Model components that may load from an fp32 copy. */
+type Fp32Files = Partial<Record<Component | 'vae_decoder' | 'vae_encoder', string>>;
+
+/** The info line for an fp16 model run on the CPU from fp32 copies (`convertedMs` when this load made them). */
+export function fp32CopyNote(components: readonly string[], dir: string, bytes: number, convertedMs?: number): string {
+  return `this fp16 model runs on the CPU from an fp32 copy of its ${components.join(', ')} (${(bytes / 1024 ** 3).toFixed(2)} GiB in ${dir}; `
+    + (convertedMs === undefined ? 'made once, on its first load' : `made now in ${(convertedMs / 1000).toFixed(1)} s, once`)
+    + '): faster and smaller than fp16 there, the same weights';
+}
+
 function warnBeforeRun(req: GenerateRequest, model: LoadedModel, scheduler: Scheduler, img2img: boolean, warnings: string[]):
     { providerFallback?: ProviderFallback; quietWarning?: string } {
   if (img2img && Math.floor(req.steps * req.strength) < 1 && !usesLcmStrengthSchedule(model, scheduler, true)) {
@@ -359,11 +371,20 @@ export class Engine {
 
   /** Where LoRA-patched model copies are kept (networks/networkSet.ts), and their size limit. */
   private readonly networkCache: { readonly dir: string; readonly limitBytes?: number };
+  /** Where fp32 copies of fp16 models are kept for the CPU provider (networks/fp32Cache.ts), and their size limit. */
+  private readonly fp32Cache: { readonly dir: string; readonly limitBytes?: number } | undefined;
 
   constructor(opts: {
     log?: EngineLog; extraNetworks?: Readonly<Record<string, ExtraNetworkHandler>>;
     /** The folder for LoRA-patched model copies; default $INLINE_DIFFUSION_NETWORK_CACHE, else ~/.cache/inline-diffusion/networks. */
     networkCacheDir?: string; networkCacheLimitBytes?: number;
+    /**
+     * The folder for fp32 copies of fp16 models run on the CPU; default $INLINE_DIFFUSION_FP32_CACHE, else
+     * `networkCacheDir` + '-fp32' when that is given, else ~/.cache/inline-diffusion/fp32.
+     */
+    fp32CacheDir?: string; fp32CacheLimitBytes?: number;
+    /** false: fp16 models run on the CPU as they are (the fp16 graph, with its warning). */
+    fp32Copies?: boolean;
   } = {}) {
     this.log = opts.log ?? (() => undefined);
     this.extraNetworks = opts.extraNetworks ?? {};
@@ -371,6 +392,12 @@ export class Engine {
     this.networkCache = {
       dir: opts.networkCacheDir ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(homedir(), '.cache', 'inline-diffusion', 'networks')),
       limitBytes: opts.networkCacheLimitBytes,
+    };
+    const fp32FromEnv = process.env[FP32_CACHE_ENV];
+    this.fp32Cache = opts.fp32Copies === false ? undefined : {
+      dir: opts.fp32CacheDir ?? (fp32FromEnv !== undefined && fp32FromEnv !== '' ? fp32FromEnv
+        : opts.networkCacheDir !== undefined ? `${opts.networkCacheDir}-fp32` : join(homedir(), '.cache', 'inline-diffusion', 'fp32')),
+      limitBytes: opts.fp32CacheLimitBytes,
     };
   }
 
@@ -478,8 +505,9 @@ export class Engine {
       : inpaint !== undefined ? rgbImagesToTensor([inpaint.image]).data : initImageTensor(req.initImage, req.width, req.height, req.resizeMode);
     throwIfCancelled(signal);
 
-    const networks = await this.networksFor(info, loras, embeddings, warnings, tokenizer2?.eosId);
-    const model = await this.modelFor(info, req, networks);
+    const fp32 = await this.fp32CopiesFor(info, req, warnings);
+    const networks = await this.networksFor(info, loras, embeddings, warnings, tokenizer2?.eosId, fp32?.files);
+    const model = await this.modelFor(info, req, networks, fp32?.files);
     const { providerFallback, quietWarning } = warnBeforeRun(req, model, sampler.scheduler, initImage !== null, warnings);
     const tokenizers = tokenizer2 === undefined ? [tokenizer] : [tokenizer, tokenizer2];
     const conditioning = conditioningFor(req, model, tokenizers, sampler.scheduler, text, warnings, networks);
@@ -557,6 +585,7 @@ export class Engine {
       executionProvider: model.executionProvider,
       warnings,
       ...(providerFallback === undefined ? {} : { providerFallback }),
+      ...(fp32 === undefined || model.info.precision === 'fp16' ? {} : { fp32Copy: fp32.note }),
     };
   }
 
@@ -733,13 +762,14 @@ export class Engine {
    * undefined when there are none. A set that cannot be applied at all is warned about and the base model runs.
    */
   private async networksFor(info: ModelInfo, loras: readonly LoraRequest[], embeddings: readonly LibraryEntry[],
-      warnings: string[], eosId2?: number): Promise<AppliedNetworks | undefined> {
+      warnings: string[], eosId2?: number, sourceFiles?: Partial<Record<Component, string>>): Promise<AppliedNetworks | undefined> {
     if (loras.length === 0 && embeddings.length === 0) return undefined;
     try {
       const applied = await applyNetworks({
         modelDir: info.dir, xl: info.xl !== undefined, layersPerBlock: layersPerBlockOf(info.dir), loras, embeddings,
         cacheDir: this.networkCache.dir, cacheLimitBytes: this.networkCache.limitBytes, log: (m) => this.log('info', m),
         ...(eosId2 === undefined ? {} : { eosId2 }),
+        ...(sourceFiles === undefined ? {} : { sourceFiles }),
       });
       warnings.push(...applied.warnings);
       for (const note of applied.notes) this.log('info', note);
@@ -754,6 +784,41 @@ export class Engine {
     }
   }
 
+  /**
+   * An fp16 model that will run on the CPU: its components' fp32 copies (from the cache, or made now), which the CPU
+   * runs faster and in less memory (fp32Copy.ts); undefined for fp32 models and other providers. A component whose
+   * copy cannot be made loads as it is (its warning says why, and the fp16 warning follows).
+   */
+  private async fp32CopiesFor(info: ModelInfo, req: GenerateRequest, warnings: string[]): Promise<{ files: Fp32Files; note: string } | undefined> {
+    const cache = this.fp32Cache;
+    if (cache === undefined || !wantsFp32Copy((await sessionProvider(req.executionProvider)) ?? 'cpu')) return undefined;
+    const parts: Array<[keyof Fp32Files, string]> = [['unet', COMPONENT_FILES.unet], ['text_encoder', COMPONENT_FILES.textEncoder],
+      ['vae_decoder', COMPONENT_FILES.vaeDecoder]];
+    if (info.xl !== undefined) parts.push(['text_encoder_2', COMPONENT_FILES.textEncoder2]);
+    if (info.hasVaeEncoder) parts.push(['vae_encoder', COMPONENT_FILES.vaeEncoder]);
+    const files: Record<string, string> = {};
+    let bytes = 0;
+    let built = 0;
+    let ms = 0;
+    for (const [component, rel] of parts) {
+      const source = join(info.dir, rel);
+      try {
+        const copy = await fp32CopyOf({ source, cacheDir: cache.dir, cacheLimitBytes: cache.limitBytes, log: (m) => this.log('info', m) });
+        if (copy.kind !== 'copy') continue;
+        files[component] = copy.file;
+        bytes += copy.bytes;
+        ms += copy.ms;
+        if (copy.built) built++;
+      } catch (e) {
+        warnings.push(`no fp32 copy of ${source} could be made for the CPU (${e instanceof Error ? e.message : String(e)}); it runs in fp16`);
+      }
+    }
+    if (Object.keys(files).length === 0) return undefined;
+    const note = fp32CopyNote(Object.keys(files), cache.dir, bytes, built > 0 ? ms : undefined);
+    this.log('info', note);
+    return { files, note };
+  }
+
   private async tokenizerFor(dir: string): Promise<ClipTokenizer> {
     let tokenizer = this.tokenizers.get(dir);
     if (tokenizer === undefined) {
@@ -764,8 +829,10 @@ export class Engine {
   }
 
   /** The loaded model for this folder, provider and threads, loading it (and releasing another) when needed. */
-  private async modelFor(info: ModelInfo, req: GenerateRequest, networks: AppliedNetworks | undefined): Promise<LoadedModel> {
-    const key = JSON.stringify([info.dir, req.executionProvider, req.threads, networks?.key ?? '']);
+  private async modelFor(info: ModelInfo, req: GenerateRequest, networks: AppliedNetworks | undefined,
+      fp32Files?: Fp32Files): Promise<LoadedModel> {
+    const componentFiles = { ...fp32Files, ...networks?.files };
+    const key = JSON.stringify([info.dir, req.executionProvider, req.threads, networks?.key ?? '', componentFiles]);
     if (this.cached?.key === key) return this.cached.model;
     await this.releaseNow();
     this.log('info', `loading ${info.dir} (execution provider ${req.executionProvider}, threads ${req.threads ?? 'default'})`);
@@ -774,7 +841,7 @@ export class Engine {
         executionProvider: req.executionProvider,
         threads: req.threads ?? undefined,
         log: (message) => this.log('info', message),
-        componentFiles: networks?.files,
+        componentFiles,
       });
       this.cached = { key, model };
       return model;

@@ -79,7 +79,8 @@ async function runGenerate(engine: Engine, id: number, request: unknown, signal:
         ...(p.pass === undefined ? {} : { pass: p.pass }) }),
     });
     send({ type: 'result', id, images: output.images, timingsMs: output.timingsMs, executionProvider: output.executionProvider, warnings: output.warnings,
-      ...(output.providerFallback === undefined ? {} : { providerFallback: output.providerFallback }) });
+      ...(output.providerFallback === undefined ? {} : { providerFallback: output.providerFallback }),
+      ...(output.fp32Copy === undefined ? {} : { fp32Copy: output.fp32Copy }) });
     signalWarm(); // the compile cache (src/launch/) keeps what a generation compiled; later engine processes start faster
   } catch (err) {
     if (err instanceof EngineError) send({ type: 'error', id, code: err.code, message: err.message });

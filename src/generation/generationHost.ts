@@ -71,6 +71,7 @@ export class GenerationHost extends Disposable {
         this.resultEmitter.fire({
           requested: request.executionProvider, executionProvider: result.executionProvider, warnings: result.warnings,
           ...(result.providerFallback === undefined ? {} : { providerFallback: result.providerFallback }),
+          ...(result.fp32Copy === undefined ? {} : { fp32Copy: result.fp32Copy }),
         });
         return result;
       },

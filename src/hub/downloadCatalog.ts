@@ -134,8 +134,9 @@ export function catalogDownload(entry: CatalogEntry): Pick<DownloadModelOptions,
 
 /**
  * How the download list names a precision: fp32 is the CPU choice; an fp16 graph runs slower on the CPU than its
- * fp32 version and takes no less memory there (ONNX Runtime computes it in fp32: measured on full-size SD 1.5, issue 15).
+ * fp32 version and takes no less memory there (ONNX Runtime computes it in fp32: measured on full-size SD 1.5, issue 15),
+ * so on the CPU the engine converts it once into an fp32 copy (twice the disk, a conversion on the first load).
  */
 export function precisionLabel(precision: CatalogEntry['precision']): string {
-  return precision === 'fp32' ? 'fp32 (the CPU choice)' : 'fp16 (for GPUs: slower on the CPU)';
+  return precision === 'fp32' ? 'fp32 (the CPU choice)' : 'fp16 (for GPUs: on the CPU converted once to fp32)';
 }

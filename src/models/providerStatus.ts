@@ -26,6 +26,8 @@ export interface EngineResultInfo {
   readonly warnings: readonly string[];
   /** Set when the requested provider could not start. */
   readonly providerFallback?: ProviderFallback;
+  /** Set when an fp16 model ran on the CPU from its fp32 copy (the engine's line saying so). */
+  readonly fp32Copy?: string;
 }
 
 /** The generation host as the status item sees it (src/generation/generationHost.ts). */
@@ -67,6 +69,15 @@ export class ProviderStatus extends Disposable {
         this.warned.add('fp16-on-cpu');
         void vscode.window.showInformationMessage('Inline Diffusion: this model is fp16, which on the CPU runs slower (and takes no less '
           + 'memory) than its fp32 version. For CPU generation pick the fp32 download of the model; fp16 is for GPUs.');
+      }
+    }
+    if (r.fp32Copy !== undefined) {
+      // an fp16 model on the CPU, run from its fp32 copy (issue 15): said once, and on the item while it lasts
+      this.item.text = `$(chip) ${label} · fp32 copy`;
+      this.item.tooltip = `${this.item.tooltip} — ${r.fp32Copy}`;
+      if (!this.warned.has('fp32-copy')) {
+        this.warned.add('fp32-copy');
+        void vscode.window.showInformationMessage(`Inline Diffusion: ${r.fp32Copy}.`);
       }
     }
     this.item.show();

@@ -17,3 +17,5 @@ export const PREVIEW_DECODER_ENV = 'INLINE_DIFFUSION_PREVIEW_DECODER';
 export const CLI_WORKER_ENV = 'INLINE_DIFFUSION_CLI_WORKER';
 /** Where LoRA-patched model copies are cached (default ~/.cache/inline-diffusion/networks). */
 export const NETWORK_CACHE_ENV = 'INLINE_DIFFUSION_NETWORK_CACHE';
+/** Where fp32 copies of fp16 models run on the CPU are cached (default ~/.cache/inline-diffusion/fp32). */
+export const FP32_CACHE_ENV = 'INLINE_DIFFUSION_FP32_CACHE';

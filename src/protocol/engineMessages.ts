@@ -198,7 +198,9 @@ export type FromEngine =
   | { readonly type: 'result'; readonly id: number; readonly images: readonly GeneratedImage[];
       readonly timingsMs: TimingsMs; readonly executionProvider: string; readonly warnings: readonly string[];
       /** Set when the requested provider could not start (its warning is among `warnings` too). */
-      readonly providerFallback?: ProviderFallback }
+      readonly providerFallback?: ProviderFallback;
+      /** Set when an fp16 model ran on the CPU from its fp32 copy: the line that says where and how large. */
+      readonly fp32Copy?: string }
   /** A request failed; `code` classifies it (see EngineErrorCode). */
   | { readonly type: 'error'; readonly id: number; readonly code: EngineErrorCode; readonly message: string }
   /** Sessions released. */

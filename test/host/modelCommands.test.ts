@@ -90,7 +90,7 @@ test('Download Model… offers the catalog with family, size and licence, and an
   let offered: string[] = [];
   stub.picks.push((items) => { offered = items.map((i) => `${i.label} | ${(i as { description?: string }).description ?? ''}`); return undefined; });
   assert.equal(await stub.vscode.commands.executeCommand('inlineDiffusion.downloadModel'), undefined);
-  assert.ok(offered.some((l) => /SD-Turbo.*\| SD-Turbo · fp16 \(for GPUs: slower on the CPU\) · ~2\.58 GB/.test(l)), offered.join('\n'));
+  assert.ok(offered.some((l) => /SD-Turbo.*\| SD-Turbo · fp16 \(for GPUs: on the CPU converted once to fp32\) · ~2\.58 GB/.test(l)), offered.join('\n'));
   assert.ok(offered.some((l) => /Stable Diffusion 1\.5 \(fp32.*\| SD 1\.x · fp32 \(the CPU choice\)/.test(l)), offered.join('\n'));
   assert.ok(offered.some((l) => /LCM.*\| LCM · /.test(l)), offered.join('\n'));
   assert.match(offered[offered.length - 1], /Any Hugging Face repo id/);

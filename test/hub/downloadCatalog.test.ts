@@ -92,7 +92,7 @@ test('a catalog entry with pinned files downloads those files, checked against t
   }
 });
 
-test('the download list marks fp32 as the CPU choice and fp16 as slower on the CPU (issue 15)', () => {
+test('the download list marks fp32 as the CPU choice and fp16 as converted to fp32 on the CPU (issue 15)', () => {
   assert.equal(precisionLabel('fp32'), 'fp32 (the CPU choice)');
-  assert.match(precisionLabel('fp16'), /for GPUs: slower on the CPU/);
+  assert.match(precisionLabel('fp16'), /for GPUs: on the CPU converted once to fp32/);
 });

@@ -18,7 +18,9 @@ let root: string;
 let fp32Dir: string;
 let fp16Dir: string;
 let noEncoderDir: string;
-const engine = new Engine();
+// the fp16 model runs on the CPU from its fp32 copy (issue 15), made into this folder
+const fp32CacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'engine-test-fp32-'));
+const engine = new Engine({ fp32CacheDir });
 
 before(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'engine-test-'));
@@ -30,6 +32,7 @@ before(() => {
 after(async () => {
   await engine.release();
   fs.rmSync(root, { recursive: true, force: true });
+  fs.rmSync(fp32CacheDir, { recursive: true, force: true });
 });
 
 function request(patch: Partial<GenerateRequest> = {}): GenerateRequest {

@@ -25,6 +25,7 @@ const engine = new Engine({ networkCacheDir: cacheDir });
 after(async () => {
   await engine.release();
   fs.rmSync(cacheDir, { recursive: true, force: true });
+  fs.rmSync(`${cacheDir}-fp32`, { recursive: true, force: true }); // fp16 models' fp32 copies (the engine's default beside it)
 });
 
 interface LoraCase {
@@ -84,6 +85,8 @@ describe('LoRAs and embeddings against diffusers', () => {
         assert.ok(variant.endsWith('fp16') ? mean <= 2 : d.max <= 2 && mean <= 0.25, report);
         assert.deepEqual(out.warnings.filter((w) => /LoRA|embedding/i.test(w)), [], report);
         assert.equal(folderDigest(realArchModel(c.family, variant)), before, 'the model folder was changed');
+        // fp16 graphs on the CPU: the LoRA is applied to the fp32 copy's weights (issue 15)
+        assert.equal(out.fp32Copy !== undefined, variant.endsWith('fp16'), out.fp32Copy ?? 'no fp32 copy');
         const { params } = parseInfotext(out.images[0].infotext);
         if (c.loras.length > 0) assert.match(params['Lora hashes'] ?? '', new RegExp(`${c.loras[0][0]}: [0-9a-f]{12}`));
       });

@@ -13,3 +13,6 @@ export type { Embedding } from './embeddingFile';
 export { parseSafetensors, readSafetensors, SafetensorsError } from './safetensors';
 export { readTorchFile, TorchFileError } from './torchPickle';
 export { indexGraphWeights } from './onnxWeights';
+export { DEFAULT_FP32_CACHE_LIMIT, fp32CopyOf, wantsFp32Copy } from './fp32Cache';
+export type { Fp32CopyResult } from './fp32Cache';
+export { isFp16Graph, writeFp32Copy } from './fp32Copy';

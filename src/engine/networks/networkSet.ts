@@ -31,6 +31,11 @@ export interface NetworkSetInput {
   /** SDXL: text_encoder_2's end-of-text id, for A1111's pooled output with embeddings (pooledEosId below). */
   readonly eosId2?: number;
   readonly log?: (message: string) => void;
+  /**
+   * Component files to patch instead of the folder's (the fp32 copies of an fp16 model on the CPU, fp32Cache.ts):
+   * LoRAs are then applied to the fp32 weights, and nothing is converted twice.
+   */
+  readonly sourceFiles?: Partial<Record<Component, string>>;
 }
 
 /** An embedding as the prompt's chunker needs it: its name and the token ids of its vectors. */
@@ -82,9 +87,13 @@ interface Manifest {
 
 const nowMs = (): number => performance.now();
 
-async function componentStat(modelDir: string, component: Component): Promise<string> {
+/** The model file a component's patched copy is made from. */
+const sourceOf = (input: NetworkSetInput, component: Component): string =>
+  input.sourceFiles?.[component] ?? join(input.modelDir, COMPONENT_FILE[component]);
+
+async function componentStat(input: NetworkSetInput, component: Component): Promise<string> {
   try {
-    const s = await stat(join(modelDir, COMPONENT_FILE[component]));
+    const s = await stat(sourceOf(input, component));
     return `${s.size}:${s.mtimeMs}`;
   } catch {
     return 'missing';
@@ -131,9 +140,10 @@ export async function applyNetworks(input: NetworkSetInput): Promise<AppliedNetw
   const components: Component[] = input.xl ? ['unet', 'text_encoder', 'text_encoder_2'] : ['unet', 'text_encoder'];
   const keyParts = {
     v: 2, model: input.modelDir,
-    stats: await Promise.all(components.map((c) => componentStat(input.modelDir, c))),
+    stats: await Promise.all(components.map((c) => componentStat(input, c))),
     loras: active.map(({ req, net }) => [sha256(net.bytes), req.te, req.unet, ...(req.dyn === undefined ? [] : [req.dyn])]),
     embeddings: embeddings.map((e, i) => [e.name, embeddingHashes[i]]),
+    ...(input.sourceFiles === undefined ? {} : { sources: components.map((c) => input.sourceFiles?.[c] ?? '') }),
   };
   const key = createHash('sha256').update(JSON.stringify(keyParts)).digest('hex').slice(0, 32);
   const dir = join(input.cacheDir, key);
@@ -193,7 +203,7 @@ async function build(input: NetworkSetInput, loras: ReadonlyArray<{ req: LoraReq
   const textModels = new Map<Component, Uint8Array>();
   if (usable.length > 0) {
     for (const component of components.filter((c) => c !== 'unet')) {
-      const source = join(input.modelDir, COMPONENT_FILE[component]);
+      const source = sourceOf(input, component);
       const bytes = new Uint8Array(await readFile(source));
       textModels.set(component, bytes);
       const width = tokenEmbedding(indexGraphWeights(bytes, source, true))?.dims[1];
@@ -233,7 +243,7 @@ async function build(input: NetworkSetInput, loras: ReadonlyArray<{ req: LoraReq
       for (const l of layers) totals.get(l.network)!.applied++;
       continue;
     }
-    const source = join(input.modelDir, COMPONENT_FILE[component]);
+    const source = sourceOf(input, component);
     const dest = join(tmp, component);
     let extraRows: Float32Array | undefined;
     if (rows.length > 0) {
@@ -286,8 +296,11 @@ async function entryBytes(dir: string): Promise<number> {
   return total;
 }
 
-/** Removes the least recently used entries (not `keep`) until the cache is within `limit` bytes. */
-async function evict(cacheDir: string, keep: string, limit: number, log?: (m: string) => void): Promise<void> {
+/**
+ * Removes the least recently used entries (not `keep`) until the cache is within `limit` bytes. An entry is a folder
+ * with a manifest.json whose mtime is its last use (the fp32-copy cache, fp32Cache.ts, uses the same layout).
+ */
+export async function evict(cacheDir: string, keep: string, limit: number, log?: (m: string) => void, label = 'LoRA cache'): Promise<void> {
   const entries: Array<{ name: string; used: number; bytes: number }> = [];
   for (const e of await readdir(cacheDir, { withFileTypes: true })) {
     if (!e.isDirectory() || e.name.includes('.partial-')) continue;
@@ -305,6 +318,6 @@ async function evict(cacheDir: string, keep: string, limit: number, log?: (m: st
     if (e.name === keep) continue;
     await rm(join(cacheDir, e.name), { recursive: true, force: true });
     total -= e.bytes;
-    log?.(`LoRA cache: removed ${e.name} (${(e.bytes / 1024 ** 2).toFixed(0)} MiB, least recently used)`);
+    log?.(`${label}: removed ${e.name} (${(e.bytes / 1024 ** 2).toFixed(0)} MiB, least recently used)`);
   }
 }

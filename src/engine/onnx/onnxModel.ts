@@ -26,10 +26,13 @@ export interface LoadModelOptions {
   readonly threads?: number;
   readonly log?: (message: string) => void;
   /**
-   * Model files to load instead of the folder's (LoRA-patched copies): by component, an absolute path to a model.onnx
-   * whose external data lies beside it.
+   * Model files to load instead of the folder's (LoRA-patched copies, fp32 copies of fp16 components on the CPU): by
+   * component, an absolute path to a model.onnx whose external data lies beside it.
    */
-  readonly componentFiles?: { readonly unet?: string; readonly text_encoder?: string; readonly text_encoder_2?: string };
+  readonly componentFiles?: {
+    readonly unet?: string; readonly text_encoder?: string; readonly text_encoder_2?: string;
+    readonly vae_decoder?: string; readonly vae_encoder?: string;
+  };
 }
 
 /** diffusers' LatentConsistencyModelPipeline default guidance_scale (LCM UNets called without opts.guidanceScale). */
@@ -158,7 +161,8 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
   const created: OnnxSession[] = [];
   const files = opts.componentFiles ?? {};
   const pathOf = (rel: string): string => (rel === COMPONENT_FILES.unet ? files.unet : rel === COMPONENT_FILES.textEncoder
-    ? files.text_encoder : rel === COMPONENT_FILES.textEncoder2 ? files.text_encoder_2 : undefined) ?? join(info.dir, rel);
+    ? files.text_encoder : rel === COMPONENT_FILES.textEncoder2 ? files.text_encoder_2 : rel === COMPONENT_FILES.vaeDecoder
+    ? files.vae_decoder : rel === COMPONENT_FILES.vaeEncoder ? files.vae_encoder : undefined) ?? join(info.dir, rel);
   const open = async (rel: string): Promise<OnnxSession> => {
     const s = rel === COMPONENT_FILES.unet ? await openFusedAttention(pathOf(rel), sessionOpts) : await createSession(pathOf(rel), sessionOpts);
     created.push(s);
@@ -178,7 +182,7 @@ export async function loadModel(info: ModelInfo, opts: LoadModelOptions = {}): P
       vaeDecoder: await open(COMPONENT_FILES.vaeDecoder),
       openVaeEncoder: info.hasVaeEncoder
         ? async () => {
-          const encoder = await createSession(join(info.dir, COMPONENT_FILES.vaeEncoder), sessionOpts);
+          const encoder = await createSession(pathOf(COMPONENT_FILES.vaeEncoder), sessionOpts);
           pickInput(encoder, 'sample');
           return encoder;
         }

@@ -8,7 +8,7 @@ import { availableParallelism, cpus } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
 import { ORT_OVERRIDE_ENV } from '../../protocol/engineEnv';
 import type { ExecutionProviderSetting } from '../../protocol/engineMessages';
-import { ModelError } from '../model';
+import { concat, encodeVarint, lengthDelimited, ModelError } from '../model';
 
 /** The tensor element types the engine feeds and reads. */
 export type TensorType = 'float32' | 'float16' | 'int32' | 'int64' | 'float64' | 'other';
@@ -61,6 +61,8 @@ type Ep = 'cpu' | 'cuda' | 'dml' | 'coreml';
 let ortModule: typeof Ort | undefined;
 /** Providers that failed once in this process, with the reason (not retried for later sessions). */
 const unavailable = new Map<Ep, string>();
+/** Providers that started once in this process (sessionProvider does not try them again). */
+const started = new Set<Ep>();
 
 let ortOverrideError: string | undefined;
 let ortOverrideLogged = false;
@@ -116,6 +118,49 @@ export function providerOrder(setting: ExecutionProviderSetting, platform: NodeJ
   if (platform === 'win32') return ['dml', 'cpu'];
   if (platform === 'darwin') return ['coreml', 'cpu'];
   return ['cpu'];
+}
+
+/**
+ * The provider a session would be created on next, from what is known without trying: the first of the setting's
+ * providers not known to be unavailable in this process (undefined when none is left).
+ */
+export function nextProvider(setting: ExecutionProviderSetting, known: ReadonlyMap<string, string> = unavailable,
+    platform: NodeJS.Platform = process.platform): string | undefined {
+  return providerOrder(setting, platform).find((ep) => !known.has(ep));
+}
+
+/** A one-node model (Identity of a float32 [1]) that any provider loads: what sessionProvider() tries providers with. */
+function probeModel(): Uint8Array {
+  const s = (num: number, v: string): Uint8Array => lengthDelimited(num, new TextEncoder().encode(v));
+  const v = (num: number, value: number): Uint8Array => new Uint8Array([...encodeVarint(num * 8), ...encodeVarint(value)]);
+  const valueInfo = (name: string): Uint8Array => concat([s(1, name),
+    lengthDelimited(2, lengthDelimited(1, concat([v(1, 1), lengthDelimited(2, lengthDelimited(1, v(1, 1)))])))]);
+  const node = concat([s(1, 'x'), s(2, 'y'), s(4, 'Identity')]);
+  const graph = concat([lengthDelimited(1, node), s(2, 'probe'), lengthDelimited(11, valueInfo('x')), lengthDelimited(12, valueInfo('y'))]);
+  return concat([v(1, 8), lengthDelimited(7, graph), lengthDelimited(8, v(2, 13))]);
+}
+
+/**
+ * The provider the next session will run on, trying the setting's providers in order on a one-node model where it is
+ * not known yet (a provider that fails is remembered as unavailable, as createSession does). Lets the engine choose
+ * files for the provider before loading a large model (the fp32 copy of an fp16 model on the CPU).
+ */
+export async function sessionProvider(setting: ExecutionProviderSetting): Promise<string | undefined> {
+  for (const ep of providerOrder(setting)) {
+    if (unavailable.has(ep)) continue;
+    if (ep === 'cpu' || started.has(ep)) return ep;
+    try {
+      const session = await loadOrt().InferenceSession.create(probeModel(), sessionOptionsFor(ep, 1));
+      await session.release();
+      started.add(ep);
+      return ep;
+    } catch (e) {
+      const m = messageOf(e);
+      if (!isProviderFailure(m)) return ep; // the provider runs; something else about the probe failed
+      unavailable.set(ep, m);
+    }
+  }
+  return undefined;
 }
 
 function messageOf(e: unknown): string {
