@@ -216,7 +216,7 @@ def guided_states(unet, te, specs, tok, rng, g, ac, empty_ids, n=16, steps=20, c
 
 
 def guidance_smoothness(unet, te, lat, specs, tok, rng, g, ac, empty_ids, weight, bs, h, t_min, target, power=0,
-                        cfg=7.0, states=None):
+                        cfg=7.0, states=None, margin=0.0):
     """How much the guidance term's Jacobian differs between the conditional and the unconditional prediction, along
     a direction v: LMS / PLMS (4th-order Adams-Bashforth) diverge at CFG 7, 20 steps because the guided denoiser
     D_u + w (D_c - D_u) has eigenvalues near -2.5 (stability.py measures them). In k-diffusion units (x = x_t / sqrt a,
@@ -228,7 +228,9 @@ def guidance_smoothness(unet, te, lat, specs, tok, rng, g, ac, empty_ids, weight
     Jacobian moves toward the conditional one's (the conditional one draws the picture); 'both': both move.
     power > 0: v is not random noise but the stiff direction itself, `power` power iterations (no gradient) on the
     guided denoiser's Jacobian J_g = J_u + cfg (J_c - J_u) from noise: random directions barely see it (stability.py:
-    J_g's dominant eigenvalue is about -2.5 while (J_c - J_u) v has an RMS of 0.05 on random v — a few directions)."""
+    J_g's dominant eigenvalue is about -2.5 while (J_c - J_u) v has an RMS of 0.05 on random v — a few directions).
+    margin > 0: a hinge, (max(0, RMS(r) - margin))^2 per state: gaps below the margin (e.g. 0.15: cfg - 1 = 6 times it is
+    about 1, CFG 3's stiffness, where LMS is clean) are left alone."""
     if states is None:  # noised training latents
         idx = torch.randint(0, len(lat), (bs,), generator=g)
         ids = torch.tensor([tok.encode(data.caption(dict(specs[j]), rng)) for j in idx.tolist()] + [empty_ids] * bs,
@@ -262,6 +264,8 @@ def guidance_smoothness(unet, te, lat, specs, tok, rng, g, ac, empty_ids, weight
     if target == 'uncond':
         dc = dc.detach()
     r = (dc - (eud - eu)) / h
+    if margin:  # only the part of each state's RMS gap above the margin counts
+        return F.relu(r.pow(2).mean(dim=(1, 2, 3)).sqrt() - margin).pow(2).mean()
     return r.pow(2).mean()
 
 
@@ -306,6 +310,8 @@ def main():
     ap.add_argument('--smooth-tmin', type=int, default=50, help='smooth phases: the term is applied at t >= this')
     ap.add_argument('--smooth-target', default='uncond', choices=['uncond', 'both'],
                     help='smooth phases: which prediction the term moves (uncond: the conditional one is held fixed)')
+    ap.add_argument('--smooth-margin', type=float, default=0.0,
+                    help='smooth phases: a hinge: only the RMS gap above this counts (0: the plain mean square)')
     ap.add_argument('--smooth-power', type=int, default=3,
                     help='smooth phases: power iterations toward the stiff direction (0: random directions)')
     ap.add_argument('--smooth-on', default='trajectories', choices=['trajectories', 'data'],
@@ -358,7 +364,7 @@ def main():
     plan = [(kind, sec, lr, 'epsilon', 1, 0.1) for kind, sec, lr in stage1] + \
         [(kind, sec, lr, a.pred, 2, a.empty_frac) for kind, sec, lr in stage2]
     smooth = {'weight': a.smooth_weight, 'bs': a.smooth_bs, 'h': a.smooth_h, 't_min': a.smooth_tmin,
-              'target': a.smooth_target, 'power': a.smooth_power, 'cfg': 7.0, 'on': a.smooth_on,
+              'target': a.smooth_target, 'margin': a.smooth_margin, 'power': a.smooth_power, 'cfg': 7.0, 'on': a.smooth_on,
               'refresh': a.smooth_refresh}
     if not plan:
         sys.exit('train.py: nothing to train: --from-model skips stage 1 and --stage2 is none')
