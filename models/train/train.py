@@ -109,12 +109,15 @@ def encode_all(enc, imgs, bs=256):
 
 
 def train_unet(lat, specs, tok, budget, seed, bs=64, empty_frac=0.1, init=None, lr=8e-4, layout=True, name='unet',
-               pred='epsilon', save='', sf=None, vocab=None):
+               pred='epsilon', save='', sf=None, vocab=None, smooth=None, save_every=600):
     """init: a unet.pt checkpoint (or {'te', 'unet'} state dicts) to go on from.
     layout False: uniform timesteps and min-SNR-5 weights (learns shapes and colours, ignores positions);
     layout True: half of each batch at t >= 700 and 1/SNR weights below SNR 1 (learns where the text puts the shape).
     pred: 'epsilon' or 'v_prediction' (the UNet predicts v = sqrt(a) eps - sqrt(1 - a) x0; its loss is weighted so
-    that it equals the epsilon loss's weighting: |eps^ - eps|^2 = a |v^ - v|^2)."""
+    that it equals the epsilon loss's weighting: |eps^ - eps|^2 = a |v^ - v|^2).
+    smooth: None, or a dict (weight, bs, h, t_min, target, power, cfg, on, refresh: train.py's --smooth-* options)
+    adding weight x guidance_smoothness() to the loss, on guided_states() redrawn every `refresh` steps when on is
+    'trajectories'."""
     g = torch.Generator().manual_seed(seed)
     rng = random.Random(seed)
     te, unet = nets.TextEncoder(len(tok.vocab)), nets.UNet()
@@ -126,6 +129,9 @@ def train_unet(lat, specs, tok, budget, seed, bs=64, empty_frac=0.1, init=None, 
     ac = sd_alphas_cumprod()
     params = list(te.parameters()) + list(unet.parameters())
     empty_ids = tok.encode('')
+    state = {'pen': 0.0}
+    if smooth and pred != 'epsilon':
+        raise ValueError('the smooth phase is written for epsilon prediction')
 
     def step(i):
         idx = torch.randint(0, len(lat), (bs,), generator=g)
@@ -152,16 +158,27 @@ def train_unet(lat, specs, tok, budget, seed, bs=64, empty_frac=0.1, init=None, 
             target, w = a.sqrt() * eps - (1 - a).sqrt() * x0, w * a.flatten()
         else:
             target = eps
-        return ((out - target) ** 2).mean(dim=(1, 2, 3)).mul(w).mean()
+        loss = ((out - target) ** 2).mean(dim=(1, 2, 3)).mul(w).mean()
+        if smooth:
+            opts = {k: v for k, v in smooth.items() if k not in ('on', 'refresh')}
+            if smooth['on'] == 'trajectories' and i % smooth['refresh'] == 0:
+                state['states'] = guided_states(unet, te, specs, tok, rng, g, ac, empty_ids, cfg=smooth['cfg'])
+            pen = guidance_smoothness(unet, te, lat, specs, tok, rng, g, ac, empty_ids, **opts,
+                                      states=state.get('states'))
+            state['pen'] = pen.item()
+            loss = loss + smooth['weight'] * pen
+        return loss
 
-    run = 0.0
+    run = pen_run = 0.0
     last_save = time.time()
     steps = 0
     for i, l in timed_loop(budget, lr, params, step, name=name):
         steps = i + 1
-        if save and time.time() - last_save > 600:  # the EMA so far, in case the run must be cut short
+        if save and time.time() - last_save > save_every:  # the EMA so far, in case the run must be cut short
             torch.save({'te': ema_te.state_dict(), 'unet': ema.state_dict(), 'sf': sf, 'vocab': vocab, 'pred': pred,
                         'step': i}, save)
+            if smooth:  # numbered copies, so a run's progress can be judged checkpoint by checkpoint
+                torch.save(torch.load(save), save.replace('.pt', f'-s{i}.pt'))
             last_save = time.time()
         d = min(0.999, (1 + i) / (10 + i))
         with torch.no_grad():
@@ -169,20 +186,101 @@ def train_unet(lat, specs, tok, budget, seed, bs=64, empty_frac=0.1, init=None, 
                 for pe, pm in zip(e.parameters(), m.parameters()):
                     pe.mul_(d).add_(pm.detach(), alpha=1 - d)
         run = l if i == 0 else 0.98 * run + 0.02 * l
+        pen_run = state['pen'] if i == 0 else 0.98 * pen_run + 0.02 * state['pen']
         if i % 100 == 0:
-            log(f'{name} step {i} loss {run:.4f}')
+            log(f'{name} step {i} loss {run:.4f}' + (f' smoothness {pen_run:.4f}' if smooth else ''))
     STEPS.append({'phase': name, 'steps': steps})
     return ema_te, ema
 
 
+@torch.no_grad()
+def guided_states(unet, te, specs, tok, rng, g, ac, empty_ids, n=16, steps=20, cfg=7.0):
+    """Where a sampler goes: the states of n 20-step Euler trajectories at CFG cfg with the model as it is now, as
+    (x_t, t, caption ids) with x_t in the UNet's input scale (x_t = x_k sqrt(a), x_k the k-diffusion state). CFG 7 walks
+    off the training distribution (saturated latents); the guided Jacobian is stiff there, not on noised training
+    latents, so the smoothness term is measured on these states."""
+    ts = [t + 1 for t in range(0, 1000, 1000 // steps)][::-1]  # diffusers' 'leading' spacing, steps_offset 1
+    sig = [float(((1 - ac[t]) / ac[t]).sqrt()) for t in ts] + [0.0]
+    ids = torch.tensor([tok.encode(data.caption(dict(specs[rng.randrange(len(specs))]), rng)) for _ in range(n)]
+                       + [empty_ids] * n, dtype=torch.int32)
+    ctx = te(ids)
+    x = torch.randn((n, 4, 8, 8), generator=g) * sig[0]
+    xs, tt = [], []
+    for i, t in enumerate(ts):
+        xin = x / (sig[i] ** 2 + 1) ** 0.5
+        xs.append(xin)
+        tt.append(torch.full((n,), t))
+        ec, eu = unet(torch.cat([xin, xin]), torch.full((2 * n,), float(t)), ctx).chunk(2)
+        x = x + (eu + cfg * (ec - eu)) * (sig[i + 1] - sig[i])
+    return torch.cat(xs), torch.cat(tt), ids[:n].repeat(len(ts), 1)
+
+
+def guidance_smoothness(unet, te, lat, specs, tok, rng, g, ac, empty_ids, weight, bs, h, t_min, target, power=0,
+                        cfg=7.0, states=None, margin=0.0):
+    """How much the guidance term's Jacobian differs between the conditional and the unconditional prediction, along
+    a direction v: LMS / PLMS (4th-order Adams-Bashforth) diverge at CFG 7, 20 steps because the guided denoiser
+    D_u + w (D_c - D_u) has eigenvalues near -2.5 (stability.py measures them). In k-diffusion units (x = x_t / sqrt a,
+    sigma^2 = (1 - a) / a, D = x - sigma eps), a step delta_x = h sigma v (v: unit-variance noise) changes D_c - D_u by
+    -sigma (d eps_c - d eps_u), so r = (d eps_c - d eps_u) / h is (J_c - J_u) v in the units of J's eigenvalues; the
+    penalty is mean(r^2) over bs states at t >= t_min (one forward of 4 bs: x and x + delta, captioned and empty):
+    noised training latents, or `states` (guided_states: where the samplers go).
+    target 'uncond': the conditional differences are held fixed (stop-gradient) so the unconditional prediction's
+    Jacobian moves toward the conditional one's (the conditional one draws the picture); 'both': both move.
+    power > 0: v is not random noise but the stiff direction itself, `power` power iterations (no gradient) on the
+    guided denoiser's Jacobian J_g = J_u + cfg (J_c - J_u) from noise: random directions barely see it (stability.py:
+    J_g's dominant eigenvalue is about -2.5 while (J_c - J_u) v has an RMS of 0.05 on random v — a few directions).
+    margin > 0: a hinge, (max(0, RMS(r) - margin))^2 per state: gaps below the margin (e.g. 0.15: cfg - 1 = 6 times it is
+    about 1, CFG 3's stiffness, where LMS is clean) are left alone."""
+    if states is None:  # noised training latents
+        idx = torch.randint(0, len(lat), (bs,), generator=g)
+        ids = torch.tensor([tok.encode(data.caption(dict(specs[j]), rng)) for j in idx.tolist()] + [empty_ids] * bs,
+                           dtype=torch.int32)
+        t = torch.randint(t_min, 1000, (bs,), generator=g)
+        a = ac[t][:, None, None, None]
+        x0 = lat[idx]
+        xt = a.sqrt() * x0 + (1 - a).sqrt() * torch.randn(x0.shape, generator=g)
+    else:  # states of guided trajectories (guided_states), at t >= t_min
+        xs, ts, cids = states
+        pool = torch.nonzero(ts >= t_min).flatten()
+        pick = pool[torch.randint(0, len(pool), (bs,), generator=g)]
+        xt, t = xs[pick], ts[pick]
+        ids = torch.cat([cids[pick], torch.tensor([empty_ids] * bs, dtype=torch.int32)])
+        a = ac[t][:, None, None, None]
+    v = torch.randn(xt.shape, generator=g)
+    ctx = te(ids)
+    cc, cu = ctx.chunk(2)
+    tt = t.float().repeat(4)
+    if power:
+        with torch.no_grad():
+            c4 = torch.cat([cc, cc, cu, cu]).detach()
+            for _ in range(power):
+                ec, ecd, eu, eud = unet(torch.cat([xt, xt + h * (1 - a).sqrt() * v] * 2), tt, c4).chunk(4)
+                jv = v - ((eud - eu) + cfg * ((ecd - ec) - (eud - eu))) / h  # J_g v in k-diffusion units
+                v = jv / jv.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp_min(1e-8)
+    xd = xt + h * (1 - a).sqrt() * v
+    out = unet(torch.cat([xt, xd, xt, xd]), tt, torch.cat([cc, cc, cu, cu]))
+    ec, ecd, eu, eud = out.chunk(4)
+    dc = ecd - ec
+    if target == 'uncond':
+        dc = dc.detach()
+    r = (dc - (eud - eu)) / h
+    if margin:  # only the part of each state's RMS gap above the margin counts
+        return F.relu(r.pow(2).mean(dim=(1, 2, 3)).sqrt() - margin).pow(2).mean()
+    return r.pow(2).mean()
+
+
+KINDS = ('layout', 'shapes', 'smooth')
+
+
 def parse_phases(spec):
-    """'layout:900:8e-4,shapes:900:5e-4' -> [(layout?, seconds, peak lr), ...]"""
+    """'layout:900:8e-4,shapes:900:5e-4' -> [(kind, seconds, peak lr), ...]; kinds: layout, shapes, smooth (shapes
+    plus guidance_smoothness, --smooth-*)."""
     out = []
     for p in spec.split(','):
         kind, sec, lr = p.split(':')
-        if kind not in ('layout', 'shapes'):
-            raise ValueError(f'phase kind must be layout or shapes, got {kind!r}')
-        out.append((kind == 'layout', float(sec), float(lr)))
+        if kind not in KINDS:
+            raise ValueError(f'phase kind must be one of {", ".join(KINDS)}, got {kind!r}')
+        out.append((kind, float(sec), float(lr)))
     return out
 
 
@@ -205,6 +303,23 @@ def main():
     ap.add_argument('--export-python', default='/usr/bin/python3',
                     help="a python with Debian's torch 1.13 and python3-onnx: exports the ONNX files (and reads them "
                          "for --from-model) when this one runs another torch")
+    ap.add_argument('--smooth-weight', type=float, default=1.0, help='smooth phases: weight of the smoothness term')
+    ap.add_argument('--smooth-bs', type=int, default=16, help='smooth phases: pictures per step in the smoothness term')
+    ap.add_argument('--smooth-h', type=float, default=0.05,
+                    help='smooth phases: finite-difference step, as a share of sigma (k-diffusion units)')
+    ap.add_argument('--smooth-tmin', type=int, default=50, help='smooth phases: the term is applied at t >= this')
+    ap.add_argument('--smooth-target', default='uncond', choices=['uncond', 'both'],
+                    help='smooth phases: which prediction the term moves (uncond: the conditional one is held fixed)')
+    ap.add_argument('--smooth-margin', type=float, default=0.0,
+                    help='smooth phases: a hinge: only the RMS gap above this counts (0: the plain mean square)')
+    ap.add_argument('--smooth-power', type=int, default=3,
+                    help='smooth phases: power iterations toward the stiff direction (0: random directions)')
+    ap.add_argument('--smooth-on', default='trajectories', choices=['trajectories', 'data'],
+                    help='smooth phases: where the term is measured: states of 20-step Euler trajectories at CFG 7 '
+                         'drawn with the model being trained (refreshed every --smooth-refresh steps), or noised '
+                         'training latents')
+    ap.add_argument('--smooth-refresh', type=int, default=10, help='smooth phases: steps between new trajectories')
+    ap.add_argument('--save-every', type=float, default=600, help='seconds between mid-phase EMA checkpoints')
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--seed', type=int, default=1234)
     a = ap.parse_args()
@@ -238,20 +353,26 @@ def main():
         torch.save({'enc': enc.state_dict(), 'dec': dec.state_dict()}, os.path.join(a.work, 'ae.pt'))
     lat = encode_all(enc, imgs)
     sf = float(1.0 / lat.std())
+    if a.from_model:  # the imported UNet was trained on latents at the model's own scale, whatever --n draws now
+        with open(os.path.join(a.from_model, 'vae_decoder', 'config.json')) as f:
+            sf = float(json.load(f)['scaling_factor'])
     log(f'latent mean {lat.mean():.3f} std {lat.std():.3f} -> scaling_factor {sf:.5f}')
     # Phases of the text encoder + UNet: (layout weighting?, seconds, peak learning rate). Each goes on from the
     # previous one's EMA weights with its own cosine schedule.
     stage1 = [] if a.from_model else parse_phases(a.stage1)
     stage2 = [] if a.stage2 == 'none' else parse_phases(a.stage2)
-    plan = [(lay, sec, lr, 'epsilon', 1, 0.1) for lay, sec, lr in stage1] + \
-        [(lay, sec, lr, a.pred, 2, a.empty_frac) for lay, sec, lr in stage2]
+    plan = [(kind, sec, lr, 'epsilon', 1, 0.1) for kind, sec, lr in stage1] + \
+        [(kind, sec, lr, a.pred, 2, a.empty_frac) for kind, sec, lr in stage2]
+    smooth = {'weight': a.smooth_weight, 'bs': a.smooth_bs, 'h': a.smooth_h, 't_min': a.smooth_tmin,
+              'target': a.smooth_target, 'margin': a.smooth_margin, 'power': a.smooth_power, 'cfg': 7.0, 'on': a.smooth_on,
+              'refresh': a.smooth_refresh}
     if not plan:
         sys.exit('train.py: nothing to train: --from-model skips stage 1 and --stage2 is none')
-    for k, (layout, sec, lr, pred, stage, empty_frac) in enumerate(plan):
-        te, unet = train_unet(lat * sf, specs, tok, sec, a.seed + k, init=init, lr=lr, layout=layout,
-                              name=f'stage{stage}-' + ('layout' if layout else 'shapes'), pred=pred,
-                              empty_frac=empty_frac, save=os.path.join(a.work, f'unet-phase{k}.pt'), sf=sf,
-                              vocab=len(tok.vocab))
+    for k, (kind, sec, lr, pred, stage, empty_frac) in enumerate(plan):
+        te, unet = train_unet(lat * sf, specs, tok, sec, a.seed + k, init=init, lr=lr, layout=kind == 'layout',
+                              name=f'stage{stage}-{kind}', pred=pred, empty_frac=empty_frac,
+                              save=os.path.join(a.work, f'unet-phase{k}.pt'), sf=sf, vocab=len(tok.vocab),
+                              smooth=smooth if kind == 'smooth' else None, save_every=a.save_every)
         init = {'te': te.state_dict(), 'unet': unet.state_dict()}
     pred = plan[-1][3]
     torch.save({'te': te.state_dict(), 'unet': unet.state_dict(), 'sf': sf, 'vocab': len(tok.vocab), 'pred': pred},
@@ -266,8 +387,9 @@ def main():
     meta = {'seed': a.seed, 'pictures': a.n, 'torch': torch.__version__, 'threads': a.threads,
             'prediction_type': pred, 'train_seconds': round(train_s),
             'scaling_factor': sf, 'ae_budget_s': None if a.from_model else a.ae_s, 'from_model': a.from_model or None,
-            'phases': [{'stage': st, 'layout': lay, 'seconds': sec, 'lr': lr, 'pred': p, 'empty_frac': ef}
-                       for lay, sec, lr, p, st, ef in plan],
+            'phases': [{'stage': st, 'kind': kind, 'seconds': sec, 'lr': lr, 'pred': p, 'empty_frac': ef}
+                       for kind, sec, lr, p, st, ef in plan],
+            'smooth': smooth if any(p[0] == 'smooth' for p in plan) else None,
             'steps': STEPS}
     with open(os.path.join(a.work, 'meta.json'), 'w') as f:
         json.dump(meta, f, indent=2)
