@@ -1,11 +1,11 @@
 /** Engine warnings that explain an unexpected result, on the tiny random-weight ONNX model. */
 import { test, before, after, describe } from 'node:test';
-import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine } from '../../src/engine/engine';
+import { folderDigest } from '../fixtures/folderDigest';
 import type { GenerateRequest } from '../../src/protocol/engineMessages';
 import { buildTinyModel } from '../fixtures/tinyModel';
 import { imageDelta, realArchModel } from '../fixtures/realArch';
@@ -59,19 +59,6 @@ function fp16Request(variant: string): GenerateRequest {
     modelDir: realArchModel('sd15', variant), prompt: 'a boat', negativePrompt: null, sampler: 'euler', steps: 2, cfgScale: 7, seed: 1,
     width: 64, height: 64, batchSize: 1, initImage: null, strength: 0.75, previews: false, rng: 'cpu', executionProvider: 'cpu', threads: 1,
   };
-}
-
-function folderDigest(dir: string): string {
-  const h = createHash('sha256');
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d).sort()) {
-      const p = path.join(d, e);
-      if (fs.statSync(p).isDirectory()) walk(p);
-      else h.update(e).update(fs.readFileSync(p));
-    }
-  };
-  walk(dir);
-  return h.digest('hex');
 }
 
 describe('an fp16 model on the CPU runs from its fp32 copy (issue 15)', () => {

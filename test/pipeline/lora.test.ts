@@ -8,12 +8,12 @@
  * model's files are never changed.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Engine } from '../../src/engine/engine';
+import { folderDigest } from '../fixtures/folderDigest';
 import { decodeImage } from '../../src/engine/image/imageIo';
 import { parseInfotext } from '../../src/engine/infotext';
 import type { GenerateRequest } from '../../src/protocol/engineMessages';
@@ -52,20 +52,6 @@ function request(c: LoraCase, variant: string, loras = c.loras): GenerateRequest
     initImage: null, strength: 0.75, previews: false, rng: 'cpu', executionProvider: 'cpu', threads: 1,
     loraDir: LORA_DIR, embeddingsDir: LORA_DIR,
   };
-}
-
-/** sha256 of every file of a model folder (links followed), to show nothing was written there. */
-function folderDigest(dir: string): string {
-  const h = createHash('sha256');
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d).sort()) {
-      const p = path.join(d, e);
-      if (fs.statSync(p).isDirectory()) walk(p);
-      else h.update(e).update(fs.readFileSync(p));
-    }
-  };
-  walk(dir);
-  return h.digest('hex');
 }
 
 const VARIANTS: Record<string, string[]> = {

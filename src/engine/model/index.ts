@@ -12,7 +12,7 @@ export { decodePlan, estimateMemory, judgeMemory, modelWeightsBytes, unetAttenti
 export type { MemoryEstimate, MemoryVerdict, RunShape, UnetAttention } from './memoryEstimate';
 export type { DecodeOptions, LatentDistribution, LoadedModel, ModelInfo, PredictNoiseExtras, TextEncoderRun, XlTextConditioning } from './modelTypes';
 export { FP16_ON_CPU_WARNING, ranFp16OnCpu } from './precisionNote';
-export { concat, encodeVarint, fields, lengthDelimited, readVarint, text } from './protobuf';
+export { concat, encodeVarint, fields, lengthDelimited, readVarint, stringEntry, text } from './protobuf';
 export { attentionFusable, FUSE_ATTENTION_MAX_BYTES, fuseAttention } from './attentionFusion';
 export type { FusedAttention } from './attentionFusion';
 export type { Field } from './protobuf';

@@ -48,6 +48,17 @@ export function* fields(buf: Uint8Array, start: number, end: number): Generator<
 const UTF8 = new TextDecoder();
 export const text = (buf: Uint8Array, f: Field): string => UTF8.decode(buf.subarray(f.dataStart, f.end));
 
+/** A StringStringEntryProto (ONNX's external-data `location` / `offset` / `length` entries): [key, value]. */
+export function stringEntry(buf: Uint8Array, f: Field): [key: string, value: string] {
+  let key = '';
+  let value = '';
+  for (const h of fields(buf, f.dataStart, f.end)) {
+    if (h.num === 1 && h.wire === 2) key = text(buf, h);
+    else if (h.num === 2 && h.wire === 2) value = text(buf, h);
+  }
+  return [key, value];
+}
+
 export function encodeVarint(value: number): number[] {
   const out: number[] = [];
   while (value >= 0x80) {

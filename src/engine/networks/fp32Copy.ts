@@ -14,7 +14,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
-import { concat, encodeVarint, fields, lengthDelimited, readVarint, text, type Field } from '../model';
+import { concat, encodeVarint, fields, lengthDelimited, readVarint, stringEntry, text, type Field } from '../model';
 import { float16ToFloat32 } from '../onnx';
 import { ONNX_FLOAT, ONNX_FLOAT16 } from './onnxWeights';
 
@@ -227,12 +227,7 @@ async function rewriteTensor(buf: Uint8Array, f: Field, ctx: Ctx, toExternal: bo
       else if (g.wire === 2) for (let p = g.dataStart; p < g.end;) { const [v, n] = readVarint(buf, p); int32Data.push(v); p = n; }
     } else if (g.num === 14 && g.wire === 0) external = readVarint(buf, g.dataStart)[0] === 1;
     else if (g.num === 13 && g.wire === 2) {
-      let key = '';
-      let value = '';
-      for (const h of fields(buf, g.dataStart, g.end)) {
-        if (h.num === 1 && h.wire === 2) key = text(buf, h);
-        else if (h.num === 2 && h.wire === 2) value = text(buf, h);
-      }
+      const [key, value] = stringEntry(buf, g);
       if (key === 'location') location = value;
       else if (key === 'offset') extOffset = Number(value);
       else if (key === 'length') extLength = Number(value);

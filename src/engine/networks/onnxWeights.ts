@@ -9,7 +9,7 @@
  * raw_data 9, external_data 13, data_location 14; NodeProto.input 1, name 3, op_type 4, attribute 5;
  * AttributeProto.name 1, i 3).
  */
-import { fields, readVarint, text, type Field } from '../model';
+import { fields, readVarint, stringEntry, text, type Field } from '../model';
 
 /** ONNX TensorProto data types the patcher changes. */
 export const ONNX_FLOAT = 1;
@@ -67,12 +67,7 @@ function readInitializer(buf: Uint8Array, f: Field): InitializerInfo {
     else if (g.num === 9 && g.wire === 2) raw = g;
     else if (g.num === 14 && g.wire === 0) external = readVarint(buf, g.start + 1)[0] === 1;
     else if (g.num === 13 && g.wire === 2) {
-      let key = '';
-      let value = '';
-      for (const h of fields(buf, g.dataStart, g.end)) {
-        if (h.num === 1 && h.wire === 2) key = text(buf, h);
-        else if (h.num === 2 && h.wire === 2) value = text(buf, h);
-      }
+      const [key, value] = stringEntry(buf, g);
       if (key === 'location') location = value;
       else if (key === 'offset') offset = Number(value);
       else if (key === 'length') length = Number(value);
