@@ -245,11 +245,6 @@ function conditioningFor(req: GenerateRequest, model: LoadedModel, tokenizers: r
   };
 }
 
-/**
- * What the loaded model makes worth saying before the run — no step to run, a provider that could not start, a
- * negative prompt an LCM UNet ignores — pushed to `warnings`. The fallback is returned as data too; `quietWarning`
- * is logged as info only ('auto' on a machine without a GPU is the normal case).
- */
 /** Model components that may load from an fp32 copy. */
 type Fp32Files = Partial<Record<Component | 'vae_decoder' | 'vae_encoder', string>>;
 
@@ -260,6 +255,11 @@ export function fp32CopyNote(components: readonly string[], dir: string, bytes: 
     + '): faster and smaller than fp16 there, the same weights';
 }
 
+/**
+ * What the loaded model makes worth saying before the run — no step to run, a provider that could not start, a
+ * negative prompt an LCM UNet ignores — pushed to `warnings`. The fallback is returned as data too; `quietWarning`
+ * is logged as info only ('auto' on a machine without a GPU is the normal case).
+ */
 function warnBeforeRun(req: GenerateRequest, model: LoadedModel, scheduler: Scheduler, img2img: boolean, warnings: string[]):
     { providerFallback?: ProviderFallback; quietWarning?: string } {
   if (img2img && Math.floor(req.steps * req.strength) < 1 && !usesLcmStrengthSchedule(model, scheduler, true)) {

@@ -114,6 +114,18 @@ async function writeEntry(cacheDir: string, dir: string, fill: (tmp: string) => 
  * The fp32 copy of `source` when it is an fp16 graph (from the cache, or made now), or 'fp32-source'. Throws a plain
  * Error saying why when no copy can be made (not enough disk, an unreadable graph): the caller loads the fp16 graph.
  */
+/**
+ * Graphs this process found to be fp32, by path, with their folder's stamp: a generation does not read and parse them
+ * again (each generation asks for every component; a small fp32 graph has no cache entry to say so).
+ */
+const fp32Sources = new Map<string, string>();
+
+function knownFp32(source: string, stamp: string): Fp32CopyResult {
+  if (fp32Sources.size > 1000) fp32Sources.clear();
+  fp32Sources.set(source, stamp);
+  return { kind: 'fp32-source' };
+}
+
 export async function fp32CopyOf(req: Fp32CopyRequest): Promise<Fp32CopyResult> {
   const started = performance.now();
   const source = resolve(req.source);
@@ -121,9 +133,10 @@ export async function fp32CopyOf(req: Fp32CopyRequest): Promise<Fp32CopyResult> 
   const dir = join(req.cacheDir, key);
   const manifestFile = join(dir, 'manifest.json');
   const stamp = await folderStamp(source);
+  if (fp32Sources.get(source) === stamp) return { kind: 'fp32-source' };
   const known = await readManifest(manifestFile);
   if (known !== undefined && known.source === source && known.stamp === stamp) {
-    if (!known.fp16) return { kind: 'fp32-source' };
+    if (!known.fp16) return knownFp32(source, stamp);
     if (await copyIntact(dir, known)) {
       const now = new Date();
       await utimes(manifestFile, now, now).catch(() => undefined);
@@ -135,7 +148,7 @@ export async function fp32CopyOf(req: Fp32CopyRequest): Promise<Fp32CopyResult> 
   if (!isFp16Graph(model)) {
     if (model.length >= VERDICT_MIN_BYTES) await writeEntry(req.cacheDir, dir, async () => ({ v: 1, source, stamp, fp16: false }));
     else if (known !== undefined) await rm(dir, { recursive: true, force: true }); // a copy of what is now an fp32 graph
-    return { kind: 'fp32-source' };
+    return knownFp32(source, stamp);
   }
   await rm(dir, { recursive: true, force: true }); // the old copy's disk is needed for the new one
   await checkDisk(req.cacheDir, source);

@@ -169,10 +169,18 @@ describe('fp32CopyOf (the cache)', () => {
       lengthDelimited(11, valueInfo('x', 1, [2])), lengthDelimited(12, valueInfo('y', 1, [2]))]);
     fs.writeFileSync(path.join(dir, 'model.onnx'), concat([int(1, 8), lengthDelimited(7, graph), lengthDelimited(8, int(2, 17))]));
     const cacheDir = path.join(root, 'cache-fp32');
+    const file = path.join(dir, 'model.onnx');
+    const when = new Date('2026-01-01T00:00:00Z'); // whole seconds: set again exactly below
+    fs.utimesSync(file, when, when);
     assert.deepEqual(await fp32CopyOf({ source: path.join(dir, 'model.onnx'), cacheDir }), { kind: 'fp32-source' });
     assert.deepEqual(await fp32CopyOf({ source: path.join(dir, 'model.onnx'), cacheDir }), { kind: 'fp32-source' });
-    // a small graph is read each time: no cache entry for it
+    // a small graph has no cache entry: the process remembers it (by its folder's sizes and times) instead
     assert.deepEqual(fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : [], []);
+    fs.writeFileSync(file, new Uint8Array(fs.statSync(file).size).fill(0xff)); // unreadable now, same size and time: not read again
+    fs.utimesSync(file, when, when);
+    assert.deepEqual(await fp32CopyOf({ source: file, cacheDir }), { kind: 'fp32-source' });
+    fs.utimesSync(file, when, new Date(when.getTime() + 5000)); // a new time: read again, and found unreadable
+    await assert.rejects(fp32CopyOf({ source: file, cacheDir }));
   });
 });
 
