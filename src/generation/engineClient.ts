@@ -445,10 +445,10 @@ export function isFromEngine(value: unknown): value is FromEngine {
  * allocation that large is mapped on its own and given back to the system when freed, so what loading a model leaves
  * behind (the text encoder's load buffers, ONNX Runtime's graph copies) does not stay in the heap through the denoise
  * and the decode, while the many smaller allocations of a step stay in the heap as before. Measured on full-size
- * SD 1.5 fp32 (issue 15, bench/real/engineRun.ts, runs interleaved on a busy machine): whole-generation peak RSS
- * 5.48–5.79 GiB without, 5.34–5.36 GiB with 4 MiB (1.39× the weights), 5.23 GiB with 128 KiB (whose steps looked a
- * few per cent slower, within the noise); the steps' times could not be told apart at 4 MiB. Other C libraries
- * (macOS, Windows, musl) ignore the variable.
+ * SD 1.5 fp32 (issue 15, bench/real/engineRun.ts, runs interleaved): whole-generation peak RSS 5.44–5.79 GiB
+ * without, 5.34–5.37 GiB with 4 MiB (1.39× the weights; quiet machine: steps 4.3–4.7 s either way), 5.23 GiB with
+ * 128 KiB (whose steps looked a few per cent slower on a busy machine). Other C libraries (macOS, Windows, musl)
+ * ignore the variable.
  */
 export function withReturnedLargeAllocations(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return env.MALLOC_MMAP_THRESHOLD_ === undefined ? { ...env, MALLOC_MMAP_THRESHOLD_: String(4 * 1024 * 1024) } : env;
