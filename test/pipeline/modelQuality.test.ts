@@ -14,7 +14,7 @@ import { Engine } from '../../src/engine/engine';
 import { ClipTokenizer } from '../../src/engine/tokenizer/clipTokenizer';
 import type { GenerateRequest } from '../../src/protocol/engineMessages';
 import {
-  COLOUR_NAMES, POSITION_NAMES, SHAPE_NAMES, judgeShapes,
+  COLOUR_NAMES, POSITION_NAMES, SHAPE_NAMES, gridTile, judgeShapes,
   type ColourName, type PositionName, type ShapeJudgement, type ShapeName,
 } from './shapeJudge';
 
@@ -78,14 +78,7 @@ test('the judge reads the training renderer\'s pictures correctly', () => {
   const got: string[] = [];
   const want: string[] = [];
   labels.tiles.forEach((label, k) => {
-    const ox = (k % labels.columns) * t;
-    const oy = Math.floor(k / labels.columns) * t;
-    const rgb = new Uint8Array(t * t * 3);
-    for (let y = 0; y < t; y++) {
-      for (let x = 0; x < t; x++) {
-        for (let c = 0; c < 3; c++) rgb[(y * t + x) * 3 + c] = grid.data[((oy + y) * grid.width + ox + x) * grid.channels + c];
-      }
-    }
+    const rgb = gridTile(grid, t, labels.columns, k);
     const j = judgeShapes(rgb, t, t);
     got.push(`${j.background} ${j.shapeColour} ${j.shape} ${j.position}`);
     want.push(`${label.bg} ${label.colour} ${label.shape} ${label.pos}`);

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { decode } from 'fast-png';
-import { judgeShapesSoft, type ColourName, type PositionName, type ShapeName } from './shapeJudge';
+import { gridTile, judgeShapesSoft, type ColourName, type PositionName, type ShapeName } from './shapeJudge';
 import { JUDGED_SAMPLERS, measureSamplers, scoreTable, type JudgedSampler } from './samplerJudge';
 
 const MODEL_DIR = path.resolve(__dirname, '../../models/shapes-64');
@@ -59,14 +59,7 @@ test('the soft judge reads the training renderer\'s pictures: every colour, shap
   const want: string[] = [];
   let minIou = 1;
   labels.tiles.forEach((label, k) => {
-    const ox = (k % labels.columns) * t;
-    const oy = Math.floor(k / labels.columns) * t;
-    const rgb = new Uint8Array(t * t * 3);
-    for (let y = 0; y < t; y++) {
-      for (let x = 0; x < t; x++) {
-        for (let c = 0; c < 3; c++) rgb[(y * t + x) * 3 + c] = grid.data[((oy + y) * grid.width + ox + x) * grid.channels + c];
-      }
-    }
+    const rgb = gridTile(grid, t, labels.columns, k);
     const j = judgeShapesSoft(rgb, t, t);
     got.push(`${j.background} ${j.shapeColour} ${j.shape} ${j.position}`);
     want.push(`${label.bg} ${label.colour} ${label.shape} ${label.pos}`);

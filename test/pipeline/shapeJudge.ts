@@ -268,3 +268,16 @@ export function judgeShapesSoft(rgb: Uint8Array, width: number, height: number):
   }
   return { background: hard.background, shapeColour: hard.shapeColour, position, shape, iou, ious };
 }
+
+/** Tile k (row-major, `columns` a row) of a grid picture of t×t tiles, as packed RGB (the judge-check grid). */
+export function gridTile(grid: { data: ArrayLike<number>; width: number; channels: number }, t: number, columns: number, k: number): Uint8Array {
+  const ox = (k % columns) * t;
+  const oy = Math.floor(k / columns) * t;
+  const rgb = new Uint8Array(t * t * 3);
+  for (let y = 0; y < t; y++) {
+    for (let x = 0; x < t; x++) {
+      for (let c = 0; c < 3; c++) rgb[(y * t + x) * 3 + c] = grid.data[((oy + y) * grid.width + ox + x) * grid.channels + c];
+    }
+  }
+  return rgb;
+}
