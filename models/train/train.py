@@ -25,8 +25,8 @@ import nets  # noqa: E402
 import export  # noqa: E402
 
 
-# Stage 2's default: none — the committed weights are stage 1's. 'shapes:3400:2e-4' is the refinement README.md
-# measures (sharper shapes under 8 samplers, but LCM's colours worse: not committed).
+# Stage 2's default: none — the committed weights are a blend (blend.py) of stage 1's and those of a
+# 'smooth:3600:2e-4' stage 2 (README.md gives the commands and what each refinement measured).
 STAGE2 = 'none'
 PRED = 'epsilon'
 STEPS = []  # steps of each phase, for meta.json
