@@ -2,8 +2,10 @@
 
   OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 models/train/train.py --out models/shapes-64 --work /tmp/shapes-work
 
-Stages: data -> BPE tokenizer -> autoencoder -> latents -> text encoder + UNet (jointly) -> ONNX + configs.
-Each stage trains for a wall-clock budget (seconds) with a cosine LR schedule over elapsed time.
+Stages: data -> BPE tokenizer -> autoencoder -> latents -> text encoder + UNet (jointly; stage 1, then an optional
+stage 2 and blend) -> optional stage 3 (the VAE decoder fine-tuned on the UNet's own latents, decoder.py) -> ONNX +
+configs. Each phase trains for a budget of wall-clock seconds (a cosine LR over elapsed time) or of steps ('3900steps':
+a cosine over the steps, the same run on any machine).
 """
 import argparse
 import copy
@@ -19,14 +21,16 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import blend  # noqa: E402
 import bpe  # noqa: E402
 import data  # noqa: E402
+import decoder  # noqa: E402
 import nets  # noqa: E402
 import export  # noqa: E402
 
 
-# Stage 2's default: none — the committed weights are a blend (blend.py) of stage 1's and those of a
-# 'smooth:3600:2e-4' stage 2 (README.md gives the commands and what each refinement measured).
+# Stage 2's default: none — the committed weights are stage 1's (the first version, --from-model) refined by a
+# 'smooth:3900steps:2e-4' stage 2 and a 2500-step stage 3 (README.md gives the command and what each run measured).
 STAGE2 = 'none'
 PRED = 'epsilon'
 STEPS = []  # steps of each phase, for meta.json
@@ -45,14 +49,15 @@ def to_tensor(u8):
     return torch.from_numpy(u8).permute(0, 3, 1, 2).float().div(127.5).sub(1)
 
 
-def timed_loop(budget_s, lr, params, step_fn, warmup=100, name=''):
+def timed_loop(budget_s, lr, params, step_fn, warmup=100, name='', steps=0):
     """Runs step_fn(step) until budget_s of wall time is spent; warmup, then a cosine LR over elapsed time (so a
-    busy machine gives fewer steps, never a cut-off schedule)."""
+    busy machine gives fewer steps, never a cut-off schedule). steps > 0: exactly that many steps, the cosine over
+    them (the run is then the same on any machine, whatever its speed; budget_s is not used)."""
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     t0 = time.time()
     step = 0
     while True:
-        frac = (time.time() - t0) / budget_s
+        frac = step / steps if steps else (time.time() - t0) / budget_s
         if frac >= 1:
             log(f'{name}: {step} steps in {time.time() - t0:.0f} s')
             break
@@ -68,13 +73,35 @@ def timed_loop(budget_s, lr, params, step_fn, warmup=100, name=''):
         step += 1
 
 
+def budget(b):
+    """A phase's budget: seconds of wall time ('900', 900.0) or a number of steps ('3900steps') -> (seconds, steps)."""
+    b = str(b)
+    if b.endswith('steps'):
+        n = int(b[:-5])
+        if n < 1:
+            raise ValueError(f'a phase needs at least one step, got {b!r}')
+        return 0.0, n
+    sec = float(b)
+    if sec <= 0:
+        raise ValueError(f'a phase needs a positive budget, got {b!r}')
+    return sec, 0
+
+
 def edge_l1(a, b):
     dx = lambda t: t[..., :, 1:] - t[..., :, :-1]  # noqa: E731
     dy = lambda t: t[..., 1:, :] - t[..., :-1, :]  # noqa: E731
     return (dx(a) - dx(b)).abs().mean() + (dy(a) - dy(b)).abs().mean()
 
 
-def train_ae(imgs, bgs, budget, seed, bs=32):
+def ae_recon(y, x, bg):
+    """The autoencoder's reconstruction loss; bg: the pictures' background colours (B x 3, in [-1, 1]): pixels away
+    from the background weigh 5x in the L1."""
+    shape_px = ((x - bg[:, :, None, None]).abs().sum(1, keepdim=True) > 0.1).float()
+    err = (y - x).abs()
+    return (err * (1 + 4 * shape_px)).mean() + edge_l1(y, x) + 0.1 * F.mse_loss(y, x)
+
+
+def train_ae(imgs, bgs, budget_s, seed, bs=32):
     """bgs: N x 3 background colours in [-1, 1]; pixels away from the background weigh 5x in the L1."""
     g = torch.Generator().manual_seed(seed)
     enc, dec = nets.Encoder(), nets.Decoder()
@@ -84,19 +111,16 @@ def train_ae(imgs, bgs, budget, seed, bs=32):
     def step(i):
         idx = torch.randint(0, len(imgs), (bs,), generator=g).numpy()
         x = to_tensor(imgs[idx])
-        shape_px = ((x - bgs[idx][:, :, None, None]).abs().sum(1, keepdim=True) > 0.1).float()
         z = enc(x)
         # a little noise on the latents (5% of their spread) keeps the decoder tolerant of slightly-off latents
         zn = z + 0.05 * z.detach().std() * torch.randn(z.shape, generator=g)
         y = dec(zn)
-        err = (y - x).abs()
-        rec = err.mean()
-        loss = (err * (1 + 4 * shape_px)).mean() + edge_l1(y, x) + 0.1 * F.mse_loss(y, x) + 1e-5 * z.pow(2).mean()
-        state['rec'] = rec.item()
-        return loss
+        state['rec'] = (y - x).abs().mean().item()
+        return ae_recon(y, x, bgs[idx]) + 1e-5 * z.pow(2).mean()
 
     run = 0.0
-    for i, l in timed_loop(budget, 2e-3, params, step, name='ae'):
+    sec, n = budget(budget_s)
+    for i, l in timed_loop(sec, 2e-3, params, step, name='ae', steps=n):
         run = l if i == 0 else 0.98 * run + 0.02 * l
         if i % 100 == 0:
             log(f'ae step {i} loss {run:.4f} l1 {state["rec"]:.4f}')
@@ -108,7 +132,7 @@ def encode_all(enc, imgs, bs=256):
     return torch.cat([enc(to_tensor(imgs[i:i + bs])) for i in range(0, len(imgs), bs)])
 
 
-def train_unet(lat, specs, tok, budget, seed, bs=64, empty_frac=0.1, init=None, lr=8e-4, layout=True, name='unet',
+def train_unet(lat, specs, tok, budget_s, seed, bs=64, empty_frac=0.1, init=None, lr=8e-4, layout=True, name='unet',
                pred='epsilon', save='', sf=None, vocab=None, smooth=None, save_every=600):
     """init: a unet.pt checkpoint (or {'te', 'unet'} state dicts) to go on from.
     layout False: uniform timesteps and min-SNR-5 weights (learns shapes and colours, ignores positions);
@@ -172,7 +196,8 @@ def train_unet(lat, specs, tok, budget, seed, bs=64, empty_frac=0.1, init=None, 
     run = pen_run = 0.0
     last_save = time.time()
     steps = 0
-    for i, l in timed_loop(budget, lr, params, step, name=name):
+    sec, n = budget(budget_s)
+    for i, l in timed_loop(sec, lr, params, step, name=name, steps=n):
         steps = i + 1
         if save and time.time() - last_save > save_every:  # the EMA so far, in case the run must be cut short
             torch.save({'te': ema_te.state_dict(), 'unet': ema.state_dict(), 'sf': sf, 'vocab': vocab, 'pred': pred,
@@ -277,10 +302,11 @@ def parse_phases(spec):
     plus guidance_smoothness, --smooth-*)."""
     out = []
     for p in spec.split(','):
-        kind, sec, lr = p.split(':')
+        kind, b, lr = p.split(':')
         if kind not in KINDS:
             raise ValueError(f'phase kind must be one of {", ".join(KINDS)}, got {kind!r}')
-        out.append((kind, float(sec), float(lr)))
+        budget(b)
+        out.append((kind, b, float(lr)))
     return out
 
 
@@ -289,11 +315,11 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--work', required=True)
     ap.add_argument('--n', type=int, default=40000, help='pictures drawn')
-    ap.add_argument('--ae-s', type=float, default=720, help='autoencoder budget, seconds')
+    ap.add_argument('--ae-s', default='720', help='autoencoder budget: seconds, or Nsteps')
     ap.add_argument('--stage1', default='layout:900:8e-4,shapes:900:5e-4',
-                    help='stage 1 (the first version of the model, epsilon prediction): kind:seconds:peak lr, ...')
+                    help='stage 1 (the first version of the model, epsilon prediction): kind:budget:peak lr, ... (budget: seconds, or Nsteps)')
     ap.add_argument('--stage2', default=STAGE2,
-                    help='stage 2 (refinement, --pred), from stage 1\'s EMA weights: kind:seconds:peak lr, ... or none')
+                    help='stage 2 (refinement, --pred), from stage 1\'s EMA weights: kind:budget:peak lr, ... or none')
     ap.add_argument('--pred', default=PRED, choices=['epsilon', 'v_prediction'], help='what the UNet predicts in stage 2')
     ap.add_argument('--empty-frac', type=float, default=0.2,
                     help='share of empty captions (the unconditional model) in stage 2 (stage 1: 0.1)')
@@ -319,6 +345,17 @@ def main():
                          'drawn with the model being trained (refreshed every --smooth-refresh steps), or noised '
                          'training latents')
     ap.add_argument('--smooth-refresh', type=int, default=10, help='smooth phases: steps between new trajectories')
+    ap.add_argument('--blend', type=float, default=1.0,
+                    help='the exported text encoder and UNet: (1 - BLEND) x the weights stage 2 started from + BLEND x '
+                         "stage 2's (blend.py; 1: stage 2's alone)")
+    ap.add_argument('--decoder', default='none',
+                    help='stage 3: fine-tune the VAE decoder on the final UNet\'s own latents (decoder.py) for this budget '
+                         '(seconds, or Nsteps), or none')
+    ap.add_argument('--decoder-lr', type=float, default=5e-4, help='stage 3: peak learning rate')
+    ap.add_argument('--decoder-pairs', type=int, default=8000, help='stage 3: training pictures made into pairs')
+    ap.add_argument('--resume', action='store_true',
+                    help="skip the phases: take their result from --work's phases-end.pt (written by an earlier run of "
+                         'the same command) and go on with the blend, stage 3 and the export')
     ap.add_argument('--save-every', type=float, default=600, help='seconds between mid-phase EMA checkpoints')
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--seed', type=int, default=1234)
@@ -368,29 +405,68 @@ def main():
               'refresh': a.smooth_refresh}
     if not plan:
         sys.exit('train.py: nothing to train: --from-model skips stage 1 and --stage2 is none')
-    for k, (kind, sec, lr, pred, stage, empty_frac) in enumerate(plan):
+    if a.decoder != 'none':
+        budget(a.decoder)  # a typo fails now, not after the UNet's hour
+    if not 0 < a.blend <= 1:
+        sys.exit(f'train.py: --blend must be in (0, 1], got {a.blend}')
+    stage2_from = None
+    phases_end = os.path.join(a.work, 'phases-end.pt')
+    if a.resume:  # the phases of an earlier run of this command, finished: on to the blend and stage 3
+        ck = torch.load(phases_end)
+        if ck['plan'] != plan:
+            sys.exit(f'train.py: --resume: {phases_end} was trained with other phases: {ck["plan"]}')
+        te, unet = nets.TextEncoder(len(tok.vocab)).eval(), nets.UNet().eval()
+        te.load_state_dict(ck['te'])
+        unet.load_state_dict(ck['unet'])
+        init, stage2_from = {'te': ck['te'], 'unet': ck['unet']}, ck['stage2_from']
+        STEPS.extend(ck['steps'])
+        log('phases from', phases_end, ck['steps'])
+    for k, (kind, sec, lr, pred, stage, empty_frac) in enumerate([] if a.resume else plan):
         te, unet = train_unet(lat * sf, specs, tok, sec, a.seed + k, init=init, lr=lr, layout=kind == 'layout',
                               name=f'stage{stage}-{kind}', pred=pred, empty_frac=empty_frac,
                               save=os.path.join(a.work, f'unet-phase{k}.pt'), sf=sf, vocab=len(tok.vocab),
                               smooth=smooth if kind == 'smooth' else None, save_every=a.save_every)
+        if stage == 2 and stage2_from is None:
+            stage2_from = init
         init = {'te': te.state_dict(), 'unet': unet.state_dict()}
+    if not a.resume:
+        torch.save({'te': init['te'], 'unet': init['unet'], 'stage2_from': stage2_from, 'plan': plan, 'steps': STEPS},
+                   phases_end)
     pred = plan[-1][3]
+    if a.blend != 1.0:
+        if stage2_from is None:
+            sys.exit('train.py: --blend needs a stage 2')
+        init = blend.blend(stage2_from, init, a.blend)
+        te.load_state_dict(init['te'])
+        unet.load_state_dict(init['unet'])
+        log(f'text encoder and UNet: {1 - a.blend:g} x stage 2\'s start + {a.blend:g} x its end')
     torch.save({'te': te.state_dict(), 'unet': unet.state_dict(), 'sf': sf, 'vocab': len(tok.vocab), 'pred': pred},
                os.path.join(a.work, 'unet.pt'))
+    ae_file = 'ae.pt'
+    if a.decoder != 'none':  # stage 3 (decoder.py): the decoder learns to draw this UNet's latents as clean shapes
+        sec, n = budget(a.decoder)
+        dec = decoder.finetune_decoder(
+            dec, te, unet, tok, lat, specs, sf, sd_alphas_cumprod(),
+            lambda idx: (to_tensor(imgs[idx.numpy()]), bgs[idx]), ae_recon,
+            lambda params, fn: timed_loop(sec, a.decoder_lr, params, fn, name='stage3-decoder', steps=n),
+            a.seed + 100, pairs=a.decoder_pairs, log=log)
+        ae_file = 'ae-final.pt'
+        torch.save({'enc': enc.state_dict(), 'dec': dec.state_dict()}, os.path.join(a.work, ae_file))
     train_s = time.time() - t_start
     if own_exporter:
         export.export_all(a.out, enc, dec, te, unet, sf, imgs[:4000], len(tok.vocab), pred)
     else:
         import subprocess
         subprocess.run([a.export_python, os.path.join(here, 'export.py'), '--work', a.work, '--out', a.out,
-                        '--seed', str(a.seed)], check=True)
+                        '--seed', str(a.seed), '--ae', ae_file], check=True)
     meta = {'seed': a.seed, 'pictures': a.n, 'torch': torch.__version__, 'threads': a.threads,
             'prediction_type': pred, 'train_seconds': round(train_s),
             'scaling_factor': sf, 'ae_budget_s': None if a.from_model else a.ae_s, 'from_model': a.from_model or None,
-            'phases': [{'stage': st, 'kind': kind, 'seconds': sec, 'lr': lr, 'pred': p, 'empty_frac': ef}
+            'phases': [{'stage': st, 'kind': kind, 'budget': sec, 'lr': lr, 'pred': p, 'empty_frac': ef}
                        for kind, sec, lr, p, st, ef in plan],
             'smooth': smooth if any(p[0] == 'smooth' for p in plan) else None,
-            'steps': STEPS}
+            'steps': STEPS, 'blend': a.blend,
+            'decoder': None if a.decoder == 'none' else {'budget': a.decoder, 'lr': a.decoder_lr, 'pairs': a.decoder_pairs}}
     with open(os.path.join(a.work, 'meta.json'), 'w') as f:
         json.dump(meta, f, indent=2)
     log('done in', round(time.time() - t_start), 's')
