@@ -31,22 +31,24 @@ interface Floor {
 }
 
 /**
- * Two pictures (of 20) and 0.03 of IoU under what the committed model measures on this machine. PLMS is far from the
- * targets (its 4th-order multistep update, which assumes steps equal in t, is still unstable on this model at CFG 7,
- * 20 steps in 14 of the 20 pictures: see models/train/README.md); its floor only keeps it from getting worse.
+ * Two pictures (of 20) and 0.03 of IoU under what the committed model measures on this machine (Dec 2026, third
+ * version: every sampler's colours right in 20 of 20 pictures but LCM's, 19; shapes 16–18; IoU 0.84–0.86). The
+ * targets of the issue that set them (colours ≥ 95%, shape ≥ 90%, IoU ≥ 0.8 under every sampler) are measured on 80
+ * pictures a sampler in models/shapes-64/README.md; these floors keep a retrained model from falling back, with room
+ * for the one or two borderline pictures a platform's float rounding may flip.
  */
 const FLOORS: Readonly<Record<JudgedSampler, Floor>> = {
-  euler: { colours: 18, shape: 15, iou: 0.76 },
-  euler_a: { colours: 18, shape: 14, iou: 0.75 },
-  heun: { colours: 18, shape: 15, iou: 0.77 },
-  lms: { colours: 16, shape: 15, iou: 0.77 },
-  dpmpp_2m: { colours: 18, shape: 14, iou: 0.76 },
-  dpmpp_2m_karras: { colours: 18, shape: 16, iou: 0.76 },
-  ddim: { colours: 18, shape: 16, iou: 0.75 },
-  plms: { colours: 4, shape: 5, iou: 0.41 },
-  ddpm: { colours: 18, shape: 16, iou: 0.75 },
-  unipc: { colours: 18, shape: 14, iou: 0.74 },
-  lcm: { colours: 17, shape: 14, iou: 0.69 },
+  euler: { colours: 18, shape: 16, iou: 0.82 },
+  euler_a: { colours: 18, shape: 14, iou: 0.81 },
+  heun: { colours: 18, shape: 16, iou: 0.82 },
+  lms: { colours: 18, shape: 16, iou: 0.83 },
+  dpmpp_2m: { colours: 18, shape: 14, iou: 0.81 },
+  dpmpp_2m_karras: { colours: 18, shape: 15, iou: 0.81 },
+  ddim: { colours: 18, shape: 16, iou: 0.82 },
+  plms: { colours: 18, shape: 16, iou: 0.81 },
+  ddpm: { colours: 18, shape: 16, iou: 0.82 },
+  unipc: { colours: 18, shape: 14, iou: 0.81 },
+  lcm: { colours: 17, shape: 14, iou: 0.81 },
 };
 
 test('the soft judge reads the training renderer\'s pictures: every colour, shape and position, soft IoU ≥ 0.9', () => {
