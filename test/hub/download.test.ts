@@ -108,6 +108,20 @@ test('a second download of the same commit finds it installed and fetches nothin
   assert.deepEqual(hub.requests.map((r) => r.path), [`/api/models/${REPO}/revision/main?blobs=true`]);
 });
 
+/**
+ * Two requests, the second a Range from the bytes the client had written when the server cut it off after `sent`:
+ * all of them on a quiet machine, a little fewer on a loaded one (the fetch body's queued chunks are discarded with
+ * the connection's error before the client writes them), never more and never none.
+ */
+function assertResumedWithin(ranges: ReadonlyArray<string | undefined>, sent: number): void {
+  assert.equal(ranges.length, 2, `two requests, got ${JSON.stringify(ranges)}`);
+  assert.equal(ranges[0], undefined);
+  const m = /^bytes=(\d+)-$/.exec(ranges[1] ?? '');
+  assert.ok(m !== null, `a Range request from a byte on, got ${ranges[1]}`);
+  const from = Number(m[1]);
+  assert.ok(from > 0 && from <= sent, `resumed from byte ${from}, expected 1…${sent}`);
+}
+
 test('a connection dropped mid-file is resumed with a Range request from the bytes already written', async () => {
   const dest = freshRoot();
   const size = hub.file(REPO, 'text_encoder/model.onnx').size;
@@ -115,7 +129,7 @@ test('a connection dropped mid-file is resumed with a Range request from the byt
   hub.faults.drops.push({ match: /text_encoder\/model\.onnx$/, afterBytes: 400_000, times: 1 });
   const model = await downloadModel(options(dest));
   const cdn = hub.fileRequests('text_encoder/model.onnx').filter((r) => r.server === 'cdn');
-  assert.deepEqual(cdn.map((r) => r.range), [undefined, 'bytes=400000-']);
+  assertResumedWithin(cdn.map((r) => r.range), 400_000);
   assert.equal(sha256(path.join(model.dir, 'text_encoder/model.onnx')), hub.file(REPO, 'text_encoder/model.onnx').sha256);
 });
 
@@ -126,7 +140,7 @@ test('a server that answers 200 to a Range request restarts the file cleanly', a
   const events: DownloadProgress[] = [];
   const model = await downloadModel(options(dest, { onProgress: (p) => events.push(p), progressIntervalMs: 0 }));
   const cdn = hub.fileRequests('text_encoder/model.onnx').filter((r) => r.server === 'cdn');
-  assert.deepEqual(cdn.map((r) => r.range), [undefined, 'bytes=300000-']);
+  assertResumedWithin(cdn.map((r) => r.range), 300_000);
   assert.equal(sha256(path.join(model.dir, 'text_encoder/model.onnx')), hub.file(REPO, 'text_encoder/model.onnx').sha256);
   const total = PIPELINE.reduce((s, f) => s + hub.file(REPO, f).size, 0);
   assert.equal(events.at(-1)!.bytesDone, total, 'the restarted bytes are not counted twice');
