@@ -30,7 +30,7 @@ import export  # noqa: E402
 
 
 # Stage 2's default: none — the committed weights are stage 1's (the first version, --from-model) refined by a
-# 'smooth:3900steps:2e-4' stage 2 and a 2500-step stage 3 (README.md gives the command and what each run measured).
+# 'smooth:3900steps:2e-4' stage 2 and a 4000-step stage 3 (README.md gives the command and what each run measured).
 STAGE2 = 'none'
 PRED = 'epsilon'
 STEPS = []  # steps of each phase, for meta.json
@@ -385,6 +385,13 @@ def main():
         enc.eval(), dec.eval()
         init = torch.load(os.path.join(a.work, 'unet-init.pt'))
         log('autoencoder, text encoder and UNet (stage 1) from', a.from_model)
+    elif a.resume:  # the autoencoder the earlier run trained (a wall-clock budget would not give it again)
+        ck = torch.load(os.path.join(a.work, 'ae.pt'))
+        enc, dec = nets.Encoder(), nets.Decoder()
+        enc.load_state_dict(ck['enc'])
+        dec.load_state_dict(ck['dec'])
+        enc.eval(), dec.eval()
+        log('autoencoder from', os.path.join(a.work, 'ae.pt'))
     else:
         enc, dec = train_ae(imgs, bgs, a.ae_s, a.seed)
         torch.save({'enc': enc.state_dict(), 'dec': dec.state_dict()}, os.path.join(a.work, 'ae.pt'))
