@@ -374,27 +374,23 @@ def main():
     log('BPE merges', len(merges), 'vocab', len(tok.vocab))
     bgs = torch.tensor([data.COLOURS[sp['bg']] for sp in specs], dtype=torch.float32) / 127.5 - 1
     init = None
+    ae_path = os.path.join(a.work, 'ae.pt')
     if a.from_model:
         import subprocess
         py = sys.executable if own_exporter else a.export_python
-        subprocess.run([py, os.path.join(here, 'from_onnx.py'), a.from_model, a.work], check=True)
-        ck = torch.load(os.path.join(a.work, 'ae.pt'))
-        enc, dec = nets.Encoder(), nets.Decoder()
-        enc.load_state_dict(ck['enc'])
-        dec.load_state_dict(ck['dec'])
-        enc.eval(), dec.eval()
+        subprocess.run([py, os.path.join(here, 'from_onnx.py'), a.from_model, a.work], check=True)  # writes ae.pt
         init = torch.load(os.path.join(a.work, 'unet-init.pt'))
         log('autoencoder, text encoder and UNet (stage 1) from', a.from_model)
-    elif a.resume:  # the autoencoder the earlier run trained (a wall-clock budget would not give it again)
-        ck = torch.load(os.path.join(a.work, 'ae.pt'))
+    if a.from_model or a.resume:  # imported, or the one the earlier run trained (a wall-clock budget would differ)
+        ck = torch.load(ae_path)
         enc, dec = nets.Encoder(), nets.Decoder()
         enc.load_state_dict(ck['enc'])
         dec.load_state_dict(ck['dec'])
         enc.eval(), dec.eval()
-        log('autoencoder from', os.path.join(a.work, 'ae.pt'))
+        log('autoencoder from', ae_path)
     else:
         enc, dec = train_ae(imgs, bgs, a.ae_s, a.seed)
-        torch.save({'enc': enc.state_dict(), 'dec': dec.state_dict()}, os.path.join(a.work, 'ae.pt'))
+        torch.save({'enc': enc.state_dict(), 'dec': dec.state_dict()}, ae_path)
     lat = encode_all(enc, imgs)
     sf = float(1.0 / lat.std())
     if a.from_model:  # the imported UNet was trained on latents at the model's own scale, whatever --n draws now
@@ -416,6 +412,8 @@ def main():
         budget(a.decoder)  # a typo fails now, not after the UNet's hour
     if not 0 < a.blend <= 1:
         sys.exit(f'train.py: --blend must be in (0, 1], got {a.blend}')
+    if a.blend != 1.0 and not stage2:
+        sys.exit('train.py: --blend needs a stage 2')
     stage2_from = None
     phases_end = os.path.join(a.work, 'phases-end.pt')
     if a.resume:  # the phases of an earlier run of this command, finished: on to the blend and stage 3
@@ -441,8 +439,6 @@ def main():
                    phases_end)
     pred = plan[-1][3]
     if a.blend != 1.0:
-        if stage2_from is None:
-            sys.exit('train.py: --blend needs a stage 2')
         init = blend.blend(stage2_from, init, a.blend)
         te.load_state_dict(init['te'])
         unet.load_state_dict(init['unet'])
