@@ -56,11 +56,13 @@ def make_pairs(unet, te, tok, z0s, specs, ac, g, rng, t_lo=401, t_hi=751, hat_t=
 
 
 def finetune_decoder(dec, te, unet, tok, lat, specs, sf, ac, pictures, recon, loop, seed, pairs=8000, bs=32,
-                     gen_frac=0.4, hat_frac=0.3, log=print):
+                     gen_frac=0.4, hat_frac=0.3, focus=0.0, refresh=1000, log=print):
     """lat: the encoder's latents of the training pictures (unscaled), specs what they show; pictures(idx) -> (the
     pictures idx as a tensor in [-1, 1], their background colours); recon(y, x, bg) the autoencoder's reconstruction
-    loss; loop(params, step_fn) runs the optimisation (train.py's timed_loop with the phase's budget and LR). Returns
-    the decoder, fine-tuned in place."""
+    loss; loop(params, step_fn) runs the optimisation (train.py's timed_loop with the phase's budget and LR); focus:
+    the share of the pairs drawn in proportion to their current loss per shape pixel (generated + one-shot latent,
+    remeasured every `refresh` steps; per shape pixel, or large shapes would win by their area alone), so the
+    pictures the decoder draws worst come up more often (0: uniform). Returns the decoder, fine-tuned in place."""
     g = torch.Generator().manual_seed(seed)
     rng = random.Random(seed)
     n = min(pairs, len(lat))
@@ -72,9 +74,34 @@ def finetune_decoder(dec, te, unet, tok, lat, specs, sf, ac, pictures, recon, lo
     dec.train()
     ng, nh = int(bs * gen_frac), int(bs * hat_frac)
     noise = 0.05 * float(lat.std())
+    weights = [None]
+    classes = {}
+    for k, s in enumerate(specs[:n]):
+        classes.setdefault(f"{s['size']} {s['shape']}", []).append(k)
+
+    @torch.no_grad()
+    def pair_losses(chunk=256):
+        out = []
+        for b0 in range(0, n, chunk):
+            idx = torch.arange(b0, min(n, b0 + chunk))
+            x, bg = pictures(idx)
+            yg, yh = dec(zg[idx]), dec(zh[idx])
+            area = ((x - bg[:, :, None, None]).abs().sum(1) > 0.1).float().mean((1, 2)).clamp(min=0.01)
+            out += [float(recon(yg[k:k + 1], x[k:k + 1], bg[k:k + 1]) + recon(yh[k:k + 1], x[k:k + 1], bg[k:k + 1]))
+                    / float(area[k]) for k in range(len(idx))]
+        return torch.tensor(out)
 
     def step(i):
-        idx = torch.randint(0, n, (bs,), generator=g)
+        if focus and i % refresh == 0:
+            loss = pair_losses()
+            w = (1 - focus) / n + focus * loss / loss.sum()
+            weights[0] = w / w.sum()
+            log(f'decoder step {i}: pair loss per shape pixel by class ' + ', '.join(
+                f'{c} {loss[ks].mean():.3f} ({100 * weights[0][ks].sum():.0f}% of draws)' for c, ks in sorted(classes.items())))
+        if focus:
+            idx = torch.multinomial(weights[0], bs, replacement=True, generator=g)
+        else:  # uniform (as the weights committed before focus existed were made)
+            idx = torch.randint(0, n, (bs,), generator=g)
         x, bg = pictures(idx)
         clean = lat[idx[ng + nh:]]
         z = torch.cat([zg[idx[:ng]], zh[idx[ng:ng + nh]], clean + noise * torch.randn(clean.shape, generator=g)])

@@ -353,6 +353,9 @@ def main():
                          '(seconds, or Nsteps), or none')
     ap.add_argument('--decoder-lr', type=float, default=5e-4, help='stage 3: peak learning rate')
     ap.add_argument('--decoder-pairs', type=int, default=8000, help='stage 3: training pictures made into pairs')
+    ap.add_argument('--decoder-focus', type=float, default=0.0,
+                    help="stage 3: share of the pairs drawn in proportion to the decoder's current loss per shape pixel on "
+                         'them, remeasured every 1,000 steps (0: uniform; 0…1)')
     ap.add_argument('--resume', action='store_true',
                     help="skip the phases: take their result from --work's phases-end.pt (written by an earlier run of "
                          'the same command) and go on with the blend, stage 3 and the export')
@@ -410,6 +413,8 @@ def main():
         sys.exit('train.py: nothing to train: --from-model skips stage 1 and --stage2 is none')
     if a.decoder != 'none':
         budget(a.decoder)  # a typo fails now, not after the UNet's hour
+    if not 0 <= a.decoder_focus <= 1:
+        sys.exit(f'train.py: --decoder-focus must be in [0, 1], got {a.decoder_focus}')
     if not 0 < a.blend <= 1:
         sys.exit(f'train.py: --blend must be in (0, 1], got {a.blend}')
     if a.blend != 1.0 and not stage2:
@@ -452,7 +457,7 @@ def main():
             dec, te, unet, tok, lat, specs, sf, sd_alphas_cumprod(),
             lambda idx: (to_tensor(imgs[idx.numpy()]), bgs[idx]), ae_recon,
             lambda params, fn: timed_loop(sec, a.decoder_lr, params, fn, name='stage3-decoder', steps=n),
-            a.seed + 100, pairs=a.decoder_pairs, log=log)
+            a.seed + 100, pairs=a.decoder_pairs, focus=a.decoder_focus, log=log)
         ae_file = 'ae-final.pt'
         torch.save({'enc': enc.state_dict(), 'dec': dec.state_dict()}, os.path.join(a.work, ae_file))
     train_s = time.time() - t_start
@@ -469,7 +474,8 @@ def main():
                        for kind, sec, lr, p, st, ef in plan],
             'smooth': smooth if any(p[0] == 'smooth' for p in plan) else None,
             'steps': STEPS, 'blend': a.blend,
-            'decoder': None if a.decoder == 'none' else {'budget': a.decoder, 'lr': a.decoder_lr, 'pairs': a.decoder_pairs}}
+            'decoder': None if a.decoder == 'none' else {'budget': a.decoder, 'lr': a.decoder_lr, 'pairs': a.decoder_pairs,
+                                                         'focus': a.decoder_focus}}
     with open(os.path.join(a.work, 'meta.json'), 'w') as f:
         json.dump(meta, f, indent=2)
     log('done in', round(time.time() - t_start), 's')

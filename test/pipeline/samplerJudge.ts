@@ -1,8 +1,9 @@
 /**
  * Issue 19's measurement of the embedded model (models/shapes-64) under every sampler a user can pick: 20 pictures
- * per sampler at 20 steps, CFG 7, 64×64 — 5 prompts × 4 seeds, the 11 × 5 prompts covering all four shapes × both
- * sizes × all five positions — judged by judgeShapesSoft. The prompts and seeds are this file's own (no other test
- * uses them). Used by samplerQuality.test.ts; a script may call measureSamplers on another model folder to compare.
+ * per sampler at 20 steps, CFG 7, 64×64 — 10 prompts × 2 seeds, the 11 × 10 prompts covering all 40 cases of four
+ * shapes × both sizes × five positions — judged by judgeShapesSoft. The prompts and seeds are this file's own (no other
+ * test uses them). Used by samplerQuality.test.ts; judgeModel.ts runs it (with more seeds) and measureUniform (prompts
+ * with the colours varied too) on any model folder, to compare two models.
  */
 import assert from 'node:assert/strict';
 import { decode } from 'fast-png';
@@ -67,6 +68,43 @@ function request(modelDir: string, c: JudgeCase, sampler: string, seed: number):
   };
 }
 
+/** A sampler's running tally: the SamplerScore fields, filled picture by picture. */
+interface Tally { pictures: number; colours: number; shape: number; position: number; iou: number; misses: string[] }
+
+/** Generates the case's two pictures under `sampler` from `seed` and adds their judgements to `tally` (and `byClass`). */
+async function judgeCase(
+  engine: Engine, modelDir: string, c: JudgeCase, sampler: string, seed: number, tally: Tally,
+  byClass?: Map<string, [number, number]>,
+): Promise<void> {
+  const out = await engine.generate(request(modelDir, c, sampler, seed));
+  assert.equal(out.images.length, SEEDS_PER_PROMPT);
+  out.images.forEach((im, i) => {
+    const d = decode(im.png);
+    assert.deepEqual([d.width, d.height, d.channels, d.depth], [SIDE, SIDE, 3, 8], 'an 8-bit RGB 64×64 PNG');
+    const got = judgeShapesSoft(Uint8Array.from(d.data), SIDE, SIDE);
+    const okColours = got.background === c.background && got.shapeColour === c.colour;
+    tally.pictures += 1;
+    tally.colours += Number(okColours);
+    tally.shape += Number(got.shape === c.shape);
+    tally.position += Number(got.position === c.position);
+    tally.iou += got.shapeColour === null ? 0 : got.ious[c.shape];
+    const cls = byClass?.get(`${c.size} ${c.shape}`) ?? [0, 0];
+    cls[0] += Number(got.shape === c.shape);
+    cls[1] += 1;
+    byClass?.set(`${c.size} ${c.shape}`, cls);
+    if (!okColours || got.shape !== c.shape) {
+      tally.misses.push(`seed ${seed + i} "${c.text}" → ${got.shapeColour ?? 'no'} ${got.shape ?? 'shape'} on ${got.background} `
+        + `(IoU ${got.iou.toFixed(2)})`);
+    }
+  });
+}
+
+function score(sampler: JudgedSampler, t: Tally): SamplerScore {
+  return { sampler, pictures: t.pictures, colours: t.colours, shape: t.shape, position: t.position, meanIou: t.iou / t.pictures, misses: t.misses };
+}
+
+const emptyTally = (): Tally => ({ pictures: 0, colours: 0, shape: 0, position: 0, iou: 0, misses: [] });
+
 /**
  * Generates and judges the 20 pictures of each sampler (in JUDGED_SAMPLERS' order unless `samplers` says); `rounds` > 1
  * repeats them with other seeds (round r adds 100,000·r), for comparing two models on more pictures than CI needs.
@@ -80,36 +118,66 @@ export async function measureSamplers(
     const scores: SamplerScore[] = [];
     for (const sampler of samplers) {
       const j = JUDGED_SAMPLERS.indexOf(sampler);
-      let colours = 0;
-      let shape = 0;
-      let position = 0;
-      let iou = 0;
-      const misses: string[] = [];
+      const tally = emptyTally();
       for (let k = 0; k < PROMPTS_PER_SAMPLER * rounds; k++) {
         // every sampler: all four shapes, both sizes, all five positions; the 110 prompts: all 40 cases
         const c = cases[(j * 7 + (k % PROMPTS_PER_SAMPLER) * 11) % cases.length];
         const seed = 31_000 + 100 * j + 10 * (k % PROMPTS_PER_SAMPLER) + 100_000 * Math.floor(k / PROMPTS_PER_SAMPLER);
-        const out = await engine.generate(request(modelDir, c, sampler, seed));
-        assert.equal(out.images.length, SEEDS_PER_PROMPT);
-        out.images.forEach((im, i) => {
-          const d = decode(im.png);
-          assert.deepEqual([d.width, d.height, d.channels, d.depth], [SIDE, SIDE, 3, 8], 'an 8-bit RGB 64×64 PNG');
-          const got = judgeShapesSoft(Uint8Array.from(d.data), SIDE, SIDE);
-          const okColours = got.background === c.background && got.shapeColour === c.colour;
-          colours += Number(okColours);
-          shape += Number(got.shape === c.shape);
-          position += Number(got.position === c.position);
-          iou += got.shapeColour === null ? 0 : got.ious[c.shape];
-          if (!okColours || got.shape !== c.shape) {
-            misses.push(`seed ${seed + i} "${c.text}" → ${got.shapeColour ?? 'no'} ${got.shape ?? 'shape'} on ${got.background} `
-              + `(IoU ${got.iou.toFixed(2)})`);
-          }
-        });
+        await judgeCase(engine, modelDir, c, sampler, seed, tally);
       }
-      const pictures = PROMPTS_PER_SAMPLER * SEEDS_PER_PROMPT * rounds;
-      scores.push({ sampler, pictures, colours, shape, position, meanIou: iou / pictures, misses });
+      scores.push(score(sampler, tally));
     }
     return scores;
+  } finally {
+    await engine.release();
+  }
+}
+
+/**
+ * `n` cases drawn uniformly and independently (seeded: mulberry32) over shape × size × colour × background (≠ the
+ * colour) × position. judgeCases() spreads its 40 cases over shape × size × position but ties each to one colour pair
+ * (its five small stars are all white on yellow); these vary the colours too.
+ */
+export function uniformCases(n: number, seed = 19): JudgeCase[] {
+  let a = seed >>> 0;
+  const next = (k: number): number => { // mulberry32
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * k);
+  };
+  const out: JudgeCase[] = [];
+  for (let k = 0; k < n; k++) {
+    const shape = SHAPE_NAMES[next(4)];
+    const size = next(2) === 0 ? 'large' : 'small';
+    const colour = COLOUR_NAMES[next(8)];
+    const background = COLOUR_NAMES.filter((b) => b !== colour)[next(7)];
+    const position = POSITION_NAMES[next(5)];
+    const where = position === 'centre' ? 'in the middle' : `in the ${position}`;
+    out.push({ text: `a ${size} ${colour} ${shape} ${where} on a ${background} background`, shape, size, colour, background, position });
+  }
+  return out;
+}
+
+/**
+ * A second, broader measurement (not run by npm test: ~1 minute per 30 prompts): every sampler draws the same
+ * uniformCases(prompts), two pictures each (seeds 77,000 + 10·k). Returns the scores and, over all samplers, the
+ * share of pictures with the right shape per size × shape ('small star': [right, pictures]).
+ */
+export async function measureUniform(
+  modelDir: string, prompts = 30, samplers: readonly JudgedSampler[] = JUDGED_SAMPLERS,
+): Promise<{ scores: SamplerScore[]; byClass: Map<string, [number, number]> }> {
+  const cases = uniformCases(prompts);
+  const byClass = new Map<string, [number, number]>();
+  const engine = new Engine();
+  try {
+    const scores: SamplerScore[] = [];
+    for (const sampler of samplers) {
+      const tally = emptyTally();
+      for (const [k, c] of cases.entries()) await judgeCase(engine, modelDir, c, sampler, 77_000 + 10 * k, tally, byClass);
+      scores.push(score(sampler, tally));
+    }
+    return { scores, byClass };
   } finally {
     await engine.release();
   }
