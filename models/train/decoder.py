@@ -74,7 +74,7 @@ def finetune_decoder(dec, te, unet, tok, lat, specs, sf, ac, pictures, recon, lo
     dec.train()
     ng, nh = int(bs * gen_frac), int(bs * hat_frac)
     noise = 0.05 * float(lat.std())
-    weights = [None]
+    weights = None  # the draw's probabilities while focus is on (set at each remeasurement)
     classes = {}
     for k, s in enumerate(specs[:n]):
         classes.setdefault(f"{s['size']} {s['shape']}", []).append(k)
@@ -92,14 +92,15 @@ def finetune_decoder(dec, te, unet, tok, lat, specs, sf, ac, pictures, recon, lo
         return torch.tensor(out)
 
     def step(i):
+        nonlocal weights
         if focus and i % refresh == 0:
             loss = pair_losses()
             w = (1 - focus) / n + focus * loss / loss.sum()
-            weights[0] = w / w.sum()
+            weights = w / w.sum()
             log(f'decoder step {i}: pair loss per shape pixel by class ' + ', '.join(
-                f'{c} {loss[ks].mean():.3f} ({100 * weights[0][ks].sum():.0f}% of draws)' for c, ks in sorted(classes.items())))
+                f'{c} {loss[ks].mean():.3f} ({100 * weights[ks].sum():.0f}% of draws)' for c, ks in sorted(classes.items())))
         if focus:
-            idx = torch.multinomial(weights[0], bs, replacement=True, generator=g)
+            idx = torch.multinomial(weights, bs, replacement=True, generator=g)
         else:  # uniform (as the weights committed before focus existed were made)
             idx = torch.randint(0, n, (bs,), generator=g)
         x, bg = pictures(idx)
