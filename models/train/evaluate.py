@@ -106,7 +106,7 @@ def main():
     tok = bpe.ClipTokenizer.from_dir(a.tok)
     ae = torch.load(os.path.join(a.work, 'ae.pt'))
     ck = torch.load(os.path.join(a.work, 'unet.pt'))
-    dec = nets.Decoder(); dec.load_state_dict(ae['dec']); dec.eval()
+    dec = nets.decoder_for(ae['dec']).eval()
     te = nets.TextEncoder(ck['vocab']); te.load_state_dict(ck['te']); te.eval()
     unet = nets.UNet(); unet.load_state_dict(ck['unet']); unet.eval()
     ps = prompts(a.n, 7)

@@ -56,6 +56,19 @@ def load(module, onnx_path, export_fn):
     return module.eval()
 
 
+def load_decoder(onnx_path, nets, export):
+    """The decoder of onnx_path, with whichever extra blocks (train.py's --decoder-extra) its graph holds."""
+    import itertools
+    for k in range(4):
+        for extra in itertools.combinations((16, 32, 64), k):
+            try:
+                return load(nets.Decoder(extra), onnx_path, export.export_dec)
+            except ValueError:
+                continue
+    raise ValueError(f'{onnx_path}: initializers differ from a fresh export of every decoder of nets.py '
+                     '(other torch version or nets.py?)')
+
+
 def main():
     """python3 from_onnx.py MODEL_DIR WORK: writes WORK/ae.pt and WORK/unet-init.pt from MODEL_DIR's ONNX files."""
     import json
@@ -69,7 +82,7 @@ def main():
     vocab = json.load(open(os.path.join(model, 'text_encoder/config.json')))['vocab_size']
     with torch.no_grad():
         enc = load(nets.Encoder(), os.path.join(model, 'vae_encoder/model.onnx'), export.export_enc)
-        dec = load(nets.Decoder(), os.path.join(model, 'vae_decoder/model.onnx'), export.export_dec)
+        dec = load_decoder(os.path.join(model, 'vae_decoder/model.onnx'), nets, export)
         te = load(nets.TextEncoder(vocab), os.path.join(model, 'text_encoder/model.onnx'), export.export_te)
         unet = load(nets.UNet(), os.path.join(model, 'unet/model.onnx'), export.export_unet)
     torch.save({'enc': enc.state_dict(), 'dec': dec.state_dict()}, os.path.join(work, 'ae.pt'))

@@ -48,7 +48,11 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self):
+    """extra: pixel sides (16, 32, 64) that get a second residual block after their first (train.py's
+    --decoder-extra). Each starts as the identity (its last convolution zero), so a decoder loaded from a checkpoint
+    without them draws exactly what it drew before; stage 3 then trains them."""
+
+    def __init__(self, extra=()):
         super().__init__()
         c = AE_CH
         self.inp = nn.Conv2d(4, c[3], 3, padding=1)
@@ -57,12 +61,37 @@ class Decoder(nn.Module):
         self.ups = nn.ModuleList([nn.Conv2d(c[3 - i], c[2 - i], 3, padding=1) for i in range(3)])
         self.fin = Res(c[0], c[0])
         self.out = nn.Sequential(gn(c[0]), nn.SiLU(), nn.Conv2d(c[0], 3, 3, padding=1))
+        width = {16: c[2], 32: c[1], 64: c[0]}
+        if not set(extra) <= set(width):
+            raise ValueError(f'decoder extra blocks at pixel sides {sorted(width)} only, not {sorted(extra)}')
+        self.extra = nn.ModuleDict({str(s): Res(width[s], width[s]) for s in sorted(extra)})
+        for r in self.extra.values():
+            nn.init.zeros_(r.c2.weight), nn.init.zeros_(r.c2.bias)
 
     def forward(self, z):
         h = self.res0(self.inp(z))
+        side = 8
         for r, u in zip(self.res, self.ups):
-            h = u(F.interpolate(r(h), scale_factor=2.0, mode='nearest'))
-        return self.out(self.fin(h))
+            h = r(h)
+            if str(side) in self.extra:
+                h = self.extra[str(side)](h)
+            h = u(F.interpolate(h, scale_factor=2.0, mode='nearest'))
+            side *= 2
+        h = self.fin(h)
+        if '64' in self.extra:
+            h = self.extra['64'](h)
+        return self.out(h)
+
+
+def decoder_for(state, extra=()):
+    """A Decoder with the extra blocks a state dict holds (keys extra.<side>.*), its weights loaded, and the blocks of
+    `extra` it lacks added (as the identity). ValueError when the state is not a decoder of this file."""
+    have = {int(k.split('.')[1]) for k in state if k.startswith('extra.')}
+    dec = Decoder(sorted(have | set(extra)))
+    missing, unexpected = dec.load_state_dict(state, strict=False)
+    if unexpected or any(not k.startswith('extra.') or int(k.split('.')[1]) in have for k in missing):
+        raise ValueError(f'not a decoder of nets.py: missing {missing}, unexpected {unexpected}')
+    return dec
 
 
 # ---------------------------------------------------------------- text encoder
