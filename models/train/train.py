@@ -376,7 +376,7 @@ def main():
     if not all(x.isdigit() for x in parts):
         sys.exit(f'train.py: --decoder-extra {a.decoder_extra!r}: pixel sides, comma-separated (e.g. 32,64)')
     extra = [int(x) for x in parts]
-    try:
+    try:  # (this probe draws from the seeded torch RNG before the real decoder is built: the committed run did too)
         nets.Decoder(extra)
     except ValueError as e:
         sys.exit(f'train.py: --decoder-extra {a.decoder_extra!r}: {e}')
