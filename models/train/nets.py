@@ -70,13 +70,11 @@ class Decoder(nn.Module):
 
     def forward(self, z):
         h = self.res0(self.inp(z))
-        side = 8
-        for r, u in zip(self.res, self.ups):
+        for side, r, u in zip((8, 16, 32), self.res, self.ups):
             h = r(h)
             if str(side) in self.extra:
                 h = self.extra[str(side)](h)
             h = u(F.interpolate(h, scale_factor=2.0, mode='nearest'))
-            side *= 2
         h = self.fin(h)
         if '64' in self.extra:
             h = self.extra['64'](h)
