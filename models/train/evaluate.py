@@ -108,11 +108,11 @@ def main():
     ck = torch.load(os.path.join(a.work, 'unet.pt'))
     dec = nets.decoder_for(ae['dec']).eval()
     te = nets.TextEncoder(ck['vocab']); te.load_state_dict(ck['te']); te.eval()
-    unet = nets.UNet(); unet.load_state_dict(ck['unet']); unet.eval()
+    unet = nets.UNet(top=nets.unet_top(ck['unet'])); unet.load_state_dict(ck['unet']); unet.eval()
     ps = prompts(a.n, 7)
     ids_c = torch.tensor([tok.encode(p) for p, _ in ps], dtype=torch.int32)
     ids_u = torch.tensor([tok.encode('')] * len(ps), dtype=torch.int32)
-    z = ddim(unet, te, ids_c, ids_u, 0, cfg=a.cfg)
+    z = ddim(unet, te, ids_c, ids_u, 0, cfg=a.cfg, side=16 if unet.top else 8)
     with torch.no_grad():
         imgs = dec(z / ck['sf']).clamp(-1, 1).add(1).mul(127.5).round().byte().permute(0, 2, 3, 1).numpy()
     hits = {'bg': 0, 'colour': 0, 'pos': 0, 'shape': 0}

@@ -45,13 +45,15 @@ def export_te(te, f):
 
 def export_unet(unet, f):
     d = unet.a0.cross.k.in_features
-    _onnx(unet, (torch.randn(2, 4, 8, 8), torch.tensor([999.0, 999.0]), torch.randn(2, 77, d)), f,
+    side = 16 if unet.top else 8
+    _onnx(unet, (torch.randn(2, 4, side, side), torch.tensor([999.0, 999.0]), torch.randn(2, 77, d)), f,
           ['sample', 'timestep', 'encoder_hidden_states'], ['out_sample'],
           {'sample': HW, 'timestep': {0: 'batch'}, 'encoder_hidden_states': {0: 'batch'}, 'out_sample': HW})
 
 
 def export_dec(dec, f):
-    _onnx(dec, (torch.randn(1, 4, 8, 8),), f, ['latent_sample'], ['sample'], {'latent_sample': HW, 'sample': HW})
+    side = 64 >> dec.down
+    _onnx(dec, (torch.randn(1, 4, side, side),), f, ['latent_sample'], ['sample'], {'latent_sample': HW, 'sample': HW})
 
 
 def export_enc(enc, f):
@@ -64,7 +66,7 @@ def fit_preview(enc, imgs, sf):
     with torch.no_grad():
         x = torch.from_numpy(imgs).permute(0, 3, 1, 2).float().div(127.5).sub(1)
         z = enc(x) * sf
-        small = F.avg_pool2d(x, 8)
+        small = F.avg_pool2d(x, 2 ** len(enc.downs))
     A = z.permute(0, 2, 3, 1).reshape(-1, 4).double().numpy()
     B = small.permute(0, 2, 3, 1).reshape(-1, 3).double().numpy()
     A1 = np.concatenate([A, np.ones((len(A), 1))], 1)
@@ -111,12 +113,17 @@ def export_all(out, enc, dec, te, unet, sf, imgs, vocab, pred='epsilon'):
         'down_block_types': ['CrossAttnDownBlock2D', 'DownBlock2D'],
         'up_block_types': ['UpBlock2D', 'CrossAttnUpBlock2D'], 'mid_block_type': 'UNetMidBlock2DCrossAttn',
         'flip_sin_to_cos': True, 'freq_shift': 0, 'norm_num_groups': 8, 'act_fn': 'silu'}
+    if unet.top:  # the 16x16 latent's UNet: one more level, without attention, above the others
+        unet_cfg.update({'sample_size': 16, 'block_out_channels': [unet.top] + unet_cfg['block_out_channels'],
+                         'down_block_types': ['DownBlock2D'] + unet_cfg['down_block_types'],
+                         'up_block_types': unet_cfg['up_block_types'] + ['UpBlock2D']})
     _json(os.path.join(out, 'unet/config.json'), unet_cfg)
+    levels = len(enc.downs) + 1  # diffusers' vae_scale_factor is 2 ** (levels - 1): 8 or 4
     vae_cfg = {
         '_class_name': 'AutoencoderKL', '_diffusers_version': DIFFUSERS_VERSION, 'in_channels': 3, 'out_channels': 3,
         'latent_channels': 4, 'sample_size': 64, 'scaling_factor': round(sf, 5),
-        'block_out_channels': list(nets.AE_CH), 'layers_per_block': 1, 'norm_num_groups': 8, 'act_fn': 'silu',
-        'down_block_types': ['DownEncoderBlock2D'] * 4, 'up_block_types': ['UpDecoderBlock2D'] * 4}
+        'block_out_channels': list(nets.AE_CH[:levels]), 'layers_per_block': 1, 'norm_num_groups': 8, 'act_fn': 'silu',
+        'down_block_types': ['DownEncoderBlock2D'] * levels, 'up_block_types': ['UpDecoderBlock2D'] * levels}
     _json(os.path.join(out, 'vae_decoder/config.json'), vae_cfg)
     _json(os.path.join(out, 'vae_encoder/config.json'), vae_cfg)
     sizes = {p: os.path.getsize(os.path.join(out, p, 'model.onnx'))
@@ -138,9 +145,8 @@ def main():
     a = ap.parse_args()
     ae = torch.load(os.path.join(a.work, a.ae))
     ck = torch.load(os.path.join(a.work, a.unet))
-    enc, dec = nets.Encoder(), nets.decoder_for(ae['dec'])
-    enc.load_state_dict(ae['enc'])
-    te, unet = nets.TextEncoder(ck['vocab']), nets.UNet()
+    enc, dec = nets.encoder_for(ae['enc']), nets.decoder_for(ae['dec'])
+    te, unet = nets.TextEncoder(ck['vocab']), nets.UNet(top=nets.unet_top(ck['unet']))
     te.load_state_dict(ck['te'])
     unet.load_state_dict(ck['unet'])
     imgs, _, _ = data.make_dataset(4000, a.seed)  # the first 4,000 pictures of the run's draw

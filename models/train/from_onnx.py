@@ -56,13 +56,13 @@ def load(module, onnx_path, export_fn):
     return module.eval()
 
 
-def load_decoder(onnx_path, nets, export):
+def load_decoder(onnx_path, nets, export, down=3):
     """The decoder of onnx_path, with whichever extra blocks (train.py's --decoder-extra) its graph holds."""
     import itertools
     for k in range(4):
         for extra in itertools.combinations((16, 32, 64), k):
             try:
-                return load(nets.Decoder(extra), onnx_path, export.export_dec)
+                return load(nets.Decoder(extra, down), onnx_path, export.export_dec)
             except ValueError:
                 continue
     raise ValueError(f'{onnx_path}: initializers differ from a fresh export of every decoder of nets.py '
@@ -80,11 +80,14 @@ def main():
     model, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
     vocab = json.load(open(os.path.join(model, 'text_encoder/config.json')))['vocab_size']
+    down = len(json.load(open(os.path.join(model, 'vae_encoder/config.json')))['block_out_channels']) - 1
+    widths = json.load(open(os.path.join(model, 'unet/config.json')))['block_out_channels']
+    top = widths[0] if len(widths) == 3 else 0  # export.py: a 16x16 latent's UNet has a third, top level
     with torch.no_grad():
-        enc = load(nets.Encoder(), os.path.join(model, 'vae_encoder/model.onnx'), export.export_enc)
-        dec = load_decoder(os.path.join(model, 'vae_decoder/model.onnx'), nets, export)
+        enc = load(nets.Encoder(down), os.path.join(model, 'vae_encoder/model.onnx'), export.export_enc)
+        dec = load_decoder(os.path.join(model, 'vae_decoder/model.onnx'), nets, export, down)
         te = load(nets.TextEncoder(vocab), os.path.join(model, 'text_encoder/model.onnx'), export.export_te)
-        unet = load(nets.UNet(), os.path.join(model, 'unet/model.onnx'), export.export_unet)
+        unet = load(nets.UNet(top=top), os.path.join(model, 'unet/model.onnx'), export.export_unet)
     torch.save({'enc': enc.state_dict(), 'dec': dec.state_dict()}, os.path.join(work, 'ae.pt'))
     torch.save({'te': te.state_dict(), 'unet': unet.state_dict()}, os.path.join(work, 'unet-init.pt'))
     print('imported', model, '->', work)

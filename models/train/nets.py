@@ -1,5 +1,6 @@
-"""The three networks: a VAE-style autoencoder (4 latent channels, 8x down), a CLIP-like text encoder and a
-conditional UNet with timestep embedding, ResBlocks and cross-attention."""
+"""The three networks: a VAE-style autoencoder (4 latent channels, 8x down, or 4x with down=2: a 16x16 latent for
+64x64 pictures), a CLIP-like text encoder and a conditional UNet with timestep embedding, ResBlocks and
+cross-attention (and, with top > 0, a level without attention at the latent's own side above its 8x8 and 4x4 ones)."""
 import math
 
 import torch
@@ -29,16 +30,23 @@ class Res(nn.Module):
 
 # ---------------------------------------------------------------- autoencoder
 AE_CH = [24, 48, 64, 96]  # 64, 32, 16, 8 pixel sides
+AE_DOWNS = (2, 3)  # halvings from 64 pixels to the latent: 16x16 or 8x8
+
+
+def _check_down(down):
+    if down not in AE_DOWNS:
+        raise ValueError(f'the autoencoder halves the picture 2 or 3 times (a 16x16 or 8x8 latent), not {down!r}')
 
 
 class Encoder(nn.Module):
-    def __init__(self):
+    def __init__(self, down=3):
         super().__init__()
+        _check_down(down)
         c = AE_CH
         self.inp = nn.Conv2d(3, c[0], 3, padding=1)
-        self.downs = nn.ModuleList([nn.Conv2d(c[i], c[i + 1], 3, stride=2, padding=1) for i in range(3)])
-        self.res = nn.ModuleList([Res(c[1], c[1]), Res(c[2], c[2]), Res(c[3], c[3])])
-        self.out = nn.Sequential(gn(c[3]), nn.SiLU(), nn.Conv2d(c[3], 4, 3, padding=1))
+        self.downs = nn.ModuleList([nn.Conv2d(c[i], c[i + 1], 3, stride=2, padding=1) for i in range(down)])
+        self.res = nn.ModuleList([Res(c[i + 1], c[i + 1]) for i in range(down)])
+        self.out = nn.Sequential(gn(c[down]), nn.SiLU(), nn.Conv2d(c[down], 4, 3, padding=1))
 
     def forward(self, x):
         h = F.silu(self.inp(x))
@@ -52,13 +60,15 @@ class Decoder(nn.Module):
     --decoder-extra). Each starts as the identity (its last convolution zero), so a decoder loaded from a checkpoint
     without them draws exactly what it drew before; stage 3 then trains them."""
 
-    def __init__(self, extra=()):
+    def __init__(self, extra=(), down=3):
         super().__init__()
+        _check_down(down)
         c = AE_CH
-        self.inp = nn.Conv2d(4, c[3], 3, padding=1)
-        self.res0 = Res(c[3], c[3])
-        self.res = nn.ModuleList([Res(c[3], c[3]), Res(c[2], c[2]), Res(c[1], c[1])])
-        self.ups = nn.ModuleList([nn.Conv2d(c[3 - i], c[2 - i], 3, padding=1) for i in range(3)])
+        self.down = down
+        self.inp = nn.Conv2d(4, c[down], 3, padding=1)
+        self.res0 = Res(c[down], c[down])
+        self.res = nn.ModuleList([Res(c[down - i], c[down - i]) for i in range(down)])
+        self.ups = nn.ModuleList([nn.Conv2d(c[down - i], c[down - 1 - i], 3, padding=1) for i in range(down)])
         self.fin = Res(c[0], c[0])
         self.out = nn.Sequential(gn(c[0]), nn.SiLU(), nn.Conv2d(c[0], 3, 3, padding=1))
         width = {16: c[2], 32: c[1], 64: c[0]}
@@ -70,7 +80,7 @@ class Decoder(nn.Module):
 
     def forward(self, z):
         h = self.res0(self.inp(z))
-        for side, r, u in zip((8, 16, 32), self.res, self.ups):
+        for side, r, u in zip((8, 16, 32)[3 - self.down:], self.res, self.ups):
             h = r(h)
             if str(side) in self.extra:
                 h = self.extra[str(side)](h)
@@ -85,11 +95,23 @@ def decoder_for(state, extra=()):
     """A Decoder with the extra blocks a state dict holds (keys extra.<side>.*), its weights loaded, and the blocks of
     `extra` it lacks added (as the identity). ValueError when the state is not a decoder of this file."""
     have = {int(k.split('.')[1]) for k in state if k.startswith('extra.')}
-    dec = Decoder(sorted(have | set(extra)))
+    dec = Decoder(sorted(have | set(extra)), ae_down(state))
     missing, unexpected = dec.load_state_dict(state, strict=False)
     if unexpected or any(not k.startswith('extra.') or int(k.split('.')[1]) in have for k in missing):
         raise ValueError(f'not a decoder of nets.py: missing {missing}, unexpected {unexpected}')
     return dec
+
+
+def ae_down(state):
+    """How many times the encoder or decoder whose state dict this is halves (or doubles) the picture."""
+    return len({k.split('.')[1] for k in state if k.startswith(('downs.', 'ups.'))})
+
+
+def encoder_for(state):
+    """An Encoder with a state dict's weights (8x8 or 16x16 latent, as it was trained)."""
+    enc = Encoder(ae_down(state))
+    enc.load_state_dict(state)
+    return enc
 
 
 # ---------------------------------------------------------------- text encoder
@@ -180,11 +202,20 @@ def coord_channels(x):
 
 
 class UNet(nn.Module):
-    def __init__(self, ctx=96, c0=64, c1=120, temb=128):
+    """Levels at the latent's side (8x8: attention) and half of it (4x4: attention). top > 0 (for a 16x16 latent):
+    one more level above them, `top` channels wide, at the latent's own side, convolutions only (the attention stays
+    on the 8x8 and 4x4 grids): the input goes in there and a strided convolution takes it down to the 8x8 level; the
+    8x8 level's output comes back up beside it."""
+
+    def __init__(self, ctx=96, c0=64, c1=120, temb=128, top=0):
         super().__init__()
-        self.c0 = c0
+        self.c0, self.top = c0, top
         self.temb = nn.Sequential(nn.Linear(c0, temb), nn.SiLU(), nn.Linear(temb, temb))
-        self.inp = nn.Conv2d(6, c0, 3, padding=1)
+        if top:
+            self.tin, self.t0 = nn.Conv2d(6, top, 3, padding=1), Res(top, top, temb)
+            self.inp = nn.Conv2d(top, c0, 3, stride=2, padding=1)
+        else:
+            self.inp = nn.Conv2d(6, c0, 3, padding=1)
         self.d0, self.a0 = Res(c0, c0, temb), XBlock(c0, ctx)
         self.down = nn.Conv2d(c0, c0, 3, stride=2, padding=1)
         self.d1 = Res(c0, c1, temb)
@@ -192,17 +223,34 @@ class UNet(nn.Module):
         self.u1, self.ua1 = Res(2 * c1, c1, temb), XBlock(c1, ctx)
         self.up = nn.Conv2d(c1, c0, 3, padding=1)
         self.u0, self.ua0 = Res(2 * c0, c0, temb), XBlock(c0, ctx)
-        self.out = nn.Sequential(gn(c0), nn.SiLU(), nn.Conv2d(c0, 4, 3, padding=1))
+        if top:
+            self.tup = nn.Conv2d(c0, top, 3, padding=1)
+            self.tu = Res(2 * top, top, temb)
+            self.out = nn.Sequential(gn(top), nn.SiLU(), nn.Conv2d(top, 4, 3, padding=1))
+        else:
+            self.out = nn.Sequential(gn(c0), nn.SiLU(), nn.Conv2d(c0, 4, 3, padding=1))
 
     def forward(self, x, t, ctx):
         te = self.temb(timestep_embedding(t, self.c0))
-        h0 = self.a0(self.d0(self.inp(torch.cat([x, coord_channels(x)], 1)), te), ctx)
+        h = torch.cat([x, coord_channels(x)], 1)
+        if self.top:
+            ht = self.t0(self.tin(h), te)
+            h = ht
+        h0 = self.a0(self.d0(self.inp(h), te), ctx)
         h1 = self.d1(self.down(h0), te)
         m = self.ma(self.m1(h1, te), ctx)
         u = self.ua1(self.u1(torch.cat([m, h1], 1), te), ctx)
         u = self.up(F.interpolate(u, scale_factor=2.0, mode='nearest'))
         u = self.ua0(self.u0(torch.cat([u, h0], 1), te), ctx)
+        if self.top:
+            u = self.tup(F.interpolate(u, scale_factor=2.0, mode='nearest'))
+            u = self.tu(torch.cat([u, ht], 1), te)
         return self.out(u)
+
+
+def unet_top(state):
+    """The width of a UNet state dict's top level (UNet's top; 0: none, the 8x8-latent UNet)."""
+    return int(state['tin.weight'].shape[0]) if 'tin.weight' in state else 0
 
 
 def nparams(m):

@@ -40,7 +40,7 @@ def load(ckpt, vocab):
     ck = torch.load(ckpt)
     te = nets.TextEncoder(ck.get('vocab', vocab))
     te.load_state_dict(ck['te'])
-    unet = nets.UNet()
+    unet = nets.UNet(top=nets.unet_top(ck['unet']))
     unet.load_state_dict(ck['unet'])
     return te.eval(), unet.eval()
 
@@ -92,7 +92,8 @@ def main():
         return v.flatten(1).mean(1)
 
     g = torch.Generator().manual_seed(a.seed)
-    x = torch.randn((n, 4, 8, 8), generator=g) * sched.init_noise_sigma
+    side = 16 if unet.top else 8
+    x = torch.randn((n, 4, side, side), generator=g) * sched.init_noise_sigma
     rows = []
     print(f'{a.traj} trajectory, CFG {w}, {a.steps} steps, {n} pictures; {a.ckpt}')
     print(' i    t  sigma  dsig/sig | gain u   c    c-u | <v,Jv> u     c      g  | lam_g med   min |   z med   min')

@@ -101,10 +101,11 @@ def ae_recon(y, x, bg):
     return (err * (1 + 4 * shape_px)).mean() + edge_l1(y, x) + 0.1 * F.mse_loss(y, x)
 
 
-def train_ae(imgs, bgs, budget_s, seed, bs=32):
-    """bgs: N x 3 background colours in [-1, 1]; pixels away from the background weigh 5x in the L1."""
+def train_ae(imgs, bgs, budget_s, seed, bs=32, down=3):
+    """bgs: N x 3 background colours in [-1, 1]; pixels away from the background weigh 5x in the L1. down: halvings
+    from the picture to the latent (3: 8x8, 2: 16x16)."""
     g = torch.Generator().manual_seed(seed)
-    enc, dec = nets.Encoder(), nets.Decoder()
+    enc, dec = nets.Encoder(down), nets.Decoder(down=down)
     params = list(enc.parameters()) + list(dec.parameters())
     state = {}
 
@@ -133,7 +134,7 @@ def encode_all(enc, imgs, bs=256):
 
 
 def train_unet(lat, specs, tok, budget_s, seed, bs=64, empty_frac=0.1, init=None, lr=8e-4, layout=True, name='unet',
-               pred='epsilon', save='', sf=None, vocab=None, smooth=None, save_every=600):
+               pred='epsilon', save='', sf=None, vocab=None, smooth=None, save_every=600, top=0):
     """init: a unet.pt checkpoint (or {'te', 'unet'} state dicts) to go on from.
     layout False: uniform timesteps and min-SNR-5 weights (learns shapes and colours, ignores positions);
     layout True: half of each batch at t >= 700 and 1/SNR weights below SNR 1 (learns where the text puts the shape).
@@ -141,10 +142,11 @@ def train_unet(lat, specs, tok, budget_s, seed, bs=64, empty_frac=0.1, init=None
     that it equals the epsilon loss's weighting: |eps^ - eps|^2 = a |v^ - v|^2).
     smooth: None, or a dict (weight, bs, h, t_min, target, power, cfg, on, refresh: train.py's --smooth-* options)
     adding weight x guidance_smoothness() to the loss, on guided_states() redrawn every `refresh` steps when on is
-    'trajectories'."""
+    'trajectories'.
+    top: the UNet's top level (nets.UNet; for a 16x16 latent) when it starts from nothing; from init, init's."""
     g = torch.Generator().manual_seed(seed)
     rng = random.Random(seed)
-    te, unet = nets.TextEncoder(len(tok.vocab)), nets.UNet()
+    te, unet = nets.TextEncoder(len(tok.vocab)), nets.UNet(top=nets.unet_top(init['unet']) if init else top)
     if init is not None:
         te.load_state_dict(init['te'])
         unet.load_state_dict(init['unet'])
@@ -186,7 +188,8 @@ def train_unet(lat, specs, tok, budget_s, seed, bs=64, empty_frac=0.1, init=None
         if smooth:
             opts = {k: v for k, v in smooth.items() if k not in ('on', 'refresh')}
             if smooth['on'] == 'trajectories' and i % smooth['refresh'] == 0:
-                state['states'] = guided_states(unet, te, specs, tok, rng, g, ac, empty_ids, cfg=smooth['cfg'])
+                state['states'] = guided_states(unet, te, specs, tok, rng, g, ac, empty_ids, cfg=smooth['cfg'],
+                                                side=lat.shape[-1])
             pen = guidance_smoothness(unet, te, lat, specs, tok, rng, g, ac, empty_ids, **opts,
                                       states=state.get('states'))
             state['pen'] = pen.item()
@@ -219,7 +222,7 @@ def train_unet(lat, specs, tok, budget_s, seed, bs=64, empty_frac=0.1, init=None
 
 
 @torch.no_grad()
-def guided_states(unet, te, specs, tok, rng, g, ac, empty_ids, n=16, steps=20, cfg=7.0):
+def guided_states(unet, te, specs, tok, rng, g, ac, empty_ids, n=16, steps=20, cfg=7.0, side=8):
     """Where a sampler goes: the states of n 20-step Euler trajectories at CFG cfg with the model as it is now, as
     (x_t, t, caption ids) with x_t in the UNet's input scale (x_t = x_k sqrt(a), x_k the k-diffusion state). CFG 7 walks
     off the training distribution (saturated latents); the guided Jacobian is stiff there, not on noised training
@@ -229,7 +232,7 @@ def guided_states(unet, te, specs, tok, rng, g, ac, empty_ids, n=16, steps=20, c
     ids = torch.tensor([tok.encode(data.caption(dict(specs[rng.randrange(len(specs))]), rng)) for _ in range(n)]
                        + [empty_ids] * n, dtype=torch.int32)
     ctx = te(ids)
-    x = torch.randn((n, 4, 8, 8), generator=g) * sig[0]
+    x = torch.randn((n, 4, side, side), generator=g) * sig[0]
     xs, tt = [], []
     for i, t in enumerate(ts):
         xin = x / (sig[i] ** 2 + 1) ** 0.5
@@ -316,6 +319,12 @@ def main():
     ap.add_argument('--work', required=True)
     ap.add_argument('--n', type=int, default=40000, help='pictures drawn')
     ap.add_argument('--ae-s', default='720', help='autoencoder budget: seconds, or Nsteps')
+    ap.add_argument('--latent', type=int, choices=[8, 16],
+                    help="the latent grid's side for the 64x64 pictures (default 8; 16: an autoencoder that halves twice, "
+                         'not three times, and a UNet with a top level, --unet-top, at 16x16); --from-model and --resume '
+                         'go on with their own')
+    ap.add_argument('--unet-top', type=int, default=48,
+                    help='--latent 16: channels of the UNet\'s 16x16 level (convolutions only; attention stays at 8x8, 4x4)')
     ap.add_argument('--stage1', default='layout:900:8e-4,shapes:900:5e-4',
                     help='stage 1 (the first version of the model, epsilon prediction): kind:budget:peak lr, ... (budget: seconds, or Nsteps)')
     ap.add_argument('--stage2', default=STAGE2,
@@ -380,6 +389,8 @@ def main():
         nets.Decoder(extra)
     except ValueError as e:
         sys.exit(f'train.py: --decoder-extra {a.decoder_extra!r}: {e}')
+    if a.unet_top < 8 or a.unet_top % 8:
+        sys.exit(f'train.py: --unet-top must be a positive multiple of 8 (its group norms), got {a.unet_top}')
     if extra and a.decoder == 'none':
         sys.exit('train.py: --decoder-extra needs stage 3 (--decoder): the extra blocks start as the identity')
     if extra and not (a.from_model or a.resume):
@@ -402,23 +413,25 @@ def main():
         log('autoencoder, text encoder and UNet (stage 1) from', a.from_model)
     if a.from_model or a.resume:  # imported, or the one the earlier run trained (a wall-clock budget would differ)
         ck = torch.load(ae_path)
-        enc = nets.Encoder()
         try:  # the decoder's extra blocks: those it has (a model made with --decoder-extra) and those asked for
             dec = nets.decoder_for(ck['dec'], extra)
-        except ValueError as e:
+            enc = nets.encoder_for(ck['enc'])
+        except (ValueError, RuntimeError) as e:
             sys.exit(f'train.py: {ae_path}: {e}')
-        enc.load_state_dict(ck['enc'])
         enc.eval(), dec.eval()
         log('autoencoder from', ae_path)
     else:
-        enc, dec = train_ae(imgs, bgs, a.ae_s, a.seed)
+        enc, dec = train_ae(imgs, bgs, a.ae_s, a.seed, down={8: 3, 16: 2}[a.latent or 8])
         torch.save({'enc': enc.state_dict(), 'dec': dec.state_dict()}, ae_path)
     lat = encode_all(enc, imgs)
+    if a.latent and lat.shape[-1] != a.latent:
+        sys.exit(f'train.py: --latent {a.latent}, but the autoencoder from {a.from_model or ae_path} makes '
+                 f'{lat.shape[-1]}x{lat.shape[-1]} latents')
     sf = float(1.0 / lat.std())
     if a.from_model:  # the imported UNet was trained on latents at the model's own scale, whatever --n draws now
         with open(os.path.join(a.from_model, 'vae_decoder', 'config.json')) as f:
             sf = float(json.load(f)['scaling_factor'])
-    log(f'latent mean {lat.mean():.3f} std {lat.std():.3f} -> scaling_factor {sf:.5f}')
+    log(f'latents {tuple(lat.shape[1:])}, mean {lat.mean():.3f} std {lat.std():.3f} -> scaling_factor {sf:.5f}')
     # Phases of the text encoder + UNet: (layout weighting?, seconds, peak learning rate). Each goes on from the
     # previous one's EMA weights with its own cosine schedule.
     stage1 = [] if a.from_model else parse_phases(a.stage1)
@@ -444,7 +457,7 @@ def main():
         ck = torch.load(phases_end)
         if ck['plan'] != plan:
             sys.exit(f'train.py: --resume: {phases_end} was trained with other phases: {ck["plan"]}')
-        te, unet = nets.TextEncoder(len(tok.vocab)).eval(), nets.UNet().eval()
+        te, unet = nets.TextEncoder(len(tok.vocab)).eval(), nets.UNet(top=nets.unet_top(ck['unet'])).eval()
         te.load_state_dict(ck['te'])
         unet.load_state_dict(ck['unet'])
         init, stage2_from = {'te': ck['te'], 'unet': ck['unet']}, ck['stage2_from']
@@ -454,7 +467,8 @@ def main():
         te, unet = train_unet(lat * sf, specs, tok, sec, a.seed + k, init=init, lr=lr, layout=kind == 'layout',
                               name=f'stage{stage}-{kind}', pred=pred, empty_frac=empty_frac,
                               save=os.path.join(a.work, f'unet-phase{k}.pt'), sf=sf, vocab=len(tok.vocab),
-                              smooth=smooth if kind == 'smooth' else None, save_every=a.save_every)
+                              smooth=smooth if kind == 'smooth' else None, save_every=a.save_every,
+                              top=a.unet_top if lat.shape[-1] == 16 else 0)
         if stage == 2 and stage2_from is None:
             stage2_from = init
         init = {'te': te.state_dict(), 'unet': unet.state_dict()}
@@ -488,7 +502,7 @@ def main():
                         '--seed', str(a.seed), '--ae', ae_file], check=True)
     meta = {'seed': a.seed, 'pictures': a.n, 'torch': torch.__version__, 'threads': a.threads,
             'prediction_type': pred, 'train_seconds': round(train_s),
-            'scaling_factor': sf, 'ae_budget_s': None if a.from_model else a.ae_s, 'from_model': a.from_model or None,
+            'latent': int(lat.shape[-1]), 'unet_top': unet.top, 'scaling_factor': sf, 'ae_budget_s': None if a.from_model else a.ae_s, 'from_model': a.from_model or None,
             'phases': [{'stage': st, 'kind': kind, 'budget': sec, 'lr': lr, 'pred': p, 'empty_frac': ef}
                        for kind, sec, lr, p, st, ef in plan],
             'smooth': smooth if any(p[0] == 'smooth' for p in plan) else None,
