@@ -112,7 +112,7 @@ def main():
     ps = prompts(a.n, 7)
     ids_c = torch.tensor([tok.encode(p) for p, _ in ps], dtype=torch.int32)
     ids_u = torch.tensor([tok.encode('')] * len(ps), dtype=torch.int32)
-    z = ddim(unet, te, ids_c, ids_u, 0, cfg=a.cfg, side=16 if unet.top else 8)
+    z = ddim(unet, te, ids_c, ids_u, 0, cfg=a.cfg, side=unet.sample_size)
     with torch.no_grad():
         imgs = dec(z / ck['sf']).clamp(-1, 1).add(1).mul(127.5).round().byte().permute(0, 2, 3, 1).numpy()
     hits = {'bg': 0, 'colour': 0, 'pos': 0, 'shape': 0}

@@ -45,7 +45,7 @@ def export_te(te, f):
 
 def export_unet(unet, f):
     d = unet.a0.cross.k.in_features
-    side = 16 if unet.top else 8
+    side = unet.sample_size
     _onnx(unet, (torch.randn(2, 4, side, side), torch.tensor([999.0, 999.0]), torch.randn(2, 77, d)), f,
           ['sample', 'timestep', 'encoder_hidden_states'], ['out_sample'],
           {'sample': HW, 'timestep': {0: 'batch'}, 'encoder_hidden_states': {0: 'batch'}, 'out_sample': HW})
@@ -107,14 +107,15 @@ def export_all(out, enc, dec, te, unet, sf, imgs, vocab, pred='epsilon'):
         'bos_token_id': vocab - 2, 'eos_token_id': vocab - 1, 'pad_token_id': vocab - 1, 'projection_dim': d,
         'torch_dtype': 'float32', 'attention': 'bidirectional (no causal mask)'})
     unet_cfg = {
-        '_class_name': 'UNet2DConditionModel', '_diffusers_version': DIFFUSERS_VERSION, 'sample_size': 8,
-        'in_channels': 4, 'out_channels': 4, 'cross_attention_dim': d, 'attention_head_dim': 4,
+        '_class_name': 'UNet2DConditionModel', '_diffusers_version': DIFFUSERS_VERSION,
+        'sample_size': unet.sample_size, 'in_channels': 4, 'out_channels': 4, 'cross_attention_dim': d,
+        'attention_head_dim': 4,
         'block_out_channels': [unet.c0, unet.d1.c2.out_channels], 'layers_per_block': 1,
         'down_block_types': ['CrossAttnDownBlock2D', 'DownBlock2D'],
         'up_block_types': ['UpBlock2D', 'CrossAttnUpBlock2D'], 'mid_block_type': 'UNetMidBlock2DCrossAttn',
         'flip_sin_to_cos': True, 'freq_shift': 0, 'norm_num_groups': 8, 'act_fn': 'silu'}
     if unet.top:  # the 16x16 latent's UNet: one more level, without attention, above the others
-        unet_cfg.update({'sample_size': 16, 'block_out_channels': [unet.top] + unet_cfg['block_out_channels'],
+        unet_cfg.update({'block_out_channels': [unet.top] + unet_cfg['block_out_channels'],
                          'down_block_types': ['DownBlock2D'] + unet_cfg['down_block_types'],
                          'up_block_types': unet_cfg['up_block_types'] + ['UpBlock2D']})
     _json(os.path.join(out, 'unet/config.json'), unet_cfg)

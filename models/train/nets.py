@@ -210,6 +210,7 @@ class UNet(nn.Module):
     def __init__(self, ctx=96, c0=64, c1=120, temb=128, top=0):
         super().__init__()
         self.c0, self.top = c0, top
+        self.sample_size = 16 if top else 8  # the latent side it is trained on (it runs on any even side)
         self.temb = nn.Sequential(nn.Linear(c0, temb), nn.SiLU(), nn.Linear(temb, temb))
         if top:
             self.tin, self.t0 = nn.Conv2d(6, top, 3, padding=1), Res(top, top, temb)

@@ -92,8 +92,7 @@ def main():
         return v.flatten(1).mean(1)
 
     g = torch.Generator().manual_seed(a.seed)
-    side = 16 if unet.top else 8
-    x = torch.randn((n, 4, side, side), generator=g) * sched.init_noise_sigma
+    x = torch.randn((n, 4, unet.sample_size, unet.sample_size), generator=g) * sched.init_noise_sigma
     rows = []
     print(f'{a.traj} trajectory, CFG {w}, {a.steps} steps, {n} pictures; {a.ckpt}')
     print(' i    t  sigma  dsig/sig | gain u   c    c-u | <v,Jv> u     c      g  | lam_g med   min |   z med   min')
