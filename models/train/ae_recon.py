@@ -51,10 +51,7 @@ def main():
     else:
         import export
         import from_onnx
-        with open(os.path.join(a.model, 'vae_encoder', 'config.json')) as f:
-            down = len(json.load(f)['block_out_channels']) - 1
-        enc = from_onnx.load(nets.Encoder(down), os.path.join(a.model, 'vae_encoder', 'model.onnx'), export.export_enc)
-        dec = from_onnx.load_decoder(os.path.join(a.model, 'vae_decoder', 'model.onnx'), nets, export, down)
+        enc, dec = from_onnx.load_autoencoder(a.model, nets, export)
     specs = specs_by_class(a.n)
     x = torch.from_numpy(np.stack([data.render(s) for s in specs])).permute(0, 3, 1, 2).float() / 127.5 - 1
     with torch.no_grad():

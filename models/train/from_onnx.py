@@ -69,6 +69,16 @@ def load_decoder(onnx_path, nets, export, down=3):
                      '(other torch version or nets.py?)')
 
 
+def load_autoencoder(model, nets, export):
+    """The encoder and decoder of a model folder export.py wrote (an 8x8 or 16x16 latent: its VAE config says)."""
+    import json
+    import os
+    with open(os.path.join(model, 'vae_encoder/config.json')) as f:
+        down = len(json.load(f)['block_out_channels']) - 1
+    enc = load(nets.Encoder(down), os.path.join(model, 'vae_encoder/model.onnx'), export.export_enc)
+    return enc, load_decoder(os.path.join(model, 'vae_decoder/model.onnx'), nets, export, down)
+
+
 def main():
     """python3 from_onnx.py MODEL_DIR WORK: writes WORK/ae.pt and WORK/unet-init.pt from MODEL_DIR's ONNX files."""
     import json
@@ -80,12 +90,10 @@ def main():
     model, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
     vocab = json.load(open(os.path.join(model, 'text_encoder/config.json')))['vocab_size']
-    down = len(json.load(open(os.path.join(model, 'vae_encoder/config.json')))['block_out_channels']) - 1
     widths = json.load(open(os.path.join(model, 'unet/config.json')))['block_out_channels']
     top = widths[0] if len(widths) == 3 else 0  # export.py: a 16x16 latent's UNet has a third, top level
     with torch.no_grad():
-        enc = load(nets.Encoder(down), os.path.join(model, 'vae_encoder/model.onnx'), export.export_enc)
-        dec = load_decoder(os.path.join(model, 'vae_decoder/model.onnx'), nets, export, down)
+        enc, dec = load_autoencoder(model, nets, export)
         te = load(nets.TextEncoder(vocab), os.path.join(model, 'text_encoder/model.onnx'), export.export_te)
         unet = load(nets.UNet(top=top), os.path.join(model, 'unet/model.onnx'), export.export_unet)
     torch.save({'enc': enc.state_dict(), 'dec': dec.state_dict()}, os.path.join(work, 'ae.pt'))

@@ -502,7 +502,8 @@ def main():
                         '--seed', str(a.seed), '--ae', ae_file], check=True)
     meta = {'seed': a.seed, 'pictures': a.n, 'torch': torch.__version__, 'threads': a.threads,
             'prediction_type': pred, 'train_seconds': round(train_s),
-            'latent': int(lat.shape[-1]), 'unet_top': unet.top, 'scaling_factor': sf, 'ae_budget_s': None if a.from_model else a.ae_s, 'from_model': a.from_model or None,
+            'latent': int(lat.shape[-1]), 'unet_top': unet.top, 'scaling_factor': sf,
+            'ae_budget_s': None if a.from_model else a.ae_s, 'from_model': a.from_model or None,
             'phases': [{'stage': st, 'kind': kind, 'budget': sec, 'lr': lr, 'pred': p, 'empty_frac': ef}
                        for kind, sec, lr, p, st, ef in plan],
             'smooth': smooth if any(p[0] == 'smooth' for p in plan) else None,
