@@ -389,12 +389,11 @@ def main():
         nets.Decoder(extra)
     except ValueError as e:
         sys.exit(f'train.py: --decoder-extra {a.decoder_extra!r}: {e}')
+    extra_rng = torch.get_rng_state()  # the extra blocks are drawn from here, whether the autoencoder is new or loaded
     if a.unet_top < 8 or a.unet_top % 8:
         sys.exit(f'train.py: --unet-top must be a positive multiple of 8 (its group norms), got {a.unet_top}')
     if extra and a.decoder == 'none':
         sys.exit('train.py: --decoder-extra needs stage 3 (--decoder): the extra blocks start as the identity')
-    if extra and not (a.from_model or a.resume):
-        sys.exit('train.py: --decoder-extra needs an autoencoder trained before stage 3 (--from-model or --resume)')
     t_start = time.time()
     log('torch', torch.__version__, 'threads', a.threads)
     log('drawing', a.n, 'pictures')
@@ -423,6 +422,10 @@ def main():
     else:
         enc, dec = train_ae(imgs, bgs, a.ae_s, a.seed, down={8: 3, 16: 2}[a.latent or 8])
         torch.save({'enc': enc.state_dict(), 'dec': dec.state_dict()}, ae_path)
+        if extra:  # the same draws as a --resume of this run makes (the blocks are the identity until stage 3)
+            with torch.random.fork_rng():
+                torch.set_rng_state(extra_rng)
+                dec = nets.decoder_for(dec.state_dict(), extra).eval()
     lat = encode_all(enc, imgs)
     if a.latent and lat.shape[-1] != a.latent:
         sys.exit(f'train.py: --latent {a.latent}, but the autoencoder from {a.from_model or ae_path} makes '
